@@ -1,0 +1,110 @@
+"""Gaussian-process surrogate of one objective (botorch).
+
+The GP models ``z = ln y`` for objectives with ``transform = "log"`` (conductivity spans decades and
+is positive), else ``z = y``. Inputs are the space's model coordinates: mixture fractions,
+continuous parameters scaled to [0, 1], categorical parameters one-hot; a SingleTaskGP (RBF kernel
+with ARD length scales) over all of them. Replicates enter as separate rows, so the likelihood's noise
+is learnt from their scatter.
+
+Predictions are of the latent (noise-free) value. For a log objective with posterior
+``z ~ N(mu, s^2)`` the prediction in the objective's units is log-normal:
+median ``e^mu``, mean ``e^(mu + s^2/2)``, std ``sqrt(e^(s^2) - 1) · e^(mu + s^2/2)``, 90% interval
+``e^(mu ± 1.645 s)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.model import Model
+from botorch.models.transforms.input import Normalize
+from botorch.models.transforms.outcome import Standardize
+from gpytorch.mlls import ExactMarginalLogLikelihood
+
+from ..space import Space
+from ..spec import ObjectiveSpec
+
+DTYPE = torch.float64
+Z90 = 1.6448536269514722  # standard-normal 95th percentile: the 90% interval is mu ± Z90·s
+
+
+def to_tensor(X: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(X, dtype=float), dtype=DTYPE)
+
+
+@dataclass
+class Surrogate:
+    """A fitted GP of one objective on the model scale (ln y for log objectives)."""
+
+    model: Model
+    space: Space
+    objective: ObjectiveSpec
+    train_X: torch.Tensor
+    n_train: int
+
+    def latent(self, X: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and std of the modelled value z at model coordinates X (n, d)."""
+        Xt = X if isinstance(X, torch.Tensor) else to_tensor(X)
+        with torch.no_grad():
+            post = self.model.posterior(Xt)
+            mu = post.mean.squeeze(-1).numpy()
+            sd = post.variance.clamp_min(1e-12).sqrt().squeeze(-1).numpy()
+        return mu, sd
+
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Per formulation: ``<name>_mean``, ``_std``, ``_median``, ``_q05``, ``_q95`` in the
+        objective's units (see module docstring)."""
+        mu, sd = self.latent(self.space.to_model(df))
+        return summarize(mu, sd, self.objective, index=df.index)
+
+    def noise_std(self) -> float:
+        """Learnt observation-noise standard deviation on the model scale (ln units for log)."""
+        noise = self.model.likelihood.noise.detach().mean()
+        scale = self.model.outcome_transform.stdvs.squeeze() if hasattr(self.model, "outcome_transform") else 1.0
+        return float(noise.sqrt() * scale)
+
+
+def summarize(mu: np.ndarray, sd: np.ndarray, objective: ObjectiveSpec, index=None) -> pd.DataFrame:
+    """Turn a normal posterior on the model scale into statistics in the objective's units."""
+    name = objective.name
+    if objective.log:
+        mean = np.exp(mu + sd**2 / 2)
+        stats = {
+            "mean": mean,
+            "std": np.sqrt(np.expm1(sd**2)) * mean,
+            "median": np.exp(mu),
+            "q05": np.exp(mu - Z90 * sd),
+            "q95": np.exp(mu + Z90 * sd),
+        }
+    else:
+        stats = {"mean": mu, "std": sd, "median": mu, "q05": mu - Z90 * sd, "q95": mu + Z90 * sd}
+    return pd.DataFrame({f"{name}_{k}": v for k, v in stats.items()}, index=index)
+
+
+def model_values(y: np.ndarray, objective: ObjectiveSpec) -> np.ndarray:
+    """Objective values -> the modelled scale (ln y for log objectives)."""
+    y = np.asarray(y, dtype=float)
+    return np.log(y) if objective.log else y
+
+
+def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -> Surrogate:
+    """Fit a GP to ``train`` (variable columns + the objective column, finite values).
+
+    SingleTaskGP on the model coordinates (one-hot categoricals), inputs normalised by the space's
+    bounds, outputs standardised; hyperparameters by maximum marginal likelihood.
+    """
+    X = to_tensor(space.to_model(train))
+    Y = to_tensor(model_values(train[objective.name].to_numpy(float), objective)).unsqueeze(-1)
+    normalize = Normalize(d=X.shape[-1], bounds=to_tensor(space.model_bounds()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # input-scaling and jitter notices on tiny data sets
+        model = SingleTaskGP(X, Y, outcome_transform=Standardize(m=1), input_transform=normalize)
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    model.eval()
+    return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

@@ -1,0 +1,634 @@
+"""Maps of a model's prediction over the mixture: a ternary map, or a line for two components.
+
+:func:`plot_mixture` draws, in the objective's own units,
+
+* with three plotted components (a 3-component mixture, or ``axes`` naming three of more): two
+  ternary heatmaps side by side (python-ternary), the predicted **median** and the **90 % interval
+  width** (q95 - q05), over the part of the triangle inside the components' bounds. Outside the
+  bounds (the design space ends there) the triangle is grey and hatched and nothing is predicted;
+  the bounds polygon is outlined. Measured formulations (projected onto the three plotted
+  components, renormalised) are coloured by their measured value on the median's colour scale,
+  failed ones drawn as grey crosses, the best measured one ringed in red and the next proposals
+  drawn as open diamonds.
+* with two components: the predicted median with its 90 % band against the first component (the
+  second is the rest of the total), and the interval width in a second panel.
+
+Every variable that is not on the plotted axes is held at the value given in ``fixed``; the figure
+states these values.
+
+Orientation (python-ternary's convention): a grid key ``(i, j, k)`` with ``i + j + k = scale`` is
+the composition ``(i, j, k) / scale * rest`` of ``axes = [A, B, C]``. ``A`` is read on the bottom
+axis (its corner is bottom right), ``B`` on the right axis (top corner), ``C`` on the left axis
+(bottom-left corner); ``rest`` is the mixture total less the held components.
+
+The figures are plain :class:`matplotlib.figure.Figure` objects (never registered with pyplot), so
+no backend is switched, nothing needs closing and nothing leaks when called from a notebook.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import ternary
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.transforms import blended_transform_factory
+from ternary.helpers import project_point, simplex_iterator
+
+from .. import spec as _spec
+from ..space import Space
+from ..spec import ContinuousParameter, ObjectiveSpec
+
+__all__ = [
+    "ALLOWED_SUFFIXES",
+    "bounds_polygon",
+    "grid_compositions",
+    "key_to_composition",
+    "mixture_figure",
+    "objective_label",
+    "plot_mixture",
+    "plot_ternary",
+    "resolve_axes",
+]
+
+Predict = Callable[[pd.DataFrame], pd.DataFrame]
+ALLOWED_SUFFIXES = (".png", ".svg")
+DPI = 150
+MEDIAN_CMAP = "viridis"
+WIDTH_CMAP = "YlOrRd"
+OUTSIDE_COLOUR = "#d9d9d9"
+N_TICKS = 5  # tick intervals per ternary axis
+
+
+# --- public entry points -------------------------------------------------------------------------
+def plot_mixture(
+    space: Space,
+    objective: ObjectiveSpec,
+    predict: Predict,
+    measured: pd.DataFrame,
+    proposals: pd.DataFrame | None,
+    fixed: Mapping[str, object],
+    out: str | Path,
+    axes: Sequence[str] | None = None,
+    title: str = "",
+    scale: int = 60,
+) -> Path:
+    """Draw the predicted objective over the mixture and save it to ``out`` (.png or .svg).
+
+    Three plotted components give two ternary heatmaps (median; 90 % interval width), two give a
+    line plot (see the module docstring). ``predict`` is called once with every grid point inside
+    the bounds; ``fixed`` holds every variable not on the plotted axes. Returns the path written.
+    Raises ValueError for an unknown suffix, bad ``axes`` or missing ``fixed`` values.
+    """
+    path = Path(out)
+    if path.suffix.lower() not in ALLOWED_SUFFIXES:
+        raise ValueError(f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}")
+    fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    finally:
+        fig.clear()
+    return path
+
+
+plot_ternary = plot_mixture
+
+
+def mixture_figure(
+    space: Space,
+    objective: ObjectiveSpec,
+    predict: Predict,
+    measured: pd.DataFrame,
+    proposals: pd.DataFrame | None,
+    fixed: Mapping[str, object],
+    axes: Sequence[str] | None = None,
+    title: str = "",
+    scale: int = 60,
+) -> Figure:
+    """The figure :func:`plot_mixture` saves (a pyplot-free :class:`Figure`, e.g. for notebooks)."""
+    names = resolve_axes(space, axes)
+    held = _held_values(space, names, fixed)
+    if scale < 2:
+        raise ValueError(f"scale must be an integer >= 2 (got {scale})")
+    measured = measured if measured is not None else pd.DataFrame()
+    proposals = proposals if proposals is not None else pd.DataFrame()
+    if len(names) == 2:
+        return _line_figure(space, objective, predict, measured, proposals, held, names, title, scale)
+    return _ternary_figure(space, objective, predict, measured, proposals, held, names, title, int(scale))
+
+
+# --- pure helpers ---------------------------------------------------------------------------------
+def resolve_axes(space: Space, axes: Sequence[str] | None) -> list[str]:
+    """The plotted components: ``axes`` checked against the mixture, or all of 2-3 components."""
+    comps = space.components
+    if axes is None:
+        if len(comps) > 3:
+            raise ValueError(
+                f"the mixture has {len(comps)} components ({', '.join(comps)}); name three to plot "
+                f"with axes=[A, B, C] (CLI: --axes A,B,C); the others are held at their 'fixed' values"
+            )
+        return list(comps)
+    names = [str(a) for a in axes]
+    unknown = [a for a in names if a not in comps]
+    if unknown:
+        raise ValueError(f"axes: {', '.join(unknown)} not mixture component(s); expected three of {', '.join(comps)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"axes: {', '.join(names)} names a component twice")
+    wanted = 2 if len(comps) == 2 else 3
+    if len(names) != wanted:
+        raise ValueError(
+            f"axes: got {len(names)} name(s) ({', '.join(names)}); expected exactly {wanted} of {', '.join(comps)}"
+        )
+    return names
+
+
+def key_to_composition(key: tuple[int, int, int], scale: int, rest: float) -> tuple[float, float, float]:
+    """Grid key ``(i, j, k)`` (sum ``scale``) -> amounts of the plotted ``[A, B, C]`` summing to ``rest``."""
+    i, j, k = key
+    return (i / scale * rest, j / scale * rest, k / scale * rest)
+
+
+def grid_compositions(
+    space: Space, names: Sequence[str], rest: float, scale: int
+) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+    """Grid keys inside the plotted components' bounds and their (n, 3) compositions (mixture unit)."""
+    bounds = _named_bounds(space, names)
+    tol = 1e-9 * space.total
+    keys, rows = [], []
+    for key in simplex_iterator(scale):
+        comp = np.array(key_to_composition(key, scale, rest))
+        if np.all(comp >= bounds[:, 0] - tol) and np.all(comp <= bounds[:, 1] + tol):
+            keys.append(tuple(int(v) for v in key))
+            rows.append(comp)
+    return keys, np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def bounds_polygon(space: Space, names: Sequence[str], rest: float) -> np.ndarray:
+    """Vertices (m, 3) of the bounded region as fractions of ``rest`` (the simplex clipped by the
+    plotted components' bounds); empty when no composition fits."""
+    poly = [np.eye(3)[n] for n in range(3)]
+    for idx, (lo, hi) in enumerate(_named_bounds(space, names) / rest):
+        normal = np.eye(3)[idx]
+        poly = _clip(poly, normal, lo)
+        poly = _clip(poly, -normal, -hi)
+    return np.array(poly, dtype=float).reshape(-1, 3)
+
+
+def objective_label(objective: ObjectiveSpec) -> str:
+    """'conductivity (mS/cm)' from 'conductivity_mS_cm' (the name's unit suffix as a unit)."""
+    base = objective.name
+    for suffix, label in getattr(_spec, "_UNIT_SUFFIXES", {}).items():
+        if base.endswith(suffix) and label == objective.unit:
+            base = base[: -len(suffix)]
+            break
+    base = base.replace("_", " ").strip() or objective.name
+    return f"{base} ({objective.unit})" if objective.unit else base
+
+
+# --- inputs -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Held:
+    """Values of the variables not on the plotted axes, and what the plotted components share."""
+
+    values: dict[str, object]
+    rest: float
+    text: str
+
+
+def _held_values(space: Space, names: Sequence[str], fixed: Mapping[str, object]) -> _Held:
+    others = [v for v in space.variables if v not in names]
+    missing = [v for v in others if v not in fixed]
+    if missing:
+        raise ValueError(f"fixed: no value for {', '.join(missing)} (every variable not on the plotted axes is held)")
+    values: dict[str, object] = {}
+    for name in others:
+        values[name] = _check_fixed(space, name, fixed[name])
+    held_comps = [c for c in space.components if c not in names]
+    rest = space.total - sum(float(values[c]) for c in held_comps)  # type: ignore[arg-type]
+    if rest <= 0:
+        raise ValueError(f"fixed: held components {', '.join(held_comps)} leave nothing of the total {space.total:g}")
+    return _Held(values, rest, _held_text(space, names, values, rest))
+
+
+def _check_fixed(space: Space, name: str, value: object) -> object:
+    if name in space.categorical:
+        if str(value) not in space.categorical[name]:
+            raise ValueError(f"fixed: {name}={value!r} is not one of {', '.join(space.categorical[name])}")
+        return str(value)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"fixed: {name}={value!r} is not a number") from None
+    if not np.isfinite(number):
+        raise ValueError(f"fixed: {name}={value!r} is not a finite number")
+    return number
+
+
+def _held_text(space: Space, names: Sequence[str], values: Mapping[str, object], rest: float) -> str:
+    parts = []
+    for name, value in values.items():
+        unit = space.unit if name in space.components else _parameter_unit(space, name)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name}={shown}{' ' + unit if unit else ''}")
+    text = "held: " + ", ".join(parts) if parts else "held: nothing (every variable is plotted)"
+    if any(c not in names for c in space.components):
+        text += f"  |  {' + '.join(names)} = {rest:g} {space.unit}"
+    return text
+
+
+def _parameter_unit(space: Space, name: str) -> str:
+    p = space.continuous.get(name)
+    return p.unit if isinstance(p, ContinuousParameter) else ""
+
+
+def _predict_table(space: Space, names: Sequence[str], comps: np.ndarray, held: _Held) -> pd.DataFrame:
+    """One row per composition: the plotted components from ``comps``, everything else held."""
+    n = len(comps)
+    data: dict[str, object] = {}
+    for var in space.variables:
+        if var in names:
+            data[var] = comps[:, list(names).index(var)]
+        elif var in space.categorical:
+            data[var] = [held.values[var]] * n
+        else:
+            data[var] = np.full(n, float(held.values[var]))  # type: ignore[arg-type]
+    return pd.DataFrame(data, columns=space.variables)
+
+
+def _predict_stats(predict: Predict, table: pd.DataFrame, objective: ObjectiveSpec) -> pd.DataFrame:
+    """Call ``predict`` once; return median/q05/q95 (and width) columns aligned to ``table``."""
+    result = predict(table)
+    cols = {s: f"{objective.name}_{s}" for s in ("median", "q05", "q95")}
+    missing = [c for c in cols.values() if c not in result.columns]
+    if missing:
+        raise ValueError(f"predict returned no {', '.join(missing)} (got columns {', '.join(map(str, result.columns))})")
+    out = pd.DataFrame({s: result.loc[table.index, c].to_numpy(float) for s, c in cols.items()}, index=table.index)
+    out["width"] = out["q95"] - out["q05"]
+    return out
+
+
+@dataclass(frozen=True)
+class _Points:
+    """Measured rows split for drawing (with a ``value`` column), and the proposals."""
+
+    names: list[str]
+    ok: pd.DataFrame
+    failed: pd.DataFrame
+    best: pd.DataFrame
+    proposals: pd.DataFrame
+
+
+def _split_points(
+    objective: ObjectiveSpec, names: Sequence[str], measured: pd.DataFrame, proposals: pd.DataFrame
+) -> _Points:
+    empty = pd.DataFrame(columns=[*names, "value"])
+    has_cols = len(measured) and all(c in measured.columns for c in names)
+    if not has_cols:
+        return _Points(list(names), empty, empty, empty, _usable(proposals, names))
+    m = _usable(measured, names)
+    values = pd.to_numeric(m[objective.name], errors="coerce") if objective.name in m.columns else pd.Series(np.nan, index=m.index)
+    status = m["status"].astype(str).str.lower() if "status" in m.columns else pd.Series("ok", index=m.index)
+    failed = status.eq("failed")
+    ok = ~failed & np.isfinite(values.to_numpy(float))
+    m = m.assign(value=values)
+    good = m[ok]
+    pick = np.argmax if objective.maximize else np.argmin
+    best = good.iloc[[int(pick(good["value"].to_numpy(float)))]] if len(good) else empty
+    return _Points(list(names), good, m[failed], best, _usable(proposals, names))
+
+
+def _usable(df: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Rows with numeric amounts of every plotted component (others dropped)."""
+    if df is None or not len(df) or not all(c in df.columns for c in names):
+        return pd.DataFrame(columns=[*names, "value"])
+    out = df.copy()
+    for c in names:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out[out[list(names)].notna().all(axis=1)]
+
+
+# --- ternary figure -------------------------------------------------------------------------------
+def _ternary_figure(
+    space: Space,
+    objective: ObjectiveSpec,
+    predict: Predict,
+    measured: pd.DataFrame,
+    proposals: pd.DataFrame,
+    held: _Held,
+    names: list[str],
+    title: str,
+    scale: int,
+) -> Figure:
+    keys, comps = grid_compositions(space, names, held.rest, scale)
+    if not keys:
+        raise ValueError(f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})")
+    stats = _predict_stats(predict, _predict_table(space, names, comps, held), objective)
+    points = _split_points(objective, names, measured, proposals)
+    label = objective_label(objective)
+    fig = Figure(figsize=(14, 6.4))
+    ax_med, ax_wid = fig.subplots(1, 2, gridspec_kw={"wspace": 0.12})
+    med_norm = _value_norm(stats["median"].to_numpy(), objective.log)
+    wid_norm = Normalize(*_finite_range(stats["width"].to_numpy()))
+    med_tax = _ternary_panel(ax_med, space, names, held.rest, scale, keys, stats["median"], med_norm, MEDIAN_CMAP)
+    wid_tax = _ternary_panel(ax_wid, space, names, held.rest, scale, keys, stats["width"], wid_norm, WIDTH_CMAP)
+    _ternary_points(med_tax, points, scale, med_norm, objective)
+    _ternary_data_dots(wid_tax, points, scale)
+    _colorbar(fig, ax_med, med_norm, MEDIAN_CMAP, f"{label}, median", _extend(points.ok, med_norm))
+    _colorbar(fig, ax_wid, wid_norm, WIDTH_CMAP, f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
+    ax_med.set_title("predicted median", fontsize=11, pad=22)
+    ax_wid.set_title("uncertainty: 90% interval width (q95 - q05)", fontsize=11, pad=22)
+    _legend(ax_med, points, objective)
+    _frame_text(fig, title, label, held.text)
+    for tax in (med_tax, wid_tax):
+        tax._redraw_labels()  # python-ternary draws axis labels only on redraw
+    return fig
+
+
+def _ternary_panel(
+    ax: Axes,
+    space: Space,
+    names: list[str],
+    rest: float,
+    scale: int,
+    keys: list[tuple[int, int, int]],
+    values: pd.Series,
+    norm: Normalize,
+    cmap: str,
+) -> ternary.TernaryAxesSubplot:
+    """One heatmap: values in bounds, grey hatch outside, bounds outline, ticks, axis labels."""
+    _, tax = ternary.figure(ax=ax, scale=scale)
+    tax.set_background_color(color=OUTSIDE_COLOUR, alpha=1.0, zorder=-1000)
+    corners = [project_point(np.eye(3)[n] * scale) for n in range(3)]
+    ax.add_patch(Polygon(corners, closed=True, facecolor="none", edgecolor="#a8a8a8", hatch="////", lw=0, zorder=-999))
+    data = {key: float(v) for key, v in zip(keys, np.clip(norm(values.to_numpy(float)), 0, 1)) if np.isfinite(v)}
+    tax.heatmap(data, scale, cmap=colormaps[cmap], vmin=0.0, vmax=1.0, colorbar=False, style="triangular")
+    outline = bounds_polygon(space, names, rest)
+    if len(outline):
+        tax.plot([*(outline * scale), outline[0] * scale], color="black", lw=1.3, ls="--", zorder=5)
+    tax.boundary(linewidth=1.2, zorder=6)
+    ticks = _tick_values(rest)
+    tax.gridlines(multiple=float(ticks[1] / rest * scale), color="white", linewidth=0.6, linestyle="-", alpha=0.6)
+    _ternary_ticks_and_labels(tax, space, names, rest, scale)
+    tax.clear_matplotlib_ticks()
+    ax.set_frame_on(False)
+    ax.set_aspect("equal")
+    return tax
+
+
+def _ternary_ticks_and_labels(
+    tax: ternary.TernaryAxesSubplot, space: Space, names: list[str], rest: float, scale: int
+) -> None:
+    """Ticks in the mixture's unit (0..rest); bottom = names[0], right = names[1], left = names[2].
+
+    The arrows point the way each amount grows: rightwards on the bottom axis, upwards on the
+    right axis, downwards on the left axis (python-ternary's counter-clockwise ticks)."""
+    values = _tick_values(rest)
+    labels = [f"{v:g}" for v in values]
+    style = {"linewidth": 1, "offset": 0.015, "fontsize": 8}
+    locations = [float(v / rest * scale) for v in values]
+    tax.ticks(ticks=labels, locations=locations, axis="br", **style)
+    # python-ternary labels the left axis in reverse (location i carries ticks[-(i+1)], i.e. the
+    # third coordinate scale - i): give it the mirrored locations so uneven sets (0..80 of 90) fit
+    tax.ticks(ticks=labels, locations=[scale - x for x in reversed(locations)], axis="l", **style)
+    unit = space.unit
+    tax.bottom_axis_label(f"{names[0]} ({unit}) →", offset=0.06, fontsize=11)
+    tax.right_axis_label(f"← {names[1]} ({unit})", offset=0.14, fontsize=11)
+    tax.left_axis_label(f"← {names[2]} ({unit})", offset=0.14, fontsize=11)
+
+
+def _tick_values(rest: float) -> np.ndarray:
+    """Round tick values from 0 to at most ``rest`` (about five intervals: 0, 20, ... for 90)."""
+    values = MaxNLocator(nbins=N_TICKS, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, rest)
+    return values[(values >= 0) & (values <= rest * (1 + 1e-9))]
+
+
+def _to_ternary(df: pd.DataFrame, names: Sequence[str], scale: int) -> np.ndarray:
+    """(n, 3) grid coordinates of rows: the plotted components renormalised to sum ``scale``."""
+    if not len(df):
+        return np.zeros((0, 3))
+    x = df[list(names)].to_numpy(float)
+    s = x.sum(axis=1, keepdims=True)
+    x = x[s[:, 0] > 0] / s[s[:, 0] > 0]
+    return x * scale
+
+
+def _ternary_points(
+    tax: ternary.TernaryAxesSubplot, points: _Points, scale: int, norm: Normalize, objective: ObjectiveSpec
+) -> None:
+    """Measured (coloured on the median's scale), failed, best and proposals on the median panel."""
+    cmap = colormaps[MEDIAN_CMAP]
+    cols = points.names
+    ok = _to_ternary(points.ok, cols, scale)
+    if len(ok):
+        c = np.clip(norm(points.ok["value"].to_numpy(float)), 0, 1)
+        _scatter(tax, ok, c=c, cmap=cmap, s=42, edgecolors="black", linewidths=0.8, zorder=10)
+    failed = _to_ternary(points.failed, cols, scale)
+    if len(failed):
+        _scatter(tax, failed, marker="x", color="0.35", s=36, linewidths=1.4, zorder=10)
+    best = _to_ternary(points.best, cols, scale)
+    if len(best):
+        _scatter(tax, best, s=190, facecolors="none", edgecolors="red", linewidths=2.0, zorder=11)
+    prop = _to_ternary(points.proposals, cols, scale)
+    if len(prop):
+        _scatter(tax, prop, marker="D", s=60, facecolors="none", edgecolors="black", linewidths=2.6, zorder=12)
+        _scatter(tax, prop, marker="D", s=60, facecolors="none", edgecolors="white", linewidths=1.2, zorder=13)
+        _label_proposals(tax, points.proposals, prop)
+
+
+def _scatter(tax: ternary.TernaryAxesSubplot, points: np.ndarray, **kwargs: object) -> None:
+    """``tax.scatter`` without the warning python-ternary's fixed vmin/vmax raise for plain colours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No data for colormapping provided")
+        tax.scatter(points, **kwargs)
+
+
+def _label_proposals(tax: ternary.TernaryAxesSubplot, proposals: pd.DataFrame, coords: np.ndarray) -> None:
+    if "id" not in proposals.columns or len(proposals) > 12:
+        return
+    ax = tax.get_axes()
+    for ident, p in zip(proposals["id"], coords):
+        x, y = project_point(p)
+        ax.annotate(str(ident), (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7, zorder=14,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+
+
+def _ternary_data_dots(tax: ternary.TernaryAxesSubplot, points: _Points, scale: int) -> None:
+    """Where the data lie, on the uncertainty panel: small dots, crosses for failures, proposals."""
+    cols = points.names
+    for df, kw in (
+        (points.ok, {"s": 12, "color": "black", "zorder": 10}),
+        (points.failed, {"s": 20, "marker": "x", "color": "0.35", "linewidths": 1.0, "zorder": 10}),
+        (points.proposals, {"s": 40, "marker": "D", "facecolors": "none", "edgecolors": "black", "linewidths": 1.4, "zorder": 12}),
+    ):
+        xy = _to_ternary(df, cols, scale)
+        if len(xy):
+            _scatter(tax, xy, **kw)
+
+
+# --- line figure (two components) -------------------------------------------------------------------
+def _line_figure(
+    space: Space,
+    objective: ObjectiveSpec,
+    predict: Predict,
+    measured: pd.DataFrame,
+    proposals: pd.DataFrame,
+    held: _Held,
+    names: list[str],
+    title: str,
+    scale: int,
+) -> Figure:
+    lo, hi = _line_range(space, names)
+    x = np.linspace(lo, hi, max(2 * scale + 1, 3))
+    comps = np.column_stack([x, space.total - x, np.zeros_like(x)])
+    stats = _predict_stats(predict, _predict_table(space, names, comps, held), objective)
+    points = _split_points(objective, names, measured, proposals)
+    label = objective_label(objective)
+    fig = Figure(figsize=(12, 5.0))
+    ax, ax_w = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.28})
+    ax.fill_between(x, stats["q05"], stats["q95"], color="tab:blue", alpha=0.25, lw=0, label="90% interval")
+    ax.plot(x, stats["median"], color="tab:blue", lw=2, label="predicted median")
+    _line_points(ax, points, names[0])
+    if objective.log and np.all(stats["q05"] > 0):
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(label)
+    ax_w.plot(x, stats["width"], color="tab:red", lw=2)
+    ax_w.set_ylabel(f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
+    ax_w.set_title("uncertainty", fontsize=11)
+    ax.set_title("prediction", fontsize=11)
+    for a in (ax, ax_w):
+        _line_axes(a, space, names, lo, hi)
+    ax.legend(fontsize=8, loc="best", framealpha=0.85)
+    fig.subplots_adjust(top=0.76)
+    _frame_text(fig, title, label, held.text)
+    return fig
+
+
+def _line_range(space: Space, names: list[str]) -> tuple[float, float]:
+    """Feasible range of ``names[0]`` given both components' bounds (mixture unit)."""
+    (lo_a, hi_a), (lo_b, hi_b) = _named_bounds(space, names)
+    return max(lo_a, space.total - hi_b), min(hi_a, space.total - lo_b)
+
+
+def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
+    """Measured values, failures (crosses at the bottom), best (red ring), proposals (dotted lines)."""
+    if len(points.ok):
+        ax.scatter(points.ok[x_name], points.ok["value"], s=36, color="white", edgecolors="black", zorder=5, label="measured")
+    if len(points.failed):
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.scatter(points.failed[x_name], np.full(len(points.failed), 0.03), transform=bottom, marker="x",
+                   color="0.35", s=36, zorder=5, label="failed (no value)")
+    if len(points.best):
+        ax.scatter(points.best[x_name], points.best["value"], s=150, facecolors="none", edgecolors="red",
+                   linewidths=2, zorder=6, label="best measured")
+    for n, xv in enumerate(points.proposals[x_name] if len(points.proposals) else []):
+        ax.axvline(float(xv), color="black", ls=":", lw=1.3, label="next proposals" if n == 0 else None)
+
+
+def _line_axes(ax: Axes, space: Space, names: list[str], lo: float, hi: float) -> None:
+    """x from 0 to the total, out-of-bounds shaded; second component on the top axis."""
+    total = space.total
+    for a, b in ((0.0, lo), (hi, total)):
+        if b > a:
+            ax.axvspan(a, b, facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", lw=0, zorder=0)
+    ax.set_xlim(0, total)
+    ax.set_xlabel(f"{names[0]} ({space.unit})")
+    top = ax.secondary_xaxis("top", functions=(lambda v: total - v, lambda v: total - v))
+    top.set_xlabel(f"{names[1]} ({space.unit})")
+    ax.grid(alpha=0.3)
+
+
+# --- shared drawing bits ---------------------------------------------------------------------------
+def _value_norm(values: np.ndarray, log: bool) -> Normalize:
+    """Colour scale of the predicted median: logarithmic for log-modelled, positive objectives."""
+    lo, hi = _finite_range(values)
+    if log and lo > 0:
+        return LogNorm(lo, hi if hi > lo else lo * 1.001)
+    return Normalize(lo, hi)
+
+
+def _finite_range(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo - 0.5 * (abs(lo) or 1), hi + 0.5 * (abs(hi) or 1))
+
+
+def _extend(ok: pd.DataFrame, norm: Normalize) -> str:
+    """Colour-bar arrows when measured values fall outside the predicted range (they saturate)."""
+    if not len(ok):
+        return "neither"
+    v = ok["value"].to_numpy(float)
+    below, above = bool(np.any(v < norm.vmin)), bool(np.any(v > norm.vmax))
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above), "neither")
+
+
+def _colorbar(fig: Figure, ax: Axes, norm: Normalize, cmap: str, label: str, extend: str = "neither") -> None:
+    mappable = ScalarMappable(norm=norm, cmap=colormaps[cmap])
+    cb = fig.colorbar(mappable, ax=ax, shrink=0.72, pad=0.06, fraction=0.045, extend=extend)
+    cb.set_label(label, fontsize=10)
+    if isinstance(norm, LogNorm):
+        decades = np.log10(norm.vmax / norm.vmin)
+        cb.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)) if decades >= 1 else MaxNLocator(6))
+        cb.ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        cb.ax.yaxis.set_minor_formatter(NullFormatter())
+    cb.ax.tick_params(labelsize=8)
+
+
+def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec) -> None:
+    """Legend under the median panel, one entry per kind of marker drawn."""
+    handles = []
+    if len(points.ok):
+        handles.append(Line2D([], [], ls="", marker="o", mfc=colormaps[MEDIAN_CMAP](0.6), mec="black", label="measured (colour = value)"))
+    if len(points.failed):
+        handles.append(Line2D([], [], ls="", marker="x", color="0.35", mew=1.4, label="failed (no value)"))
+    if len(points.best):
+        v = float(points.best["value"].iloc[0])
+        handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="red", mew=2,
+                              label=f"best measured ({v:.3g} {objective.unit})".replace(" )", ")")))
+    if len(points.proposals):
+        handles.append(Line2D([], [], ls="", marker="D", mfc="none", mec="black", mew=1.6, label="next proposals"))
+    handles.append(Polygon([[0, 0]], facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", label="outside bounds"))
+    handles.append(Line2D([], [], color="black", ls="--", lw=1.3, label="bounds"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
+
+
+def _frame_text(fig: Figure, title: str, label: str, held_text: str) -> None:
+    heading = f"{title}: {label}" if title else label
+    fig.suptitle(heading, fontsize=14, fontweight="bold", y=0.995)
+    fig.text(0.5, 0.945, held_text, ha="center", va="top", fontsize=9.5, color="0.25", wrap=True)
+
+
+# --- geometry ---------------------------------------------------------------------------------------
+def _named_bounds(space: Space, names: Sequence[str]) -> np.ndarray:
+    all_bounds = space.component_bounds()
+    return np.array([all_bounds[space.components.index(n)] for n in names], dtype=float)
+
+
+def _clip(poly: list[np.ndarray], normal: np.ndarray, level: float) -> list[np.ndarray]:
+    """Sutherland-Hodgman: keep the part of a convex polygon where ``p @ normal >= level``."""
+    out: list[np.ndarray] = []
+    tol = 1e-12
+    for n, p in enumerate(poly):
+        q = poly[(n + 1) % len(poly)]
+        dp, dq = p @ normal - level, q @ normal - level
+        if dp >= -tol:
+            out.append(p)
+        if (dp >= -tol) != (dq >= -tol):
+            out.append(p + (q - p) * (dp / (dp - dq)))
+    return out

@@ -1,0 +1,25 @@
+"""Strategies behind one interface: ``botorch`` (default), ``random``, ``sobol``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ProposalContext, Strategy
+from .bo import BotorchStrategy
+from .samplers import RandomStrategy, SobolStrategy
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (BotorchStrategy, RandomStrategy, SobolStrategy)
+}
+
+
+def get_strategy(name: str, options: dict[str, Any] | None = None) -> Strategy:
+    """Instantiate a strategy by name; unknown names raise ValueError listing the known ones."""
+    try:
+        cls = STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}") from None
+    return cls(**(options or {}))
+
+
+__all__ = ["STRATEGIES", "ProposalContext", "Strategy", "get_strategy"]

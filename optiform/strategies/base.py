@@ -1,0 +1,52 @@
+"""The Strategy interface: given what the campaign knows, return the next batch of formulations.
+
+A strategy receives a :class:`ProposalContext` (the space, the training data, every formulation
+already made or pending) and returns ``n`` rounded formulations, none within one rounding step of an
+existing formulation or of each other.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from ..space import Space
+from ..spec import ObjectiveSpec
+
+
+@dataclass
+class ProposalContext:
+    """What a strategy may use. ``surrogate()`` fits (once) and returns the objective's GP."""
+
+    space: Space
+    objective: ObjectiveSpec
+    train: pd.DataFrame  # variables + objective column, usable results only
+    existing: pd.DataFrame  # variables of every formulation already in the campaign
+    pending: pd.DataFrame  # variables of proposed formulations without results
+    n_initial: int
+    n_results: int  # formulations with a result (including failed ones)
+    seed: int
+    surrogate: Callable[[], Any] = field(repr=False, default=lambda: None)
+
+
+class Strategy(ABC):
+    """Base class; subclasses set ``name`` and implement :meth:`propose`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    @abstractmethod
+    def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
+        """``n`` rounded, distinct formulations (variable columns only)."""
+
+
+def blocked_points(ctx: ProposalContext) -> pd.DataFrame:
+    """Every formulation a new proposal must stay away from (made, measured or pending)."""
+    frames = [f[ctx.space.variables] for f in (ctx.existing, ctx.pending) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ctx.space.variables)

@@ -1,0 +1,33 @@
+"""Model-free strategies: uniform random search and a Sobol space-filling design."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import ProposalContext, Strategy, blocked_points
+
+
+class RandomStrategy(Strategy):
+    """Uniform random points of the constrained space, rounded, distinct from what exists."""
+
+    name = "random"
+
+    def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
+        blocked = blocked_points(ctx)
+        draw = max(64, 8 * n)
+        for attempt in range(6):
+            cand = ctx.space.round(ctx.space.sample_uniform(draw, seed=ctx.seed + attempt, sobol=False))
+            batch = ctx.space.distinct(cand, blocked, n)
+            if len(batch) == n:
+                return batch
+            draw *= 4
+        raise RuntimeError(f"random search found only {len(batch)} new distinct formulations")
+
+
+class SobolStrategy(Strategy):
+    """Space-filling design: greedy max-min over Sobol points, away from existing formulations."""
+
+    name = "sobol"
+
+    def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
+        return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
