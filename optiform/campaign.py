@@ -69,7 +69,7 @@ class Campaign:
     @classmethod
     def open(cls, store: str | Store | None = None, name: str | None = None) -> "Campaign":
         """Reopen a campaign; ``name`` is needed when the store holds several."""
-        st = store if isinstance(store, Store) else Store(store)
+        st = store if isinstance(store, Store) else Store(store, create=False)
         cid, _, spec_dict = st.campaign(name)
         return cls(st, cid, CampaignSpec.model_validate(spec_dict))
 

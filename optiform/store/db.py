@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import (
@@ -53,6 +54,14 @@ def resolve_store_url(url: str | None = None) -> str:
     if "://" not in url:
         url = f"sqlite:///{url}"
     return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return None if path in ("", ":memory:") else Path(path)
 
 
 def _now() -> datetime:
@@ -126,8 +135,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - tr
 class Store:
     """A database holding campaigns. Open with a URL; tables are created on first use."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, create: bool = True) -> None:
+        """Open the store at ``url``; with ``create=False`` a missing SQLite file is an error
+        instead of a new empty store."""
         self.url = resolve_store_url(url)
+        path = _sqlite_path(self.url)
+        if not create and path is not None and not path.exists():
+            raise StoreError(f"no store at {path}; create one with 'optiform init FILE' (or pass --store URL)")
         try:
             self.engine: Engine = create_engine(self.url)
         except (ArgumentError, ImportError) as exc:

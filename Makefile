@@ -1,0 +1,31 @@
+# optiform: two commands on a fresh machine.
+#   make demo   creates .venv, installs optiform, runs a closed-loop campaign on the virtual lab
+#   make test   same set-up, then the test suite
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+# torch first, pinned to the CPU wheel (a plain "torch" would pull a multi-GB CUDA build).
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/optiform demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/closed_loop.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache demo-*

@@ -1,0 +1,284 @@
+"""Command line: ``optiform init | propose | record | status | plot ternary | demo``.
+
+The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
+holding several campaigns needs ``--campaign NAME``. Errors print one readable message and exit
+with status 1 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .campaign import Campaign
+from .space import DataError
+from .spec import SpecError, example_spec_path
+from .store import StoreError, resolve_store_url
+
+app = typer.Typer(
+    help="optiform: which electrolyte formulations to make next.\n\n"
+    "Example: optiform init campaigns/llzt-cse/campaign.toml && optiform propose -n 6",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+plot_app = typer.Typer(help="Draw maps and plots of a campaign.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+USER_ERRORS = (SpecError, DataError, StoreError, ValueError, FileNotFoundError, KeyError)
+
+
+class State:
+    store: Optional[str] = None
+    campaign: Optional[str] = None
+    debug: bool = False
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    store: Annotated[Optional[str], typer.Option(help="Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db).")] = None,
+    campaign: Annotated[Optional[str], typer.Option(help="Campaign name, when the store holds several.")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    state.store, state.campaign, state.debug = store, campaign, debug
+
+
+def _user_errors(func: Callable[..., None]) -> Callable[..., None]:
+    """Turn expected errors (bad files, unknown ids, ...) into one message and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            if state.debug:
+                raise
+            err_console.print(f"[red]error:[/red] {_message(exc)}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _open() -> Campaign:
+    return Campaign.open(resolve_store_url(state.store), name=state.campaign)
+
+
+# --- commands -------------------------------------------------------------------------------
+@app.command()
+@_user_errors
+def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")]) -> None:
+    """Create a campaign in the store from a campaign file.
+
+    Example: optiform --store sqlite:///run.db init campaigns/llzt-cse/campaign.toml
+    """
+    c = Campaign.create(file, store=resolve_store_url(state.store))
+    console.print(
+        f"created campaign [bold]{c.name}[/bold] in {c.store.url}: {len(c.space.variables)} variables, "
+        f"objective(s) {', '.join(c.spec.objective_names)}; the first {c.spec.n_initial} proposals are a "
+        f"space-filling design"
+    )
+
+
+@app.command()
+@_user_errors
+def propose(
+    n: Annotated[int, typer.Option("-n", "--n", min=1, help="Number of formulations.")] = 4,
+    batch_mass_g: Annotated[Optional[float], typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="botorch (default), random or sobol.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: derived from the batch number).")] = None,
+) -> None:
+    """Propose the next batch; they are stored as pending until results are recorded.
+
+    Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx
+    """
+    c = _open()
+    if batch_mass_g is not None and batch_mass_g <= 0:
+        raise ValueError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValueError(f"--out {out}: expected a .csv or .xlsx file name")
+    with console.status(f"proposing {n} formulation(s)..."):
+        batch = c.propose(n, strategy=strategy, seed=seed)
+    console.print(_table(batch, f"next batch of {c.name}"))
+    if batch_mass_g:
+        sheet = c.weighing_sheet(batch, batch_mass_g)
+        from .recipe import weighing_wide
+
+        console.print(_table(weighing_wide(sheet), f"weighing sheet: grams for {batch_mass_g:g} g per formulation", digits=4))
+    if out is not None:
+        path = c.export_batch(batch, out, batch_mass_g)
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@_user_errors
+def record(file: Annotated[Path, typer.Argument(help="Results table (.csv or .xlsx).")]) -> None:
+    """Record measured results: columns id, objective(s), optional replicate, status, note.
+
+    Rows without an id but with every variable column are outside data (e.g. literature points).
+    A row with status = failed and no value marks the formulation failed (e.g. the film stayed fluid).
+
+    Example: optiform record results-batch3.csv
+    """
+    c = _open()
+    report = c.record(file)
+    console.print(str(report))
+    for line in report.duplicates:
+        err_console.print(f"[yellow]duplicate:[/yellow] {line}")
+
+
+@app.command()
+@_user_errors
+def status() -> None:
+    """Summarise the campaign: counts, best measured formulation, what comes next.
+
+    Example: optiform status
+    """
+    c = _open()
+    f = c.formulations()
+    counts = f["status"].value_counts()
+    console.print(f"[bold]{c.name}[/bold]  ({c.store.url})  {c.spec.description}")
+    console.print(
+        f"formulations: {len(f)}  measured: {counts.get('measured', 0)}  failed: {counts.get('failed', 0)}  "
+        f"pending: {counts.get('pending', 0)}"
+    )
+    n_results = int((f["n_results"] > 0).sum())
+    phase = "model-based" if n_results >= c.spec.n_initial else f"space-filling design ({n_results}/{c.spec.n_initial})"
+    console.print(f"strategy: {c.spec.strategy.name}, next proposals: {phase}")
+    for obj in c.spec.objectives:
+        try:
+            best = c.best(obj.name)
+        except DataError:
+            console.print(f"no measured {obj.name} yet")
+            continue
+        values = ", ".join(f"{v}={_fmt(best[v])}" for v in c.space.variables)
+        console.print(
+            f"best {obj.name}: [bold]{best[obj.name]:.4g} {obj.unit}[/bold] ({best['id']}, "
+            f"{best['n_replicates']} replicate(s)): {values}"
+        )
+    if len(f):
+        cols = ["id", *c.space.variables, "status", "n_results", "batch"]
+        console.print(_table(f[cols].tail(15), "latest formulations"))
+
+
+@plot_app.command("ternary")
+@_user_errors
+def plot_ternary(
+    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("ternary.png"),
+    axes: Annotated[Optional[str], typer.Option(help="Three mixture components A,B,C (needed with more than three).")] = None,
+    objective: Annotated[Optional[str], typer.Option(help="Objective to map (default: the first).")] = None,
+) -> None:
+    """Ternary map of predicted median and uncertainty, with measured points and next proposals.
+
+    The other variables are held at the best measured formulation's values (stated on the figure).
+
+    Example: optiform plot ternary --out map.png
+    """
+    c = _open()
+    names = [a.strip() for a in axes.split(",")] if axes else None
+    with console.status("fitting the model and drawing..."):
+        path = c.plot_ternary(out, axes=names, objective=objective)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@_user_errors
+def demo(
+    out: Annotated[Optional[Path], typer.Option(help="Fresh folder for the store, map and CSV (default demo-<time>).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise.")] = 0,
+    batches: Annotated[int, typer.Option(min=0, help="Model-based batches after the initial design.")] = 6,
+    batch_size: Annotated[int, typer.Option(min=1, help="Formulations per model-based batch.")] = 4,
+) -> None:
+    """Run a closed-loop campaign on the built-in virtual lab (a synthetic model calibrated to
+    Nguyen et al. 2024) and write the ternary map and a CSV of the campaign.
+
+    Example: optiform demo --out demo-run --batches 6
+    """
+    from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
+    from .sim.loop import closed_loop
+
+    folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
+    if folder.exists() and any(folder.iterdir()):
+        raise ValueError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    c = Campaign.create(example_spec_path(), store=f"sqlite:///{folder / 'optiform.db'}")
+    lab = VirtualLab(seed=seed)
+    budget = c.spec.n_initial + batches * batch_size
+    console.print(
+        f"[bold]optiform demo[/bold]: campaign {c.name} on the virtual lab (synthetic, calibrated to the "
+        f"paper: {PAPER_CONDUCTIVITY_mS_cm} mS/cm at 30:50:20 wt%), {c.spec.n_initial} design points + "
+        f"{batches} batches of {batch_size}"
+    )
+    start = time.perf_counter()
+
+    def show(r) -> None:
+        console.print(
+            f"  batch {r.number:2d} ({r.kind:6s}) {len(r.batch):2d} made, {int((r.results['status'] == 'failed').sum())} fluid"
+            f" | experiments {r.n_experiments:3d} | best measured {r.best_measured_mS_cm:.3f} mS/cm"
+            f" | {time.perf_counter() - start:5.1f} s"
+        )
+
+    history = closed_loop(c, lab, budget=budget, batch_size=batch_size, on_batch=show)
+    best = c.best()
+    opt = GLOBAL_OPTIMUM["conductivity_mS_cm"]
+    console.print(
+        f"best found: [bold]{best['conductivity_mS_cm']:.3f} mS/cm[/bold] measured ({best['id']}: "
+        + ", ".join(f"{v}={_fmt(best[v])}" for v in c.space.variables)
+        + f"); best noise-free value made: {history['best_true_mS_cm'].iloc[-1]:.3f} mS/cm = "
+        f"{100 * history['best_true_mS_cm'].iloc[-1] / opt:.0f}% of the simulator's optimum ({opt:.3f} mS/cm)"
+    )
+    data_path = folder / "campaign.csv"
+    c.data().to_csv(data_path, index=False)
+    with console.status("drawing the ternary map..."):
+        map_path = c.plot_ternary(folder / "ternary.png")
+    console.print(f"wrote {map_path}, {data_path} and the store {folder / 'optiform.db'}")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _table(df: pd.DataFrame, title: str, digits: int = 4) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
+    for _, row in df.iterrows():
+        table.add_row(*[_cell(v, digits) for v in row])
+    return table
+
+
+def _cell(v, digits: int) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point (console script ``optiform``)."""
+    app(args=argv)
+
+
+def _message(exc: Exception) -> str:
+    msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return msg
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,93 @@
+"""Closed loop on the virtual lab: propose -> measure -> record, batch after batch.
+
+Used by ``optiform demo``, the notebooks, the tests and ``benchmarks/closed_loop.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..campaign import Campaign
+from .lab import VirtualLab, true_conductivity_mS_cm
+
+RESULT_COLUMNS = ["id", "conductivity_mS_cm", "status", "note"]
+
+
+@dataclass
+class BatchReport:
+    """One closed-loop iteration: the batch, what the lab measured, and the best so far."""
+
+    number: int
+    kind: str  # "design" (space-filling) or "model"
+    batch: pd.DataFrame
+    results: pd.DataFrame
+    n_experiments: int
+    best_measured_mS_cm: float
+    best_true_mS_cm: float  # noise-free value of the best-so-far formulation judged on truth
+
+
+def closed_loop(
+    campaign: Campaign,
+    lab: VirtualLab,
+    budget: int,
+    batch_size: int = 4,
+    initial_batch: int | None = None,
+    strategy: str | None = None,
+    on_batch: Callable[[BatchReport], None] | None = None,
+) -> pd.DataFrame:
+    """Run propose/measure/record until ``budget`` experiments are done.
+
+    The first batch has ``initial_batch`` points (default: the campaign's ``n_initial``, i.e. the
+    whole space-filling design at once); later ones ``batch_size``. Returns one row per experiment
+    with its batch, measured value and noise-free value (``true_mS_cm``, NaN when the film stayed
+    fluid), and ``best_true_mS_cm``: the best noise-free value among the solid formulations made
+    so far (the benchmark's yardstick).
+    """
+    done = 0
+    history: list[pd.DataFrame] = []
+    best_true = -np.inf
+    number = 0
+    while done < budget:
+        number += 1
+        first = initial_batch if initial_batch is not None else campaign.spec.n_initial
+        n = min(first if number == 1 else batch_size, budget - done)
+        kind = "design" if _n_results(campaign) < campaign.spec.n_initial else "model"
+        batch = campaign.propose(n, strategy=strategy)
+        results = lab.measure(batch)
+        campaign.record(results[RESULT_COLUMNS])
+        truth = np.where(results["solid"], true_conductivity_mS_cm(batch, lab.temperature_C), np.nan)
+        done += n
+        best_true = max(best_true, np.nanmax(truth) if np.isfinite(truth).any() else -np.inf)
+        rows = batch.assign(
+            batch=number,
+            kind=kind,
+            conductivity_mS_cm=results["conductivity_mS_cm"].to_numpy(),
+            status=results["status"].to_numpy(),
+            true_mS_cm=truth,
+        )
+        history.append(rows)
+        if on_batch is not None:
+            measured = pd.concat(history)["conductivity_mS_cm"]
+            on_batch(
+                BatchReport(number, kind, batch, results, done, float(np.nanmax(measured)) if measured.notna().any() else float("nan"), best_true)
+            )
+    out = pd.concat(history, ignore_index=True)
+    out["experiment"] = np.arange(1, len(out) + 1)
+    out["best_true_mS_cm"] = out["true_mS_cm"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
+    return out
+
+
+def _n_results(campaign: Campaign) -> int:
+    f = campaign.formulations()
+    return int((f["n_results"] > 0).sum())
+
+
+def experiments_to_reach(history: pd.DataFrame, target_mS_cm: float, budget: int) -> int:
+    """Experiments needed until a formulation with noise-free value >= target was made
+    (``budget + 1`` when never)."""
+    hit = np.flatnonzero(history["best_true_mS_cm"].to_numpy() >= target_mS_cm)
+    return int(history["experiment"].iloc[hit[0]]) if len(hit) else budget + 1

@@ -1,0 +1,309 @@
+"""The Campaign façade and its store: propose, record, data, best, predict, reopen, transactions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optiform import Campaign, DataError, StoreError
+from optiform.recipe import molar_ratio
+from optiform.store import SCHEMA_VERSION, Store
+
+ROOT = Path(__file__).resolve().parents[1]
+LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
+
+SMALL = """
+version = 1
+name = "small"
+[mixture]
+total = 100
+resolution = 1
+[mixture.components]
+A = { min = 10, max = 80 }
+B = { min = 10, max = 80 }
+C = { min = 0, max = 50 }
+[parameters]
+T = { min = 0.0, max = 1.0, resolution = 0.05 }
+[[objectives]]
+name = "conductivity_mS_cm"
+[strategy]
+n_initial = 6
+"""
+
+
+def truth(df: pd.DataFrame) -> np.ndarray:
+    """A smooth positive test function with its maximum inside the space."""
+    a, b, t = df["A"].to_numpy(float) / 100, df["B"].to_numpy(float) / 100, df["T"].to_numpy(float)
+    return np.exp(-((a - 0.5) ** 2) / 0.02 - ((b - 0.3) ** 2) / 0.02 - (t - 0.6) ** 2)
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+@pytest.fixture
+def small(tmp_path: Path, small_file: Path) -> Campaign:
+    return Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'run.db'}")
+
+
+def results_for(batch: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": truth(batch)})
+
+
+# --- create / open / reopen -------------------------------------------------------------------
+def test_create_open_survives_restart(tmp_path: Path, small_file: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    c = Campaign.create(small_file, store=url)
+    batch = c.propose(3)
+    c.close()
+    c2 = Campaign.open(url)  # a "new process": nothing shared but the file
+    assert c2.name == "small"
+    pending = c2.formulations()
+    assert list(pending["id"]) == list(batch["id"])
+    assert set(pending["status"]) == {"pending"}
+    c2.record(results_for(batch))
+    c2.close()
+    c3 = Campaign.open(url)
+    assert set(c3.formulations()["status"]) == {"measured"}
+    assert c3.store.schema_version == SCHEMA_VERSION
+
+
+def test_open_needs_name_when_several(tmp_path: Path, small_file: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    Campaign.create(small_file, store=url)
+    Campaign.create(LLZT, store=url)
+    with pytest.raises(StoreError, match="several campaigns"):
+        Campaign.open(url)
+    assert Campaign.open(url, name="llzt-cse").name == "llzt-cse"
+    with pytest.raises(StoreError, match="no campaign 'nope'"):
+        Campaign.open(url, name="nope")
+    with pytest.raises(StoreError, match="already holds a campaign named 'small'"):
+        Campaign.create(small_file, store=url)
+
+
+def test_store_refuses_newer_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = Store(url)
+    from optiform.store.db import MetaRow
+
+    with store.transaction() as s:
+        s.get(MetaRow, "schema_version").value = str(SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match="newer than this optiform"):
+        Store(url)
+
+
+def test_store_url_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_file: Path) -> None:
+    monkeypatch.setenv("OPTIFORM_STORE", f"sqlite:///{tmp_path / 'env.db'}")
+    c = Campaign.create(small_file)
+    assert c.store.url.endswith("env.db")
+    assert (tmp_path / "env.db").exists()
+
+
+# --- propose ----------------------------------------------------------------------------------
+def test_propose_returns_exact_sums_on_lattice(small: Campaign) -> None:
+    batch = small.propose(6)
+    assert list(batch.columns) == ["id", "A", "B", "C", "T"]
+    assert (batch[["A", "B", "C"]].sum(axis=1) == 100).all()
+    assert np.allclose(batch[["A", "B", "C"]] % 1, 0)
+    assert np.allclose((batch["T"] / 0.05) - np.round(batch["T"] / 0.05), 0)
+    assert batch["id"].is_unique and batch["id"].str.fullmatch(r"F\d{4}").all()
+
+
+def test_model_proposals_stay_distinct_and_improve(small: Campaign) -> None:
+    design = small.propose(6)
+    small.record(results_for(design))
+    for _ in range(2):
+        batch = small.propose(3)
+        assert (batch["id"].str[1:].astype(int) > design["id"].str[1:].astype(int).max()).all()
+        small.record(results_for(batch))
+    f = small.formulations()
+    X = f[small.space.variables]
+    close = small.space.too_close(X, X)
+    np.fill_diagonal(close, False)
+    assert not close.any(), "two formulations within one resolution step"
+    assert set(f["strategy"]) == {"botorch"} and f["batch"].max() == 3
+    best_design = truth(design).max()
+    assert small.best()["conductivity_mS_cm"] > best_design
+
+
+def test_pending_formulations_are_not_proposed_again(small: Campaign) -> None:
+    first = small.propose(4)
+    second = small.propose(4)
+    both = pd.concat([first, second])
+    close = small.space.too_close(both, both)
+    np.fill_diagonal(close, False)
+    assert not close.any()
+
+
+def test_propose_rejects_bad_n_and_strategy(small: Campaign) -> None:
+    with pytest.raises(ValueError, match="positive integer"):
+        small.propose(0)
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        small.propose(2, strategy="nope")
+
+
+@pytest.mark.parametrize("strategy", ["random", "sobol"])
+def test_other_strategies_respect_lattice(small: Campaign, strategy: str) -> None:
+    batch = small.propose(5, strategy=strategy)
+    assert (batch[["A", "B", "C"]].sum(axis=1) == 100).all()
+    assert set(small.formulations()["strategy"]) == {strategy}
+
+
+# --- record -----------------------------------------------------------------------------------
+def test_record_replicates_duplicates_failed(small: Campaign) -> None:
+    batch = small.propose(3)
+    ids = list(batch["id"])
+    rows = pd.DataFrame(
+        {
+            "id": [ids[0], ids[0], ids[1], ids[2]],
+            "conductivity_mS_cm": [0.5, 0.52, None, 0.3],
+            "status": ["ok", "ok", "failed", "ok"],
+            "note": ["", "", "film stayed fluid", ""],
+        }
+    )
+    report = small.record(rows)
+    assert report.added == 4 and report.duplicates == []
+    d = small.data()
+    first = d[d["id"] == ids[0]]
+    assert list(first["replicate"]) == [1, 2]
+    assert d.loc[d["id"] == ids[1], "status"].item() == "failed"
+    assert small.formulations().set_index("id").loc[ids[1], "status"] == "failed"
+    # the same file again: every row is a duplicate, nothing stored
+    again = small.record(rows)
+    assert again.added == 0 and len(again.duplicates) == 4
+    assert "already recorded" in again.duplicates[0]
+    assert len(small.data()) == 4
+    # an explicit new replicate number is stored
+    more = small.record(pd.DataFrame({"id": [ids[0]], "conductivity_mS_cm": [0.49], "replicate": [3]}))
+    assert more.added == 1
+    # the failed formulation stays out of the regression; replicates are averaged in best()
+    train = small.training_data()
+    assert ids[1] not in set(train["id"]) and (train["id"] == ids[0]).sum() == 3
+    best = small.best()
+    assert best["id"] == ids[0] and best["n_replicates"] == 3
+    assert best["conductivity_mS_cm"] == pytest.approx((0.5 + 0.52 + 0.49) / 3)
+
+
+def test_record_outside_data_without_id(small: Campaign) -> None:
+    lit = pd.DataFrame(
+        {"A": [40, 40], "B": [40, 40], "C": [20, 20], "T": [0.5, 0.5], "conductivity_mS_cm": [0.8, 0.82], "note": ["lit", "lit"]}
+    )
+    report = small.record(lit)
+    assert report.added == 2 and len(report.new_formulations) == 1
+    f = small.formulations()
+    assert list(f["source"]) == ["external"] and f["n_results"].item() == 2
+    assert small.record(lit).added == 0  # the same literature file again: duplicates
+
+
+def test_record_rejects_unknown_columns_naming_expected(small: Campaign) -> None:
+    batch = small.propose(2)
+    bad = pd.DataFrame({"id": batch["id"], "conductivity_S_cm": [0.001, 0.002]})
+    with pytest.raises(DataError, match=r"conductivity_S_cm.*expected 'id'.*conductivity_mS_cm"):
+        small.record(bad)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ({"id": ["F0099"], "conductivity_mS_cm": [0.1]}, r"line 1: unknown sample id 'F0099'"),
+        ({"id": ["F0001"], "conductivity_mS_cm": ["abc"]}, r"expected a number"),
+        ({"id": ["F0001"], "conductivity_mS_cm": [-0.1]}, r"must be > 0"),
+        ({"id": ["F0001"], "conductivity_mS_cm": [None]}, r"no value for conductivity_mS_cm.*status = failed"),
+        ({"id": ["F0001"], "conductivity_mS_cm": [0.1], "status": ["broken"]}, r"status: 'broken'"),
+        ({"id": ["F0001"], "conductivity_mS_cm": [0.1], "replicate": [0]}, r"replicate: expected a whole number"),
+        ({"A": [50], "B": [40], "C": [20], "T": [0.5], "conductivity_mS_cm": [0.1]}, r"sum to 110"),
+        ({"A": [50], "B": [30], "C": [20], "conductivity_mS_cm": [0.1]}, r"missing column\(s\) T"),
+    ],
+)
+def test_bad_rows_store_nothing(small: Campaign, rows: dict, message: str) -> None:
+    small.propose(2)
+    good = {"id": "F0002", "conductivity_mS_cm": 0.2}
+    df = pd.concat([pd.DataFrame(rows), pd.DataFrame([good])], ignore_index=True)
+    with pytest.raises(DataError, match=message):
+        small.record(df)
+    assert small.store.measurements(small.id).empty  # the good row was not stored either
+
+
+def test_record_lists_every_bad_row_with_line_numbers(small: Campaign, tmp_path: Path) -> None:
+    small.propose(2)
+    path = tmp_path / "results.csv"
+    path.write_text("id,conductivity_mS_cm\nF0001,0.4\nF0077,0.3\nF0002,oops\n")
+    with pytest.raises(DataError) as err:
+        small.record(path)
+    text = str(err.value)
+    assert "results.csv: line 3: unknown sample id 'F0077'" in text
+    assert "results.csv: line 4: conductivity_mS_cm: expected a number" in text
+    assert small.store.measurements(small.id).empty
+
+
+def test_record_checks_variables_given_with_an_id(small: Campaign) -> None:
+    batch = small.propose(1)
+    row = batch.assign(conductivity_mS_cm=0.3)
+    assert small.record(row).added == 1  # matching variables are fine
+    wrong = batch.assign(A=batch["A"] + 5, conductivity_mS_cm=0.3, replicate=2)
+    with pytest.raises(DataError, match="but sample F0001 has A"):
+        small.record(wrong)
+
+
+def test_failed_transaction_leaves_nothing(small: Campaign, monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = small.propose(3)
+    from optiform import campaign as campaign_module
+
+    calls = {"n": 0}
+    original = campaign_module.ValueRow
+
+    def exploding(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full")
+        return original(**kwargs)
+
+    monkeypatch.setattr(campaign_module, "ValueRow", exploding)
+    with pytest.raises(RuntimeError, match="disk full"):
+        small.record(results_for(batch))
+    monkeypatch.undo()
+    assert small.store.measurements(small.id).empty
+    assert small.record(results_for(batch)).added == 3
+
+
+# --- predict / best / recipe ------------------------------------------------------------------
+def test_predict_units_and_interval(small: Campaign) -> None:
+    design = small.propose(6)
+    small.record(results_for(design))
+    pred = small.predict(design[small.space.variables])
+    cols = [f"conductivity_mS_cm_{k}" for k in ("mean", "std", "median", "q05", "q95")]
+    assert list(pred.columns) == cols
+    assert (pred["conductivity_mS_cm_q05"] < pred["conductivity_mS_cm_median"]).all()
+    assert (pred["conductivity_mS_cm_median"] < pred["conductivity_mS_cm_q95"]).all()
+    # at measured points the prediction is close to what was measured (in mS/cm, not log units)
+    assert np.allclose(pred["conductivity_mS_cm_median"], truth(design), rtol=0.2)
+    with pytest.raises(DataError, match="sum to 90"):
+        small.predict(pd.DataFrame({"A": [40], "B": [30], "C": [20], "T": [0.5]}))
+
+
+def test_best_without_results_is_a_clear_error(small: Campaign) -> None:
+    with pytest.raises(DataError, match="no measured conductivity_mS_cm yet"):
+        small.best()
+
+
+def test_weighing_sheet_for_a_batch(tmp_path: Path) -> None:
+    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'w.db'}")
+    batch = c.propose(3)
+    sheet = c.weighing_sheet(batch, batch_mass_g=2.0)
+    totals = sheet.groupby("id")["mass_g"].sum()
+    assert np.allclose(totals, 2.0)
+    paper = pd.DataFrame(
+        [dict(id="paper", MEMA=30, SN=50, salt=20, LiDFOB_mol_frac=0.05, FEC_wt_pct=5, porosity=0.75, framework="LLZT")]
+    )
+    assert molar_ratio(c.weighing_sheet(paper, 1.0), "LiTFSI", "LiDFOB") == pytest.approx(19.0)
+    path = c.export_batch(batch, tmp_path / "batch.csv", batch_mass_g=2.0)
+    table = pd.read_csv(path)
+    assert {"LiTFSI_g", "LiDFOB_g", "FEC_g", "AIBN_g", "MEMA_g"} <= set(table.columns)
+    xlsx = c.export_batch(batch, tmp_path / "batch.xlsx", batch_mass_g=2.0)
+    assert set(pd.read_excel(xlsx, sheet_name=None)) == {"batch", "weighing"}
