@@ -55,6 +55,12 @@ def weighing_sheet(spec: CampaignSpec, batch: pd.DataFrame, batch_mass_g: float)
 def _chemicals(spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series):
     """Yield (chemical, role, wt% of whole solution, molar mass or None) for one formulation."""
     additives = {chem: float(row[v]) if isinstance(v, str) else float(v) for chem, v in recipe.additives.items()}
+    for comp in spec.components:
+        if not float(row[comp]) >= 0:
+            raise ValueError(f"{comp}: a mixture component must be >= 0 {spec.mixture.unit}, got {row[comp]}")
+    for chem, wt in additives.items():
+        if not wt >= 0:
+            raise ValueError(f"{chem}: an additive must be >= 0 wt%, got {wt:g}")
     rest = 100.0 - sum(additives.values())
     if rest <= 0:
         raise ValueError(f"additives add up to {100 - rest:g} wt%, leaving nothing for the mixture")
@@ -67,6 +73,8 @@ def _chemicals(spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series):
             continue
         (chem1, m1), (chem2, m2) = split.molar_mass_g_mol.items()
         f = float(row[split.by])
+        if not 0.0 <= f <= 1.0:
+            raise ValueError(f"{split.by}: a mole fraction must lie in [0, 1], got {f:g}")
         w2 = f * m2 / (f * m2 + (1.0 - f) * m1) if wt > 0 else 0.0
         yield chem1, f"split of {comp}", wt * (1.0 - w2), m1
         yield chem2, f"split of {comp}", wt * w2, m2
@@ -75,11 +83,20 @@ def _chemicals(spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series):
 
 
 def weighing_wide(sheet: pd.DataFrame) -> pd.DataFrame:
-    """One row per formulation, one ``<chemical>_g`` column per chemical (in recipe order)."""
+    """One row per formulation, one ``<chemical>_g`` column per chemical (in recipe order).
+
+    Keyed by ``id`` when the sheet has one; otherwise the formulations keep their order (every
+    formulation lists every chemical once, so row ``i`` of the sheet belongs to formulation
+    ``i // number of chemicals``).
+    """
     order = list(dict.fromkeys(sheet["chemical"]))
-    wide = sheet.pivot(index="id", columns="chemical", values="mass_g")[order]
+    keyed = "id" in sheet.columns
+    key = sheet["id"] if keyed else pd.Series(range(len(sheet)), index=sheet.index) // len(order)
+    wide = sheet.assign(_key=key.to_numpy()).pivot(index="_key", columns="chemical", values="mass_g")
+    wide = wide.loc[list(dict.fromkeys(key)), order]  # formulations in sheet order
     wide.columns = [f"{c}_g" for c in order]
-    return wide.reset_index()
+    wide = wide.reset_index(drop=not keyed)
+    return wide.rename(columns={"_key": "id"})
 
 
 def molar_ratio(sheet: pd.DataFrame, a: str, b: str) -> float:
@@ -100,7 +117,12 @@ def write_batch(batch: pd.DataFrame, path: str | Path, sheet: pd.DataFrame | Non
         raise ValueError(f"{path}: expected a .csv or .xlsx file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        table = batch if sheet is None else batch.merge(weighing_wide(sheet), on="id", how="left")
+        if sheet is None:
+            table = batch
+        elif "id" in batch.columns:
+            table = batch.merge(weighing_wide(sheet), on="id", how="left")
+        else:
+            table = pd.concat([batch.reset_index(drop=True), weighing_wide(sheet)], axis=1)
         table.to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path, engine="openpyxl") as xl:

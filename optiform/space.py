@@ -21,6 +21,7 @@ from scipy.stats import qmc
 from .spec import CampaignSpec, ContinuousParameter
 
 SUM_TOLERANCE = 1e-4  # relative to the mixture total
+MAX_REJECTION_DRAWS = 2**20  # simplex points tried before tight upper bounds switch to Gibbs moves
 
 
 class DataError(ValueError):
@@ -275,28 +276,35 @@ class Space:
 
         Mixture: k-1 (quasi-)uniform numbers become a uniform point of the simplex by sorted
         spacings, scaled into the lower-bounded simplex; points that break an upper bound are
-        rejected and more drawn.
+        rejected and more drawn. When the upper bounds reject nearly everything (after
+        ``MAX_REJECTION_DRAWS`` tries), the missing points come from pairwise Gibbs moves, which are
+        uniform over the bounded simplex too but not quasi-random.
         """
         rng = np.random.default_rng(seed)
         k = len(self.components)
         dims = (k - 1) + len(self.continuous) + len(self.categorical)
         bounds = self.component_bounds()
         free = self.total - bounds[:, 0].sum()
-        accepted: list[np.ndarray] = []
-        n_have, draw = 0, max(64, 2 * n)
+        accepted = [np.empty((0, dims + 1))]  # k mixture columns, then one per parameter
+        n_have, n_drawn, draw = 0, 0, max(64, 2 * n)
         sampler = qmc.Sobol(d=dims, scramble=True, seed=rng) if sobol and dims > 0 else None
-        for _ in range(60):
-            m = 2 ** math.ceil(math.log2(draw))
-            U = sampler.random(m) if sampler is not None else rng.random((m, dims))
+
+        def unit(m: int) -> np.ndarray:
+            return sampler.random(m) if sampler is not None else rng.random((m, dims))
+
+        while n_have < n and n_drawn < MAX_REJECTION_DRAWS:
+            m = 2 ** math.ceil(math.log2(min(draw, MAX_REJECTION_DRAWS // 16)))
+            U = unit(m)
             mix = bounds[:, 0] + free * _simplex_from_unit(U[:, : k - 1])
             ok = np.all(mix <= bounds[:, 1] + 1e-9, axis=1)
             accepted.append(np.hstack([mix, U[:, k - 1 :]])[ok])
             n_have += int(ok.sum())
-            if n_have >= n:
-                break
+            n_drawn += m
             draw *= 2
-        else:
-            raise RuntimeError("could not sample the mixture simplex: the bounds leave too small a region")
+        if n_have < n:
+            m = n - n_have
+            U = unit(2 ** math.ceil(math.log2(m)))[:m]
+            accepted.append(np.hstack([_bounded_simplex_gibbs(bounds, self.total, m, rng), U[:, k - 1 :]]))
         Z = np.vstack(accepted)[:n]
         out = pd.DataFrame(Z[:, :k], columns=self.components)
         j = k
@@ -349,6 +357,34 @@ def _simplex_from_unit(U: np.ndarray) -> np.ndarray:
     m = U.shape[0]
     edges = np.hstack([np.zeros((m, 1)), np.sort(U, axis=1), np.ones((m, 1))])
     return np.diff(edges, axis=1)
+
+
+def _bounded_simplex_gibbs(
+    bounds: np.ndarray, total: float, m: int, rng: np.random.Generator, sweeps: int = 40
+) -> np.ndarray:
+    """``m`` points (m, k) uniform over {lo <= x <= hi, sum x = total} (``bounds`` (k, 2)), for bounds
+    that rejection from the simplex cannot handle.
+
+    Each of ``m`` independent chains starts at the point that shares the free amount in proportion
+    to each component's range, then makes ``sweeps``·k moves; a move redraws one random pair (i, j)
+    uniformly along x_i + x_j = const within both components' bounds (this leaves the uniform
+    distribution invariant).
+    """
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    k = len(lo)
+    span = hi - lo
+    share = (total - lo.sum()) / span.sum() if span.sum() > 0 else 0.0
+    X = np.tile(lo + share * span, (m, 1))
+    rows = np.arange(m)
+    for _ in range(sweeps * k):
+        i = rng.integers(k, size=m)
+        j = (i + rng.integers(1, k, size=m)) % k
+        pair = X[rows, i] + X[rows, j]
+        a = np.maximum(lo[i], pair - hi[j])
+        b = np.minimum(hi[i], pair - lo[j])
+        X[rows, i] = a + (b - a) * rng.random(m)
+        X[rows, j] = pair - X[rows, i]
+    return X
 
 
 def round_mixture(x: np.ndarray, bounds: np.ndarray, total: float, step: float) -> np.ndarray:

@@ -8,7 +8,7 @@ store keeps it.
 
 Every error names the key and the reason, e.g.::
 
-    campaign.toml: mixture.components.SN.min: must be <= max (got min=80, max=70)
+    campaign.toml: mixture.components.SN.min: min must be <= max (got min=80, max=70)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NoReturn, Union
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -55,7 +56,8 @@ class SpecError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # TOML has nan and inf literals: no number in a campaign file may be one.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ComponentBounds(_Strict):
@@ -67,7 +69,7 @@ class ComponentBounds(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> "ComponentBounds":
         if self.max is not None and self.min > self.max:
-            raise ValueError(f"min must be <= max (got min={self.min:g}, max={self.max:g})")
+            _fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
         return self
 
 
@@ -84,8 +86,7 @@ class MixtureSpec(_Strict):
     def _count_and_names(cls, v: dict[str, ComponentBounds]) -> dict[str, ComponentBounds]:
         if not 2 <= len(v) <= 10:
             raise ValueError(f"needs 2 to 10 components, got {len(v)}")
-        for name in v:
-            _check_name(name)
+        _check_names(v)
         return v
 
     @model_validator(mode="after")
@@ -97,8 +98,14 @@ class MixtureSpec(_Strict):
         for name, b in self.components.items():
             upper = total if b.max is None else b.max
             if b.min < 0 or upper > total:
-                raise ValueError(
-                    f"components.{name}: bounds must lie in [0, {total:g}] (got [{b.min:g}, {upper:g}])"
+                _fail_at(
+                    ("components", name), f"bounds must lie in [0, {total:g}] (got [{b.min:g}, {upper:g}])", b
+                )
+            if not _lattice_in(b.min, upper, step):
+                _fail_at(
+                    ("components", name),
+                    f"no multiple of the resolution {step:g} lies in [{b.min:g}, {upper:g}]",
+                    b,
                 )
             lo += b.min
             hi += upper
@@ -137,7 +144,13 @@ class ContinuousParameter(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> "ContinuousParameter":
         if self.min > self.max:
-            raise ValueError(f"min must be <= max (got min={self.min:g}, max={self.max:g})")
+            _fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
+        if self.resolution is not None and not _lattice_in(self.min, self.max, self.resolution):
+            _fail_at(
+                ("resolution",),
+                f"no multiple of the resolution {self.resolution:g} lies in [{self.min:g}, {self.max:g}]",
+                self.resolution,
+            )
         return self
 
 
@@ -237,6 +250,16 @@ class RecipeSpec(_Strict):
     additives: dict[str, float | str] = Field(default_factory=dict)
     split: dict[str, SplitSpec] = Field(default_factory=dict)
 
+    @field_validator("additives", mode="before")
+    @classmethod
+    def _number_or_name(cls, v: Any) -> Any:
+        # One clear message instead of pydantic's two (one per member of float | str).
+        for chem, value in (v.items() if isinstance(v, dict) else ()):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if not (number or isinstance(value, str)):
+                raise ValueError(f"{chem}: expected a wt% (a finite number) or a parameter name, got {value!r}")
+        return v
+
 
 class StrategySpec(_Strict):
     """Which strategy proposes, and how many space-filling points come before the model."""
@@ -256,7 +279,7 @@ class StrategySpec(_Strict):
 class CampaignSpec(_Strict):
     """The whole campaign file (``version = 1``)."""
 
-    version: int
+    version: int = Field(strict=True)  # no 1.0, "1" or true
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     reference_temperature_C: float = 30.0
@@ -276,8 +299,7 @@ class CampaignSpec(_Strict):
     @field_validator("parameters")
     @classmethod
     def _param_names(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for name in v:
-            _check_name(name)
+        _check_names(v)
         return v
 
     @model_validator(mode="after")
@@ -347,6 +369,27 @@ def _check_name(name: str) -> str:
 def _is_multiple(total: float, step: float) -> bool:
     ratio = total / step
     return abs(ratio - round(ratio)) < 1e-9 * max(1.0, ratio)
+
+
+def _check_names(table: dict[str, Any]) -> None:
+    """Check every key of a table of variables; the error points at the offending key."""
+    for name in table:
+        try:
+            _check_name(name)
+        except ValueError as exc:
+            _fail_at((name,), str(exc), name)
+
+
+def _fail_at(loc: tuple[str, ...], reason: str, value: Any) -> NoReturn:
+    """Raise a validation error at ``loc`` below the model being validated (a plain ValueError from
+    a model validator would point at the whole table)."""
+    error = PydanticCustomError("value_error", "{reason}", {"reason": reason})
+    raise ValidationError.from_exception_data("spec", [InitErrorDetails(type=error, loc=loc, input=value)])
+
+
+def _lattice_in(lo: float, hi: float, step: float) -> bool:
+    """Whether some multiple of ``step`` lies in [lo, hi] (same tolerance as the rounding)."""
+    return math.ceil(lo / step - 1e-9) <= math.floor(hi / step + 1e-9)
 
 
 def _check_recipe(spec: CampaignSpec) -> None:
