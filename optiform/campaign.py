@@ -50,28 +50,35 @@ class RecordReport:
 class Campaign:
     """A campaign in a store. Build with :meth:`create` or :meth:`open`."""
 
-    def __init__(self, store: Store, campaign_id: int, spec: CampaignSpec) -> None:
+    def __init__(self, store: Store, campaign_id: int, spec: CampaignSpec, seed: int = 0) -> None:
         self.store = store
         self.id = campaign_id
+        self.seed = seed
         self.spec = spec
         self.space = Space(spec)
         self._surrogates: dict[str, tuple[int, Any]] = {}
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
-    def create(cls, spec: str | Path | CampaignSpec | dict, store: str | Store | None = None) -> "Campaign":
-        """Start a campaign from a campaign file (or spec) in a store (URL, default ``optiform.db``)."""
+    def create(
+        cls, spec: str | Path | CampaignSpec | dict, store: str | Store | None = None, seed: int | None = None
+    ) -> "Campaign":
+        """Start a campaign from a campaign file (or spec) in a store (URL, default ``optiform.db``).
+
+        ``seed`` fixes the random streams of its proposals (default: drawn at random and stored, so
+        a reopened campaign proposes reproducibly)."""
         spec = spec if isinstance(spec, CampaignSpec) else load_spec(spec)
         st = store if isinstance(store, Store) else Store(store)
-        cid = st.add_campaign(spec.name, spec.model_dump(mode="json"))
-        return cls(st, cid, spec)
+        seed = int(np.random.SeedSequence().generate_state(1)[0] % 2**31) if seed is None else int(seed)
+        cid = st.add_campaign(spec.name, spec.model_dump(mode="json"), seed=seed)
+        return cls(st, cid, spec, seed)
 
     @classmethod
     def open(cls, store: str | Store | None = None, name: str | None = None) -> "Campaign":
         """Reopen a campaign; ``name`` is needed when the store holds several."""
         st = store if isinstance(store, Store) else Store(store, create=False)
-        cid, _, spec_dict = st.campaign(name)
-        return cls(st, cid, CampaignSpec.model_validate(spec_dict))
+        cid, _, spec_dict, seed = st.campaign(name)
+        return cls(st, cid, CampaignSpec.model_validate(spec_dict), seed)
 
     @property
     def name(self) -> str:
@@ -89,12 +96,14 @@ class Campaign:
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
-        ok = m[m["status"] == "ok"].groupby("label").size() if len(m) else pd.Series(dtype=int)
-        failed = m[m["status"] == "failed"].groupby("label").size() if len(m) else pd.Series(dtype=int)
-        n_ok = table["id"].map(ok).fillna(0).astype(int)
-        n_failed = table["id"].map(failed).fillna(0).astype(int)
-        table["status"] = np.where(n_ok > 0, "measured", np.where(n_failed > 0, "failed", "pending"))
-        table["n_results"] = n_ok + n_failed
+        counts = {
+            s: table["id"].map(m[m["status"] == s].groupby("label").size() if len(m) else {}).fillna(0).astype(int)
+            for s in ("ok", "flagged", "failed")
+        }
+        table["status"] = np.select(
+            [counts["ok"] > 0, counts["flagged"] > 0, counts["failed"] > 0], ["measured", "flagged", "failed"], "pending"
+        )
+        table["n_results"] = counts["ok"] + counts["flagged"] + counts["failed"]
         return table
 
     def data(self) -> pd.DataFrame:
@@ -161,6 +170,7 @@ class Campaign:
     def surrogate(self, objective: ObjectiveSpec | None = None):
         """The objective's fitted GP (refitted only when its training data changed)."""
         from .models import fit_surrogate  # torch import deferred: the CLI starts fast
+        from .models.gp import torch_threads
 
         obj = objective or self.spec.objectives[0]
         train = self.training_data(obj)
@@ -169,14 +179,44 @@ class Campaign:
         key = int(pd.util.hash_pandas_object(train, index=False).sum())
         cached = self._surrogates.get(obj.name)
         if cached is None or cached[0] != key:
-            self._surrogates[obj.name] = (key, fit_surrogate(self.space, train, obj))
+            with torch_threads(1):
+                self._surrogates[obj.name] = (key, fit_surrogate(self.space, train, obj))
         return self._surrogates[obj.name][1]
+
+    def feasibility_data(self) -> pd.DataFrame:
+        """Rows with the declared pass/fail outcome recorded (variables + the outcome, 1 or 0)."""
+        name = self.spec.feasibility.name if self.spec.feasibility else None
+        d = self.data()
+        if name is None or name not in d.columns:
+            return pd.DataFrame(columns=[*self.space.variables, *([name] if name else [])])
+        d = d[d[name].notna() & (d["status"] != "flagged")]
+        return d[[*self.space.variables, name]].reset_index(drop=True)
+
+    def feasibility_model(self):
+        """The fitted feasibility model, or None (no ``[feasibility]`` declared, or only one class
+        seen so far). Refitted only when its data changed."""
+        from .models.feasibility import fit_feasibility
+        from .models.gp import torch_threads
+
+        if self.spec.feasibility is None:
+            return None
+        data = self.feasibility_data()
+        key = int(pd.util.hash_pandas_object(data, index=False).sum()) if len(data) else 0
+        cached = self._surrogates.get("__feasibility__")
+        if cached is None or cached[0] != key:
+            with torch_threads(1):
+                model = fit_feasibility(self.space, data, self.spec.feasibility.name) if len(data) else None
+            self._surrogates["__feasibility__"] = (key, model)
+        return self._surrogates["__feasibility__"][1]
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per objective: ``_mean``, ``_std``, ``_median``, ``_q05``, ``_q95`` (90% interval) in the
         objective's own units, for formulations given with one column per variable."""
         X = self.space.validate(df, origin="predict")
         parts = [self.surrogate(o).predict(X) for o in self.spec.objectives]
+        feas = self.feasibility_model()
+        if feas is not None:
+            parts.append(pd.DataFrame({f"P_{feas.name}": feas.probability(X)}, index=X.index))
         return pd.concat(parts, axis=1).set_index(df.index)
 
     # --- proposing ---------------------------------------------------------------------------
@@ -200,10 +240,14 @@ class Campaign:
             pending=table.loc[table["status"] == "pending", self.space.variables],
             n_initial=self.spec.n_initial,
             n_results=int((table["n_results"] > 0).sum()),
-            seed=seed if seed is not None else 1000 * self.id + batch_no,
+            seed=seed if seed is not None else self.seed + batch_no,
             surrogate=lambda: self.surrogate(obj),
+            feasibility=self.feasibility_model,
         )
-        batch = strat.propose(int(n), ctx)
+        from .models.gp import torch_threads
+
+        with torch_threads(1):  # see torch_threads
+            batch = strat.propose(int(n), ctx)
         return self._store_proposals(batch, batch_no, name)
 
     def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str) -> pd.DataFrame:
@@ -254,6 +298,70 @@ class Campaign:
         plan.check()
         return plan.write()
 
+    # --- raw instrument files -----------------------------------------------------------------
+    def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None):
+        """Analyse the raw files a manifest lists and store the derived values (see
+        :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to."""
+        from .ingest import ingest
+
+        return ingest(self, manifest, Path(base_dir) if base_dir is not None else None)
+
+    def analyses(self, sample_id: str | None = None) -> pd.DataFrame:
+        """Derived values from raw files: quantity, value, uncertainty, method, flags, files."""
+        from .ingest import analyses
+
+        return analyses(self, sample_id)
+
+    def accept(self, sample_id: str) -> int:
+        """Accept a formulation's flagged measurements into the model; returns how many."""
+        from .ingest import accept
+
+        return accept(self, sample_id)
+
+    def plot_nyquist(self, sample_id: str, out: str | Path) -> Path:
+        """Nyquist plot of a formulation's ingested conductivity spectra with their fits (re-analysed
+        from the stored raw files)."""
+        from .analysis.eis import conductivity, plot_nyquist
+        from .ingest import raw_files_of, temporary_folder
+
+        rows = self._analyses_of(sample_id, "conductivity_mS_cm")
+        with temporary_folder() as tmp:
+            results = []
+            for _, a in rows.iterrows():
+                path = next(iter(raw_files_of(self, int(a["analysis_pk"]), Path(tmp)).values()))
+                inputs = self._stored_inputs(int(a["analysis_pk"]))
+                results.append(conductivity(path, thickness_um=inputs["thickness_um"], area_cm2=inputs["area_cm2"]))
+            ax = plot_nyquist(results)
+        ax.set_title(f"{self.name}: {sample_id}")
+        return _save(ax.figure, out)
+
+    def plot_arrhenius(self, sample_id: str, out: str | Path) -> Path:
+        """Arrhenius plot of a formulation's ingested conductivities against temperature, with the fit."""
+        from .analysis.arrhenius import arrhenius
+
+        rows = self._analyses_of(sample_id, "conductivity_mS_cm").dropna(subset=["temperature_C"])
+        if rows["temperature_C"].nunique() < 3:
+            raise DataError(f"{sample_id}: needs conductivities at 3 or more temperatures for an Arrhenius plot")
+        fit = arrhenius(rows["temperature_C"].to_numpy(float), rows["value"].to_numpy(float))
+        ax = fit.plot()
+        ax.set_title(f"{self.name}: {sample_id}, Ea = {fit.value:.3f} eV")
+        return _save(ax.figure, out)
+
+    def _analyses_of(self, sample_id: str, quantity: str) -> pd.DataFrame:
+        if sample_id not in set(self.formulations()["id"]):
+            raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
+        a = self.analyses(sample_id)
+        rows = a[a["quantity"] == quantity] if len(a) else a
+        if not len(rows):
+            raise DataError(f"{sample_id}: no ingested {quantity} (ingest raw files with 'optiform ingest MANIFEST')")
+        return rows
+
+    def _stored_inputs(self, analysis_pk: int) -> dict[str, Any]:
+        from .store.db import AnalysisRow
+
+        with self.store.transaction() as s:
+            return dict(s.get(AnalysisRow, analysis_pk).result["inputs"])
+
     # --- plotting ----------------------------------------------------------------------------
     def plot_ternary(self, out: str | Path, axes: list[str] | None = None, objective: str | None = None) -> Path:
         """Ternary map of the objective's predicted median and uncertainty with the other variables
@@ -268,9 +376,20 @@ class Campaign:
         d = self.data()
         measured = d[d["status"].isin(STATUSES)]
         proposals = d[d["status"] == "pending"]
+        feas = self.feasibility_model()
         return plot_mixture(
-            self.space, obj, surrogate.predict, measured, proposals, fixed, out, axes=axes, title=self.name
+            self.space, obj, surrogate.predict, measured, proposals, fixed, out, axes=axes, title=self.name,
+            feasible=(feas.name, feas.probability) if feas is not None else None,
         )
+
+
+def _save(fig, out: str | Path) -> Path:
+    path = Path(out)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"{path}: expected a .png or .svg file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    return path
 
 
 # --- record helpers -------------------------------------------------------------------------
@@ -321,15 +440,20 @@ class _RecordPlan:
     def _columns(self) -> None:
         spec = self.c.spec
         allowed = {*META_COLUMNS, *spec.objective_names, *self.space.variables}
+        if spec.feasibility is not None:
+            allowed.add(spec.feasibility.name)
         unknown = [c for c in self.df.columns if c not in allowed]
         if unknown:
             raise DataError(
                 f"{self.origin}: unknown column(s) {', '.join(unknown)}; expected 'id', the objective "
                 f"column(s) {', '.join(spec.objective_names)} (in the units their names declare), optional "
-                f"'replicate', 'status' (ok or failed), 'note', and for rows without an id the variables "
+                f"'replicate', 'status' (ok or failed), 'note', "
+                + (f"'{spec.feasibility.name}' (true or false), " if spec.feasibility else "")
+                + "and for rows without an id the variables "
                 f"{', '.join(self.space.variables)}"
             )
-        if not self.objectives and "status" not in self.df.columns:
+        feasibility = spec.feasibility.name if spec.feasibility else None
+        if not self.objectives and "status" not in self.df.columns and feasibility not in self.df.columns:
             raise DataError(f"{self.origin}: no objective column; expected one of {', '.join(spec.objective_names)}")
 
     def check(self) -> None:
@@ -344,7 +468,11 @@ class _RecordPlan:
             where = f"{self.origin}: line {line}"
             entry = {"line": line, "note": "" if _blank(row.get("note")) else str(row["note"]).strip()}
             entry["status"] = self._status(row, where, problems)
-            entry["values"] = self._values(row, where, problems, entry["status"])
+            feasible = self._feasible(row, where, problems)
+            if feasible is False:
+                entry["status"] = "failed"
+                entry["note"] = entry["note"] or f"{self.c.spec.feasibility.name} = false"
+            entry["values"] = self._values(row, where, problems, entry["status"], feasible)
             if i in external:
                 entry["key"] = external[i]
             else:
@@ -367,7 +495,23 @@ class _RecordPlan:
             problems.append(f"{where}: status: {raw!r} is not one of {', '.join(STATUSES)}")
         return status
 
-    def _values(self, row: pd.Series, where: str, problems: list[str], status: str) -> dict[str, float]:
+    def _feasible(self, row: pd.Series, where: str, problems: list[str]) -> bool | None:
+        """The declared pass/fail outcome of a row (None when not given)."""
+        spec = self.c.spec.feasibility
+        if spec is None or _blank(row.get(spec.name)):
+            return None
+        raw = row[spec.name]
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "1.0", "yes", "y"):
+            return True
+        if text in ("false", "0", "0.0", "no", "n"):
+            return False
+        problems.append(f"{where}: {spec.name}: expected true or false, got {raw!r}")
+        return None
+
+    def _values(
+        self, row: pd.Series, where: str, problems: list[str], status: str, feasible: bool | None = None
+    ) -> dict[str, float]:
         values: dict[str, float] = {}
         for obj in self.objectives:
             raw = row.get(obj.name)
@@ -384,11 +528,16 @@ class _RecordPlan:
                 problems.append(f"{where}: {obj.name}: must be > 0 {obj.unit} (modelled on a log scale), got {v:g}")
             else:
                 values[obj.name] = v
+        if feasible is False and values:
+            name = self.c.spec.feasibility.name
+            problems.append(f"{where}: {name} = false carries no objective value (got {', '.join(values)})")
         if status == "ok" and not values:
             problems.append(
                 f"{where}: no value for {', '.join(o.name for o in self.c.spec.objectives)}; "
                 f"give one, or set status = failed"
             )
+        if feasible is not None:
+            values[self.c.spec.feasibility.name] = float(feasible)
         return values
 
     def _replicate(self, row: pd.Series, where: str, problems: list[str]) -> int | None:

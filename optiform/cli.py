@@ -197,6 +197,99 @@ def plot_ternary(
 
 @app.command()
 @_user_errors
+def ingest(manifest: Annotated[Path, typer.Argument(help="Manifest CSV: id, kind, file, role, group, metadata.")]) -> None:
+    """Analyse raw instrument files listed in a manifest and store the derived values.
+
+    Columns: id, kind (eis, transference, lsv, cycling, symmetric), file (relative to the manifest),
+    role (eis_before, ca, eis_after for transference), group, and thickness_um, area_cm2,
+    temperature_C, delta_V_mV, active_mass_mg as the kind needs. A manifest with a bad row is
+    rejected whole; files already ingested are skipped and reported.
+
+    Example: optiform ingest raw/manifest.csv
+    """
+    c = _open()
+    with console.status("reading and analysing files..."):
+        report = c.ingest(manifest)
+    console.print(str(report))
+    for line in report.measurements:
+        console.print(f"  {line}")
+    for line in report.flagged:
+        err_console.print(f"[yellow]flagged:[/yellow] {line}")
+    for line in report.unchanged:
+        console.print(f"[dim]unchanged:[/dim] {line}")
+
+
+@app.command()
+@_user_errors
+def accept(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")]) -> None:
+    """Accept a formulation's flagged measurements (failing quality flags) into the model.
+
+    Example: optiform accept F0007
+    """
+    n = _open().accept(sample_id)
+    console.print(f"accepted {n} flagged measurement(s) of {sample_id}" if n else f"{sample_id} has no flagged measurement")
+
+
+@app.command()
+@_user_errors
+def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")]) -> None:
+    """Print a formulation: its variables, measurements and values derived from raw files.
+
+    Example: optiform show F0007
+    """
+    c = _open()
+    f = c.formulations().set_index("id")
+    if sample_id not in f.index:
+        raise DataError(f"unknown sample id {sample_id!r} in campaign {c.name!r}")
+    row = f.loc[sample_id]
+    console.print(f"[bold]{sample_id}[/bold] ({row['source']}, {row['status']}): "
+                  + ", ".join(f"{v}={_fmt(row[v])}" for v in c.space.variables))
+    d = c.data()
+    d = d[(d["id"] == sample_id) & (d["status"] != "pending")].drop(columns=c.space.variables)
+    if len(d):
+        console.print(_table(d.dropna(axis=1, how="all"), "measurements"))
+    a = c.analyses(sample_id)
+    if len(a):
+        console.print("[bold]derived from raw files[/bold]")
+        for _, r in a.iterrows():
+            err = f" ± {r['uncertainty']:.2g}" if pd.notna(r["uncertainty"]) else ""
+            temp = f" at {r['temperature_C']:g} °C" if pd.notna(r["temperature_C"]) else ""
+            flags = f" [yellow]flags: {r['flags']}[/yellow]" if r["flags"] else ""
+            console.print(
+                f"  replicate {r['replicate']} ({r['status']}), {r['kind']} group {r['group']}: "
+                f"{r['quantity']} = {r['value']:.4g}{err}{temp}; {r['method']}; files {r['files']}{flags}",
+                highlight=False,
+            )
+
+
+@plot_app.command("nyquist")
+@_user_errors
+def plot_nyquist(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
+    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("nyquist.png"),
+) -> None:
+    """Nyquist plot of a formulation's ingested conductivity spectra with their fits.
+
+    Example: optiform plot nyquist F0007 --out f7-nyquist.png
+    """
+    console.print(f"wrote {_open().plot_nyquist(sample_id, out)}")
+
+
+@plot_app.command("arrhenius")
+@_user_errors
+def plot_arrhenius(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
+    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("arrhenius.png"),
+) -> None:
+    """Arrhenius plot of a formulation's ingested conductivities over temperature, with the fit.
+
+    Example: optiform plot arrhenius F0007 --out f7-arrhenius.png
+    """
+    console.print(f"wrote {_open().plot_arrhenius(sample_id, out)}")
+
+
+@app.command()
+@_user_errors
 def demo(
     out: Annotated[Optional[Path], typer.Option(help="Fresh folder for the store, map and CSV (default demo-<time>).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise.")] = 0,

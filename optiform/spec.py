@@ -276,6 +276,19 @@ class StrategySpec(_Strict):
         return v
 
 
+class FeasibilitySpec(_Strict):
+    """A pass/fail outcome recorded with results (``solid = true`` passes, ``false`` fails and
+    carries no objective value). It trains a feasibility model; proposals are weighted by the
+    probability of passing."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v)
+
+
 class CampaignSpec(_Strict):
     """The whole campaign file (``version = 1``)."""
 
@@ -288,6 +301,7 @@ class CampaignSpec(_Strict):
     objectives: list[ObjectiveSpec] = Field(min_length=1)
     recipe: RecipeSpec | None = None
     strategy: StrategySpec = Field(default_factory=StrategySpec)
+    feasibility: FeasibilitySpec | None = None
 
     @field_validator("version")
     @classmethod
@@ -314,6 +328,8 @@ class CampaignSpec(_Strict):
                 raise ValueError(f"objectives: {name!r} declared twice")
             if name in names:
                 raise ValueError(f"objectives: {name!r} is also a variable name")
+        if self.feasibility is not None and self.feasibility.name in [*names, *objective_names]:
+            raise ValueError(f"feasibility.name: {self.feasibility.name!r} is already a variable or objective name")
         if self.recipe is not None:
             _check_recipe(self)
         return self
@@ -494,6 +510,7 @@ def _allowed_keys(loc: list[str]) -> str:
         "recipe": RecipeSpec,
         "strategy": StrategySpec,
         "objectives": ObjectiveSpec,
+        "feasibility": FeasibilitySpec,
     }
     if loc:
         model = tables.get(loc[0])

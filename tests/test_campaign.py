@@ -307,3 +307,63 @@ def test_weighing_sheet_for_a_batch(tmp_path: Path) -> None:
     assert {"LiTFSI_g", "LiDFOB_g", "FEC_g", "AIBN_g", "MEMA_g"} <= set(table.columns)
     xlsx = c.export_batch(batch, tmp_path / "batch.xlsx", batch_mass_g=2.0)
     assert set(pd.read_excel(xlsx, sheet_name=None)) == {"batch", "weighing"}
+
+
+# --- learned feasibility ----------------------------------------------------------------------
+FEASIBLE = SMALL + '\n[feasibility]\nname = "solid"\n'
+
+
+@pytest.fixture
+def feas(tmp_path: Path) -> Campaign:
+    path = tmp_path / "feas.toml"
+    path.write_text(FEASIBLE)
+    return Campaign.create(path, store=f"sqlite:///{tmp_path / 'feas.db'}", seed=1)
+
+
+def solid_results(batch: pd.DataFrame) -> pd.DataFrame:
+    """Films with A < 35 wt% stay fluid: solid = false and no value."""
+    solid = batch["A"].to_numpy(float) >= 35
+    return pd.DataFrame(
+        {"id": batch["id"], "conductivity_mS_cm": np.where(solid, truth(batch), np.nan), "solid": solid}
+    )
+
+
+def test_feasibility_outcome_recorded_and_learnt(feas: Campaign) -> None:
+    design = feas.propose(10)
+    results = solid_results(design)
+    assert 0 < results["solid"].sum() < len(results), "the design should see both classes"
+    feas.record(results)
+    d = feas.data().set_index("id")
+    fluid = results.loc[~results["solid"], "id"]
+    assert (d.loc[fluid, "status"] == "failed").all() and (d.loc[fluid, "solid"] == 0).all()
+    assert (d.loc[fluid, "note"] == "solid = false").all()
+    train = feas.training_data()
+    assert set(train["id"]) == set(results.loc[results["solid"], "id"])  # fluid films: not in the regression
+    model = feas.feasibility_model()
+    assert model is not None and model.n_fail == len(fluid)
+    probe = pd.DataFrame({"A": [15.0, 70.0], "B": [45.0, 20.0], "C": [40.0, 10.0], "T": [0.5, 0.5]})
+    p_low, p_high = model.probability(probe)
+    assert p_low < 0.5 < p_high
+    pred = feas.predict(probe)
+    assert "P_solid" in pred.columns and pred["P_solid"].iloc[0] < pred["P_solid"].iloc[1]
+    batch = feas.propose(4)  # model-based, weighted by P(solid)
+    assert (model.probability(batch) > 0.3).mean() >= 0.75
+
+
+def test_feasibility_column_errors(feas: Campaign) -> None:
+    batch = feas.propose(2)
+    with pytest.raises(DataError, match="solid = false carries no objective value"):
+        feas.record(pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": [0.3, 0.2], "solid": [False, True]}))
+    with pytest.raises(DataError, match="solid: expected true or false, got 'maybe'"):
+        feas.record(pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": [0.3, 0.2], "solid": ["maybe", True]}))
+    # a failed measurement without the outcome does not train the feasibility model
+    feas.record(pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": [None, 0.2], "status": ["failed", "ok"]}))
+    assert len(feas.feasibility_data()) == 0 and feas.feasibility_model() is None
+
+
+def test_campaign_seed_makes_proposals_reproducible(tmp_path: Path, small_file: Path) -> None:
+    a = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'a.db'}", seed=7).propose(4, strategy="random")
+    b = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'b.db'}", seed=7).propose(4, strategy="random")
+    c = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'c.db'}").propose(4, strategy="random")
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.drop(columns="id").equals(c.drop(columns="id"))

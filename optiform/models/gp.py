@@ -15,6 +15,8 @@ median ``e^mu``, mean ``e^(mu + s^2/2)``, std ``sqrt(e^(s^2) - 1) · e^(mu + s^2
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +34,20 @@ from ..spec import ObjectiveSpec
 
 DTYPE = torch.float64
 Z90 = 1.6448536269514722  # standard-normal 95th percentile: the 90% interval is mu ± Z90·s
+
+
+@contextmanager
+def torch_threads(n: int = 1) -> Iterator[None]:
+    """Run torch on ``n`` threads inside the block. The GPs here are small (tens to hundreds of
+    points): one thread is as fast as two on an idle machine and, measured here, 20x faster on a
+    busy one (thread oversubscription: a q=4 proposal took 155 s on 2 threads next to another
+    process, 7.7 s on 1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def to_tensor(X: np.ndarray) -> torch.Tensor:

@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 Predict = Callable[[pd.DataFrame], pd.DataFrame]
+Feasible = tuple[str, Callable[[pd.DataFrame], np.ndarray]]  # (outcome name, P(pass) of a table)
 ALLOWED_SUFFIXES = (".png", ".svg")
 DPI = 150
 MEDIAN_CMAP = "viridis"
@@ -83,18 +84,20 @@ def plot_mixture(
     axes: Sequence[str] | None = None,
     title: str = "",
     scale: int = 60,
+    feasible: Feasible | None = None,
 ) -> Path:
     """Draw the predicted objective over the mixture and save it to ``out`` (.png or .svg).
 
     Three plotted components give two ternary heatmaps (median; 90 % interval width), two give a
     line plot (see the module docstring). ``predict`` is called once with every grid point inside
-    the bounds; ``fixed`` holds every variable not on the plotted axes. Returns the path written.
+    the bounds; ``fixed`` holds every variable not on the plotted axes. ``feasible`` (optional,
+    ``(name, probability function)``) shades where P(name) < 0.5. Returns the path written.
     Raises ValueError for an unknown suffix, bad ``axes`` or missing ``fixed`` values.
     """
     path = Path(out)
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
         raise ValueError(f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}")
-    fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale)
+    fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
@@ -116,6 +119,7 @@ def mixture_figure(
     axes: Sequence[str] | None = None,
     title: str = "",
     scale: int = 60,
+    feasible: Feasible | None = None,
 ) -> Figure:
     """The figure :func:`plot_mixture` saves (a pyplot-free :class:`Figure`, e.g. for notebooks)."""
     names = resolve_axes(space, axes)
@@ -126,7 +130,7 @@ def mixture_figure(
     proposals = proposals if proposals is not None else pd.DataFrame()
     if len(names) == 2:
         return _line_figure(space, objective, predict, measured, proposals, held, names, title, scale)
-    return _ternary_figure(space, objective, predict, measured, proposals, held, names, title, int(scale))
+    return _ternary_figure(space, objective, predict, measured, proposals, held, names, title, int(scale), feasible)
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -330,11 +334,13 @@ def _ternary_figure(
     names: list[str],
     title: str,
     scale: int,
+    feasible: Feasible | None = None,
 ) -> Figure:
     keys, comps = grid_compositions(space, names, held.rest, scale)
     if not keys:
         raise ValueError(f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})")
-    stats = _predict_stats(predict, _predict_table(space, names, comps, held), objective)
+    table = _predict_table(space, names, comps, held)
+    stats = _predict_stats(predict, table, objective)
     points = _split_points(objective, names, measured, proposals)
     label = objective_label(objective)
     fig = Figure(figsize=(14, 6.4))
@@ -349,7 +355,13 @@ def _ternary_figure(
     _colorbar(fig, ax_wid, wid_norm, WIDTH_CMAP, f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
     ax_med.set_title("predicted median", fontsize=11, pad=22)
     ax_wid.set_title("uncertainty: 90% interval width (q95 - q05)", fontsize=11, pad=22)
-    _legend(ax_med, points, objective)
+    shaded = None
+    if feasible is not None:
+        shaded = feasible[0]
+        p = np.asarray(feasible[1](table), dtype=float)
+        for ax in (ax_med, ax_wid):
+            _infeasible_overlay(ax, keys, p)
+    _legend(ax_med, points, objective, shaded)
     _frame_text(fig, title, label, held.text)
     for tax in (med_tax, wid_tax):
         tax._redraw_labels()  # python-ternary draws axis labels only on redraw
@@ -590,7 +602,20 @@ def _colorbar(fig: Figure, ax: Axes, norm: Normalize, cmap: str, label: str, ext
     cb.ax.tick_params(labelsize=8)
 
 
-def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec) -> None:
+def _infeasible_overlay(ax: Axes, keys: list[tuple[int, int, int]], p: np.ndarray) -> None:
+    """Hatch the grid region where the probability of feasibility ``p`` is below 0.5 and draw the
+    P = 0.5 contour (triangulated over the grid points' Cartesian positions)."""
+    if not (p < 0.5).any():
+        return
+    xy = np.array([project_point(k) for k in keys])
+    if len(xy) < 3:
+        return
+    ax.tricontourf(xy[:, 0], xy[:, 1], p, levels=[-0.01, 0.5], colors="none", hatches=["xx"], zorder=3)
+    if (p >= 0.5).any():
+        ax.tricontour(xy[:, 0], xy[:, 1], p, levels=[0.5], colors="crimson", linewidths=1.2, zorder=4)
+
+
+def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str | None = None) -> None:
     """Legend under the median panel, one entry per kind of marker drawn."""
     handles = []
     if len(points.ok):
@@ -603,6 +628,8 @@ def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec) -> None:
                               label=f"best measured ({v:.3g} {objective.unit})".replace(" )", ")")))
     if len(points.proposals):
         handles.append(Line2D([], [], ls="", marker="D", mfc="none", mec="black", mew=1.6, label="next proposals"))
+    if infeasible:
+        handles.append(Polygon([[0, 0]], facecolor="none", edgecolor="crimson", hatch="xx", label=f"P({infeasible}) < 0.5"))
     handles.append(Polygon([[0, 0]], facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", label="outside bounds"))
     handles.append(Line2D([], [], color="black", ls="--", lw=1.3, label="bounds"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)

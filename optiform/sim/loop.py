@@ -22,7 +22,7 @@ class BatchReport:
     """One closed-loop iteration: the batch, what the lab measured, and the best so far."""
 
     number: int
-    kind: str  # "design" (space-filling) or "model"
+    kind: str  # "design" (space-filling), "model" (GP), or the name of a model-free strategy
     batch: pd.DataFrame
     results: pd.DataFrame
     n_experiments: int
@@ -55,10 +55,11 @@ def closed_loop(
         number += 1
         first = initial_batch if initial_batch is not None else campaign.spec.n_initial
         n = min(first if number == 1 else batch_size, budget - done)
-        kind = "design" if _n_results(campaign) < campaign.spec.n_initial else "model"
+        name = strategy or campaign.spec.strategy.name
+        kind = name if name != "botorch" else ("design" if _n_results(campaign) < campaign.spec.n_initial else "model")
         batch = campaign.propose(n, strategy=strategy)
         results = lab.measure(batch)
-        campaign.record(results[RESULT_COLUMNS])
+        campaign.record(results[_result_columns(campaign)])
         truth = np.where(results["solid"], true_conductivity_mS_cm(batch, lab.temperature_C), np.nan)
         done += n
         best_true = max(best_true, np.nanmax(truth) if np.isfinite(truth).any() else -np.inf)
@@ -79,6 +80,13 @@ def closed_loop(
     out["experiment"] = np.arange(1, len(out) + 1)
     out["best_true_mS_cm"] = out["true_mS_cm"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
     return out
+
+
+def _result_columns(campaign: Campaign) -> list[str]:
+    """The lab's columns to record: the objective, status, note, and ``solid`` when the campaign
+    declares it as its pass/fail outcome."""
+    feas = campaign.spec.feasibility
+    return RESULT_COLUMNS + (["solid"] if feas is not None and feas.name == "solid" else [])
 
 
 def _n_results(campaign: Campaign) -> int:

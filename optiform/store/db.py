@@ -7,7 +7,14 @@ Tables:
 * ``formulations``: one per formulation, ``label`` is the user-facing id (``F0001``), ``values`` the
   variables as JSON, ``source`` ``proposed`` or ``external``, the batch and strategy that proposed it;
 * ``measurements``: one per (formulation, replicate), ``status`` ``ok`` or ``failed``, a note;
-* ``measurement_values``: one per (measurement, quantity) with the value in the unit its name declares.
+* ``measurement_values``: one per (measurement, quantity) with the value in the unit its name declares;
+* ``raw_files``: instrument files by content hash (sha256), stored once;
+* ``analyses``: one derived quantity from raw files (value, uncertainty, method, flags, details),
+  tied to the measurement it feeds and, through ``analysis_files``, to its files and their roles.
+
+A measurement's ``status`` is ``ok`` (used by the model), ``failed`` (no value: e.g. the film stayed
+fluid) or ``flagged`` (derived from raw files with a failing quality flag: kept out of the model
+until accepted).
 
 A formulation's status is derived, not stored: ``pending`` without measurements, ``failed`` when all
 of its measurements failed, else ``measured``.
@@ -25,6 +32,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import (
     JSON,
+    Boolean,
+    LargeBinary,
     DateTime,
     Float,
     ForeignKey,
@@ -83,6 +92,7 @@ class CampaignRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     spec_json: Mapped[str] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # proposals' random seed = seed + batch number
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     formulations: Mapped[list["FormulationRow"]] = relationship(back_populates="campaign")
 
@@ -108,7 +118,7 @@ class MeasurementRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     formulation_id: Mapped[int] = mapped_column(ForeignKey("formulations.id"), index=True)
     replicate: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))  # ok | failed
+    status: Mapped[str] = mapped_column(String(16))  # ok | failed | flagged
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     formulation: Mapped[FormulationRow] = relationship(back_populates="measurements")
@@ -123,6 +133,42 @@ class ValueRow(Base):
     quantity: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
     measurement: Mapped[MeasurementRow] = relationship(back_populates="values")
+
+
+class RawFileRow(Base):
+    __tablename__ = "raw_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AnalysisRow(Base):
+    __tablename__ = "analyses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measurement_id: Mapped[int] = mapped_column(ForeignKey("measurements.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # eis | transference | lsv | cycling | symmetric
+    group: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    uncertainty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    temperature_C: Mapped[float | None] = mapped_column(Float, nullable=True)
+    method: Mapped[str] = mapped_column(Text)
+    failing: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    files: Mapped[list["AnalysisFileRow"]] = relationship(cascade="all, delete-orphan")
+
+
+class AnalysisFileRow(Base):
+    __tablename__ = "analysis_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    raw_file_id: Mapped[int] = mapped_column(ForeignKey("raw_files.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    raw_file: Mapped[RawFileRow] = relationship()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
@@ -185,19 +231,19 @@ class Store:
         with self._sessions() as s:
             return list(s.scalars(select(CampaignRow.name).order_by(CampaignRow.id)))
 
-    def add_campaign(self, name: str, spec: dict) -> int:
+    def add_campaign(self, name: str, spec: dict, seed: int = 0) -> int:
         with self.transaction() as s:
             if s.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
                 raise StoreError(f"store {self.url} already holds a campaign named {name!r}")
-            row = CampaignRow(name=name, spec_json=json.dumps(spec))
+            row = CampaignRow(name=name, spec_json=json.dumps(spec), seed=seed)
             s.add(row)
             s.flush()
             return row.id
 
-    def campaign(self, name: str | None = None) -> tuple[int, str, dict]:
-        """(id, name, spec dict) of the named campaign, or of the only one when ``name`` is None."""
+    def campaign(self, name: str | None = None) -> tuple[int, str, dict, int]:
+        """(id, name, spec dict, seed) of the named campaign, or of the only one when ``name`` is None."""
         with self._sessions() as s:
-            rows = s.execute(select(CampaignRow.id, CampaignRow.name, CampaignRow.spec_json)).all()
+            rows = s.execute(select(CampaignRow.id, CampaignRow.name, CampaignRow.spec_json, CampaignRow.seed)).all()
         if not rows:
             raise StoreError(f"store {self.url} holds no campaign; create one with 'optiform init FILE'")
         if name is None:
@@ -212,7 +258,7 @@ class Store:
                     f"store {self.url} has no campaign {name!r}; it has {', '.join(r.name for r in rows)}"
                 )
             row = matches[0]
-        return row.id, row.name, json.loads(row.spec_json)
+        return row.id, row.name, json.loads(row.spec_json), row.seed
 
     # --- reads -------------------------------------------------------------------------------
     def formulations(self, campaign_id: int) -> pd.DataFrame:

@@ -31,6 +31,7 @@ class ProposalContext:
     n_results: int  # formulations with a result (including failed ones)
     seed: int
     surrogate: Callable[[], Any] = field(repr=False, default=lambda: None)
+    feasibility: Callable[[], Any] = field(repr=False, default=lambda: None)  # None when not learnable
 
 
 class Strategy(ABC):

@@ -4,7 +4,8 @@ While fewer than ``n_initial`` formulations have results the batch is a space-fi
 After that the objective's GP (see :mod:`optiform.models.gp`) and qLogNEI propose the batch:
 optimized over the model coordinates with the mixture-sum equality constraint, per combination of
 categorical choices (one-hot columns fixed) (``optimize_acqf_mixed``), sequentially greedy over the q points, conditioned on
-pending formulations; restarts start from the best of a raw space-filling sample (the
+pending formulations, and weighted by the probability of feasibility (:class:`FeasibilityWeighted`)
+when the campaign declares a pass/fail outcome (``[feasibility]``, see :mod:`optiform.models.feasibility`); restarts start from the best of a raw space-filling sample (the
 polytope sampler botorch would use for the equality constraint is slow). Each proposal is rounded to the lattice; one that lands within one step of an
 existing formulation (or of a batch-mate) is replaced by the lattice neighbour with the highest
 acquisition value that does not.
@@ -17,6 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
+from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.objective import LinearMCObjective
 from botorch.optim import optimize_acqf
@@ -25,6 +27,32 @@ from ..models.gp import DTYPE, Surrogate, to_tensor
 from .base import ProposalContext, Strategy, blocked_points
 
 DEFAULTS = {"num_restarts": 8, "raw_samples": 256, "maxiter": 200}
+
+
+class FeasibilityWeighted(AcquisitionFunction):
+    """log-acquisition + Σ_q log P(feasible): P = Φ(μ/σ) of the feasibility GP's latent (pass > 0).
+
+    Adding the log-probability to qLogNEI multiplies the expected improvement by the probability
+    that every point of the q-batch passes (taken as independent); it is differentiable, so SLSQP
+    optimizes it like the plain acquisition.
+    """
+
+    def __init__(self, acq: qLogNoisyExpectedImprovement, feasibility_model) -> None:
+        super().__init__(model=acq.model)
+        self.acq = acq
+        self.feasibility_model = feasibility_model
+
+    @property
+    def X_pending(self) -> torch.Tensor | None:
+        return self.acq.X_pending
+
+    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
+        self.acq.set_X_pending(X_pending)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        post = self.feasibility_model.posterior(X)
+        z = post.mean / post.variance.clamp_min(1e-12).sqrt()
+        return self.acq(X) + torch.special.log_ndtr(z).sum(dim=(-2, -1))
 
 
 class BotorchStrategy(Strategy):
@@ -36,6 +64,7 @@ class BotorchStrategy(Strategy):
         if ctx.n_results < ctx.n_initial or ctx.n_results < 2:
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
         surrogate: Surrogate = ctx.surrogate()
+        self._feasibility = ctx.feasibility()
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
         acq = self._acquisition(surrogate, pending)
@@ -50,16 +79,19 @@ class BotorchStrategy(Strategy):
             return None
         return to_tensor(ctx.space.to_model(ctx.pending))
 
-    @staticmethod
-    def _acquisition(surrogate: Surrogate, X_pending: torch.Tensor | None) -> qLogNoisyExpectedImprovement:
+    def _acquisition(self, surrogate: Surrogate, X_pending: torch.Tensor | None):
+        """qLogNEI on the objective's GP, plus log P(feasible) from the feasibility model when the
+        campaign declares a pass/fail outcome (i.e. the acquisition is weighted by P(feasible))."""
         sign = 1.0 if surrogate.objective.maximize else -1.0
-        return qLogNoisyExpectedImprovement(
+        acq = qLogNoisyExpectedImprovement(
             model=surrogate.model,
             X_baseline=surrogate.train_X,
             X_pending=X_pending,
             objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
             prune_baseline=True,
         )
+        feas = getattr(self, "_feasibility", None)
+        return acq if feas is None else FeasibilityWeighted(acq, feas.model)
 
     def _optimize(self, acq, q: int, ctx: ProposalContext) -> torch.Tensor:
         """Sequential greedy: for each of the q points and each combination of categorical choices,

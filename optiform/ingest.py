@@ -1,0 +1,468 @@
+"""Ingest raw instrument files through the analysis core into a campaign.
+
+A manifest (CSV or DataFrame) has one row per file:
+
+========== ====================================================================================
+column     meaning
+========== ====================================================================================
+id         the formulation (sample id) the file belongs to
+kind       ``eis`` (blocking-electrode conductivity spectrum), ``transference``, ``lsv``,
+           ``cycling``, ``symmetric``
+file       path, relative to the manifest
+role       for ``transference``: ``eis_before``, ``ca``, ``eis_after`` (others: empty)
+group      ties a set (a transference triple) or a temperature series together; default: the id
+metadata   ``thickness_um``, ``area_cm2``, ``temperature_C`` (eis), ``delta_V_mV`` (transference),
+           ``active_mass_mg`` (cycling), ``area_cm2`` (lsv, symmetric)
+========== ====================================================================================
+
+Each (id, kind, group) becomes one measurement of the formulation (a new replicate) whose values
+are the derived quantities: conductivity at the campaign's ``reference_temperature_C`` (measured
+within ±0.5 °C, else interpolated by the group's Arrhenius fit when the series brackets it),
+activation energy from a series of three or more temperatures, t+, oxidation onset, capacities,
+overpotential. Every derived value is also kept as an analysis with its method, uncertainty,
+flags and fit details, and every raw file by content hash. A group with a failing quality flag is
+stored with status ``flagged`` and kept out of the model until accepted.
+
+All rows are read and analysed before anything is written; a manifest with any bad row is rejected
+whole, listing every bad row, and nothing is stored. Files already ingested are reported and
+skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .analysis.types import Result
+from .space import DataError
+from .store.db import AnalysisFileRow, AnalysisRow, FormulationRow, MeasurementRow, RawFileRow, ValueRow
+
+if TYPE_CHECKING:
+    from .campaign import Campaign
+
+KINDS = ("eis", "transference", "lsv", "cycling", "symmetric")
+TRANSFERENCE_ROLES = ("eis_before", "ca", "eis_after")
+NUMERIC = ("thickness_um", "area_cm2", "temperature_C", "delta_V_mV", "active_mass_mg")
+COLUMNS = ("id", "kind", "file", "role", "group", *NUMERIC)
+REQUIRED = {
+    "eis": ("thickness_um", "area_cm2", "temperature_C"),
+    "transference": ("delta_V_mV",),
+    "lsv": ("area_cm2",),
+    "cycling": (),
+    "symmetric": (),
+}
+REFERENCE_TOLERANCE_C = 0.5
+
+
+@dataclass
+class IngestReport:
+    """What :meth:`Campaign.ingest` did."""
+
+    measurements: list[str] = field(default_factory=list)  # "F0003 (eis, group g1): conductivity_mS_cm=..."
+    unchanged: list[str] = field(default_factory=list)  # groups whose files were all ingested before
+    flagged: list[str] = field(default_factory=list)  # groups stored with failing flags
+
+    def __str__(self) -> str:
+        parts = [f"ingested {len(self.measurements)} measurement(s)"]
+        if self.flagged:
+            parts.append(f"{len(self.flagged)} flagged (kept out of the model until 'optiform accept ID')")
+        if self.unchanged:
+            parts.append(f"{len(self.unchanged)} already ingested (unchanged)")
+        return ", ".join(parts)
+
+
+@dataclass
+class _Row:
+    line: int
+    id: str
+    kind: str
+    path: Path
+    role: str
+    group: str
+    meta: dict[str, float]
+    sha256: str = ""
+    content: bytes = b""
+
+
+@dataclass
+class _Group:
+    id: str
+    kind: str
+    group: str
+    rows: list[_Row]
+    results: list[tuple[Result, list[_Row], float | None]] = field(default_factory=list)
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.kind}, group {self.group})"
+
+    @property
+    def failing(self) -> bool:
+        return any(r.failing for r, _, _ in self.results)
+
+
+def read_manifest(manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> tuple[pd.DataFrame, str, Path, list[int]]:
+    """The manifest table, its name for messages, the folder files are relative to, line numbers."""
+    if isinstance(manifest, pd.DataFrame):
+        df = manifest.reset_index(drop=True)
+        return df, "manifest", Path(base_dir or "."), [i + 1 for i in range(len(df))]
+    path = Path(manifest)
+    if not path.exists():
+        raise DataError(f"{path}: manifest not found")
+    try:
+        df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#", keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot read the manifest as CSV: {exc}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, str(path), path.parent, [i + 2 for i in range(len(df))]
+
+
+def ingest(campaign: "Campaign", manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> IngestReport:
+    """Validate, analyse and store a manifest's files (see module docstring)."""
+    df, origin, folder, lines = read_manifest(manifest, base_dir)
+    rows = _parse_rows(campaign, df, origin, folder, lines)
+    groups = _group(rows, origin)
+    known = _ingested_files(campaign)
+    report = IngestReport()
+    todo = [g for g in groups if not _already_ingested(g, known, origin, report)]
+    problems: list[str] = []
+    for g in todo:
+        try:
+            _analyse(campaign, g)
+        except (ValueError, OSError) as exc:
+            first = g.rows[0]
+            problems.append(f"{origin}: line {first.line}: {g.label}: {exc}")
+    if problems:
+        raise DataError("\n".join(problems))
+    _write(campaign, todo, report)
+    return report
+
+
+# --- validation -------------------------------------------------------------------------------
+def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Path, lines: list[int]) -> list[_Row]:
+    unknown = [c for c in df.columns if c not in COLUMNS]
+    missing = [c for c in ("id", "kind", "file") if c not in df.columns]
+    if unknown or missing:
+        raise DataError(
+            f"{origin}: "
+            + (f"unknown column(s) {', '.join(unknown)}; " if unknown else "")
+            + (f"missing column(s) {', '.join(missing)}; " if missing else "")
+            + f"expected id, kind, file and optional role, group, {', '.join(NUMERIC)}"
+        )
+    ids = set(campaign.formulations()["id"])
+    problems: list[str] = []
+    rows: list[_Row] = []
+    for i, line in enumerate(lines):
+        rec = {c: _text(df[c].iloc[i]) for c in df.columns}
+        where = f"{origin}: line {line}"
+        n_before = len(problems)
+        if rec["id"] not in ids:
+            problems.append(f"{where}: unknown sample id {rec['id']!r} in campaign {campaign.name!r}")
+        kind = rec["kind"].lower()
+        if kind not in KINDS:
+            problems.append(f"{where}: kind {rec['kind']!r} is not one of {', '.join(KINDS)}")
+        path = (folder / rec["file"]) if rec["file"] else folder
+        if not rec["file"] or not path.is_file():
+            problems.append(f"{where}: file {rec['file']!r} not found (looked in {folder})")
+        role = rec.get("role", "").lower()
+        if kind == "transference" and role not in TRANSFERENCE_ROLES:
+            problems.append(f"{where}: role {role!r}: a transference file is one of {', '.join(TRANSFERENCE_ROLES)}")
+        meta = {}
+        for name in NUMERIC:
+            raw = rec.get(name, "")
+            if not raw:
+                continue
+            try:
+                meta[name] = float(raw.replace(",", "."))
+            except ValueError:
+                problems.append(f"{where}: {name}: expected a number, got {raw!r}")
+                continue
+            if not math.isfinite(meta[name]) or (name != "temperature_C" and meta[name] <= 0):
+                problems.append(f"{where}: {name}: expected a positive number, got {raw!r}")
+        for name in REQUIRED.get(kind, ()):
+            if name not in meta and not (kind == "transference" and role != "ca" and name == "delta_V_mV"):
+                problems.append(f"{where}: {name} is required for kind {kind!r}")
+        if len(problems) == n_before:
+            content = path.read_bytes()
+            rows.append(
+                _Row(line, rec["id"], kind, path, role, rec.get("group", "") or rec["id"], meta,
+                     hashlib.sha256(content).hexdigest(), content)
+            )
+    if problems:
+        raise DataError("\n".join(problems))
+    return rows
+
+
+def _text(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+
+
+def _group(rows: list[_Row], origin: str) -> list[_Group]:
+    groups: dict[tuple[str, str, str], _Group] = {}
+    for r in rows:
+        groups.setdefault((r.id, r.kind, r.group), _Group(r.id, r.kind, r.group, [])).rows.append(r)
+    problems = []
+    seen: dict[str, _Row] = {}
+    for r in rows:
+        if r.sha256 in seen:
+            problems.append(f"{origin}: line {r.line}: {r.path.name} has the same content as line {seen[r.sha256].line}")
+        seen.setdefault(r.sha256, r)
+    for g in groups.values():
+        if g.kind == "transference":
+            roles = sorted(r.role for r in g.rows)
+            if roles != sorted(TRANSFERENCE_ROLES):
+                problems.append(
+                    f"{origin}: line {g.rows[0].line}: {g.label}: needs exactly one file per role "
+                    f"{', '.join(TRANSFERENCE_ROLES)} (got {', '.join(roles)})"
+                )
+        elif g.kind in ("lsv", "cycling", "symmetric") and len(g.rows) > 1:
+            problems.append(f"{origin}: line {g.rows[1].line}: {g.label}: one {g.kind} file per group")
+    if problems:
+        raise DataError("\n".join(problems))
+    return list(groups.values())
+
+
+def _ingested_files(campaign: "Campaign") -> dict[str, tuple[str, str, str]]:
+    """sha256 -> (sample id, kind, group) of every file this campaign has ingested."""
+    with campaign.store.transaction() as s:
+        rows = (
+            s.query(RawFileRow.sha256, FormulationRow.label, AnalysisRow.kind, AnalysisRow.group)
+            .join(AnalysisFileRow, AnalysisFileRow.raw_file_id == RawFileRow.id)
+            .join(AnalysisRow, AnalysisRow.id == AnalysisFileRow.analysis_id)
+            .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
+            .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
+            .filter(FormulationRow.campaign_id == campaign.id)
+            .all()
+        )
+    return {sha: (label, kind, group) for sha, label, kind, group in rows}
+
+
+def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin: str, report: IngestReport) -> bool:
+    seen = [r for r in g.rows if r.sha256 in known]
+    if not seen:
+        return False
+    if len(seen) == len(g.rows) and all(known[r.sha256] == (g.id, g.kind, g.group) for r in seen):
+        report.unchanged.append(f"{g.label}: {', '.join(r.path.name for r in g.rows)} already ingested")
+        return True
+    r = seen[0]
+    prev = known[r.sha256]
+    raise DataError(
+        f"{origin}: line {r.line}: {r.path.name} was already ingested for {prev[0]} ({prev[1]}, group {prev[2]}); "
+        f"a group is ingested whole: put new files in a new group"
+    )
+
+
+# --- analysis ---------------------------------------------------------------------------------
+def _analyse(campaign: "Campaign", g: _Group) -> None:
+    """Run the analysis for one group; fills ``g.results`` and ``g.values``."""
+    {"eis": _analyse_eis, "transference": _analyse_transference, "lsv": _analyse_lsv,
+     "cycling": _analyse_cycling, "symmetric": _analyse_symmetric}[g.kind](campaign, g)
+
+
+def _analyse_eis(campaign: "Campaign", g: _Group) -> None:
+    from .analysis.arrhenius import arrhenius
+    from .analysis.eis import conductivity
+
+    ref = campaign.spec.reference_temperature_C
+    temps, sigmas, at_ref = [], [], []
+    for r in g.rows:
+        res = conductivity(r.path, thickness_um=r.meta["thickness_um"], area_cm2=r.meta["area_cm2"])
+        T = r.meta["temperature_C"]
+        res.inputs["temperature_C"] = T
+        g.results.append((res, [r], T))
+        temps.append(T)
+        sigmas.append(res.value)
+        if abs(T - ref) <= REFERENCE_TOLERANCE_C:
+            at_ref.append(res.value)
+    if len(set(temps)) >= 3:
+        fit = arrhenius(temps, sigmas)
+        g.results.append((fit, list(g.rows), None))
+        g.values["activation_energy_eV"] = fit.value
+        if not at_ref and min(temps) <= ref <= max(temps):
+            g.values["conductivity_mS_cm"] = float(fit.predict(ref))  # interpolated: method in the analyses
+    if at_ref:
+        g.values["conductivity_mS_cm"] = float(np.mean(at_ref))
+
+
+def _analyse_transference(campaign: "Campaign", g: _Group) -> None:
+    from .analysis.readers import read_eis, read_series
+    from .analysis.transference import transference_number
+
+    by_role = {r.role: r for r in g.rows}
+    delta = next(r.meta["delta_V_mV"] for r in g.rows if "delta_V_mV" in r.meta)
+    res = transference_number(
+        read_series(by_role["ca"].path),
+        delta_V_mV=delta,
+        eis_before=read_eis(by_role["eis_before"].path),
+        eis_after=read_eis(by_role["eis_after"].path),
+    )
+    g.results.append((res, list(g.rows), by_role["ca"].meta.get("temperature_C")))
+    g.values[res.quantity] = res.value
+
+
+def _analyse_lsv(campaign: "Campaign", g: _Group) -> None:
+    from .analysis.lsv import stability_onset
+    from .analysis.readers import read_series
+
+    r = g.rows[0]
+    res = stability_onset(read_series(r.path), area_cm2=r.meta["area_cm2"])
+    g.results.append((res, [r], r.meta.get("temperature_C")))
+    g.values[res.quantity] = res.value
+
+
+def _analyse_cycling(campaign: "Campaign", g: _Group) -> None:
+    from .analysis.cycling import cycling_summary
+    from .analysis.readers import read_series
+
+    r = g.rows[0]
+    res = cycling_summary(read_series(r.path), active_mass_mg=r.meta.get("active_mass_mg"))
+    for sub in _sub_results(res):
+        if math.isfinite(sub.value):  # no mAh/g without an active mass
+            g.results.append((sub, [r], r.meta.get("temperature_C")))
+            g.values[sub.quantity] = sub.value
+
+
+def _analyse_symmetric(campaign: "Campaign", g: _Group) -> None:
+    from .analysis.cycling import symmetric_summary
+    from .analysis.readers import read_series
+
+    r = g.rows[0]
+    res = symmetric_summary(read_series(r.path), area_cm2=r.meta.get("area_cm2"))
+    g.results.append((res, [r], r.meta.get("temperature_C")))
+    g.values[res.quantity] = res.value
+
+
+def _sub_results(res: Result) -> Iterable[Result]:
+    """A result may bundle several canonical quantities (cycling); yield each as a Result."""
+    subs = getattr(res, "results", None)
+    if callable(subs):
+        subs = subs()
+    return list(subs) if subs else [res]
+
+
+# --- writing ----------------------------------------------------------------------------------
+def _write(campaign: "Campaign", groups: list[_Group], report: IngestReport) -> None:
+    if not groups:
+        return
+    with campaign.store.transaction() as s:
+        forms = {
+            f.label: f
+            for f in s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id).all()
+        }
+        files: dict[str, RawFileRow] = {}
+        for g in groups:
+            f = forms[g.id]
+            replicate = max((m.replicate for m in f.measurements), default=0) + 1
+            status = "flagged" if g.failing else "ok"
+            m = MeasurementRow(
+                formulation=f, replicate=replicate, status=status, note=f"ingested {g.kind} group {g.group}"
+            )
+            m.values = [ValueRow(quantity=q, value=float(v)) for q, v in g.values.items()]
+            s.add(m)
+            s.flush()
+            for res, rows, temperature in g.results:
+                a = AnalysisRow(
+                    measurement_id=m.id,
+                    kind=g.kind,
+                    group=g.group,
+                    quantity=res.quantity,
+                    value=float(res.value),
+                    uncertainty=None if res.uncertainty is None else float(res.uncertainty),
+                    temperature_C=temperature,
+                    method=res.method,
+                    failing=res.failing,
+                    result=res.to_dict(),
+                )
+                for r in rows:
+                    a.files.append(AnalysisFileRow(raw_file=_raw_file(s, files, r), role=r.role or g.kind))
+                s.add(a)
+            values = ", ".join(f"{q}={v:.4g}" for q, v in g.values.items()) or "no objective value"
+            report.measurements.append(f"{g.label}: {values}")
+            if g.failing:
+                codes = sorted({fl.code for res, _, _ in g.results for fl in res.flags if fl.failing})
+                report.flagged.append(f"{g.label}: {', '.join(codes)}")
+
+
+def _raw_file(session, cache: dict[str, RawFileRow], r: _Row) -> RawFileRow:
+    if r.sha256 not in cache:
+        existing = session.query(RawFileRow).filter(RawFileRow.sha256 == r.sha256).one_or_none()
+        cache[r.sha256] = existing or RawFileRow(
+            sha256=r.sha256, name=r.path.name, size_bytes=len(r.content), content=r.content
+        )
+    return cache[r.sha256]
+
+
+# --- reading back -----------------------------------------------------------------------------
+def analyses(campaign: "Campaign", sample_id: str | None = None) -> pd.DataFrame:
+    """Derived values with method, uncertainty, flags and files (one row per analysis)."""
+    with campaign.store.transaction() as s:
+        q = (
+            s.query(AnalysisRow, MeasurementRow.replicate, MeasurementRow.status, FormulationRow.label)
+            .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
+            .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
+            .filter(FormulationRow.campaign_id == campaign.id)
+        )
+        if sample_id is not None:
+            q = q.filter(FormulationRow.label == sample_id)
+        out = []
+        for a, replicate, status, label in q.order_by(AnalysisRow.id).all():
+            out.append(
+                {
+                    "id": label,
+                    "replicate": replicate,
+                    "status": status,
+                    "kind": a.kind,
+                    "group": a.group,
+                    "quantity": a.quantity,
+                    "value": a.value,
+                    "uncertainty": a.uncertainty,
+                    "temperature_C": a.temperature_C,
+                    "method": a.method,
+                    "flags": "; ".join(f"{fl['code']}{'' if fl['failing'] else ' (warning)'}" for fl in a.result["flags"]),
+                    "files": ", ".join(f"{af.role}:{af.raw_file.name}" for af in a.files),
+                    "analysis_pk": a.id,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def raw_files_of(campaign: "Campaign", analysis_pk: int, folder: Path) -> dict[str, Path]:
+    """Write the raw files of an analysis into ``folder`` (original names); role -> path."""
+    with campaign.store.transaction() as s:
+        a = s.get(AnalysisRow, analysis_pk)
+        out = {}
+        for af in a.files:
+            path = folder / af.raw_file.name
+            path.write_bytes(af.raw_file.content)
+            out[f"{af.role}:{af.raw_file.name}"] = path
+    return out
+
+
+def accept(campaign: "Campaign", sample_id: str) -> int:
+    """Accept a formulation's flagged measurements into the model; returns how many."""
+    with campaign.store.transaction() as s:
+        f = (
+            s.query(FormulationRow)
+            .filter(FormulationRow.campaign_id == campaign.id, FormulationRow.label == sample_id)
+            .one_or_none()
+        )
+        if f is None:
+            raise DataError(f"unknown sample id {sample_id!r} in campaign {campaign.name!r}")
+        flagged = [m for m in f.measurements if m.status == "flagged"]
+        for m in flagged:
+            m.status = "ok"
+            m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
+        return len(flagged)
+
+
+def temporary_folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="optiform-")

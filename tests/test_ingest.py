@@ -1,0 +1,194 @@
+"""Ingest: manifest of raw files -> analyses -> campaign measurements; duplicates, bad rows, accept,
+show and the Nyquist/Arrhenius plots, through the API and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from optiform import Campaign, DataError
+from optiform.analysis.eis import synthetic_blocking_cell, z_r_rq_cpe
+from optiform.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
+K_B = 8.617333262e-5
+AREA_CM2 = np.pi * 0.8**2  # 16 mm electrodes
+
+
+def write_eis(path: Path, sigma_mS_cm: float, seed: int, thickness_um: float = 100.0) -> Path:
+    s = synthetic_blocking_cell(sigma_mS_cm, thickness_um=thickness_um, diameter_mm=16, noise_rel=0.002, seed=seed)
+    pd.DataFrame(
+        {"Frequency (Hz)": s.frequency_Hz, "Z' (ohm)": s.Z_ohm.real, "Z'' (ohm)": s.Z_ohm.imag}
+    ).to_csv(path, index=False)
+    return path
+
+
+def write_li_li_eis(path: Path, R_interface_ohm: float) -> Path:
+    f = np.logspace(5, -1, 61)
+    Z = z_r_rq_cpe(f, 20.0, R_interface_ohm, 2e-6, 0.9, 5e-2, 0.5)
+    pd.DataFrame({"freq/Hz": f, "Re(Z)/Ohm": Z.real, "-Im(Z)/Ohm": -Z.imag}).to_csv(path, index=False)
+    return path
+
+
+def write_ca(path: Path, I0_A: float, Iss_A: float) -> Path:
+    t = np.linspace(0.0, 3600.0, 3601)
+    current = Iss_A + (I0_A - Iss_A) * np.exp(-t / 300.0)
+    pd.DataFrame({"time/s": t, "Ewe/V": 0.010, "I/mA": current * 1e3}).to_csv(path, index=False)
+    return path
+
+
+def write_lsv(path: Path, onset_V: float, area_cm2: float) -> Path:
+    E = np.linspace(3.0, 6.0, 3001)
+    j_uA_cm2 = 1.0 + 9.0 * np.exp((E - onset_V) / 0.05)  # crosses 10 uA/cm2 exactly at onset_V
+    pd.DataFrame({"Ewe/V": E, "I/mA": j_uA_cm2 * area_cm2 * 1e-3, "time/s": (E - 3.0) * 1000}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> tuple[Campaign, Path, list[str]]:
+    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'ingest.db'}")
+    ids = list(c.propose(3, strategy="sobol")["id"])
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    return c, raw, ids
+
+
+def temperature_series(raw: Path, sample: str, sigma30: float, Ea_eV: float, temps=(30, 40, 50, 60, 70)) -> list[dict]:
+    rows = []
+    for i, T in enumerate(temps):
+        sigma = sigma30 * np.exp(-Ea_eV / K_B * (1 / (T + 273.15) - 1 / 303.15))
+        name = f"{sample}_{T}C.csv"
+        write_eis(raw / name, sigma, seed=i)
+        rows.append(dict(id=sample, kind="eis", file=name, group="T-series", thickness_um=100, area_cm2=AREA_CM2, temperature_C=T))
+    return rows
+
+
+def test_temperature_series_gives_conductivity_and_activation_energy(lab) -> None:
+    c, raw, ids = lab
+    manifest = pd.DataFrame(temperature_series(raw, ids[0], 1.117, 0.161))
+    manifest.to_csv(raw / "manifest.csv", index=False)
+    report = c.ingest(raw / "manifest.csv")
+    assert len(report.measurements) == 1 and not report.unchanged
+    d = c.data().set_index("id").loc[ids[0]]
+    assert d["conductivity_mS_cm"] == pytest.approx(1.117, rel=0.02)
+    assert d["activation_energy_eV"] == pytest.approx(0.161, rel=0.05)
+    a = c.analyses(ids[0])
+    assert (a["quantity"] == "conductivity_mS_cm").sum() == 5
+    assert a.loc[a["quantity"] == "activation_energy_eV", "uncertainty"].item() > 0
+    assert sorted(a.loc[a["quantity"] == "conductivity_mS_cm", "temperature_C"]) == [30, 40, 50, 60, 70]
+    # the objective feeds the model like a recorded result
+    assert ids[0] in set(c.training_data()["id"])
+
+
+def test_same_manifest_again_changes_nothing(lab) -> None:
+    c, raw, ids = lab
+    pd.DataFrame(temperature_series(raw, ids[0], 0.8, 0.2, temps=(30, 50, 70))).to_csv(raw / "m.csv", index=False)
+    c.ingest(raw / "m.csv")
+    before = (c.data(), c.analyses())
+    again = c.ingest(raw / "m.csv")
+    assert again.measurements == [] and len(again.unchanged) == 1 and "already ingested" in str(again)
+    pd.testing.assert_frame_equal(before[0], c.data())
+    assert len(before[1]) == len(c.analyses())
+
+
+def test_bad_manifest_rejected_whole_listing_every_row(lab) -> None:
+    c, raw, ids = lab
+    write_eis(raw / "good.csv", 1.0, seed=1)
+    (raw / "garbage.csv").write_text("this is not,an impedance\nfile,at all\n")
+    manifest = pd.DataFrame(
+        [
+            dict(id=ids[0], kind="eis", file="good.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id="F9999", kind="eis", file="good.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[1], kind="eis", file="missing.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[1], kind="xrd", file="good.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[2], kind="eis", file="good.csv", thickness_um=None, area_cm2=AREA_CM2, temperature_C=30),
+        ]
+    )
+    manifest.to_csv(raw / "bad.csv", index=False)
+    with pytest.raises(DataError) as err:
+        c.ingest(raw / "bad.csv")
+    text = str(err.value)
+    assert "line 3: unknown sample id 'F9999'" in text
+    assert "line 4: file 'missing.csv' not found" in text
+    assert "line 5: kind 'xrd' is not one of" in text
+    assert "line 6: thickness_um is required for kind 'eis'" in text
+    assert c.analyses().empty and c.store.measurements(c.id).empty
+    # a file the reader cannot read: rejected whole too, naming the row
+    pd.DataFrame(
+        [
+            dict(id=ids[0], kind="eis", file="good.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[1], kind="eis", file="garbage.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+        ]
+    ).to_csv(raw / "bad2.csv", index=False)
+    with pytest.raises(DataError, match=r"line 3: F\d+ \(eis.*garbage.csv"):
+        c.ingest(raw / "bad2.csv")
+    assert c.analyses().empty and c.store.measurements(c.id).empty
+
+
+def test_transference_and_lsv(lab) -> None:
+    c, raw, ids = lab
+    write_li_li_eis(raw / "before.csv", 300.0)
+    write_li_li_eis(raw / "after.csv", 320.0)
+    # Bruce-Vincent t+ = Iss (dV - I0 R0) / (I0 (dV - Iss Rss)), dV = 10 mV, R0 = 300, Rss = 320 ohm,
+    # solved for the steady-state current that gives t+ = 0.627
+    I0, t_plus = 15e-6, 0.627
+    Iss = t_plus * I0 * 0.010 / (0.010 - I0 * 300 + t_plus * I0 * 320)
+    write_ca(raw / "ca.csv", I0, Iss)
+    write_lsv(raw / "lsv.csv", 5.06, AREA_CM2)
+    pd.DataFrame(
+        [
+            dict(id=ids[1], kind="transference", file="before.csv", role="eis_before", group="bv1", delta_V_mV=10),
+            dict(id=ids[1], kind="transference", file="ca.csv", role="ca", group="bv1", delta_V_mV=10),
+            dict(id=ids[1], kind="transference", file="after.csv", role="eis_after", group="bv1", delta_V_mV=10),
+            dict(id=ids[1], kind="lsv", file="lsv.csv", area_cm2=AREA_CM2),
+        ]
+    ).to_csv(raw / "m.csv", index=False)
+    report = c.ingest(raw / "m.csv")
+    assert len(report.measurements) == 2
+    a = c.analyses(ids[1]).set_index("quantity")
+    assert a.loc["transference_number", "value"] == pytest.approx(0.627, rel=0.02)
+    assert a.loc["oxidation_onset_V", "value"] == pytest.approx(5.06, abs=0.002)
+    assert "role" not in a.columns and "eis_before:before.csv" in a.loc["transference_number", "files"]
+
+
+def test_failing_flags_kept_out_until_accepted(lab) -> None:
+    c, raw, ids = lab
+    # a sweep that never reaches 10 uA/cm2: no onset -> failing flag
+    write_lsv(raw / "flat.csv", 9.0, AREA_CM2)
+    pd.DataFrame([dict(id=ids[2], kind="lsv", file="flat.csv", area_cm2=AREA_CM2)]).to_csv(raw / "m.csv", index=False)
+    report = c.ingest(raw / "m.csv")
+    assert report.flagged and "no_onset" in report.flagged[0]
+    assert c.formulations().set_index("id").loc[ids[2], "status"] == "flagged"
+    assert c.accept(ids[2]) == 1
+    assert c.formulations().set_index("id").loc[ids[2], "status"] == "measured"
+    assert c.accept(ids[2]) == 0
+    with pytest.raises(DataError, match="unknown sample id"):
+        c.accept("F0999")
+
+
+def test_cli_ingest_show_plots(lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, raw, ids = lab
+    pd.DataFrame(temperature_series(raw, ids[0], 1.0, 0.2, temps=(30, 45, 60))).to_csv(raw / "m.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    store = ["--store", c.store.url]
+    out = runner.invoke(app, [*store, "ingest", str(raw / "m.csv")])
+    assert out.exit_code == 0, out.output
+    assert "ingested 1 measurement(s)" in out.output and "conductivity_mS_cm=" in out.output
+    again = runner.invoke(app, [*store, "ingest", str(raw / "m.csv")])
+    assert again.exit_code == 0 and "already ingested" in again.output
+    show = runner.invoke(app, [*store, "show", ids[0]])
+    assert show.exit_code == 0 and "activation_energy_eV" in show.output and "derived from raw files" in show.output
+    for kind in ("nyquist", "arrhenius"):
+        res = runner.invoke(app, [*store, "plot", kind, ids[0], "--out", f"{kind}.png"])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / f"{kind}.png").stat().st_size > 10_000
+    missing = runner.invoke(app, [*store, "plot", "nyquist", ids[1], "--out", "x.png"])
+    assert missing.exit_code == 1 and "no ingested conductivity_mS_cm" in missing.output
+    bad = runner.invoke(app, [*store, "show", "F0999"])
+    assert bad.exit_code == 1 and "unknown sample id 'F0999'" in bad.output
