@@ -16,7 +16,7 @@ Seeding: run ``seed`` creates its campaign with ``Campaign.create(..., seed=seed
 random streams) and measures on ``VirtualLab(seed=seed)`` (the noise), so every run is reproducible
 and the runs differ.
 
-    .venv/bin/python benchmarks/closed_loop.py                # 10 seeds, budget 100, 2 workers
+    .venv/bin/python benchmarks/closed_loop.py                # 10 seeds, budget 60, 2 workers
     .venv/bin/python benchmarks/closed_loop.py --quick        # smoke test: 2 seeds, budget 22
 """
 
@@ -144,7 +144,7 @@ def format_summary(summary: pd.DataFrame, budget: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=10, help="seeds per strategy (0..seeds-1); default 10")
-    p.add_argument("--budget", type=int, default=None, help="experiments per run; default 100 (22 with --quick)")
+    p.add_argument("--budget", type=int, default=None, help="experiments per run; default 60 (22 with --quick)")
     p.add_argument("--batch", type=int, default=4, help="batch size after the initial design; default 4")
     p.add_argument("--workers", type=int, default=2, help="worker processes; default 2")
     p.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, budget 22")
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
-    budget = args.budget if args.budget is not None else (22 if args.quick else 100)
+    budget = args.budget if args.budget is not None else (22 if args.quick else 60)
     out = args.out if args.out is not None else (QUICK_OUT if args.quick else DEFAULT_OUT)
     if seeds < 1 or budget < 1 or args.batch < 1 or args.workers < 1:
         p.error("--seeds, --budget, --batch and --workers must be positive")
