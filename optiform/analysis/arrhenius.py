@@ -43,6 +43,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from .types import Flag, Result
+from ._util import new_axes as _axes
 
 K_B_EV_K = 8.617333262e-5  # Boltzmann constant, eV/K (exact, SI 2019)
 EV_TO_KJ_MOL = 96.48533212  # 1 eV per particle in kJ/mol (= F / 1000)
@@ -446,11 +447,3 @@ def _vtf_free(T: np.ndarray, y: np.ndarray, T0_hi: float) -> tuple[np.ndarray, n
         cov = np.full((3, 3), np.nan)
     return p, cov, dof, ssr
 
-
-def _axes(ax: Any) -> Any:
-    """Return ``ax`` or a new Agg-safe axes (no pyplot state)."""
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(5, 4)).add_subplot()

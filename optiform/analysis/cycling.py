@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from .types import Flag, Result, Series
+from ._util import as_frame as _as_frame, new_axes as _axes
 
 REST_CURRENT_FRACTION = 1e-3  # |I| ≤ this × max|I| counts as rest
 INCOMPLETE_FRACTION = 0.5  # incomplete_last_cycle: last half cycle below this fraction of its reference
@@ -602,25 +603,4 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in out.to_dict("records")]
 
 
-def _as_frame(data: Any, required: tuple[str, ...], arg: str) -> pd.DataFrame:
-    """DataFrame with the canonical ``required`` columns from a Series, DataFrame or path."""
-    if isinstance(data, (str, os.PathLike)):
-        from .readers import read_series
 
-        data = read_series(data)
-    if isinstance(data, Series):
-        data = data.data
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"{arg}: expected a Series, DataFrame or path, got {type(data).__name__}")
-    missing = [c for c in required if c not in data.columns]
-    if missing:
-        raise ValueError(f"{arg}: missing column(s) {missing}; columns are {list(data.columns)}")
-    return data
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(5, 4)).add_subplot()

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .types import Flag, Result, Series
+from ._util import as_frame as _as_frame, new_axes as _axes
 
 METHODS_DISAGREE_V = 0.1  # methods_disagree: |E_threshold − E_tangent| above this, V
 NOISY_BASELINE_FRACTION = 0.2  # noisy_baseline: baseline residual std above this × threshold
@@ -263,25 +264,4 @@ def _tangent_onset(E: np.ndarray, j: np.ndarray, baseline: tuple[float, float], 
     return float((jk - sk * Ek - m0) / (m1 - sk)), (Ek, jk, sk)
 
 
-def _as_frame(data: Any, required: tuple[str, ...], arg: str) -> pd.DataFrame:
-    """DataFrame with the canonical ``required`` columns from a Series, DataFrame or path."""
-    if isinstance(data, (str, os.PathLike)):
-        from .readers import read_series
 
-        data = read_series(data)
-    if isinstance(data, Series):
-        data = data.data
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"{arg}: expected a Series, DataFrame or path, got {type(data).__name__}")
-    missing = [c for c in required if c not in data.columns]
-    if missing:
-        raise ValueError(f"{arg}: missing column(s) {missing}; columns are {list(data.columns)}")
-    return data
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(5, 4)).add_subplot()

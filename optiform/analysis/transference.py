@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .types import Flag, Result, Series, Spectrum
+from ._util import as_frame as _as_frame, new_axes as _axes
 
 NOT_STEADY_REL_DRIFT = 0.02  # not_steady: relative change of I over the drift window
 SMALL_CURRENT_A = 1e-9  # small_current: absolute floor for Iss, A
@@ -413,25 +414,4 @@ def _as_spectrum(spectrum: Any) -> Spectrum:
     raise ValueError(f"eis_before/eis_after: expected a Spectrum or a path, got {type(spectrum).__name__}")
 
 
-def _as_frame(data: Any, required: tuple[str, ...], arg: str) -> pd.DataFrame:
-    """DataFrame with the canonical ``required`` columns from a Series, DataFrame or path."""
-    if isinstance(data, (str, os.PathLike)):
-        from .readers import read_series
 
-        data = read_series(data)
-    if isinstance(data, Series):
-        data = data.data
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"{arg}: expected a Series, DataFrame or path, got {type(data).__name__}")
-    missing = [c for c in required if c not in data.columns]
-    if missing:
-        raise ValueError(f"{arg}: missing column(s) {missing}; columns are {list(data.columns)}")
-    return data
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(5, 4)).add_subplot()
