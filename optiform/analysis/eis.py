@@ -83,6 +83,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .types import Flag, Result, Spectrum
+from ._util import new_axes
 
 __all__ = [
     "ARC_SCREEN_RATIO", "ARC_SPIKE_RATIO_MAX", "BIC_MARGIN", "BLOCKING_MODELS", "FIT_CHI2_MAX",
@@ -1100,10 +1101,9 @@ class ConductivityResult(Result):
         ``zoom``: when the spike runs far beyond the electrolyte resistance, show a square window of
         about 5 R around the high-frequency part instead of the whole spike.
         """
-        import matplotlib.pyplot as plt
-
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 5))
+            ax = new_axes()
+            ax.figure.set_size_inches(5, 5)
         if self.spectrum is None:
             return ax
         Z = self.spectrum.Z_ohm
@@ -1334,11 +1334,10 @@ def conductivity(
 
 def plot_nyquist(results_or_spectra: Any, ax: Any = None, *, zoom: bool = True) -> Any:
     """Nyquist plot of one or several :class:`ConductivityResult` (data, fit, intercepts) or :class:`Spectrum`."""
-    import matplotlib.pyplot as plt
-
     items = results_or_spectra if isinstance(results_or_spectra, (list, tuple)) else [results_or_spectra]
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5))
+        ax = new_axes()
+        ax.figure.set_size_inches(5, 5)
     for i, it in enumerate(items):
         if isinstance(it, ConductivityResult):
             src = it.spectrum.source if it.spectrum is not None and it.spectrum.source else f"#{i + 1}"
