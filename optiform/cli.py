@@ -292,8 +292,8 @@ def plot_arrhenius(
 @_user_errors
 def demo(
     out: Annotated[Optional[Path], typer.Option(help="Fresh folder for the store, map and CSV (default demo-<time>).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise.")] = 0,
-    batches: Annotated[int, typer.Option(min=0, help="Model-based batches after the initial design.")] = 6,
+    seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise and of the proposals.")] = 0,
+    batches: Annotated[int, typer.Option(min=0, help="Model-based batches after the initial design.")] = 8,
     batch_size: Annotated[int, typer.Option(min=1, help="Formulations per model-based batch.")] = 4,
 ) -> None:
     """Run a closed-loop campaign on the built-in virtual lab (a synthetic model calibrated to
@@ -308,12 +308,12 @@ def demo(
     if folder.exists() and any(folder.iterdir()):
         raise ValueError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
     folder.mkdir(parents=True, exist_ok=True)
-    c = Campaign.create(example_spec_path(), store=f"sqlite:///{folder / 'optiform.db'}")
+    c = Campaign.create(example_spec_path(), store=f"sqlite:///{folder / 'optiform.db'}", seed=seed)
     lab = VirtualLab(seed=seed)
     budget = c.spec.n_initial + batches * batch_size
     console.print(
         f"[bold]optiform demo[/bold]: campaign {c.name} on the virtual lab (synthetic, calibrated to the "
-        f"paper: {PAPER_CONDUCTIVITY_mS_cm} mS/cm at 30:50:20 wt%), {c.spec.n_initial} design points + "
+        f"paper: {PAPER_CONDUCTIVITY_mS_cm['LLZT']} mS/cm at 30:50:20 wt%), {c.spec.n_initial} design points + "
         f"{batches} batches of {batch_size}"
     )
     start = time.perf_counter()
