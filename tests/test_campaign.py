@@ -49,7 +49,7 @@ def small_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def small(tmp_path: Path, small_file: Path) -> Campaign:
-    return Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'run.db'}")
+    return Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'run.db'}", seed=0)
 
 
 def results_for(batch: pd.DataFrame) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def write_lsv(path: Path, onset_V: float, area_cm2: float) -> Path:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> tuple[Campaign, Path, list[str]]:
-    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'ingest.db'}")
+    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'ingest.db'}", seed=0)
     ids = list(c.propose(3, strategy="sobol")["id"])
     raw = tmp_path / "raw"
     raw.mkdir()
