@@ -34,7 +34,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy"})
-STRATEGY_NAMES = ("botorch", "random", "sobol")
+STRATEGY_NAMES = ("botorch", "random", "sobol")  # = optiform.strategies.STRATEGIES (tested)
 
 # Unit labels read off an objective's name suffix ("conductivity_mS_cm" -> "mS/cm").
 _UNIT_SUFFIXES = {

@@ -367,3 +367,11 @@ def test_campaign_seed_makes_proposals_reproducible(tmp_path: Path, small_file: 
     c = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'c.db'}").propose(4, strategy="random")
     pd.testing.assert_frame_equal(a, b)
     assert not a.drop(columns="id").equals(c.drop(columns="id"))
+
+
+def test_spec_strategy_names_match_the_registry() -> None:
+    """spec.py validates names without importing torch; its list must follow the registry."""
+    from optiform.spec import STRATEGY_NAMES
+    from optiform.strategies import STRATEGIES
+
+    assert set(STRATEGY_NAMES) == set(STRATEGIES)
