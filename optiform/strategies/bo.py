@@ -18,41 +18,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from botorch.acquisition import AcquisitionFunction
-from botorch.acquisition.logei import qLogNoisyExpectedImprovement
-from botorch.acquisition.objective import LinearMCObjective
 from botorch.optim import optimize_acqf
 
-from ..models.gp import DTYPE, Surrogate, to_tensor
+from ..models.gp import DTYPE, to_tensor
+from .acquisition import build_acquisition
 from .base import ProposalContext, Strategy, blocked_points
 
 DEFAULTS = {"num_restarts": 8, "raw_samples": 256, "maxiter": 200}
-
-
-class FeasibilityWeighted(AcquisitionFunction):
-    """log-acquisition + Σ_q log P(feasible): P = Φ(μ/σ) of the feasibility GP's latent (pass > 0).
-
-    Adding the log-probability to qLogNEI multiplies the expected improvement by the probability
-    that every point of the q-batch passes (taken as independent); it is differentiable, so SLSQP
-    optimizes it like the plain acquisition.
-    """
-
-    def __init__(self, acq: qLogNoisyExpectedImprovement, feasibility_model) -> None:
-        super().__init__(model=acq.model)
-        self.acq = acq
-        self.feasibility_model = feasibility_model
-
-    @property
-    def X_pending(self) -> torch.Tensor | None:
-        return self.acq.X_pending
-
-    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
-        self.acq.set_X_pending(X_pending)
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        post = self.feasibility_model.posterior(X)
-        z = post.mean / post.variance.clamp_min(1e-12).sqrt()
-        return self.acq(X) + torch.special.log_ndtr(z).sum(dim=(-2, -1))
 
 
 class BotorchStrategy(Strategy):
@@ -63,14 +35,12 @@ class BotorchStrategy(Strategy):
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         if ctx.n_results < ctx.n_initial or ctx.n_results < 2:
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
-        surrogate: Surrogate = ctx.surrogate()
-        self._feasibility = ctx.feasibility()
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
-        acq = self._acquisition(surrogate, pending)
+        acq = build_acquisition(ctx, pending)
         raw = self._optimize(acq, n, ctx)
         batch = ctx.space.round(ctx.space.from_model(raw.numpy()))
-        return self._repair(batch, ctx, surrogate, pending, n)
+        return self._repair(batch, ctx, pending, n)
 
     # --- pieces ------------------------------------------------------------------------------
     @staticmethod
@@ -78,20 +48,6 @@ class BotorchStrategy(Strategy):
         if not len(ctx.pending):
             return None
         return to_tensor(ctx.space.to_model(ctx.pending))
-
-    def _acquisition(self, surrogate: Surrogate, X_pending: torch.Tensor | None):
-        """qLogNEI on the objective's GP, plus log P(feasible) from the feasibility model when the
-        campaign declares a pass/fail outcome (i.e. the acquisition is weighted by P(feasible))."""
-        sign = 1.0 if surrogate.objective.maximize else -1.0
-        acq = qLogNoisyExpectedImprovement(
-            model=surrogate.model,
-            X_baseline=surrogate.train_X,
-            X_pending=X_pending,
-            objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
-            prune_baseline=True,
-        )
-        feas = getattr(self, "_feasibility", None)
-        return acq if feas is None else FeasibilityWeighted(acq, feas.model)
 
     def _optimize(self, acq, q: int, ctx: ProposalContext) -> torch.Tensor:
         """Sequential greedy: for each of the q points and each combination of categorical choices,
@@ -138,7 +94,6 @@ class BotorchStrategy(Strategy):
         self,
         batch: pd.DataFrame,
         ctx: ProposalContext,
-        surrogate: Surrogate,
         pending: torch.Tensor | None,
         n: int,
     ) -> pd.DataFrame:
@@ -153,7 +108,7 @@ class BotorchStrategy(Strategy):
                 continue
             options = space.distinct(space.neighbours(row), taken, n=10**6)
             if len(options):
-                kept.append(self._best_by_acquisition(options, kept, surrogate, pending, space).squeeze())
+                kept.append(self._best_by_acquisition(options, kept, ctx, pending).squeeze())
         out = pd.DataFrame(kept, columns=space.variables).reset_index(drop=True)
         if len(out) < n:  # nothing new nearby: fill with space-filling points
             taken = pd.concat([blocked, out], ignore_index=True)
@@ -162,10 +117,11 @@ class BotorchStrategy(Strategy):
             out[name] = out[name].astype(float)
         return out
 
-    def _best_by_acquisition(self, options, kept, surrogate, pending, space) -> pd.DataFrame:
+    def _best_by_acquisition(self, options, kept, ctx, pending) -> pd.DataFrame:
+        space = ctx.space
         X_kept = to_tensor(space.to_model(pd.DataFrame(kept))) if kept else None
         X_pend = X_kept if pending is None else (pending if X_kept is None else torch.cat([pending, X_kept]))
-        acq = self._acquisition(surrogate, X_pend)
+        acq = build_acquisition(ctx, X_pend)
         with torch.no_grad():
             values = acq(to_tensor(space.to_model(options)).unsqueeze(1)).numpy()
         return options.iloc[[int(np.argmax(values))]]
