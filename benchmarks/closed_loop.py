@@ -43,7 +43,10 @@ from optiform.sim.lab import GLOBAL_OPTIMUM, VirtualLab
 from optiform.sim.loop import closed_loop, experiments_to_reach
 from optiform.spec import example_spec_path, load_spec
 
-STRATEGIES = ("botorch", "random")
+STRATEGIES = ("botorch", "botorch-plain", "random")
+# "botorch-plain": the default strategy's acquisition optimized by plain botorch (optimize_acqf_mixed,
+# SLSQP, num_restarts=10, raw_samples=512) instead of optiform's projected joint optimizer.
+PLAIN_OPTIONS = {"optimizer": "scipy", "num_restarts": 10, "raw_samples": 512}
 TARGET_FRACTION = 0.95
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "closed_loop.csv"
@@ -62,9 +65,14 @@ def run_one(strategy: str, seed: int, budget: int, batch: int) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{strategy}-{seed}-")
     t0 = time.perf_counter()
     try:
-        campaign = Campaign.create(example_spec_path(), store=f"sqlite:///{tmp}/run.db", seed=seed)
+        spec = load_spec(example_spec_path())
+        name = strategy
+        if strategy == "botorch-plain":
+            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": PLAIN_OPTIONS})})
+            name = "botorch"
+        campaign = Campaign.create(spec, store=f"sqlite:///{tmp}/run.db", seed=seed)
         try:
-            history = closed_loop(campaign, VirtualLab(seed=seed), budget=budget, batch_size=batch, strategy=strategy)
+            history = closed_loop(campaign, VirtualLab(seed=seed), budget=budget, batch_size=batch, strategy=name)
         finally:
             campaign.close()
     finally:
@@ -87,13 +95,14 @@ def run_one(strategy: str, seed: int, budget: int, batch: int) -> dict:
         "best_pct_of_optimum": 100.0 * best / OPTIMUM,
         "n_failed": int(history["status"].eq("failed").sum()),
         "n_failed_after_design": int((history["status"].eq("failed") & n_model).sum()),
+        "solid_pct_after_design": 100.0 * float((~history["status"].eq("failed"))[n_model].mean()) if n_model.any() else float("nan"),
         "wall_s": wall,
     }
 
 
 def summarize(runs: pd.DataFrame, budget: int) -> pd.DataFrame:
     rows = []
-    for strategy in STRATEGIES:
+    for strategy in dict.fromkeys(runs["strategy"]):
         r = runs[runs["strategy"] == strategy]
         if not len(r):
             continue
@@ -109,6 +118,7 @@ def summarize(runs: pd.DataFrame, budget: int) -> pd.DataFrame:
                 "never_reached": int((~r["reached_95pct"]).sum()),
                 "median_best_pct": float(r["best_pct_of_optimum"].median()),
                 "failed_pct": 100.0 * r["n_failed"].sum() / r["n_experiments"].sum(),
+                "solid_after_design_median_pct": float(r["solid_pct_after_design"].median()),
                 "wall_s_median": float(r["wall_s"].median()),
                 "wall_s_total": float(r["wall_s"].sum()),
             }
@@ -119,14 +129,15 @@ def summarize(runs: pd.DataFrame, budget: int) -> pd.DataFrame:
 def format_summary(summary: pd.DataFrame, budget: int) -> str:
     never = f"(= {budget + 1} when never)"
     header = (
-        f"{'strategy':<9} {'seeds':>5} {'median exp. to 90%':>19} {'median exp. to 95%':>19} {'IQR':>11} {'never':>6} "
-        f"{'median best %opt':>17} {'failed %':>9} {'wall s/run':>11} {'wall s total':>13}"
+        f"{'strategy':<13} {'seeds':>5} {'median exp. to 90%':>19} {'median exp. to 95%':>19} {'IQR':>11} {'never':>6} "
+        f"{'median best %opt':>17} {'failed %':>9} {'solid % after design':>21} {'wall s/run':>11} {'wall s total':>13}"
     )
     lines = [f"experiments to reach 95% of optimum {never}", header, "-" * len(header)]
     for _, s in summary.iterrows():
         lines.append(
-            f"{s['strategy']:<9} {s['seeds']:>5d} {s['median_to_90']:>19g} {s['median_to_95']:>19g} {s['iqr']:>11} "
+            f"{s['strategy']:<13} {s['seeds']:>5d} {s['median_to_90']:>19g} {s['median_to_95']:>19g} {s['iqr']:>11} "
             f"{s['never_reached']:>6d} {s['median_best_pct']:>16.1f}% {s['failed_pct']:>8.1f}% "
+            f"{s['solid_after_design_median_pct']:>20.1f}% "
             f"{s['wall_s_median']:>11.1f} {s['wall_s_total']:>13.1f}"
         )
     med = summary.set_index("strategy")["median_to_95"]
@@ -138,6 +149,11 @@ def format_summary(summary: pd.DataFrame, budget: int) -> str:
         elif med["random"] > budget:
             note = "  (random's median is censored at budget+1: the true ratio is at least this)"
         lines.append(f"ratio of medians random / botorch: {ratio:.2f}{note}")
+    if {"botorch", "botorch-plain"} <= set(med.index):
+        lines.append(
+            f"default vs plain botorch, median experiments to 95%: {med['botorch']:g} vs {med['botorch-plain']:g} "
+            f"({100 * (med['botorch'] / med['botorch-plain'] - 1):+.0f}%)"
+        )
     return "\n".join(lines)
 
 
@@ -148,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=4, help="batch size after the initial design; default 4")
     p.add_argument("--workers", type=int, default=2, help="worker processes; default 2")
     p.add_argument("--quick", action="store_true", help="smoke test: 2 seeds, budget 22")
+    p.add_argument("--strategies", default=",".join(STRATEGIES), help=f"comma-separated; default {','.join(STRATEGIES)}")
     p.add_argument(
         "--out",
         type=Path,
@@ -189,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.stdout.flush()
 
-    jobs = [(s, seed) for seed in range(seeds) for s in STRATEGIES]  # botorch (slow) first within each seed
+    strategies = [x.strip() for x in args.strategies.split(",") if x.strip()]
+    unknown = [x for x in strategies if x not in STRATEGIES]
+    if unknown:
+        p.error(f"unknown strategies {unknown}; expected some of {', '.join(STRATEGIES)}")
+    jobs = [(s, seed) for seed in range(seeds) for s in strategies]
     rows = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
@@ -198,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             row = fut.result()
             rows.append(row)
             print(
-                f"  done {row['strategy']:<7} seed {row['seed']:>2}: to 95% {row['experiments_to_95pct']:>3}, "
+                f"  done {row['strategy']:<13} seed {row['seed']:>2}: to 95% {row['experiments_to_95pct']:>3}, "
                 f"best {row['best_pct_of_optimum']:5.1f}% of optimum, {row['n_failed']:>2} failed, "
                 f"{row['wall_s']:6.1f} s",
                 flush=True,

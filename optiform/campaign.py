@@ -92,7 +92,9 @@ class Campaign:
 
     # --- reading -----------------------------------------------------------------------------
     def formulations(self) -> pd.DataFrame:
-        """One row per formulation: id, variables, source, batch, strategy, status, n_results."""
+        """One row per formulation: id, variables, source, batch, strategy, status, n_results,
+        cancelled_at, cancel_reason. Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured``
+        (an ok result), ``flagged``, ``failed``, else ``pending``."""
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
@@ -100,16 +102,23 @@ class Campaign:
             s: table["id"].map(m[m["status"] == s].groupby("label").size() if len(m) else {}).fillna(0).astype(int)
             for s in ("ok", "flagged", "failed")
         }
+        cancelled = f["cancelled_at"].notna().to_numpy()
         table["status"] = np.select(
-            [counts["ok"] > 0, counts["flagged"] > 0, counts["failed"] > 0], ["measured", "flagged", "failed"], "pending"
+            [cancelled, counts["ok"] > 0, counts["flagged"] > 0, counts["failed"] > 0],
+            ["cancelled", "measured", "flagged", "failed"],
+            "pending",
         )
         table["n_results"] = counts["ok"] + counts["flagged"] + counts["failed"]
+        table["cancelled_at"] = pd.to_datetime(f["cancelled_at"], utc=True).array  # SQLite gives naive UTC
+        table["cancel_reason"] = f["cancel_reason"].fillna("").to_numpy()
         return table
 
     def data(self) -> pd.DataFrame:
         """All formulations with their measurements: one row per measurement (replicates as
-        separate rows), and one row with status ``pending`` per formulation without results."""
-        f = self._expand(self.store.formulations(self.id))
+        separate rows), and one row with status ``pending`` (or ``cancelled``) per formulation
+        without results."""
+        stored = self.store.formulations(self.id)
+        f = self._expand(stored)
         m = self.store.measurements(self.id)
         quantities = self._quantities(m)
         rows = pd.DataFrame(
@@ -123,6 +132,7 @@ class Campaign:
         )
         out = f.merge(rows, on="id", how="left")
         out["status"] = out["status"].fillna("pending")
+        out.loc[out["id"].isin(stored.loc[stored["cancelled_at"].notna(), "label"]), "status"] = "cancelled"
         out["replicate"] = out["replicate"].astype("Int64")
         out["note"] = out["note"].fillna("")
         cols = ["id", *self.space.variables, *quantities, "status", "replicate", "note", "source", "batch", "strategy"]
@@ -139,40 +149,127 @@ class Campaign:
         return table
 
     def _quantities(self, m: pd.DataFrame) -> list[str]:
-        seen = dict.fromkeys(self.spec.objective_names)
+        seen = dict.fromkeys(q.name for q in self.spec.modelled_quantities)  # objectives + constrained
         for values in m["values"]:
             seen.update(dict.fromkeys(values))
         return list(seen)
 
-    def training_data(self, objective: ObjectiveSpec | None = None) -> pd.DataFrame:
-        """Rows usable by the model for ``objective`` (default: the first): status ok, finite value."""
-        obj = objective or self.spec.objectives[0]
+    def training_data(self, objective: ObjectiveSpec | str | None = None) -> pd.DataFrame:
+        """Rows usable by the model for ``objective`` (default: the first; an objective or a
+        constrained quantity, by spec or name): status ok, finite value."""
+        obj = self._quantity(objective)
         d = self.data()
         d = d[(d["status"] == "ok") & np.isfinite(pd.to_numeric(d[obj.name], errors="coerce"))]
         return d[["id", *self.space.variables, obj.name]].reset_index(drop=True)
 
-    def best(self, objective: str | None = None) -> pd.Series:
-        """Best measured formulation for ``objective`` (default: the first), by the mean over its
-        replicates: id, variables, the mean value and ``n_replicates``."""
+    def _quantity(self, objective: ObjectiveSpec | str | None) -> ObjectiveSpec:
+        """An objective or constrained quantity by spec or name (default: the first objective)."""
+        if objective is None:
+            return self.spec.objectives[0]
+        return self.spec.quantity(objective if isinstance(objective, str) else objective.name)
+
+    def best(self, objective: str | None = None, by: str = "measured") -> pd.Series:
+        """Best measured formulation for ``objective`` (default: the first): id, variables, the mean
+        of its measured replicates (column named after the objective) and ``n_replicates``.
+
+        ``by="measured"`` (default) ranks formulations by that replicate mean. ``by="model"`` ranks
+        them by the GP's posterior mean of the latent, de-noised value z (ln y for log objectives,
+        so the best predicted median) and adds ``<name>_median``, ``<name>_q05``, ``<name>_q95``:
+        the predicted median and 90% interval in the objective's units (see
+        :func:`optiform.models.gp.summarize`); it needs results for 2 or more formulations."""
+        if by not in ("measured", "model"):
+            raise ValueError(f"best: by must be 'measured' or 'model', got {by!r}")
         obj = self.spec.objective(objective) if objective else self.spec.objectives[0]
         train = self.training_data(obj)
         if not len(train):
             raise DataError(f"campaign {self.name!r} has no measured {obj.name} yet")
         grouped = train.groupby("id", sort=False)
         means = grouped[obj.name].mean()
-        best_id = means.idxmax() if obj.maximize else means.idxmin()
+        predicted = None
+        if by == "measured":
+            best_id = means.idxmax() if obj.maximize else means.idxmin()
+        else:
+            from .models.gp import summarize
+
+            firsts = grouped.head(1).reset_index(drop=True)
+            mu, sd = self.surrogate(obj).latent(self.space.to_model(firsts))
+            k = int(np.argmax(mu) if obj.maximize else np.argmin(mu))
+            best_id = firsts["id"].iloc[k]
+            predicted = summarize(mu[k : k + 1], sd[k : k + 1], obj).iloc[0]
         row = train[train["id"] == best_id].iloc[0][["id", *self.space.variables]].copy()
         row[obj.name] = means[best_id]
         row["n_replicates"] = int(grouped.size()[best_id])
+        if predicted is not None:
+            for stat in ("median", "q05", "q95"):
+                row[f"{obj.name}_{stat}"] = float(predicted[f"{obj.name}_{stat}"])
         return row
 
+    def pareto(self, objectives: list[str] | None = None, include_infeasible: bool = False) -> pd.DataFrame:
+        """Non-dominated measured formulations over ``objectives`` (default: every objective),
+        each in its direction (maximize or minimize).
+
+        A formulation is summarised by the mean over its replicates with status ok of each
+        objective and constrained quantity; only formulations with every named objective measured
+        take part. It *breaks* an outcome constraint when that mean lies outside [min, max] or when
+        the constrained quantity was never measured for it (not known to comply). The front is
+        taken among the formulations that break none; with ``include_infeasible`` the ones that
+        break a constraint but are dominated by no formulation at all are added. Columns: id, the
+        variables, the means of the objectives and of the constrained quantities, ``n_replicates``
+        (rows with status ok) and ``breaks`` (the constraints broken, '' when none); sorted by the
+        first objective, best first.
+        """
+        import torch  # deferred: the CLI starts fast
+        from botorch.utils.multi_objective.pareto import is_non_dominated
+
+        names = list(objectives) if objectives is not None else self.spec.objective_names
+        unknown = [n for n in names if n not in self.spec.objective_names]
+        if not names or unknown or len(set(names)) != len(names):
+            raise ValueError(
+                f"pareto: objectives must be distinct names among {', '.join(self.spec.objective_names)} "
+                f"(got {', '.join(names) or 'none'})"
+            )
+        specs = [self.spec.objective(n) for n in names]
+        constraints = self.spec.outcome_constraints
+        quantities = list(dict.fromkeys([*names, *(c.name for c in constraints)]))
+        d = self.data()
+        d = d[d["status"] == "ok"]
+        grouped = d.groupby("id", sort=False)
+        table = grouped[self.space.variables].first()
+        for q in quantities:
+            table[q] = pd.to_numeric(d[q], errors="coerce").groupby(d["id"], sort=False).mean()
+        table["n_replicates"] = grouped.size()
+        table = table[table[names].notna().all(axis=1)]
+        if not len(table):
+            raise DataError(f"campaign {self.name!r}: no formulation has {', '.join(names)} all measured yet")
+        table["breaks"] = [
+            "; ".join(
+                c.describe() if pd.notna(row[c.name]) else f"{c.name} not measured"
+                for c in constraints
+                if not (pd.notna(row[c.name]) and c.satisfied(float(row[c.name])))
+            )
+            for _, row in table.iterrows()
+        ]
+        signed = torch.tensor(
+            np.column_stack([table[o.name].to_numpy(float) * (1.0 if o.maximize else -1.0) for o in specs])
+        )
+        feasible = torch.tensor((table["breaks"] == "").to_numpy())
+        keep = torch.zeros(len(table), dtype=torch.bool)
+        if feasible.any():
+            keep[feasible] = is_non_dominated(signed[feasible], deduplicate=False)
+        if include_infeasible:
+            keep |= ~feasible & is_non_dominated(signed, deduplicate=False)
+        front = table[keep.numpy()].reset_index()
+        front = front.sort_values(names[0], ascending=not specs[0].maximize, kind="stable")
+        return front[["id", *self.space.variables, *quantities, "n_replicates", "breaks"]].reset_index(drop=True)
+
     # --- model -------------------------------------------------------------------------------
-    def surrogate(self, objective: ObjectiveSpec | None = None):
-        """The objective's fitted GP (refitted only when its training data changed)."""
+    def surrogate(self, objective: ObjectiveSpec | str | None = None):
+        """The fitted GP of an objective or constrained quantity (default: the first objective),
+        refitted only when its training data changed."""
         from .models import fit_surrogate  # torch import deferred: the CLI starts fast
         from .models.gp import torch_threads
 
-        obj = objective or self.spec.objectives[0]
+        obj = self._quantity(objective)
         train = self.training_data(obj)
         if len(train) < 2:
             raise DataError(f"need results for at least 2 formulations to model {obj.name} (have {len(train)})")
@@ -219,10 +316,24 @@ class Campaign:
             parts.append(pd.DataFrame({f"P_{feas.name}": feas.probability(X)}, index=X.index))
         return pd.concat(parts, axis=1).set_index(df.index)
 
+    def diagnostics(self, objective: str | None = None):
+        """Length scales, noise and leave-one-formulation-out parity check (R², coverage of the 90%
+        intervals) of the objective's GP: a :class:`optiform.models.diagnostics.ModelDiagnostics`."""
+        from .models.diagnostics import diagnose
+
+        obj = self.spec.objective(objective) if objective else self.spec.objectives[0]
+        return diagnose(self.surrogate(obj), groups=list(self.training_data(obj)["id"]))
+
     # --- proposing ---------------------------------------------------------------------------
-    def propose(self, n: int, strategy: str | None = None, seed: int | None = None) -> pd.DataFrame:
+    def propose(
+        self, n: int, strategy: str | None = None, seed: int | None = None, fixed: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """The next ``n`` formulations: a DataFrame with ``id`` and one column per variable
-        (mixture in its unit, summing exactly to the total). They are stored as pending."""
+        (mixture in its unit, summing exactly to the total). They are stored as pending.
+
+        ``fixed`` holds parameters at one value for this batch (e.g. ``{"framework": "LLZT"}``):
+        the models still learn from every result (e.g. glass-fibre results inform LLZT proposals
+        through the shared kernel), the proposals keep the fixed values (see ``Space.restrict``)."""
         from .strategies import ProposalContext, get_strategy
 
         if not isinstance(n, (int, np.integer)) or n < 1:
@@ -232,22 +343,30 @@ class Campaign:
         table = self.formulations()
         batch_no = int(table["batch"].max()) + 1 if table["batch"].notna().any() else 1
         obj = self.spec.objectives[0]
+        space = self.space.restrict(fixed)
         ctx = ProposalContext(
-            space=self.space,
+            space=space,
             objective=obj,
             train=self.training_data(obj),
-            existing=table.loc[table["status"] != "pending", self.space.variables],
+            # cancelled proposals are neither pending nor blocked: the same point may come again
+            existing=table.loc[~table["status"].isin(["pending", "cancelled"]), self.space.variables],
             pending=table.loc[table["status"] == "pending", self.space.variables],
             n_initial=self.spec.n_initial,
             n_results=int((table["n_results"] > 0).sum()),
             seed=seed if seed is not None else self.seed + batch_no,
             surrogate=lambda: self.surrogate(obj),
             feasibility=self.feasibility_model,
+            objectives=list(self.spec.objectives),
+            outcome_constraints=list(self.spec.outcome_constraints),
+            surrogates=lambda: {q.name: self.surrogate(q) for q in self.spec.modelled_quantities},
         )
         from .models.gp import torch_threads
 
         with torch_threads(1):  # see torch_threads
             batch = strat.propose(int(n), ctx)
+        for key, value in space.fixed:
+            if not (batch[key] == value).all():
+                raise ValueError(f"strategy {name!r} does not support fixed parameters ({key}={value!r} not kept)")
         return self._store_proposals(batch, batch_no, name)
 
     def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str) -> pd.DataFrame:
@@ -282,6 +401,33 @@ class Campaign:
         """Write a batch (CSV or XLSX by suffix), with its weighing sheet when a batch mass is given."""
         sheet = self.weighing_sheet(batch, batch_mass_g) if batch_mass_g else None
         return write_batch(batch, path, sheet)
+
+    def cancel(self, sample_id: str, reason: str = "") -> None:
+        """Withdraw a pending proposal: it stays in the store with status ``cancelled``, the time and
+        ``reason``; it is no longer pending (not conditioned on, not on weighing sheets) and cannot
+        receive results. It does not block proposing the same point again (to rule a formulation
+        out, record it with ``status = failed`` instead).
+
+        Raises DataError for an unknown id, an already cancelled one, or one with results."""
+        from .store.db import _now
+
+        with self.store.transaction() as s:
+            f = (
+                s.query(FormulationRow)
+                .filter(FormulationRow.campaign_id == self.id, FormulationRow.label == sample_id)
+                .one_or_none()
+            )
+            if f is None:
+                raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
+            if f.cancelled_at is not None:
+                raise DataError(f"{sample_id} was already {_cancelled_text(f.cancelled_at, f.cancel_reason)}")
+            if f.measurements:
+                raise DataError(
+                    f"{sample_id} has {len(f.measurements)} recorded result(s); only a pending formulation "
+                    f"can be cancelled"
+                )
+            f.cancelled_at = _now()
+            f.cancel_reason = reason.strip()
 
     # --- recording ---------------------------------------------------------------------------
     def record(self, results: pd.DataFrame | str | Path, origin: str | None = None) -> RecordReport:
@@ -383,6 +529,22 @@ class Campaign:
         )
 
 
+def _cancelled_text(when: Any, reason: str | None) -> str:
+    """'cancelled 2025-05-01 14:02 UTC: reason' for messages."""
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return f"cancelled {stamp:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else "")
+
+
+def _cancelled_message(label: str, row: Any) -> str:
+    """Why ``label`` (a formulations() row or a FormulationRow) takes no results."""
+    get = row.get if isinstance(row, pd.Series) else lambda k: getattr(row, k)
+    return (
+        f"sample {label} was {_cancelled_text(get('cancelled_at'), get('cancel_reason'))}; "
+        f"a cancelled formulation cannot receive results"
+    )
+
+
 def _save(fig, out: str | Path) -> Path:
     path = Path(out)
     if path.suffix.lower() not in (".png", ".svg"):
@@ -434,19 +596,20 @@ class _RecordPlan:
     def __init__(self, campaign: Campaign, df: pd.DataFrame, origin: str, lines: list[int]) -> None:
         self.c, self.df, self.origin, self.lines = campaign, df, origin, lines
         self.space = campaign.space
-        self.objectives = [o for o in campaign.spec.objectives if o.name in df.columns]
+        self.objectives = [o for o in campaign.spec.modelled_quantities if o.name in df.columns]
         self.rows: list[dict[str, Any]] = []
 
     def _columns(self) -> None:
         spec = self.c.spec
-        allowed = {*META_COLUMNS, *spec.objective_names, *self.space.variables}
+        quantities = [q.name for q in spec.modelled_quantities]  # objectives + constrained quantities
+        allowed = {*META_COLUMNS, *quantities, *self.space.variables}
         if spec.feasibility is not None:
             allowed.add(spec.feasibility.name)
         unknown = [c for c in self.df.columns if c not in allowed]
         if unknown:
             raise DataError(
                 f"{self.origin}: unknown column(s) {', '.join(unknown)}; expected 'id', the objective "
-                f"column(s) {', '.join(spec.objective_names)} (in the units their names declare), optional "
+                f"column(s) {', '.join(quantities)} (in the units their names declare), optional "
                 f"'replicate', 'status' (ok or failed), 'note', "
                 + (f"'{spec.feasibility.name}' (true or false), " if spec.feasibility else "")
                 + "and for rows without an id the variables "
@@ -454,7 +617,7 @@ class _RecordPlan:
             )
         feasibility = spec.feasibility.name if spec.feasibility else None
         if not self.objectives and "status" not in self.df.columns and feasibility not in self.df.columns:
-            raise DataError(f"{self.origin}: no objective column; expected one of {', '.join(spec.objective_names)}")
+            raise DataError(f"{self.origin}: no objective column; expected one of {', '.join(quantities)}")
 
     def check(self) -> None:
         self._columns()
@@ -479,6 +642,8 @@ class _RecordPlan:
                 label = str(row["id"]).strip()
                 if label not in self.known:
                     problems.append(f"{where}: unknown sample id {label!r} in campaign {self.c.name!r}")
+                elif self.known[label]["status"] == "cancelled":
+                    problems.append(f"{where}: {_cancelled_message(label, self.known[label])}")
                 else:
                     self._check_variables(row, label, where, problems)
                 entry["key"] = label
@@ -533,7 +698,7 @@ class _RecordPlan:
             problems.append(f"{where}: {name} = false carries no objective value (got {', '.join(values)})")
         if status == "ok" and not values:
             problems.append(
-                f"{where}: no value for {', '.join(o.name for o in self.c.spec.objectives)}; "
+                f"{where}: no value for {', '.join(o.name for o in self.c.spec.modelled_quantities)}; "
                 f"give one, or set status = failed"
             )
         if feasible is not None:
@@ -631,6 +796,8 @@ class _RecordPlan:
                     label = new_labels[kid]
                 else:
                     label = key
+                    if by_label[label].cancelled_at is not None:  # cancelled since check(): store nothing
+                        raise DataError(f"{self.origin}: line {entry['line']}: {_cancelled_message(label, by_label[label])}")
                 rep = entry["replicate"]
                 if (label, rep) in taken:
                     report.duplicates.append(

@@ -1,4 +1,4 @@
-"""Command line: ``optiform init | propose | record | status | plot ternary | demo``.
+"""Command line: ``optiform init | propose | record | cancel | status | pareto | plot ternary | demo``.
 
 The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
 holding several campaigns needs ``--campaign NAME``. Errors print one readable message and exit
@@ -99,12 +99,15 @@ def propose(
     n: Annotated[int, typer.Option("-n", "--n", min=1, help="Number of formulations.")] = 4,
     batch_mass_g: Annotated[Optional[float], typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="botorch (default), random or sobol.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="botorch (default), random, sobol, grid, optuna-tpe or optuna-gp.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default: derived from the batch number).")] = None,
+    fix: Annotated[
+        Optional[list[str]], typer.Option(help="Hold a parameter at one value, NAME=VALUE (repeatable), e.g. framework=LLZT.")
+    ] = None,
 ) -> None:
     """Propose the next batch; they are stored as pending until results are recorded.
 
-    Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx
+    Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx --fix framework=LLZT
     """
     c = _open()
     if batch_mass_g is not None and batch_mass_g <= 0:
@@ -112,7 +115,7 @@ def propose(
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"--out {out}: expected a .csv or .xlsx file name")
     with console.status(f"proposing {n} formulation(s)..."):
-        batch = c.propose(n, strategy=strategy, seed=seed)
+        batch = c.propose(n, strategy=strategy, seed=seed, fixed=_parse_fixed(fix or []))
     console.print(_table(batch, f"next batch of {c.name}"))
     if batch_mass_g:
         sheet = c.weighing_sheet(batch, batch_mass_g)
@@ -122,6 +125,17 @@ def propose(
     if out is not None:
         path = c.export_batch(batch, out, batch_mass_g)
         console.print(f"wrote {path}")
+
+
+def _parse_fixed(items: list[str]) -> dict[str, str]:
+    """``["framework=LLZT", "FEC_wt_pct=5"]`` -> dict (values checked by ``Space.restrict``)."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"--fix {item!r}: expected NAME=VALUE, e.g. framework=LLZT")
+        out[name.strip()] = value.strip()
+    return out
 
 
 @app.command()
@@ -155,10 +169,12 @@ def status() -> None:
     console.print(
         f"formulations: {len(f)}  measured: {counts.get('measured', 0)}  failed: {counts.get('failed', 0)}  "
         f"pending: {counts.get('pending', 0)}"
+        + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
     )
     n_results = int((f["n_results"] > 0).sum())
     phase = "model-based" if n_results >= c.spec.n_initial else f"space-filling design ({n_results}/{c.spec.n_initial})"
     console.print(f"strategy: {c.spec.strategy.name}, next proposals: {phase}")
+    console.print(_objectives_line(c), highlight=False)
     for obj in c.spec.objectives:
         try:
             best = c.best(obj.name)
@@ -170,9 +186,72 @@ def status() -> None:
             f"best {obj.name}: [bold]{best[obj.name]:.4g} {obj.unit}[/bold] ({best['id']}, "
             f"{best['n_replicates']} replicate(s)): {values}"
         )
+        _model_summary(c, obj)
     if len(f):
         cols = ["id", *c.space.variables, "status", "n_results", "batch"]
         console.print(_table(f[cols].tail(15), "latest formulations"))
+
+
+def _model_summary(c: Campaign, obj) -> None:
+    """The best formulation by the GP's posterior mean, and the model diagnostics (3+ results)."""
+    n = len(c.training_data(obj))
+    if n < 2:
+        return
+    with console.status(f"fitting the model of {obj.name}..."):
+        best = c.best(obj.name, by="model")
+        diag = c.diagnostics(obj.name) if n >= 3 else None
+    console.print(
+        f"best {obj.name} by the model: [bold]{best[f'{obj.name}_median']:.4g} {obj.unit}[/bold] predicted "
+        f"median, 90% interval {best[f'{obj.name}_q05']:.4g}-{best[f'{obj.name}_q95']:.4g} ({best['id']}, "
+        f"measured {best[obj.name]:.4g} over {best['n_replicates']} replicate(s))"
+    )
+    if diag is None:
+        console.print(f"model diagnostics need 3 results of {obj.name} (have {n})")
+        return
+    console.print(_table(diag.table(), f"model of {obj.name} (length scales on the [0, 1]-normalised range)"))
+
+
+@app.command()
+@_user_errors
+def pareto(
+    objectives: Annotated[Optional[str], typer.Option(help="Objectives to trade off, a,b (default: all).")] = None,
+    csv: Annotated[Optional[Path], typer.Option(help="Also write the front to this .csv file.")] = None,
+    include_infeasible: Annotated[
+        bool, typer.Option(help="Also list formulations that break an outcome constraint (column 'breaks').")
+    ] = False,
+) -> None:
+    """Print the non-dominated measured formulations (the Pareto front) over the objectives.
+
+    Each formulation counts by the mean of its replicates; those that break an outcome constraint
+    (or lack a measurement of the constrained quantity) are left out unless --include-infeasible.
+
+    Example: optiform pareto --objectives conductivity_mS_cm,transference_number --csv front.csv
+    """
+    c = _open()
+    names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
+    front = c.pareto(names, include_infeasible=include_infeasible)
+    shown = names or c.spec.objective_names
+    console.print(
+        _table(front if include_infeasible else front.drop(columns="breaks"), f"Pareto front of {c.name}: {', '.join(shown)} ({len(front)} formulation(s))")
+        if len(front)
+        else f"no measured formulation meets the outcome constraints ({_constraints_text(c)})"
+    )
+    if csv is not None:
+        if csv.suffix.lower() != ".csv":
+            raise ValueError(f"--csv {csv}: expected a .csv file name")
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        front.to_csv(csv, index=False)
+        console.print(f"wrote {csv}")
+
+
+def _objectives_line(c: Campaign) -> str:
+    """'objectives: maximize a, minimize b; outcome constraints: q >= 4.5' for status."""
+    objs = ", ".join(f"{o.direction} {o.name}" for o in c.spec.objectives)
+    return f"objectives: {objs}; outcome constraints: {_constraints_text(c)}"
+
+
+def _constraints_text(c: Campaign) -> str:
+    return ", ".join(oc.describe() for oc in c.spec.outcome_constraints) or "none"
 
 
 @plot_app.command("ternary")
@@ -232,6 +311,22 @@ def accept(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F
 
 @app.command()
 @_user_errors
+def cancel(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0012.")],
+    reason: Annotated[str, typer.Option(help="Why it is withdrawn (kept in the store).")] = "",
+) -> None:
+    """Withdraw a pending proposal: it stays in the store as cancelled (with the time and reason),
+    is no longer pending and cannot receive results. The same point may be proposed again.
+
+    Example: optiform cancel F0012 --reason "LiDFOB out of stock"
+    """
+    c = _open()
+    c.cancel(sample_id, reason)
+    console.print(f"cancelled {sample_id}" + (f": {reason.strip()}" if reason.strip() else ""), highlight=False)
+
+
+@app.command()
+@_user_errors
 def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")]) -> None:
     """Print a formulation: its variables, measurements and values derived from raw files.
 
@@ -244,8 +339,11 @@ def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F00
     row = f.loc[sample_id]
     console.print(f"[bold]{sample_id}[/bold] ({row['source']}, {row['status']}): "
                   + ", ".join(f"{v}={_fmt(row[v])}" for v in c.space.variables))
+    if row["status"] == "cancelled":
+        console.print(f"cancelled {pd.Timestamp(row['cancelled_at']):%Y-%m-%d %H:%M} UTC"
+                      + (f": {row['cancel_reason']}" if row["cancel_reason"] else ""), highlight=False)
     d = c.data()
-    d = d[(d["id"] == sample_id) & (d["status"] != "pending")].drop(columns=c.space.variables)
+    d = d[(d["id"] == sample_id) & ~d["status"].isin(["pending", "cancelled"])].drop(columns=c.space.variables)
     if len(d):
         console.print(_table(d.dropna(axis=1, how="all"), "measurements"))
     a = c.analyses(sample_id)

@@ -158,7 +158,10 @@ def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Pat
             + (f"missing column(s) {', '.join(missing)}; " if missing else "")
             + f"expected id, kind, file and optional role, group, {', '.join(NUMERIC)}"
         )
-    ids = set(campaign.formulations()["id"])
+    from .campaign import _cancelled_message
+
+    table = campaign.formulations().set_index("id")
+    ids = set(table.index)
     problems: list[str] = []
     rows: list[_Row] = []
     for i, line in enumerate(lines):
@@ -167,6 +170,8 @@ def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Pat
         n_before = len(problems)
         if rec["id"] not in ids:
             problems.append(f"{where}: unknown sample id {rec['id']!r} in campaign {campaign.name!r}")
+        elif table.at[rec["id"], "status"] == "cancelled":
+            problems.append(f"{where}: {_cancelled_message(rec['id'], table.loc[rec['id']])}")
         kind = rec["kind"].lower()
         if kind not in KINDS:
             problems.append(f"{where}: kind {rec['kind']!r} is not one of {', '.join(KINDS)}")
@@ -361,6 +366,8 @@ def _write(campaign: "Campaign", groups: list[_Group], report: IngestReport) -> 
         files: dict[str, RawFileRow] = {}
         for g in groups:
             f = forms[g.id]
+            if f.cancelled_at is not None:  # cancelled since validation: store nothing
+                raise DataError(f"{g.label}: formulation {g.id} was cancelled; a cancelled formulation cannot receive results")
             replicate = max((m.replicate for m in f.measurements), default=0) + 1
             status = "flagged" if g.failing else "ok"
             m = MeasurementRow(

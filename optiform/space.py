@@ -7,21 +7,33 @@ formulations are too close to count as different.
 Model encoding (``to_model``): each mixture component as a fraction of the total (the fractions sum
 to 1: an equality constraint), each continuous parameter scaled to [0, 1] by its bounds, each
 categorical parameter one-hot (one 0/1 column per choice).
+
+Known linear constraints (``constraints`` in the campaign file, :class:`LinearConstraint`) cut the
+bounded simplex x parameter box down to a polytope. :meth:`Space.satisfies` tests rows against it,
+:meth:`Space.model_inequalities` gives it in model coordinates for botorch, :meth:`Space.project`
+maps points onto it, and rounding, sampling, neighbours and designs only return points inside it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import Bounds, linprog, milp, minimize
+from scipy.optimize import LinearConstraint as _LinearRows
 from scipy.stats import qmc
 
-from .spec import CampaignSpec, ContinuousParameter
+from .spec import CampaignSpec, ContinuousParameter, LinearConstraint
+
+__all__ = ["DataError", "LinearConstraint", "Space", "round_mixture"]
 
 SUM_TOLERANCE = 1e-4  # relative to the mixture total
-MAX_REJECTION_DRAWS = 2**20  # simplex points tried before tight upper bounds switch to Gibbs moves
+MAX_REJECTION_DRAWS = 2**20  # simplex points tried before rejection gives way to Markov chains (sample_uniform)
 
 
 class DataError(ValueError):
@@ -33,6 +45,7 @@ class Space:
     """Behaviour on the variables of a campaign spec (pure: holds no data)."""
 
     spec: CampaignSpec
+    fixed: tuple[tuple[str, float | str], ...] = ()  # parameters held at one value (see restrict)
 
     # --- layout ------------------------------------------------------------------------------
     @property
@@ -51,6 +64,43 @@ class Space:
     def variables(self) -> list[str]:
         """Column order of every formulation table: components, continuous, categorical."""
         return self.components + list(self.continuous) + list(self.categorical)
+
+    @property
+    def fixed_values(self) -> dict[str, float | str]:
+        return dict(self.fixed)
+
+    def restrict(self, fixed: Mapping[str, Any] | None) -> "Space":
+        """The same space with some parameters held at one value (e.g. ``{"framework": "LLZT"}``):
+        sampling, rounding, neighbours, model bounds and categorical combinations then keep them,
+        while the model encoding (``to_model``) is unchanged, so models fitted on the whole space
+        (e.g. on results of every framework) serve the restricted one. Mixture components cannot be
+        fixed (fix them with bounds). Raises ValueError naming the parameter and what was expected."""
+        if not fixed:
+            return self
+        out: dict[str, float | str] = {}
+        for name, value in fixed.items():
+            if name in self.categorical:
+                choices = self.categorical[name]
+                if str(value) not in choices:
+                    raise ValueError(f"fixed {name}={value!r}: expected one of {', '.join(choices)}")
+                out[name] = str(value)
+            elif name in self.continuous:
+                p = self.continuous[name]
+                try:
+                    v = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"fixed {name}={value!r}: expected a number") from None
+                if not (math.isfinite(v) and p.min - 1e-9 <= v <= p.max + 1e-9):
+                    raise ValueError(f"fixed {name}={value!r}: expected a number within [{p.min:g}, {p.max:g}]")
+                on_lattice = float(_round_parameter(np.array([v]), p)[0])
+                if abs(on_lattice - v) > 1e-9 * max(1.0, abs(v)):
+                    raise ValueError(f"fixed {name}={value!r}: not on its resolution lattice (nearest {on_lattice:g})")
+                out[name] = on_lattice
+            else:
+                raise ValueError(
+                    f"fixed: unknown parameter {name!r}; expected one of {', '.join([*self.continuous, *self.categorical])}"
+                )
+        return replace(self, fixed=tuple(sorted({**self.fixed_values, **out}.items())))
 
     @property
     def total(self) -> float:
@@ -98,13 +148,22 @@ class Space:
         combos: list[dict[int, float]] = [{}]
         for dims in self.onehot_dims.values():
             combos = [{**c, **{d: float(d == chosen) for d in dims}} for c in combos for chosen in dims]
+        for name, value in self.fixed:
+            if name in self.categorical:
+                dim = self.onehot_dims[name][self.categorical[name].index(value)]
+                combos = [c for c in combos if c[dim] == 1.0]
         return combos
 
     def model_bounds(self) -> np.ndarray:
         """(2, d) lower/upper bounds in model coordinates."""
         cb = self.component_bounds() / self.total
         n_rest = self.n_model_dims - len(self.components)
-        return np.array([[*cb[:, 0], *[0.0] * n_rest], [*cb[:, 1], *[1.0] * n_rest]], dtype=float)
+        bounds = np.array([[*cb[:, 0], *[0.0] * n_rest], [*cb[:, 1], *[1.0] * n_rest]], dtype=float)
+        for j, name in enumerate(self.continuous):
+            if name in self.fixed_values:  # a held parameter: both bounds at its value
+                p = self.continuous[name]
+                bounds[:, len(self.components) + j] = (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+        return bounds
 
     def to_model(self, df: pd.DataFrame) -> np.ndarray:
         """Encode a formulation table as an (n, d) float array (see module docstring)."""
@@ -130,11 +189,21 @@ class Space:
         return pd.DataFrame(out)
 
     # --- validation --------------------------------------------------------------------------
-    def validate(self, df: pd.DataFrame, origin: str = "table", rows: list[int] | None = None) -> pd.DataFrame:
+    def validate(
+        self,
+        df: pd.DataFrame,
+        origin: str = "table",
+        rows: list[int] | None = None,
+        check_constraints: bool = False,
+    ) -> pd.DataFrame:
         """Check that every row is a formulation of this space; return it in canonical dtypes.
 
         ``rows`` gives each row's line number in the source file for messages (default: 1-based
         row numbers). Raises :class:`DataError` listing every problem.
+
+        Known linear constraints are *not* checked by default: recorded data and predictions may lie
+        outside them (a lab may have measured a point before the rule was set, and the model can
+        predict anywhere in the bounds). ``check_constraints=True`` also rejects rows that break one.
         """
         missing = [v for v in self.variables if v not in df.columns]
         if missing:
@@ -158,9 +227,22 @@ class Space:
         if problems:
             raise DataError("\n".join(problems))
         problems += self._bound_problems(out, origin, lines)
+        if check_constraints:
+            problems += self._constraint_problems(out, origin, lines)
         if problems:
             raise DataError("\n".join(problems))
         return out[self.variables]
+
+    def _constraint_problems(self, df: pd.DataFrame, origin: str, lines: list[int]) -> list[str]:
+        """One message per (row, known constraint) it breaks."""
+        if not self.constraints:
+            return []
+        A, b, slack = self._constraint_arrays
+        excess = df[self.numeric].to_numpy(float) @ A.T - b  # (n, m), > 0 where broken
+        return [
+            f'{origin}: line {lines[i]}: breaks the constraint "{self.constraints[j].text}" (by {excess[i, j]:.6g})'
+            for i, j in zip(*np.nonzero(excess > slack))
+        ]
 
     def _bound_problems(self, df: pd.DataFrame, origin: str, lines: list[int]) -> list[str]:
         problems = []
@@ -189,7 +271,29 @@ class Space:
     def round(self, df: pd.DataFrame) -> pd.DataFrame:
         """Round to the lattice: mixture to ``resolution`` with the exact total and the bounds kept
         (largest-remainder rounding, which minimises the L1 change), continuous parameters to their
-        resolution within bounds."""
+        resolution within bounds.
+
+        With known constraints, a row whose rounding breaks one goes instead to the lattice point
+        that satisfies them all at the least L1 distance in model coordinates (Σ|Δc|/total over
+        components + Σ|Δp|/range over parameters: the quantity the plain rounding minimises), found
+        by a small mixed-integer program (scipy's HiGHS). Raises ValueError when no lattice point
+        satisfies them (the spec checks this on loading).
+        """
+        out = self._round_plain(df)
+        if not self.constraints or not len(out):
+            return out
+        broken = np.flatnonzero(~self._within_constraints(out[self.numeric].to_numpy(float)))
+        if len(broken):
+            Y = df[self.numeric].to_numpy(float)
+            fixed = np.array([self._nearest_lattice_point(Y[i]) for i in broken])
+            for j, name in enumerate(self.numeric):
+                col = out[name].to_numpy(float).copy()
+                col[broken] = fixed[:, j]
+                out[name] = col
+        return out
+
+    def _round_plain(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Nearest lattice point per row, ignoring the known linear constraints."""
         out = df.copy()
         out[self.components] = round_mixture(
             df[self.components].to_numpy(float), self.component_bounds(), self.total, self.step
@@ -215,8 +319,11 @@ class Space:
         return close
 
     def distinct(self, cand: pd.DataFrame, blocked: pd.DataFrame, n: int) -> pd.DataFrame:
-        """The first ``n`` rows of ``cand`` (in order) not within one step of ``blocked`` or of each other."""
+        """The first ``n`` rows of ``cand`` (in order) that satisfy the known constraints and lie not
+        within one step of ``blocked`` or of each other."""
         cand = cand.drop_duplicates(ignore_index=True)
+        if self.constraints and len(cand):
+            cand = cand[self.satisfies(cand)].reset_index(drop=True)
         free = ~self.too_close(cand, blocked).any(axis=1) if len(blocked) else np.ones(len(cand), bool)
         kept: list[int] = []
         for i in np.flatnonzero(free):
@@ -242,7 +349,7 @@ class Space:
     def neighbours(self, row: pd.Series, max_steps: int = 3) -> pd.DataFrame:
         """Lattice points near ``row`` (already rounded): mixture moves of 1..``max_steps`` steps from
         one component to another, and continuous parameters moved by ±1..``max_steps`` steps; all
-        within bounds."""
+        within bounds and the known constraints."""
         bounds = self.component_bounds()
         base = row[self.variables]
         out = []
@@ -259,6 +366,8 @@ class Space:
                         moved[ca], moved[cb] = new_a, new_b
                         out.append(moved)
         for name, p in self.continuous.items():
+            if name in self.fixed_values:
+                continue
             step = self.parameter_step(name)
             for j in [*range(1, max_steps + 1), *range(-max_steps, 0)]:
                 v = base[name] + j * step
@@ -268,7 +377,274 @@ class Space:
                     out.append(moved)
         if not out:
             return pd.DataFrame(columns=self.variables)
-        return self.round(pd.DataFrame(out).reset_index(drop=True))
+        moved_df = self._round_plain(pd.DataFrame(out).reset_index(drop=True))
+        if self.constraints:  # only lattice points that keep the known constraints
+            moved_df = moved_df[self.satisfies(moved_df)].reset_index(drop=True)
+        return moved_df
+
+    # --- known linear constraints ------------------------------------------------------------
+    @property
+    def numeric(self) -> list[str]:
+        """Names of the numeric variables: mixture components, then continuous parameters (the
+        first ``len(numeric)`` model columns, in this order)."""
+        return self.components + list(self.continuous)
+
+    @cached_property
+    def constraints(self) -> list[LinearConstraint]:
+        """The campaign's known linear constraints, ``Σ coefficients[v]·value[v] <= rhs`` in
+        declared units (``>=`` constraints stored negated)."""
+        return self.spec.linear_constraints
+
+    @cached_property
+    def _parameter_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Continuous parameters' minima and ranges (max - min)."""
+        ps = list(self.continuous.values())
+        return np.array([p.min for p in ps], dtype=float), np.array([p.max - p.min for p in ps], dtype=float)
+
+    @cached_property
+    def _numeric_bounds(self) -> np.ndarray:
+        """(2, p) lower/upper bounds of the numeric variables in declared units."""
+        lo_p, span_p = self._parameter_box
+        cb = self.component_bounds()
+        return np.vstack([np.concatenate([cb[:, 0], lo_p]), np.concatenate([cb[:, 1], lo_p + span_p])])
+
+    @cached_property
+    def _constraint_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(A (m, p), b (m,), slack (m,)) with ``A @ values <= b`` in declared units; ``slack`` is
+        1e-9 of each constraint's magnitude over the bounds (as the spec's feasibility check)."""
+        A = np.array([[c.coefficients.get(v, 0.0) for v in self.numeric] for c in self.constraints], dtype=float)
+        A = A.reshape(len(self.constraints), len(self.numeric))
+        b = np.array([c.rhs for c in self.constraints], dtype=float)
+        size = np.abs(A) @ np.abs(self._numeric_bounds).max(axis=0) if len(b) else np.zeros(0)
+        return A, b, 1e-9 * np.maximum.reduce([np.ones_like(b), np.abs(b), size])
+
+    @cached_property
+    def _model_constraint_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A_m (m, p), b_m (m,)) with ``A_m @ x <= b_m`` on the numeric model columns ``x``:
+        value = total·x for a component, min + (max - min)·x for a parameter."""
+        A, b, _ = self._constraint_arrays
+        lo_p, span_p = self._parameter_box
+        scale = np.concatenate([np.full(len(self.components), self.total), span_p])
+        return A * scale, b - A[:, len(self.components) :] @ lo_p
+
+    def _within_constraints(self, values: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """(n,) bool: rows of numeric ``values`` (n, p) in declared units keep every known constraint."""
+        A, b, slack = self._constraint_arrays
+        if not len(b):
+            return np.ones(len(values), dtype=bool)
+        return np.all(values @ A.T <= b + slack * (tol / 1e-9), axis=1)
+
+    def satisfies(self, df: pd.DataFrame, tol: float = 1e-9) -> np.ndarray:
+        """(n,) bool per row: numeric values finite and within their bounds, components summing to
+        the total (within ``SUM_TOLERANCE``·total), every known constraint kept, and categorical
+        values among their choices (checked when the column is present).
+
+        ``tol`` is relative: bounds allow ``tol``·total for components and ``tol``·max(1, range)
+        for parameters, a constraint ``tol``·max(1, |rhs|, Σ|a_v|·max|bound_v|).
+        """
+        V = df[self.numeric].to_numpy(float) if len(self.numeric) else np.zeros((len(df), 0))
+        lo, hi = self._numeric_bounds
+        k = len(self.components)
+        eps = np.concatenate([np.full(k, tol * self.total), tol * np.maximum(1.0, hi[k:] - lo[k:])])
+        with np.errstate(invalid="ignore"):
+            ok = np.all(np.isfinite(V), axis=1) & np.all((V >= lo - eps) & (V <= hi + eps), axis=1)
+            ok &= np.abs(V[:, :k].sum(axis=1) - self.total) <= SUM_TOLERANCE * self.total
+            ok &= self._within_constraints(V, tol)
+        for name, choices in self.categorical.items():
+            if name in df.columns:
+                ok &= df[name].isin(choices).to_numpy()
+        return ok
+
+    def model_inequalities(self) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """The known constraints in model coordinates in botorch's ``inequality_constraints``
+        convention: ``(indices int64, coefficients float, rhs)`` meaning Σ coef·x[indices] >= rhs.
+        A constraint that involves only parameters with a zero range (always kept) is left out."""
+        A_m, b_m = self._model_constraint_arrays
+        out = []
+        for a, b in zip(A_m, b_m):
+            idx = np.flatnonzero(a)
+            if len(idx):
+                out.append((idx.astype(np.int64), -a[idx], float(-b) + 0.0))
+        return out
+
+    def project(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Each row moved to the nearest point (Euclidean, in model coordinates) that keeps the
+        bounds, the mixture total and the known constraints; rows that :meth:`satisfies` already
+        come back unchanged, categorical and other columns are kept. Not rounded.
+
+        Solves min ½‖x - y‖² subject to lb <= x <= ub, Σ mixture x = 1, A_m x <= b_m per row by
+        SLSQP with analytic derivatives (a strictly convex QP: the minimiser is unique).
+        """
+        out = df.copy()
+        todo = np.flatnonzero(~self.satisfies(df))
+        if not len(todo):
+            return out
+        V = df[self.numeric].to_numpy(float)[todo]
+        if not np.all(np.isfinite(V)):
+            raise ValueError(f"project: rows need finite values in {', '.join(self.numeric)}")
+        lb, ub = self.model_bounds()[:, : len(self.numeric)]
+        X = np.array([self._qp_project(x, lb, ub) for x in self._to_numeric_model(V)])
+        fixed = self._from_numeric_model(X)
+        for j, name in enumerate(self.numeric):
+            col = out[name].to_numpy(float).copy()
+            col[todo] = fixed[:, j]
+            out[name] = col
+        return out
+
+    def _to_numeric_model(self, V: np.ndarray) -> np.ndarray:
+        lo_p, span_p = self._parameter_box
+        k = len(self.components)
+        safe = np.where(span_p > 0, span_p, 1.0)
+        return np.hstack([V[:, :k] / self.total, np.where(span_p > 0, (V[:, k:] - lo_p) / safe, 0.0)])
+
+    def _from_numeric_model(self, X: np.ndarray) -> np.ndarray:
+        lo_p, span_p = self._parameter_box
+        k = len(self.components)
+        return np.hstack([X[:, :k] * self.total, lo_p + X[:, k:] * span_p])
+
+    def _qp_project(self, y: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+        """argmin ½‖x - y‖² over lb <= x <= ub, Σ x[:k] = 1, A_m x <= b_m (numeric model columns)."""
+        k = len(self.components)
+        G, h = self._model_constraint_arrays
+        e = np.concatenate([np.ones(k), np.zeros(len(y) - k)])
+        cons = [{"type": "eq", "fun": lambda x: np.array([e @ x - 1.0]), "jac": lambda x: e[None, :]}]
+        if len(h):
+            cons.append({"type": "ineq", "fun": lambda x: h - G @ x, "jac": lambda x: -G})
+
+        def solve(start: np.ndarray) -> np.ndarray | None:
+            res = minimize(
+                lambda x: 0.5 * float((x - y) @ (x - y)),
+                start,
+                jac=lambda x: x - y,
+                bounds=list(zip(lb, ub)),
+                constraints=cons,
+                method="SLSQP",
+                options={"ftol": 1e-14, "maxiter": 500},
+            )
+            x = np.clip(res.x, lb, ub)
+            ok = self._within_constraints(self._from_numeric_model(x[None, :]))[0] and abs(e @ x - 1.0) < 1e-9
+            return x if res.success and ok else None
+
+        # from the clipped point first; from a feasible one (an LP) if SLSQP does not converge there
+        x = solve(np.clip(y, lb, ub))
+        if x is None:
+            start = self._feasible_l1(y, lb, ub)
+            x = solve(start)
+            x = start if x is None else x
+        return x
+
+    def _feasible_l1(self, y: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+        """The feasible point nearest ``y`` in L1 (a linear program: variables x, t >= |x - y|)."""
+        p, k = len(y), len(self.components)
+        G, h = self._model_constraint_arrays
+        eye = np.eye(p)
+        A_ub = np.vstack([np.hstack([G, np.zeros((len(h), p))]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])])
+        b_ub = np.concatenate([h, y, -y])
+        A_eq = np.concatenate([np.ones(k), np.zeros(2 * p - k)])[None, :]
+        bounds = [*zip(lb, ub), *[(0, None)] * p]
+        c = np.concatenate([np.zeros(p), np.ones(p)])
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=bounds, method="highs")
+        if res.status != 0:
+            raise ValueError(f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}")
+        return np.clip(res.x[:p], lb, ub)
+
+    def _nearest_lattice_point(self, y: np.ndarray) -> np.ndarray:
+        """The lattice point (mixture on ``resolution`` summing to the total, parameters on their
+        resolution) that keeps the bounds and known constraints, nearest ``y`` (declared units) in
+        L1 over model coordinates. A mixed-integer program in lattice units z (value = step·z);
+        parameters without a resolution stay continuous."""
+        k = len(self.components)
+        ps = list(self.continuous.values())
+        step = np.array([self.step] * k + [p.resolution if p.resolution is not None else 1.0 for p in ps])
+        integral = np.array([1] * k + [int(p.resolution is not None) for p in ps])
+        lo, hi = self._numeric_bounds
+        z_lo = np.where(integral == 1, np.ceil(lo / step - 1e-9), lo)
+        z_hi = np.where(integral == 1, np.floor(hi / step + 1e-9), hi)
+        _, span_p = self._parameter_box
+        weight = np.concatenate([np.full(k, 1.0 / self.total), 1.0 / np.where(span_p > 0, span_p, 1.0)])
+        A, b, slack = self._constraint_arrays
+        p = len(y)
+        eye = np.eye(p)
+        rows = [
+            _LinearRows(np.hstack([A * step, np.zeros((len(b), p))]), -np.inf, b + slack),
+            _LinearRows(np.hstack([eye * step, -eye]), -np.inf, y),  # step·z - t <= y
+            _LinearRows(np.hstack([-eye * step, -eye]), -np.inf, -y),  # -step·z - t <= -y
+            _LinearRows(np.concatenate([step[:k], np.zeros(2 * p - k)])[None, :], self.total, self.total),
+        ]
+        res = milp(
+            np.concatenate([np.zeros(p), weight]),
+            constraints=rows,
+            integrality=np.concatenate([integral, np.zeros(p, dtype=int)]),
+            bounds=Bounds(np.concatenate([z_lo, np.zeros(p)]), np.concatenate([z_hi, np.full(p, np.inf)])),
+        )
+        if res.status != 0 or res.x is None:
+            raise ValueError(
+                f"no lattice point keeps the bounds and the constraints {[c.text for c in self.constraints]} "
+                f"(mixture resolution {self.step:g} {self.unit}); relax them or use a finer resolution"
+            )
+        z = np.where(integral == 1, np.round(res.x[:p]), np.clip(res.x[:p], lo, hi))
+        values = z * step
+        values[:k] = np.round(values[:k], _decimals(self.step))
+        for j, prm in enumerate(ps, start=k):
+            if prm.resolution is not None:
+                values[j] = np.round(values[j], _decimals(prm.resolution))
+        if not self._within_constraints(values[None, :])[0] and not integral.all():
+            # a continuous parameter off by HiGHS's feasibility tolerance: project it, lattice fixed
+            x = self._to_numeric_model(values[None, :])[0]
+            lb, ub = self.model_bounds()[:, :p]
+            fix = integral == 1
+            x = self._qp_project(x, np.where(fix, x, lb), np.where(fix, x, ub))
+            values = np.where(fix, values, self._from_numeric_model(x[None, :])[0])
+        return values
+
+    def _hit_and_run(self, m: int, rng: np.random.Generator, sweeps: int = 40) -> np.ndarray:
+        """``m`` points (m, p) of numeric values, uniform over the polytope (bounds, mixture total,
+        known constraints): independent hit-and-run chains in model coordinates, each making
+        ``sweeps``·p moves along random directions that keep the sum, scaled per variable by its
+        extent over the polytope (variables that cannot move stay fixed)."""
+        k = len(self.components)
+        lb, ub = self.model_bounds()[:, : len(self.numeric)]
+        A_m, b_m = self._model_constraint_arrays
+        p = len(lb)
+        G = np.vstack([-np.eye(p), np.eye(p), A_m])
+        h = np.concatenate([-lb, ub, b_m])
+        A_eq = np.concatenate([np.ones(k), np.zeros(p - k)])[None, :]
+        # each variable's extent over the polytope: directions are scaled by it (an elongated
+        # polytope mixes slowly under isotropic directions); the chains start at the mid-range point
+        width = np.zeros(p)
+        centre = np.zeros(p)
+        for j in range(p):
+            ends = []
+            for sign in (1.0, -1.0):
+                cost = np.zeros(p)
+                cost[j] = sign
+                res = linprog(cost, A_ub=A_m, b_ub=b_m, A_eq=A_eq, b_eq=[1.0], bounds=list(zip(lb, ub)), method="highs")
+                if res.status != 0:
+                    raise ValueError(f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}")
+                ends.append(res.x)
+            width[j] = max(ends[1][j] - ends[0][j], 0.0)
+            centre += (ends[0] + ends[1]) / (2 * p)  # average of 2p points of the polytope: inside it
+        width[width < 1e-12] = 0.0
+        mix_w = width[:k]
+
+        def directions(n: int) -> np.ndarray:
+            # a symmetric direction law keeps hit-and-run reversible for the uniform distribution
+            D = rng.standard_normal((n, p)) * width
+            D[:, :k] -= mix_w * D[:, :k].sum(axis=1, keepdims=True) / max(mix_w.sum(), 1e-300)
+            return D / np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-300)
+
+        X = np.tile(centre, (m, 1))
+        GT = np.ascontiguousarray(G.T)
+        for _ in range(sweeps * max(p, 1)):
+            D = directions(m)
+            GD = D @ GT
+            S = np.maximum(h - X @ GT, 0.0)  # slack of each inequality
+            t_hi = np.divide(S, GD, out=np.full_like(S, np.inf), where=GD > 1e-12).min(axis=1)
+            t_lo = np.divide(S, GD, out=np.full_like(S, -np.inf), where=GD < -1e-12).max(axis=1)
+            ok = np.isfinite(t_hi) & np.isfinite(t_lo) & (t_hi >= t_lo)
+            t = np.where(ok, t_lo + (t_hi - t_lo) * rng.random(m), 0.0)
+            X += t[:, None] * D
+        return self._from_numeric_model(np.clip(X, lb, ub))
 
     # --- sampling ----------------------------------------------------------------------------
     def sample_uniform(self, n: int, seed: int | None = None, sobol: bool = True) -> pd.DataFrame:
@@ -276,9 +652,10 @@ class Space:
 
         Mixture: k-1 (quasi-)uniform numbers become a uniform point of the simplex by sorted
         spacings, scaled into the lower-bounded simplex; points that break an upper bound are
-        rejected and more drawn. When the upper bounds reject nearly everything (after
-        ``MAX_REJECTION_DRAWS`` tries), the missing points come from pairwise Gibbs moves, which are
-        uniform over the bounded simplex too but not quasi-random.
+        rejected and more drawn, as are points that break a known linear constraint. When these
+        reject nearly everything (after ``MAX_REJECTION_DRAWS`` tries), the missing points come from
+        Markov chains that are uniform over the same region but not quasi-random: pairwise Gibbs
+        moves on the bounded simplex, or hit-and-run on the polytope when there are constraints.
         """
         rng = np.random.default_rng(seed)
         k = len(self.components)
@@ -289,14 +666,23 @@ class Space:
         n_have, n_drawn, draw = 0, 0, max(64, 2 * n)
         sampler = qmc.Sobol(d=dims, scramble=True, seed=rng) if sobol and dims > 0 else None
 
+        held = self._held_unit_columns()
+
         def unit(m: int) -> np.ndarray:
-            return sampler.random(m) if sampler is not None else rng.random((m, dims))
+            U = sampler.random(m) if sampler is not None else rng.random((m, dims))
+            for j, u in held.items():
+                U[:, j] = u
+            return U
 
         while n_have < n and n_drawn < MAX_REJECTION_DRAWS:
             m = 2 ** math.ceil(math.log2(min(draw, MAX_REJECTION_DRAWS // 16)))
             U = unit(m)
             mix = bounds[:, 0] + free * _simplex_from_unit(U[:, : k - 1])
             ok = np.all(mix <= bounds[:, 1] + 1e-9, axis=1)
+            if self.constraints:
+                lo_p, span_p = self._parameter_box
+                values = np.hstack([mix, lo_p + U[:, k - 1 : k - 1 + len(lo_p)] * span_p])
+                ok &= self._within_constraints(values)
             accepted.append(np.hstack([mix, U[:, k - 1 :]])[ok])
             n_have += int(ok.sum())
             n_drawn += m
@@ -304,7 +690,13 @@ class Space:
         if n_have < n:
             m = n - n_have
             U = unit(2 ** math.ceil(math.log2(m)))[:m]
-            accepted.append(np.hstack([_bounded_simplex_gibbs(bounds, self.total, m, rng), U[:, k - 1 :]]))
+            if self.constraints:  # hit-and-run on the polytope; parameters back to unit scale
+                lo_p, span_p = self._parameter_box
+                V = self._hit_and_run(m, rng)
+                Up = (V[:, k:] - lo_p) / np.where(span_p > 0, span_p, 1.0)
+                accepted.append(np.hstack([V[:, :k], Up, U[:, k - 1 + len(lo_p) :]]))
+            else:
+                accepted.append(np.hstack([_bounded_simplex_gibbs(bounds, self.total, m, rng), U[:, k - 1 :]]))
         Z = np.vstack(accepted)[:n]
         out = pd.DataFrame(Z[:, :k], columns=self.components)
         j = k
@@ -314,6 +706,18 @@ class Space:
         for name, choices in self.categorical.items():
             out[name] = [choices[i] for i in np.minimum((Z[:, j] * len(choices)).astype(int), len(choices) - 1)]
             j += 1
+        return out
+
+    def _held_unit_columns(self) -> dict[int, float]:
+        """Columns of sample_uniform's unit cube (after the k-1 mixture ones) for held parameters."""
+        k = len(self.components)
+        out = {}
+        for j, (name, p) in enumerate(self.continuous.items()):
+            if name in self.fixed_values:
+                out[k - 1 + j] = (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+        for j, (name, choices) in enumerate(self.categorical.items()):
+            if name in self.fixed_values:
+                out[k - 1 + len(self.continuous) + j] = (choices.index(self.fixed_values[name]) + 0.5) / len(choices)
         return out
 
     def space_filling(

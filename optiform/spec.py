@@ -16,9 +16,12 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, Union
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,11 +33,13 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+from scipy.optimize import Bounds, linprog, milp
+from scipy.optimize import LinearConstraint as _LinearRows
 
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy"})
-STRATEGY_NAMES = ("botorch", "random", "sobol")  # = optiform.strategies.STRATEGIES (tested)
+STRATEGY_NAMES = ("botorch", "random", "sobol", "grid", "optuna-tpe", "optuna-gp")  # = optiform.strategies.STRATEGIES (tested)
 
 # Unit labels read off an objective's name suffix ("conductivity_mS_cm" -> "mS/cm").
 _UNIT_SUFFIXES = {
@@ -219,6 +224,45 @@ class ObjectiveSpec(_Strict):
         return self.direction == "maximize"
 
 
+class OutcomeConstraintSpec(_Strict):
+    """A threshold a measured quantity must meet: ``min <= value`` and/or ``value <= max``, in the
+    unit its name declares. The quantity may also be an objective; if not, it is recorded with the
+    results like one and gets its own model. ``transform`` (for a quantity that is not an objective;
+    default ``log`` for names starting with ``conductivity``) sets its modelled scale, as for an
+    objective: a log quantity's thresholds must be > 0 and are compared on the ln scale."""
+
+    name: str
+    min: float | None = None
+    max: float | None = None
+    transform: Literal["log", "none"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "OutcomeConstraintSpec":
+        if self.min is None and self.max is None:
+            raise ValueError(f"{self.name}: needs min and/or max (the threshold in the quantity's unit)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            _fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
+        return self
+
+    def describe(self) -> str:
+        """The constraint as text, e.g. ``oxidation_onset_V >= 4.5``."""
+        parts = []
+        if self.min is not None:
+            parts.append(f"{self.name} >= {self.min:g}")
+        if self.max is not None:
+            parts.append(f"{self.name} <= {self.max:g}")
+        return " and ".join(parts)
+
+    def satisfied(self, value: float) -> bool:
+        """Whether a value (in the quantity's unit) meets the thresholds."""
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
 class SplitSpec(_Strict):
     """A mixture component made of two chemicals, divided by a mole-fraction parameter.
 
@@ -302,6 +346,8 @@ class CampaignSpec(_Strict):
     recipe: RecipeSpec | None = None
     strategy: StrategySpec = Field(default_factory=StrategySpec)
     feasibility: FeasibilitySpec | None = None
+    constraints: list[str] = Field(default_factory=list)  # known linear constraints, as written
+    outcome_constraints: list[OutcomeConstraintSpec] = Field(default_factory=list)
 
     @field_validator("version")
     @classmethod
@@ -332,9 +378,21 @@ class CampaignSpec(_Strict):
             raise ValueError(f"feasibility.name: {self.feasibility.name!r} is already a variable or objective name")
         if self.recipe is not None:
             _check_recipe(self)
+        _check_outcome_constraints(self, names)
+        return self
+
+    @model_validator(mode="after")
+    def _known_constraints(self) -> "CampaignSpec":
+        _check_linear_constraints(self)
         return self
 
     # --- convenience views -------------------------------------------------------------------
+    @property
+    def linear_constraints(self) -> list["LinearConstraint"]:
+        """``constraints`` parsed (see :func:`parse_constraint`), in the order written."""
+        variables = self.components + list(self.continuous)
+        return [parse_constraint(t, variables, list(self.categorical)) for t in self.constraints]
+
     @property
     def components(self) -> list[str]:
         return list(self.mixture.components)
@@ -361,6 +419,27 @@ class CampaignSpec(_Strict):
             if o.name == name:
                 return o
         raise KeyError(name)
+
+    @property
+    def modelled_quantities(self) -> list[ObjectiveSpec]:
+        """Every quantity with a model: the objectives, then the constrained quantities that are not
+        objectives (as maximize ObjectiveSpecs carrying the constraint's transform)."""
+        extra = [
+            ObjectiveSpec(name=c.name, transform=c.transform)
+            for c in self.outcome_constraints
+            if c.name not in self.objective_names
+        ]
+        return [*self.objectives, *extra]
+
+    def quantity(self, name: str) -> ObjectiveSpec:
+        """The modelled quantity ``name`` (an objective or a constrained quantity)."""
+        for q in self.modelled_quantities:
+            if q.name == name:
+                return q
+        raise KeyError(
+            f"{name!r} is neither an objective nor a constrained quantity "
+            f"(have: {', '.join(q.name for q in self.modelled_quantities)})"
+        )
 
     @property
     def dimension(self) -> int:
@@ -408,6 +487,43 @@ def _lattice_in(lo: float, hi: float, step: float) -> bool:
     return math.ceil(lo / step - 1e-9) <= math.floor(hi / step + 1e-9)
 
 
+def _check_outcome_constraints(spec: CampaignSpec, variables: list[str]) -> None:
+    """Each constrained quantity once, not a variable or the pass/fail outcome; a log-modelled
+    quantity needs positive thresholds; an objective's transform is not restated differently."""
+    seen: set[str] = set()
+    for i, c in enumerate(spec.outcome_constraints):
+        if c.name in seen:
+            _fail_at(("outcome_constraints", str(i), "name"), f"{c.name!r} constrained twice; give min and max in one table", c.name)
+        seen.add(c.name)
+        if c.name in variables:
+            _fail_at(("outcome_constraints", str(i), "name"), f"{c.name!r} is a variable, not a measured quantity", c.name)
+        if spec.feasibility is not None and c.name == spec.feasibility.name:
+            _fail_at(
+                ("outcome_constraints", str(i), "name"),
+                f"{c.name!r} is the pass/fail outcome ([feasibility]); it is already a constraint",
+                c.name,
+            )
+        log = ObjectiveSpec(name=c.name, transform=c.transform).log
+        if c.name in spec.objective_names:
+            obj = spec.objective(c.name)
+            if c.transform is not None and c.transform != ("log" if obj.log else "none"):
+                _fail_at(
+                    ("outcome_constraints", str(i), "transform"),
+                    f"{c.name!r} is an objective modelled with transform "
+                    f"{'log' if obj.log else 'none'!r}; set transform in its [[objectives]] table",
+                    c.transform,
+                )
+            log = obj.log
+        for key in ("min", "max"):
+            value = getattr(c, key)
+            if log and value is not None and value <= 0:
+                _fail_at(
+                    ("outcome_constraints", str(i), key),
+                    f"{c.name} is modelled on a log scale: the threshold must be > 0 (got {value:g})",
+                    value,
+                )
+
+
 def _check_recipe(spec: CampaignSpec) -> None:
     recipe = spec.recipe
     assert recipe is not None
@@ -450,6 +566,255 @@ def _check_recipe(spec: CampaignSpec) -> None:
             if chem in chemicals:
                 raise ValueError(f"recipe.split.{comp}: chemical {chem!r} named twice in the recipe")
             chemicals.add(chem)
+
+
+# --- known linear constraints ----------------------------------------------------------------
+@dataclass(frozen=True)
+class LinearConstraint:
+    """A known linear constraint ``Σ coefficients[v]·value[v] <= rhs`` over mixture components and
+    continuous parameters, in their declared units (wt% of the mixture, a parameter's own unit).
+    A ``>=`` constraint is stored negated; ``text`` is the constraint as written."""
+
+    coefficients: dict[str, float]
+    rhs: float
+    text: str
+
+
+_CONSTRAINT_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op><=|>=|[-+*]))"
+)
+_CONSTRAINT_EXAMPLE = '"SN - 2*MEMA <= 10" (numbers, variable names, +, -, * and one <= or >=)'
+_CONSTRAINT_HINTS = {  # first character that cannot be read -> what to say
+    "(": "parentheses are not supported",
+    ")": "parentheses are not supported",
+    "/": "division is not supported (write 0.5*SN for SN/2)",
+    **dict.fromkeys("=<>", "only <= and >= compare (no =, ==, < or >)"),
+}
+
+
+def parse_constraint(text: str, variables: Sequence[str], categorical: Sequence[str] = ()) -> LinearConstraint:
+    """Parse ``text``, a linear inequality such as ``"SN - 2*MEMA <= 10"`` or ``"salt >= 0.2*SN"``.
+
+    Grammar: terms joined by ``+``/``-`` on both sides of one ``<=`` or ``>=``; a term is a number,
+    a name, or a number times a name (``2*MEMA``, ``2 MEMA`` or ``2MEMA``; ``MEMA*2`` too). Numbers
+    may be integers, decimals or scientific (``1e-2``). ``variables`` are the names allowed
+    (mixture components and continuous parameters); ``categorical`` names get their own message.
+    Raises ValueError naming what is wrong.
+    """
+    quoted = f'"{text}"'
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        m = _CONSTRAINT_TOKEN.match(stripped, pos)
+        if m is None:
+            rest = stripped[pos:].lstrip()
+            hint = _CONSTRAINT_HINTS.get(rest[:1], "")
+            raise ValueError(
+                f"cannot read {quoted} at {rest[:12]!r}{': ' + hint if hint else ''}; "
+                f"expected a linear inequality like {_CONSTRAINT_EXAMPLE}"
+            )
+        kind = m.lastgroup or ""
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    comparators = [i for i, (kind, value) in enumerate(tokens) if value in ("<=", ">=")]
+    if len(comparators) != 1:
+        raise ValueError(
+            f"{quoted} needs exactly one <= or >= (found {len(comparators)}); "
+            f"expected a linear inequality like {_CONSTRAINT_EXAMPLE}"
+        )
+    cut = comparators[0]
+    left = _parse_linear_side(tokens[:cut], quoted, variables, categorical)
+    right = _parse_linear_side(tokens[cut + 1 :], quoted, variables, categorical)
+    if not (set(left) | set(right)) - {""}:
+        raise ValueError(f"{quoted} names no variable; expected one of {', '.join(variables)}")
+    sign = 1.0 if tokens[cut][1] == "<=" else -1.0
+    coefficients: dict[str, float] = {}
+    for name in dict.fromkeys([*left, *right]):  # in the order written
+        c = sign * (left.get(name, 0.0) - right.get(name, 0.0))
+        if name and c != 0.0:
+            coefficients[name] = c
+    rhs = sign * (right.get("", 0.0) - left.get("", 0.0))
+    return LinearConstraint(coefficients=coefficients, rhs=rhs + 0.0, text=text)
+
+
+def _parse_linear_side(
+    tokens: list[tuple[str, str]], quoted: str, variables: Sequence[str], categorical: Sequence[str]
+) -> dict[str, float]:
+    """Sum of the terms of one side: {variable: coefficient, "": constant}."""
+    if not tokens:
+        raise ValueError(
+            f"{quoted}: one side of the inequality is empty; expected a linear inequality like {_CONSTRAINT_EXAMPLE}"
+        )
+    out: dict[str, float] = {}
+    i, n = 0, len(tokens)
+    while i < n:
+        sign = 1.0
+        while i < n and tokens[i][0] == "op" and tokens[i][1] in ("+", "-"):
+            sign = -sign if tokens[i][1] == "-" else sign
+            i += 1
+        factors: list[tuple[str, str]] = []
+        expect_factor = True
+        while i < n:
+            kind, value = tokens[i]
+            if expect_factor:
+                if kind not in ("num", "name"):
+                    raise ValueError(f"{quoted}: expected a number or a variable name, got {value!r}")
+                factors.append(tokens[i])
+                i += 1
+                expect_factor = False
+            elif value == "*":
+                i += 1
+                expect_factor = True
+            elif kind == "name" and factors[-1][0] == "num":
+                expect_factor = True  # implicit product: 2MEMA, 2 MEMA
+            else:
+                break
+        if expect_factor:
+            raise ValueError(f"{quoted}: a side ends with an operator; expected a number or a variable name")
+        names = [value for kind, value in factors if kind == "name"]
+        if len(names) > 1:
+            raise ValueError(f"{quoted} is not linear: {'*'.join(names)} multiplies variables")
+        for name in names:
+            if name in categorical:
+                raise ValueError(
+                    f"{name!r} in {quoted} is a categorical parameter; constraints take mixture components "
+                    f"and continuous parameters: {', '.join(variables)}"
+                )
+            if name not in variables:
+                raise ValueError(f"unknown variable {name!r} in {quoted}; expected one of {', '.join(variables)}")
+        coefficient = sign * math.prod(float(value) for kind, value in factors if kind == "num")
+        if not math.isfinite(coefficient):
+            raise ValueError(f"{quoted}: a number is out of range")
+        key = names[0] if names else ""
+        out[key] = out.get(key, 0.0) + coefficient
+        if i < n and tokens[i][1] not in ("+", "-"):
+            raise ValueError(f"{quoted}: expected + or - before {tokens[i][1]!r}")
+    return out
+
+
+def _linear_expression(coefficients: dict[str, float]) -> str:
+    """``{"SN": 1, "MEMA": -2}`` -> ``SN - 2*MEMA``."""
+    out = ""
+    for name, c in coefficients.items():
+        term = name if abs(c) == 1 else f"{abs(c):g}*{name}"
+        out = ("-" if c < 0 else "") + term if not out else out + (" - " if c < 0 else " + ") + term
+    return out or "0"
+
+
+def _fail_at_all(errors: list[tuple[tuple[str, ...], str, Any]]) -> NoReturn:
+    """Like :func:`_fail_at` for several (loc, reason, value) problems at once, one line each."""
+    details = [
+        InitErrorDetails(type=PydanticCustomError("value_error", "{reason}", {"reason": reason}), loc=loc, input=value)
+        for loc, reason, value in errors
+    ]
+    raise ValidationError.from_exception_data("spec", details)
+
+
+def _check_linear_constraints(spec: CampaignSpec) -> None:
+    """Parse every constraint (each problem on its own line), then check with linear programs
+    (scipy's HiGHS) that the bounds, the mixture total and the constraints leave a formulation, and
+    one on the rounding lattice (mixture ``resolution``, parameter resolutions)."""
+    variables = spec.components + list(spec.continuous)
+    errors = []
+    parsed: list[LinearConstraint] = []
+    for i, text in enumerate(spec.constraints):
+        try:
+            parsed.append(parse_constraint(text, variables, list(spec.categorical)))
+        except ValueError as exc:
+            errors.append(((f"constraints[{i}]",), str(exc), text))
+    if errors:
+        _fail_at_all(errors)
+    if not parsed:
+        return
+    lp = _ConstraintLP(spec)
+    for i, con in enumerate(parsed):
+        if not con.coefficients:
+            if con.rhs < 0:
+                reason = f'"{con.text}" can never hold (no variable is left once its terms cancel)'
+                _fail_at((f"constraints[{i}]",), reason, con.text)
+            continue
+        low, high = lp.range_of(con.coefficients)
+        if low > con.rhs + lp.slack(con):
+            flip = ">=" in con.text
+            expr = _linear_expression({v: -c for v, c in con.coefficients.items()} if flip else con.coefficients)
+            lo_, hi_ = (-high, -low) if flip else (low, high)
+            _fail_at(
+                (f"constraints[{i}]",),
+                f'no formulation within the bounds satisfies "{con.text}": {expr} ranges over '
+                f"[{lo_:g}, {hi_:g}] there (needs {'>=' if flip else '<='} {-con.rhs if flip else con.rhs:g})",
+                con.text,
+            )
+    for j in range(2, len(parsed) + 1):
+        if not lp.feasible(parsed[:j]):
+            before = ", ".join(f'"{c.text}"' for c in parsed[: j - 1])
+            _fail_at(
+                (f"constraints[{j - 1}]",),
+                f'"{parsed[j - 1].text}" cannot hold together with {before} within the bounds: '
+                "no formulation satisfies them all",
+                parsed[j - 1].text,
+            )
+    if not lp.feasible(parsed, lattice=True):
+        _fail_at(
+            ("constraints",),
+            "the region the constraints leave holds no point of the rounding lattice (mixture "
+            f"resolution {spec.mixture.step:g} {spec.mixture.unit}, parameter resolutions), so no "
+            "proposal could satisfy them; relax them or use a finer resolution",
+            spec.constraints,
+        )
+
+
+class _ConstraintLP:
+    """Linear programs over the numeric variables (components, then continuous parameters) in
+    declared units: bounds, Σ components = total, and linear constraints."""
+
+    def __init__(self, spec: CampaignSpec) -> None:
+        self.names = spec.components + list(spec.continuous)
+        k = len(spec.components)
+        self.bounds = [spec.mixture.bounds(c) for c in spec.components]
+        self.bounds += [(p.min, p.max) for p in spec.continuous.values()]
+        self.A_eq = np.array([[1.0] * k + [0.0] * (len(self.names) - k)])
+        self.b_eq = np.array([spec.mixture.total])
+        step = spec.mixture.step
+        # lattice units: value = scale·z, z integer for the mixture and parameters with a resolution
+        self.scale = np.array(
+            [step] * k + [p.resolution if p.resolution is not None else 1.0 for p in spec.continuous.values()]
+        )
+        self.integral = np.array([1] * k + [int(p.resolution is not None) for p in spec.continuous.values()])
+
+    def row(self, coefficients: dict[str, float]) -> np.ndarray:
+        return np.array([coefficients.get(v, 0.0) for v in self.names])
+
+    def slack(self, con: LinearConstraint) -> float:
+        """Tolerance on ``Σ a·v <= rhs``: 1e-9 of the constraint's magnitude over the bounds."""
+        size = sum(abs(c) * max(abs(lo), abs(hi)) for c, (lo, hi) in zip(self.row(con.coefficients), self.bounds))
+        return 1e-9 * max(1.0, abs(con.rhs), size)
+
+    def range_of(self, coefficients: dict[str, float]) -> tuple[float, float]:
+        """Min and max of Σ a·v over the bounded simplex x parameter box."""
+        a = self.row(coefficients)
+        out = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * a, A_eq=self.A_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs")
+            out.append(sign * res.fun)
+        return out[0], out[1]
+
+    def feasible(self, constraints: list[LinearConstraint], lattice: bool = False) -> bool:
+        A = np.array([self.row(c.coefficients) for c in constraints])
+        b = np.array([c.rhs + self.slack(c) for c in constraints])
+        if not lattice:
+            res = linprog(
+                np.zeros(len(self.names)), A_ub=A, b_ub=b, A_eq=self.A_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs"
+            )
+            return bool(res.status == 0)
+        s = self.scale
+        lo = np.array([lo for lo, _ in self.bounds]) / s
+        hi = np.array([hi for _, hi in self.bounds]) / s
+        lo = np.where(self.integral == 1, np.ceil(lo - 1e-9), lo)
+        hi = np.where(self.integral == 1, np.floor(hi + 1e-9), hi)
+        cons = [_LinearRows(A * s, -np.inf, b), _LinearRows(self.A_eq * s, self.b_eq, self.b_eq)]
+        res = milp(np.zeros(len(s)), constraints=cons, integrality=self.integral, bounds=Bounds(lo, hi))
+        return bool(res.status == 0)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -499,6 +864,8 @@ def format_validation_error(exc: ValidationError, origin: str) -> str:
             msg = "missing (required)"
         elif kind == "too_short" and loc == ["objectives"]:
             msg = "at least one [[objectives]] table is required"
+        elif kind == "list_type" and loc == ["outcome_constraints"]:
+            msg = "expected [[outcome_constraints]] tables (double brackets), one per constrained quantity"
         lines.append(f"{origin}: {key}: {msg}" if key else f"{origin}: {msg}")
     return "\n".join(lines)
 
@@ -511,6 +878,7 @@ def _allowed_keys(loc: list[str]) -> str:
         "strategy": StrategySpec,
         "objectives": ObjectiveSpec,
         "feasibility": FeasibilitySpec,
+        "outcome_constraints": OutcomeConstraintSpec,
     }
     if loc:
         model = tables.get(loc[0])
@@ -522,6 +890,8 @@ def _allowed_keys(loc: list[str]) -> str:
             model = SplitSpec
         elif loc[0] == "objectives" and len(loc) == 2:
             model = ObjectiveSpec
+        elif loc[0] == "outcome_constraints" and len(loc) == 2:
+            model = OutcomeConstraintSpec
     if model is None:
         return "see campaigns/README.md"
     return ", ".join(model.model_fields)

@@ -363,7 +363,7 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     "inf_total": (lambda d: d["mixture"].update(total=float("inf")), [r"mixture\.total", r"finite"]),
     "nan_additive": (lambda d: d["recipe"]["additives"].update(AIBN=float("nan")), [r"recipe\.additives", r"AIBN"]),
     # strategy
-    "unknown_strategy": (lambda d: d.update(strategy={"name": "grid"}), [r"strategy\.name: unknown strategy 'grid'"]),
+    "unknown_strategy": (lambda d: d.update(strategy={"name": "nope"}), [r"strategy\.name: unknown strategy 'nope'"]),
     "n_initial_zero": (lambda d: d.update(strategy={"n_initial": 0}), [r"strategy\.n_initial"]),
 }
 

@@ -5,7 +5,8 @@ Tables:
 * ``meta``: key/value, holds ``schema_version``;
 * ``campaigns``: name (unique) and the campaign spec as JSON;
 * ``formulations``: one per formulation, ``label`` is the user-facing id (``F0001``), ``values`` the
-  variables as JSON, ``source`` ``proposed`` or ``external``, the batch and strategy that proposed it;
+  variables as JSON, ``source`` ``proposed`` or ``external``, the batch and strategy that proposed it,
+  and ``cancelled_at`` / ``cancel_reason`` when a pending proposal was withdrawn (schema version 2);
 * ``measurements``: one per (formulation, replicate), ``status`` ``ok`` or ``failed``, a note;
 * ``measurement_values``: one per (measurement, quantity) with the value in the unit its name declares;
 * ``raw_files``: instrument files by content hash (sha256), stored once;
@@ -16,8 +17,12 @@ A measurement's ``status`` is ``ok`` (used by the model), ``failed`` (no value: 
 fluid) or ``flagged`` (derived from raw files with a failing quality flag: kept out of the model
 until accepted).
 
-A formulation's status is derived, not stored: ``pending`` without measurements, ``failed`` when all
-of its measurements failed, else ``measured``.
+A formulation's status is derived, not stored: ``cancelled`` when ``cancelled_at`` is set (only a
+formulation without measurements can be cancelled, and a cancelled one takes none), ``pending``
+without measurements, ``failed`` when all of its measurements failed, else ``measured``.
+
+Schema versions: 1 (initial), 2 (``formulations.cancelled_at``, ``formulations.cancel_reason``). An
+older store is migrated when opened (``ALTER TABLE ... ADD COLUMN``; idempotent steps).
 """
 
 from __future__ import annotations
@@ -43,13 +48,16 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_STORE_URL = "sqlite:///optiform.db"
 
 
@@ -108,6 +116,8 @@ class FormulationRow(Base):
     batch: Mapped[int | None] = mapped_column(Integer, nullable=True)
     strategy: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # v2
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # v2
     campaign: Mapped[CampaignRow] = relationship(back_populates="formulations")
     measurements: Mapped[list["MeasurementRow"]] = relationship(back_populates="formulation")
 
@@ -209,8 +219,27 @@ class Store:
                         f"store {self.url} has schema version {row.value}, newer than this optiform's "
                         f"({SCHEMA_VERSION}); upgrade optiform"
                     )
+                elif int(row.value) < SCHEMA_VERSION:
+                    self._migrate(s, int(row.value))
+                    row.value = str(SCHEMA_VERSION)
         except OperationalError as exc:
             raise StoreError(f"cannot open store {self.url!r}: {exc.orig}") from None
+
+    def _migrate(self, session: Session, version: int) -> None:
+        """Bring a store of schema ``version`` up to :data:`SCHEMA_VERSION` in ``session``'s
+        transaction (PostgreSQL rolls the DDL back with it; Python's sqlite3 runs DDL outside it).
+        Each step is idempotent, so an interrupted migration is completed on the next open.
+
+        1 -> 2: add ``formulations.cancelled_at`` and ``formulations.cancel_reason`` (nullable, so
+        existing rows read as not cancelled), each only if missing."""
+        conn = session.connection()
+        if version < 2:
+            have = {c["name"] for c in inspect(conn).get_columns(FormulationRow.__tablename__)}
+            table = self.engine.dialect.identifier_preparer.quote(FormulationRow.__tablename__)
+            for column in (FormulationRow.__table__.c.cancelled_at, FormulationRow.__table__.c.cancel_reason):
+                if column.name not in have:
+                    ddl = CreateColumn(column).compile(dialect=self.engine.dialect)
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {ddl}"))
 
     @property
     def schema_version(self) -> int:
@@ -262,7 +291,8 @@ class Store:
 
     # --- reads -------------------------------------------------------------------------------
     def formulations(self, campaign_id: int) -> pd.DataFrame:
-        """One row per formulation: label, source, batch, strategy, created_at, values (dict)."""
+        """One row per formulation: label, source, batch, strategy, created_at, values (dict),
+        cancelled_at (None unless withdrawn), cancel_reason."""
         with self._sessions() as s:
             rows = s.execute(
                 select(
@@ -273,12 +303,15 @@ class Store:
                     FormulationRow.strategy,
                     FormulationRow.created_at,
                     FormulationRow.values,
+                    FormulationRow.cancelled_at,
+                    FormulationRow.cancel_reason,
                 )
                 .where(FormulationRow.campaign_id == campaign_id)
                 .order_by(FormulationRow.id)
             ).all()
         return pd.DataFrame(
-            rows, columns=["pk", "label", "source", "batch", "strategy", "created_at", "values"]
+            rows,
+            columns=["pk", "label", "source", "batch", "strategy", "created_at", "values", "cancelled_at", "cancel_reason"],
         )
 
     def measurements(self, campaign_id: int) -> pd.DataFrame:

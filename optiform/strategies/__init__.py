@@ -1,4 +1,5 @@
-"""Strategies behind one interface: ``botorch`` (default), ``random``, ``sobol``."""
+"""Strategies behind one interface: ``botorch`` (default), ``random``, ``sobol``, ``grid`` (a regular
+mixture grid, the paper's way), ``optuna-tpe`` and ``optuna-gp`` (optuna's TPE and GP samplers)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from typing import Any
 
 from .base import ProposalContext, Strategy
 from .bo import BotorchStrategy
+from .grid import GridExhaustedError, GridStrategy
+from .optuna_strategies import OptunaGPStrategy, OptunaTPEStrategy
 from .samplers import RandomStrategy, SobolStrategy
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (BotorchStrategy, RandomStrategy, SobolStrategy)
+    cls.name: cls
+    for cls in (BotorchStrategy, RandomStrategy, SobolStrategy, GridStrategy, OptunaTPEStrategy, OptunaGPStrategy)
 }
 
 
@@ -22,4 +26,4 @@ def get_strategy(name: str, options: dict[str, Any] | None = None) -> Strategy:
     return cls(**(options or {}))
 
 
-__all__ = ["STRATEGIES", "ProposalContext", "Strategy", "get_strategy"]
+__all__ = ["STRATEGIES", "GridExhaustedError", "ProposalContext", "Strategy", "get_strategy"]

@@ -1,20 +1,80 @@
 """Acquisition functions for the model-based strategy, built from a :class:`ProposalContext`.
 
-One objective: qLogNoisyExpectedImprovement on the objective's GP (latent scale: ln y for log
-objectives), conditioned on pending points. With a declared pass/fail outcome (``[feasibility]``)
-the log-acquisition gets Σ_q log P(feasible) added (:class:`FeasibilityWeighted`), i.e. the
-expected improvement is weighted by the probability that the batch passes.
+Every acquisition returns a log-scale value per q-batch and honours ``X_pending`` /
+``set_X_pending`` (the strategy optimizes one objective's q-batch jointly and several objectives'
+one point at a time); it comes wrapped in :class:`PendingTracked`, whose ``X_pending`` is the
+pending points last given.
+
+* **One objective, no outcome constraint:** qLogNoisyExpectedImprovement on the objective's GP
+  (latent scale: ln y for log objectives), conditioned on pending points.
+* **One objective with outcome constraints** (``[[outcome_constraints]]``): qLogNEI on a
+  ``ModelListGP`` of the objective's GP and one GP per constrained quantity, with botorch's
+  sample-level ``constraints=`` callables (see below): the expected improvement of the feasible part.
+* **Several objectives:** qLogNoisyExpectedHypervolumeImprovement (qLogNEHVI) on a ``ModelListGP``
+  of per-objective GPs (plus the constrained quantities' GPs), minimize objectives negated, with the
+  reference point of :func:`reference_point`, pruned baseline, cached root decomposition and
+  ``NEHVI_MC_SAMPLES`` quasi-MC samples.
+
+Outcome constraints act on posterior samples Z on the model scale (ln y for log quantities): for
+``min = a`` the callable is ``(a' - Z_j) / s_j`` and for ``max = b`` it is ``(Z_j - b') / s_j``
+(≤ 0 feasible), with a' = ln a for a log quantity (else a) and s_j the standard deviation of the
+quantity's observed values on the model scale, so one smoothing temperature ``CONSTRAINT_ETA`` (in
+units of s_j) suits quantities of any unit.
+
+With a declared pass/fail outcome (``[feasibility]``) each point's improvement is weighted by its
+probability of passing, P = Φ(μ/σ) of the feasibility GP (:class:`FeasibleQLogNEI`); for qLogNEHVI,
+which is optimized one point at a time, the log-acquisition gets log P added
+(:class:`FeasibilityWeighted`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
 from botorch.acquisition.objective import LinearMCObjective
+from botorch.models import ModelListGP
+from botorch.sampling import SobolQMCNormalSampler
 
-from ..models.gp import DTYPE
+from ..models.gp import DTYPE, Surrogate
+from ..spec import ObjectiveSpec, OutcomeConstraintSpec
 from .base import ProposalContext
+
+NEHVI_MC_SAMPLES = {2: 128}  # by number of objectives; 3 or more objectives: NEHVI_MC_SAMPLES_MANY
+NEHVI_MC_SAMPLES_MANY = 64  # NEHVI keeps one Pareto front and box decomposition per sample
+CONSTRAINED_NEI_MC_SAMPLES = 256
+CONSTRAINT_ETA = 1e-2  # sigmoid temperature of the constraint indicator, in units of s_j
+REFERENCE_MARGIN = 0.1  # reference point: worst observed value minus 10% of the observed range
+
+
+class PendingTracked(AcquisitionFunction):
+    """The wrapped acquisition, reporting as ``X_pending`` the pending points it was last given.
+
+    botorch's incremental qLogNEI folds pending points into its baseline and reports
+    ``X_pending = None``, so a caller that reads ``X_pending``, appends its greedy picks and calls
+    ``set_X_pending`` (sequential greedy) would silently drop the pending formulations.
+    """
+
+    def __init__(self, acq: AcquisitionFunction, X_pending: torch.Tensor | None = None) -> None:
+        super().__init__(model=acq.model)
+        self.acq = acq
+        self._pending = None if X_pending is None else X_pending.detach().clone()
+
+    @property
+    def X_pending(self) -> torch.Tensor | None:
+        return self._pending
+
+    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
+        self._pending = None if X_pending is None else X_pending.detach().clone()
+        self.acq.set_X_pending(X_pending)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.acq(X)
 
 
 class FeasibilityWeighted(AcquisitionFunction):
@@ -43,17 +103,220 @@ class FeasibilityWeighted(AcquisitionFunction):
         return self.acq(X) + torch.special.log_ndtr(z).sum(dim=(-2, -1))
 
 
-def build_acquisition(ctx: ProposalContext, X_pending: torch.Tensor | None) -> AcquisitionFunction:
+class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
+    """qLogNEI whose per-sample, per-point log-improvement gets log P_i(feasible) added before the
+    reduction over the q points: the batch value is E[max_i P_i · I_i] (smoothed), with
+    P_i = Φ(μ_i/σ_i) from the feasibility GP's latent (pass > 0).
+
+    For q = 1 this is P(feasible) · EI; for a q-batch each point's improvement is discounted by its
+    own probability of passing (not by the probability that the whole batch passes, which would
+    push every point of a jointly optimized batch deep into the safe region). The log-probability
+    keeps a gradient everywhere, so a point that strays towards the infeasible side is pulled back.
+    """
+
+    def __init__(self, *args, feasibility_model=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.feasibility_model = feasibility_model
+
+    def _non_reduced_forward(self, X: torch.Tensor) -> torch.Tensor:
+        values = super()._non_reduced_forward(X)  # sample x batch x q
+        if self.feasibility_model is None:
+            return values
+        post = self.feasibility_model.posterior(X)
+        z = (post.mean / post.variance.clamp_min(1e-12).sqrt()).squeeze(-1)  # batch x q
+        return values + torch.special.log_ndtr(z)
+
+
+class GreedyLogNEI(AcquisitionFunction):
+    """Sum over the q points of each point's log noisy expected *incremental* improvement:
+
+        α(x_1..x_q) = Σ_j [ log E_s[ (f_s(x_j) - m_s,j-1)^+ ] + log P_j(feasible) ]
+
+    with m_s,j-1 = max f_s over the pruned baseline, the pending points and x_1..x_j-1, for joint
+    posterior samples f_s (quasi-MC, fixed base samples) of the objective's GP (sign-flipped for
+    minimize), ``(·)^+`` smoothed as in qLogNEI (``log_fatplus``, τ = 1e-6), and
+    P_j = Φ(μ_j/σ_j) of the feasibility GP (absent: 1).
+
+    The terms are the increments of the q-batch improvement (Σ_j (f_j - m_j-1)^+ = (max_j f_j -
+    m_0)^+, so Σ_j E[...] is qNEI); taking the log of each before summing is the sequential-greedy
+    criterion (term j is qLogNEI of x_j with x_<j pending) evaluated for the whole batch in one
+    posterior call, so the q points can be optimized jointly without the later points' small
+    improvements vanishing under the first point's (which happens to the plain joint qLogNEI,
+    whose log-sum-exp over the batch gives them no gradient). For q = 1 it equals qLogNEI
+    (weighted by P(feasible)).
+    """
+
+    def __init__(
+        self,
+        model,
+        X_baseline: torch.Tensor,
+        maximize: bool = True,
+        feasibility_model=None,
+        X_pending: torch.Tensor | None = None,
+        mc_samples: int = 128,
+        seed: int = 0,
+    ) -> None:
+        from botorch.acquisition.utils import prune_inferior_points
+
+        super().__init__(model=model)
+        self.sign = 1.0 if maximize else -1.0
+        self.feasibility_model = feasibility_model
+        self.sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
+        objective = LinearMCObjective(weights=torch.tensor([self.sign], dtype=DTYPE))
+        self.X_baseline = prune_inferior_points(model, X_baseline, objective=objective) if len(X_baseline) > 1 else X_baseline
+        self.set_X_pending(X_pending)
+
+    def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
+        self.X_pending = None if X_pending is None else X_pending.detach().clone()
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        from botorch.utils.safe_math import log_fatplus, logmeanexp
+
+        reference = self.X_baseline if self.X_pending is None else torch.cat([self.X_baseline, self.X_pending])
+        n, q = len(reference), X.shape[-2]
+        X_full = torch.cat([reference.expand(*X.shape[:-2], n, X.shape[-1]), X], dim=-2)
+        f = self.sign * self.sampler(self.model.posterior(X_full)).squeeze(-1)  # S x batch x (n+q)
+        best = f[..., :n].max(dim=-1, keepdim=True).values
+        running = torch.cummax(torch.cat([best, f[..., n:]], dim=-1), dim=-1).values[..., :q]  # m_j-1
+        tau = 1e-6
+        log_ei = logmeanexp(log_fatplus((f[..., n:] - running) / tau) + math.log(tau), dim=0)  # batch x q
+        if self.feasibility_model is not None:
+            post = self.feasibility_model.posterior(X)
+            log_ei = log_ei + torch.special.log_ndtr((post.mean / post.variance.clamp_min(1e-12).sqrt()).squeeze(-1))
+        return log_ei.sum(dim=-1)
+
+
+def build_acquisition(ctx: ProposalContext, X_pending: torch.Tensor | None, plain: bool = False) -> AcquisitionFunction:
     """The acquisition to maximize (a log-scale value per q-batch), conditioned on ``X_pending``
-    (model coordinates). Fits the models through the context's callables (cached there)."""
-    surrogate = ctx.surrogate()
+    (model coordinates). Fits the models through the context's callables (cached there).
+
+    ``plain=True`` (one objective, no outcome constraints) gives what a botorch user would write:
+    qLogNEI with the feasibility GP's latent as a sample-level outcome constraint (latent > 0) on a
+    ``ModelListGP`` — the reference of the benchmarks."""
+    objectives = ctx.objectives or [ctx.objective]
+    feas = ctx.feasibility()
+    feas_model = None if feas is None else feas.model
+    if plain and len(objectives) == 1 and not ctx.outcome_constraints:
+        return PendingTracked(_plain_single_objective(ctx.surrogate(), X_pending, feas_model), X_pending)
+    if len(objectives) == 1 and not ctx.outcome_constraints:
+        surrogate = ctx.surrogate()
+        greedy = GreedyLogNEI(
+            surrogate.model, surrogate.train_X, surrogate.objective.maximize, feas_model, X_pending, seed=ctx.seed
+        )
+        return PendingTracked(greedy, X_pending)
+    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model), X_pending)
+    if len(objectives) == 1 or feas_model is None:
+        return acq
+    return FeasibilityWeighted(acq, feas_model)  # qLogNEHVI: optimized one point at a time
+
+
+def _plain_single_objective(surrogate: Surrogate, X_pending: torch.Tensor | None, feasibility_model=None):
     sign = 1.0 if surrogate.objective.maximize else -1.0
-    acq = qLogNoisyExpectedImprovement(
-        model=surrogate.model,
+    if feasibility_model is None:
+        return qLogNoisyExpectedImprovement(
+            model=surrogate.model,
+            X_baseline=surrogate.train_X,
+            X_pending=X_pending,
+            objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
+            prune_baseline=True,
+        )
+    return qLogNoisyExpectedImprovement(
+        model=ModelListGP(surrogate.model, feasibility_model),
         X_baseline=surrogate.train_X,
         X_pending=X_pending,
-        objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
+        objective=LinearMCObjective(weights=torch.tensor([sign, 0.0], dtype=DTYPE)),
+        constraints=[lambda Z: -Z[..., 1]],
         prune_baseline=True,
     )
-    feas = ctx.feasibility()
-    return acq if feas is None else FeasibilityWeighted(acq, feas.model)
+
+
+def _model_list_acquisition(
+    ctx: ProposalContext, objectives: list[ObjectiveSpec], X_pending: torch.Tensor | None, feasibility_model=None
+) -> AcquisitionFunction:
+    """qLogNEI (one objective) or qLogNEHVI (several) on a ModelListGP of every objective and
+    constrained quantity, with the outcome constraints as sample-level callables."""
+    names = list(dict.fromkeys([o.name for o in objectives] + [c.name for c in ctx.outcome_constraints]))
+    fitted = ctx.surrogates()
+    missing = [n for n in names if n not in fitted]
+    if missing:
+        raise ValueError(f"ProposalContext.surrogates() has no model of {', '.join(missing)}")
+    surrogates = [fitted[n] for n in names]
+    model = ModelListGP(*[s.model for s in surrogates])
+    X_baseline = torch.unique(torch.cat([s.train_X for s in surrogates]), dim=0)
+    observed = {s.objective.name: observed_model_values(s) for s in surrogates}
+    constraints = [
+        fn
+        for c in ctx.outcome_constraints
+        for fn in constraint_callables(c, names.index(c.name), fitted[c.name].objective.log, observed[c.name])
+    ]
+    signs = torch.tensor([1.0 if o.maximize else -1.0 for o in objectives], dtype=DTYPE)
+    if len(objectives) == 1:
+        weights = torch.zeros(len(names), dtype=DTYPE)
+        weights[0] = signs[0]
+        return FeasibleQLogNEI(
+            model=model,
+            feasibility_model=feasibility_model,
+            X_baseline=X_baseline,
+            sampler=SobolQMCNormalSampler(sample_shape=torch.Size([CONSTRAINED_NEI_MC_SAMPLES]), seed=ctx.seed),
+            objective=LinearMCObjective(weights=weights),
+            X_pending=X_pending,
+            constraints=constraints or None,
+            eta=CONSTRAINT_ETA,
+            prune_baseline=True,
+            cache_root=True,
+        )
+    n_samples = NEHVI_MC_SAMPLES.get(len(objectives), NEHVI_MC_SAMPLES_MANY)
+    ref = reference_point([signs[i] * observed[o.name] for i, o in enumerate(objectives)])
+    return qLogNoisyExpectedHypervolumeImprovement(
+        model=model,
+        ref_point=ref,
+        X_baseline=X_baseline,
+        sampler=SobolQMCNormalSampler(sample_shape=torch.Size([n_samples]), seed=ctx.seed),
+        objective=WeightedMCMultiOutputObjective(weights=signs, outcomes=list(range(len(objectives)))),
+        constraints=constraints or None,
+        X_pending=X_pending,
+        eta=CONSTRAINT_ETA,
+        prune_baseline=True,
+        cache_root=True,
+    )
+
+
+def observed_model_values(surrogate: Surrogate) -> torch.Tensor:
+    """The training values of a surrogate on its model scale (ln y for log quantities), shape (n,)."""
+    model = surrogate.model
+    y = model.train_targets.detach().unsqueeze(-1)
+    transform = getattr(model, "outcome_transform", None)
+    if transform is not None:
+        y, _ = transform.untransform(y)
+    return y.squeeze(-1)
+
+
+def reference_point(signed_values: list[torch.Tensor]) -> torch.Tensor:
+    """NEHVI reference point, one entry per objective, on the model scale in the maximize sense
+    (minimize objectives negated): the worst observed value minus ``REFERENCE_MARGIN`` (10%) of the
+    observed range, ``r_i = min_n y_ni - 0.1 (max_n y_ni - min_n y_ni)`` (a range of 0 takes 0.1·max(|y|, 1)
+    instead), so every observed formulation, even the worst, adds hypervolume."""
+    ref = []
+    for y in signed_values:
+        lo, hi = float(y.min()), float(y.max())
+        span = hi - lo if hi > lo else max(abs(lo), 1.0)
+        ref.append(lo - REFERENCE_MARGIN * span)
+    return torch.tensor(ref, dtype=DTYPE)
+
+
+def constraint_callables(
+    constraint: OutcomeConstraintSpec, output: int, log: bool, observed: torch.Tensor
+) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+    """botorch constraint callables (samples ``... x q x m`` -> ``... x q``, ≤ 0 feasible) for the
+    quantity at model output ``output``; thresholds on the model scale (ln for ``log``), slack
+    divided by the observed standard deviation on that scale (1 when it is not defined)."""
+    sd = float(observed.std()) if observed.numel() > 1 else 0.0
+    scale = sd if math.isfinite(sd) and sd > 1e-9 else 1.0
+    out: list[Callable[[torch.Tensor], torch.Tensor]] = []
+    if constraint.min is not None:
+        lower = math.log(constraint.min) if log else constraint.min
+        out.append(lambda Z, a=lower: (a - Z[..., output]) / scale)
+    if constraint.max is not None:
+        upper = math.log(constraint.max) if log else constraint.max
+        out.append(lambda Z, b=upper: (Z[..., output] - b) / scale)
+    return out

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..space import Space
-from ..spec import ObjectiveSpec
+from ..spec import ObjectiveSpec, OutcomeConstraintSpec
 
 
 @dataclass
@@ -32,6 +32,12 @@ class ProposalContext:
     seed: int
     surrogate: Callable[[], Any] = field(repr=False, default=lambda: None)
     feasibility: Callable[[], Any] = field(repr=False, default=lambda: None)  # None when not learnable
+    # Several objectives / outcome constraints (model-based strategies; others may ignore them).
+    # ``objectives`` starts with ``objective``; empty means [objective]. ``surrogates()`` fits (once)
+    # and returns the GP of every objective and constrained quantity, by name.
+    objectives: list[ObjectiveSpec] = field(default_factory=list)
+    outcome_constraints: list[OutcomeConstraintSpec] = field(default_factory=list)
+    surrogates: Callable[[], dict[str, Any]] = field(repr=False, default=lambda: {})
 
 
 class Strategy(ABC):

@@ -1,14 +1,27 @@
-"""Default strategy: space-filling start, then a GP with qLogNoisyExpectedImprovement (botorch).
+"""Default strategy: space-filling start, then a GP and a botorch acquisition function.
 
 While fewer than ``n_initial`` formulations have results the batch is a space-filling design.
-After that the objective's GP (see :mod:`optiform.models.gp`) and qLogNEI propose the batch:
-optimized over the model coordinates with the mixture-sum equality constraint, per combination of
-categorical choices (one-hot columns fixed) (``optimize_acqf_mixed``), sequentially greedy over the q points, conditioned on
-pending formulations, and weighted by the probability of feasibility (:class:`FeasibilityWeighted`)
-when the campaign declares a pass/fail outcome (``[feasibility]``, see :mod:`optiform.models.feasibility`); restarts start from the best of a raw space-filling sample (the
-polytope sampler botorch would use for the equality constraint is slow). Each proposal is rounded to the lattice; one that lands within one step of an
-existing formulation (or of a batch-mate) is replaced by the lattice neighbour with the highest
-acquisition value that does not.
+After that the acquisition of :func:`~optiform.strategies.acquisition.build_acquisition` (qLogNEI
+on the objective's GP, weighted by the probability of feasibility when ``[feasibility]`` is
+declared; qLogNEHVI for several objectives; outcome constraints) proposes the batch, conditioned on
+pending formulations, over the model coordinates (bounds, mixture sum, known linear constraints,
+one-hot categorical columns).
+
+Optimizer (option ``optimizer``):
+
+* ``"projected"`` (default): a raw space-filling pool under every combination of categorical
+  choices, ``num_restarts`` starting q-batches picked from it, then projected gradient ascent on all
+  of them at once (:mod:`optiform.strategies.optimize`). One objective: the q points jointly
+  (q-batch acquisition); several objectives: sequentially greedy, one point at a time (qLogNEHVI's
+  cost grows as 2^q in q).
+* ``"scipy"``: plain botorch — qLogNEI with feasibility as a sample-level outcome constraint
+  (``build_acquisition(..., plain=True)``) maximized by ``optimize_acqf_mixed`` (SLSQP, botorch's
+  own initial conditions, ``num_restarts``/``raw_samples``) over the categorical combinations; the
+  reference the benchmarks compare against.
+
+Each proposal is rounded to the lattice; one that lands within one step of an existing formulation
+(or of a batch-mate) is replaced by the lattice neighbour with the highest acquisition value that
+does not.
 """
 
 from __future__ import annotations
@@ -18,27 +31,42 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from botorch.optim import optimize_acqf
 
 from ..models.gp import DTYPE, to_tensor
 from .acquisition import build_acquisition
 from .base import ProposalContext, Strategy, blocked_points
+from .optimize import PolytopeProjection, initial_batches, maximize_projected
 
-DEFAULTS = {"num_restarts": 8, "raw_samples": 256, "maxiter": 200}
+DEFAULTS = {"optimizer": "projected", "num_restarts": 8, "raw_samples": 256, "maxiter": 60}
+OPTIMIZERS = ("projected", "scipy")
 
 
 class BotorchStrategy(Strategy):
-    """GP + qLogNEI with the sum constraint; options: num_restarts, raw_samples, maxiter."""
+    """GP + botorch acquisition; options: optimizer, num_restarts, raw_samples, maxiter."""
 
     name = "botorch"
+
+    def __init__(self, **options) -> None:
+        unknown = sorted(set(options) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"botorch strategy: unknown option(s) {', '.join(unknown)}; expected {', '.join(DEFAULTS)}")
+        if options.get("optimizer", "projected") not in OPTIMIZERS:
+            raise ValueError(f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}")
+        super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         if ctx.n_results < ctx.n_initial or ctx.n_results < 2:
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
-        acq = build_acquisition(ctx, pending)
-        raw = self._optimize(acq, n, ctx)
+        opts = {**DEFAULTS, **self.options}
+        acq = build_acquisition(ctx, pending, plain=opts["optimizer"] == "scipy")
+        if opts["optimizer"] == "scipy":
+            raw = self._optimize_scipy(acq, n, ctx, opts)
+        elif len(ctx.objectives) > 1:
+            raw = self._optimize_greedy(acq, n, ctx, opts)
+        else:
+            raw = self._optimize_joint(acq, n, ctx, opts)
         batch = ctx.space.round(ctx.space.from_model(raw.numpy()))
         return self._repair(batch, ctx, pending, n)
 
@@ -49,46 +77,70 @@ class BotorchStrategy(Strategy):
             return None
         return to_tensor(ctx.space.to_model(ctx.pending))
 
-    def _optimize(self, acq, q: int, ctx: ProposalContext) -> torch.Tensor:
-        """Sequential greedy: for each of the q points and each combination of categorical choices,
-        start SLSQP (sum constraint, one-hot columns fixed) from the best raw space-filling
-        points, keep the best, add it to the pending points and go on."""
+    @staticmethod
+    def _projection(ctx: ProposalContext) -> PolytopeProjection:
         space = ctx.space
-        opts = {**DEFAULTS, **self.options}
-        bounds = to_tensor(space.model_bounds())
-        k = len(space.components)
-        equality = [(torch.arange(k), torch.ones(k, dtype=DTYPE), 1.0)]
-        raw = to_tensor(space.to_model(space.sample_uniform(int(opts["raw_samples"]), seed=ctx.seed)))
+        onehot = [d for dims in space.onehot_dims.values() for d in dims]
+        return PolytopeProjection(space.model_bounds(), space.mixture_dims, held=onehot, inequalities=space.model_inequalities())
+
+    @staticmethod
+    def _pool(ctx: ProposalContext, size: int) -> torch.Tensor:
+        """``size`` space-filling points, repeated under every combination of categorical choices."""
+        space = ctx.space
+        raw = to_tensor(space.to_model(space.sample_uniform(size, seed=ctx.seed)))
+        parts = []
+        for fixing in space.categorical_fixings():
+            part = raw.clone()
+            for dim, value in fixing.items():
+                part[:, dim] = value
+            parts.append(part)
+        return torch.cat(parts)
+
+    def _optimize_joint(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+        """All q points at once: starting q-batches from the pool, projected ascent; the best (q, d)."""
+        generator = torch.Generator().manual_seed(int(ctx.seed))
+        starts = initial_batches(acq, self._pool(ctx, int(opts["raw_samples"])), q, int(opts["num_restarts"]), generator=generator)
+        X, values = maximize_projected(acq, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
+        return X[int(torch.argmax(values))].detach()
+
+    def _optimize_greedy(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+        """One point at a time, each added to the pending points before the next."""
+        pool = self._pool(ctx, int(opts["raw_samples"]))
+        project = self._projection(ctx)
+        generator = torch.Generator().manual_seed(int(ctx.seed))
         base_pending = acq.X_pending
         chosen: list[torch.Tensor] = []
         for _ in range(q):
-            best_x, best_v = None, -np.inf
-            for fixing in space.categorical_fixings():
-                start = raw.clone()
-                for dim, value in fixing.items():
-                    start[:, dim] = value
-                with torch.no_grad():
-                    values = acq(start.unsqueeze(1))
-                top = start[values.topk(min(int(opts["num_restarts"]), len(start))).indices].unsqueeze(1)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # SLSQP and restart notices
-                    x, v = optimize_acqf(
-                        acq_function=acq,
-                        bounds=bounds,
-                        q=1,
-                        num_restarts=top.shape[0],
-                        batch_initial_conditions=top,
-                        equality_constraints=equality,
-                        fixed_features=fixing or None,
-                        options={"batch_limit": 1, "maxiter": int(opts["maxiter"])},
-                    )
-                if float(v) > best_v:
-                    best_x, best_v = x.detach(), float(v)
-            chosen.append(best_x)
+            starts = initial_batches(acq, pool, 1, int(opts["num_restarts"]), generator=generator)
+            X, values = maximize_projected(acq, starts, project, maxiter=int(opts["maxiter"]))
+            chosen.append(X[int(torch.argmax(values))].detach())
             stacked = torch.cat(chosen)
             acq.set_X_pending(stacked if base_pending is None else torch.cat([base_pending, stacked]))
         acq.set_X_pending(base_pending)
         return torch.cat(chosen)
+
+    def _optimize_scipy(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+        """Plain botorch: ``optimize_acqf_mixed`` with SLSQP for the sum and linear constraints."""
+        from botorch.optim import optimize_acqf_mixed
+
+        space = ctx.space
+        k = len(space.components)
+        inequalities = [
+            (torch.as_tensor(i, dtype=torch.long), torch.as_tensor(c, dtype=DTYPE), float(r)) for i, c, r in space.model_inequalities()
+        ]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X, _ = optimize_acqf_mixed(
+                acq_function=acq,
+                bounds=to_tensor(space.model_bounds()),
+                q=q,
+                num_restarts=int(opts["num_restarts"]),
+                raw_samples=int(opts["raw_samples"]),
+                fixed_features_list=space.categorical_fixings(),
+                equality_constraints=[(torch.arange(k), torch.ones(k, dtype=DTYPE), 1.0)],
+                inequality_constraints=inequalities or None,
+            )
+        return X.detach()
 
     def _repair(
         self,
@@ -121,7 +173,7 @@ class BotorchStrategy(Strategy):
         space = ctx.space
         X_kept = to_tensor(space.to_model(pd.DataFrame(kept))) if kept else None
         X_pend = X_kept if pending is None else (pending if X_kept is None else torch.cat([pending, X_kept]))
-        acq = build_acquisition(ctx, X_pend)
+        acq = build_acquisition(ctx, X_pend, plain=self.options.get("optimizer") == "scipy")
         with torch.no_grad():
             values = acq(to_tensor(space.to_model(options)).unsqueeze(1)).numpy()
         return options.iloc[[int(np.argmax(values))]]

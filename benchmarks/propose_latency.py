@@ -1,0 +1,135 @@
+"""Latency of ``Campaign.propose(8)`` on the paper's campaign, against plain botorch.
+
+For each n in ``--sizes`` (default 20, 100, 300) a campaign (the shipped llzt-cse file: three
+mixture components, LiDFOB fraction, FEC, porosity, framework; with ``[feasibility] solid``) is
+filled with n results from the virtual lab at space-filling points (noise and fluid films
+included), then we time, ``--repeats`` times each (different seeds, on the same fitted models):
+
+* ``optiform``: ``Campaign.propose(8)`` with the default strategy, proposals withdrawn after each
+  call (so every repeat sees the same pending-free campaign). Model fits are included in the first
+  call and cached afterwards, as in a session that proposes twice; the table reports the median
+  over repeats and the first call (with fit) separately.
+* ``plain``: ``botorch.optim.optimize_acqf`` with qLogNoisyExpectedImprovement on the same fitted GP,
+  q=8, the mixture-sum equality constraint, num_restarts=10, raw_samples=512 (botorch's defaults
+  otherwise: joint q-batch optimization, polytope sampling for the initial conditions). Model fit
+  excluded.
+
+Peak memory is the process's maximum resident set size (``resource.getrusage``) at the end.
+Torch runs on one thread (as ``Campaign.propose`` does).
+
+    .venv/bin/python benchmarks/propose_latency.py                  # sizes 20,100,300; 3 repeats
+    .venv/bin/python benchmarks/propose_latency.py --sizes 20 --repeats 1 --no-plain
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from optiform import Campaign
+from optiform.models.gp import DTYPE, to_tensor, torch_threads
+from optiform.sim import VirtualLab
+from optiform.spec import example_spec_path
+
+Q = 8
+
+
+def filled_campaign(n: int, seed: int, tmp: str) -> Campaign:
+    """A campaign with ``n`` recorded results at space-filling points of the paper's campaign."""
+    campaign = Campaign.create(example_spec_path(), store=f"sqlite:///{tmp}/latency-{n}.db", seed=seed)
+    points = campaign.propose(n, strategy="sobol")
+    results = VirtualLab(seed=seed).measure(points)
+    campaign.record(results[["id", "conductivity_mS_cm", "solid", "status", "note"]])
+    return campaign
+
+
+def time_optiform(campaign: Campaign, repeats: int) -> tuple[float, list[float]]:
+    """Seconds of the first propose (models fitted inside) and of each later repeat."""
+    times = []
+    for r in range(repeats + 1):
+        t0 = time.perf_counter()
+        batch = campaign.propose(Q, seed=1000 + r)
+        times.append(time.perf_counter() - t0)
+        for label in batch["id"]:
+            campaign.store.delete_formulation(campaign.id, label) if hasattr(campaign.store, "delete_formulation") else _delete(campaign, label)
+    return times[0], times[1:]
+
+
+def _delete(campaign: Campaign, label: str) -> None:
+    from optiform.store.db import FormulationRow
+
+    with campaign.store.transaction() as s:
+        s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id, FormulationRow.label == label).delete()
+
+
+def time_plain(campaign: Campaign, repeats: int) -> list[float]:
+    """Seconds of plain ``optimize_acqf`` (qLogNEI, q=8, equality constraint, 10 restarts, 512 raw)."""
+    from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+    from botorch.optim import optimize_acqf
+
+    surrogate = campaign.surrogate()
+    space = campaign.space
+    k = len(space.components)
+    times = []
+    for r in range(repeats):
+        torch.manual_seed(r)
+        t0 = time.perf_counter()
+        with torch_threads(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            acq = qLogNoisyExpectedImprovement(surrogate.model, X_baseline=surrogate.train_X, prune_baseline=True)
+            optimize_acqf(
+                acq,
+                bounds=to_tensor(space.model_bounds()),
+                q=Q,
+                num_restarts=10,
+                raw_samples=512,
+                equality_constraints=[(torch.arange(k), torch.ones(k, dtype=DTYPE), 1.0)],
+            )
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="20,100,300", help="numbers of results, comma-separated")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-plain", action="store_true", help="skip plain botorch")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            campaign = filled_campaign(n, args.seed, tmp)
+            first, later = time_optiform(campaign, args.repeats)
+            plain = [] if args.no_plain else time_plain(campaign, args.repeats)
+            row = {
+                "n_results": n,
+                "optiform_first_s": first,
+                "optiform_median_s": statistics.median(later),
+                "plain_median_s": statistics.median(plain) if plain else float("nan"),
+            }
+            row["speedup"] = row["plain_median_s"] / row["optiform_median_s"]
+            rows.append(row)
+            print(pd.DataFrame([row]).to_string(index=False, float_format="%.2f"), flush=True)
+            campaign.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    table = pd.DataFrame(rows)
+    print(f"\npropose({Q}) on {example_spec_path().name}, {args.repeats} repeats, torch threads=1, python {sys.version.split()[0]}")
+    print(table.to_string(index=False, float_format="%.2f"))
+    print(f"peak resident memory: {peak_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
