@@ -1,53 +1,92 @@
 """Feasibility model: the probability that a formulation passes a declared pass/fail outcome
 (e.g. ``solid``: the film solidified), learnt from the formulations where it was recorded.
 
-A GP regression on the labels y = +1 (pass) / -1 (fail) (botorch ``SingleTaskGP``, same inputs as
-the objective's GP) acts as a latent classifier: P(pass | x) = Φ(μ(x) / σ(x)), the posterior
-probability that the latent value is positive. Being a GP in botorch, it joins the objective's GP in
-a ``ModelListGP`` and enters qLogNEI as an outcome constraint (latent > 0), so the acquisition is
-weighted by the probability of feasibility, with gradients.
+A Gaussian-process classifier (scikit-learn ``GaussianProcessClassifier``: logistic likelihood,
+Laplace approximation, kernel ``C · RBF`` with one length scale per model coordinate, inputs scaled
+to [0, 1] by the space's model bounds). Its latent posterior at x, f ~ N(μ(x), s²(x)), with
+
+    μ(x) = k(x, X)ᵀ (y - π̂),    s²(x) = k(x, x) - ‖L⁻¹ W^½ k(X, x)‖²
+
+(π̂ the fitted pass probabilities at the training points, W = diag(π̂(1-π̂)), L the Cholesky factor
+of I + W^½ K W^½; Rasmussen & Williams, Algorithm 3.2), is recomputed here in torch so the
+acquisition can differentiate it, and P(pass | x) = σ(μ / √(1 + π s²/8)) (the probit
+approximation of the logistic-Gaussian integral; scikit-learn's own ``predict_proba`` uses a
+finer erf mixture and agrees to ~1e-2).
+
+Measured on the virtual lab (3000 test points, 20-60 random training points): accuracy 0.86-0.98
+and 97-100% of points with P > 0.7 actually solid, against 0.83-0.94 and 82-100% for a GP
+regression on ±1 labels, and 10x faster to fit. Above ``MAX_FIT_ROWS`` rows the kernel's
+hyperparameters are fitted on a seeded subset and the classifier then conditions on every row.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-from botorch.fit import fit_gpytorch_mll
-from botorch.models import SingleTaskGP
-from botorch.models.transforms.input import Normalize
-from botorch.models.transforms.outcome import Standardize
-from gpytorch.mlls import ExactMarginalLogLikelihood
-from scipy.stats import norm
+from sklearn.gaussian_process import GaussianProcessClassifier
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from ..space import Space
-from .gp import to_tensor
+from .gp import DTYPE, MAX_FIT_ROWS, to_tensor
 
 
 @dataclass
 class FeasibilityModel:
-    """Latent GP of a pass/fail outcome; ``probability`` gives P(pass)."""
+    """Fitted GP classifier of a pass/fail outcome; ``probability`` gives P(pass), ``log_prob``
+    its differentiable log for the acquisition."""
 
-    model: SingleTaskGP
+    classifier: GaussianProcessClassifier
     space: Space
     name: str
     n_pass: int
     n_fail: int
 
+    def __post_init__(self) -> None:
+        est = self.classifier.base_estimator_
+        kernel = est.kernel_
+        lower, upper = self.space.model_bounds()
+        self._lower = to_tensor(lower)
+        self._span = to_tensor(np.where(upper > lower, upper - lower, 1.0))
+        self._X = to_tensor(est.X_train_)
+        self._alpha = to_tensor(est.y_train_ - est.pi_)
+        self._w_sqrt = to_tensor(est.W_sr_)
+        self._L = to_tensor(est.L_)
+        self._amplitude = float(kernel.k1.constant_value)
+        self._lengthscale = to_tensor(np.broadcast_to(kernel.k2.length_scale, (self._X.shape[-1],)).copy())
+
+    def scale(self, X: torch.Tensor) -> torch.Tensor:
+        """Model coordinates -> the classifier's [0, 1] inputs."""
+        return (X - self._lower) / self._span
+
+    def latent(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance of the latent f at model coordinates X (... x d), differentiable."""
+        Z = self.scale(X) / self._lengthscale
+        Zt = self._X / self._lengthscale
+        sq = (Z.unsqueeze(-2) - Zt).pow(2).sum(-1)  # ... x n
+        k = self._amplitude * torch.exp(-0.5 * sq)
+        mean = k @ self._alpha
+        v = torch.linalg.solve_triangular(self._L, (self._w_sqrt * k).unsqueeze(-1), upper=False).squeeze(-1)
+        var = (self._amplitude - v.pow(2).sum(-1)).clamp_min(1e-12)
+        return mean, var
+
+    def log_prob(self, X: torch.Tensor) -> torch.Tensor:
+        """log P(pass) at model coordinates X (... x d) -> (...), differentiable."""
+        mean, var = self.latent(X)
+        return torch.nn.functional.logsigmoid(mean / torch.sqrt(1.0 + math.pi * var / 8.0))
+
     def probability(self, df: pd.DataFrame) -> np.ndarray:
         """P(pass) for formulations given with one column per variable."""
         with torch.no_grad():
-            post = self.model.posterior(to_tensor(self.space.to_model(df)))
-            mu = post.mean.squeeze(-1).numpy()
-            sd = post.variance.clamp_min(1e-12).sqrt().squeeze(-1).numpy()
-        return norm.cdf(mu / sd)
+            return self.log_prob(to_tensor(self.space.to_model(df))).exp().numpy()
 
 
-def fit_feasibility(space: Space, data: pd.DataFrame, name: str) -> FeasibilityModel | None:
-    """Fit the latent GP to rows with the outcome recorded (``data[name]`` 1 pass / 0 fail).
+def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) -> FeasibilityModel | None:
+    """Fit the classifier to rows with the outcome recorded (``data[name]`` 1 pass / 0 fail).
 
     Returns None while only one class has been seen (nothing to learn yet).
     """
@@ -55,13 +94,22 @@ def fit_feasibility(space: Space, data: pd.DataFrame, name: str) -> FeasibilityM
     n_pass, n_fail = int(labels.sum()), int((~labels).sum())
     if n_pass == 0 or n_fail == 0:
         return None
-    X = to_tensor(space.to_model(data))
-    Y = to_tensor(np.where(labels, 1.0, -1.0)).unsqueeze(-1)
+    lower, upper = space.model_bounds()
+    X = (space.to_model(data) - lower) / np.where(upper > lower, upper - lower, 1.0)
+    y = labels.astype(int)
+    kernel = ConstantKernel(1.0, (1e-2, 1e3)) * RBF(np.ones(X.shape[1]), (1e-2, 1e2))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = SingleTaskGP(
-            X, Y, outcome_transform=Standardize(m=1), input_transform=Normalize(d=X.shape[-1], bounds=to_tensor(space.model_bounds()))
-        )
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-    model.eval()
-    return FeasibilityModel(model=model, space=space, name=name, n_pass=n_pass, n_fail=n_fail)
+        warnings.simplefilter("ignore")  # convergence notices at the length-scale bounds
+        if len(X) > MAX_FIT_ROWS:
+            rows = np.sort(np.random.default_rng(seed).choice(len(X), MAX_FIT_ROWS, replace=False))
+            if len(set(y[rows])) == 2:
+                kernel = GaussianProcessClassifier(kernel, random_state=seed).fit(X[rows], y[rows]).kernel_
+                clf = GaussianProcessClassifier(kernel, optimizer=None).fit(X, y)
+            else:
+                clf = GaussianProcessClassifier(kernel, random_state=seed).fit(X, y)
+        else:
+            clf = GaussianProcessClassifier(kernel, random_state=seed).fit(X, y)
+    return FeasibilityModel(classifier=clf, space=space, name=name, n_pass=n_pass, n_fail=n_fail)
+
+
+__all__ = ["DTYPE", "FeasibilityModel", "fit_feasibility"]

@@ -22,7 +22,8 @@ quantity's observed values on the model scale, so one smoothing temperature ``CO
 units of s_j) suits quantities of any unit.
 
 With a declared pass/fail outcome (``[feasibility]``) each point's improvement is weighted by its
-probability of passing, P = Φ(μ/σ) of the feasibility GP (:class:`FeasibleQLogNEI`); for qLogNEHVI,
+probability of passing, P from the feasibility GP classifier (:mod:`optiform.models.feasibility`;
+:class:`GreedyLogNEI`, :class:`FeasibleQLogNEI`); for qLogNEHVI,
 which is optimized one point at a time, the log-acquisition gets log P added
 (:class:`FeasibilityWeighted`).
 """
@@ -78,17 +79,18 @@ class PendingTracked(AcquisitionFunction):
 
 
 class FeasibilityWeighted(AcquisitionFunction):
-    """log-acquisition + Σ_q log P(feasible): P = Φ(μ/σ) of the feasibility GP's latent (pass > 0).
+    """log-acquisition + Σ_q log P(feasible), P from the feasibility classifier (``log_prob``).
 
     Adding the log-probability to qLogNEI multiplies the expected improvement by the probability
     that every point of the q-batch passes (taken as independent); it is differentiable, so SLSQP
     optimizes it like the plain acquisition.
     """
 
-    def __init__(self, acq: AcquisitionFunction, feasibility_model) -> None:
+    def __init__(self, acq: AcquisitionFunction, feasibility_model, feasibility_power: float = 1.0) -> None:
         super().__init__(model=acq.model)
         self.acq = acq
         self.feasibility_model = feasibility_model
+        self.feasibility_power = float(feasibility_power)
 
     @property
     def X_pending(self) -> torch.Tensor | None:
@@ -98,15 +100,13 @@ class FeasibilityWeighted(AcquisitionFunction):
         self.acq.set_X_pending(X_pending)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        post = self.feasibility_model.posterior(X)
-        z = post.mean / post.variance.clamp_min(1e-12).sqrt()
-        return self.acq(X) + torch.special.log_ndtr(z).sum(dim=(-2, -1))
+        return self.acq(X) + self.feasibility_power * self.feasibility_model.log_prob(X).sum(dim=-1)
 
 
 class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
     """qLogNEI whose per-sample, per-point log-improvement gets log P_i(feasible) added before the
     reduction over the q points: the batch value is E[max_i P_i · I_i] (smoothed), with
-    P_i = Φ(μ_i/σ_i) from the feasibility GP's latent (pass > 0).
+    P_i from the feasibility classifier (``FeasibilityModel.log_prob``).
 
     For q = 1 this is P(feasible) · EI; for a q-batch each point's improvement is discounted by its
     own probability of passing (not by the probability that the whole batch passes, which would
@@ -114,17 +114,16 @@ class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
     keeps a gradient everywhere, so a point that strays towards the infeasible side is pulled back.
     """
 
-    def __init__(self, *args, feasibility_model=None, **kwargs) -> None:
+    def __init__(self, *args, feasibility_model=None, feasibility_power: float = 1.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.feasibility_model = feasibility_model
+        self.feasibility_power = float(feasibility_power)
 
     def _non_reduced_forward(self, X: torch.Tensor) -> torch.Tensor:
         values = super()._non_reduced_forward(X)  # sample x batch x q
         if self.feasibility_model is None:
             return values
-        post = self.feasibility_model.posterior(X)
-        z = (post.mean / post.variance.clamp_min(1e-12).sqrt()).squeeze(-1)  # batch x q
-        return values + torch.special.log_ndtr(z)
+        return values + self.feasibility_power * self.feasibility_model.log_prob(X)  # batch x q, over samples
 
 
 class GreedyLogNEI(AcquisitionFunction):
@@ -135,7 +134,7 @@ class GreedyLogNEI(AcquisitionFunction):
     with m_s,j-1 = max f_s over the pruned baseline, the pending points and x_1..x_j-1, for joint
     posterior samples f_s (quasi-MC, fixed base samples) of the objective's GP (sign-flipped for
     minimize), ``(·)^+`` smoothed as in qLogNEI (``log_fatplus``, τ = 1e-6), and
-    P_j = Φ(μ_j/σ_j) of the feasibility GP (absent: 1).
+    P_j from the feasibility classifier (absent: 1), raised to ``feasibility_power``.
 
     The terms are the increments of the q-batch improvement (Σ_j (f_j - m_j-1)^+ = (max_j f_j -
     m_0)^+, so Σ_j E[...] is qNEI); taking the log of each before summing is the sequential-greedy
@@ -155,10 +154,12 @@ class GreedyLogNEI(AcquisitionFunction):
         X_pending: torch.Tensor | None = None,
         mc_samples: int = 128,
         seed: int = 0,
+        feasibility_power: float = 1.0,
     ) -> None:
         from botorch.acquisition.utils import prune_inferior_points
 
         super().__init__(model=model)
+        self.feasibility_power = float(feasibility_power)
         self.sign = 1.0 if maximize else -1.0
         self.feasibility_model = feasibility_model
         self.sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
@@ -181,57 +182,65 @@ class GreedyLogNEI(AcquisitionFunction):
         tau = 1e-6
         log_ei = logmeanexp(log_fatplus((f[..., n:] - running) / tau) + math.log(tau), dim=0)  # batch x q
         if self.feasibility_model is not None:
-            post = self.feasibility_model.posterior(X)
-            log_ei = log_ei + torch.special.log_ndtr((post.mean / post.variance.clamp_min(1e-12).sqrt()).squeeze(-1))
+            log_ei = log_ei + self.feasibility_power * self.feasibility_model.log_prob(X)
         return log_ei.sum(dim=-1)
 
 
-def build_acquisition(ctx: ProposalContext, X_pending: torch.Tensor | None, plain: bool = False) -> AcquisitionFunction:
+def build_acquisition(
+    ctx: ProposalContext, X_pending: torch.Tensor | None, plain: bool = False, feasibility_power: float = 1.0
+) -> AcquisitionFunction:
     """The acquisition to maximize (a log-scale value per q-batch), conditioned on ``X_pending``
     (model coordinates). Fits the models through the context's callables (cached there).
 
     ``plain=True`` (one objective, no outcome constraints) gives what a botorch user would write:
-    qLogNEI with the feasibility GP's latent as a sample-level outcome constraint (latent > 0) on a
-    ``ModelListGP`` — the reference of the benchmarks."""
+    botorch's qLogNEI over the joint batch, each point's improvement weighted by P(feasible)
+    (:class:`FeasibleQLogNEI`) — the reference of the benchmarks."""
     objectives = ctx.objectives or [ctx.objective]
     feas = ctx.feasibility()
-    feas_model = None if feas is None else feas.model
+    feas_model = feas
     if plain and len(objectives) == 1 and not ctx.outcome_constraints:
-        return PendingTracked(_plain_single_objective(ctx.surrogate(), X_pending, feas_model), X_pending)
+        plain_acq = _plain_single_objective(ctx.surrogate(), X_pending, feas_model, feasibility_power)
+        return PendingTracked(plain_acq, X_pending)
     if len(objectives) == 1 and not ctx.outcome_constraints:
         surrogate = ctx.surrogate()
         greedy = GreedyLogNEI(
-            surrogate.model, surrogate.train_X, surrogate.objective.maximize, feas_model, X_pending, seed=ctx.seed
+            surrogate.model,
+            surrogate.train_X,
+            surrogate.objective.maximize,
+            feas_model,
+            X_pending,
+            seed=ctx.seed,
+            feasibility_power=feasibility_power,
         )
         return PendingTracked(greedy, X_pending)
-    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model), X_pending)
+    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power), X_pending)
     if len(objectives) == 1 or feas_model is None:
         return acq
-    return FeasibilityWeighted(acq, feas_model)  # qLogNEHVI: optimized one point at a time
+    return FeasibilityWeighted(acq, feas_model, feasibility_power)  # qLogNEHVI: optimized one point at a time
 
 
-def _plain_single_objective(surrogate: Surrogate, X_pending: torch.Tensor | None, feasibility_model=None):
+def _plain_single_objective(
+    surrogate: Surrogate, X_pending: torch.Tensor | None, feasibility_model=None, feasibility_power: float = 1.0
+):
+    """botorch's qLogNEI (joint over the batch), each point's improvement weighted by P(feasible)."""
     sign = 1.0 if surrogate.objective.maximize else -1.0
-    if feasibility_model is None:
-        return qLogNoisyExpectedImprovement(
-            model=surrogate.model,
-            X_baseline=surrogate.train_X,
-            X_pending=X_pending,
-            objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
-            prune_baseline=True,
-        )
-    return qLogNoisyExpectedImprovement(
-        model=ModelListGP(surrogate.model, feasibility_model),
+    return FeasibleQLogNEI(
+        model=surrogate.model,
         X_baseline=surrogate.train_X,
         X_pending=X_pending,
-        objective=LinearMCObjective(weights=torch.tensor([sign, 0.0], dtype=DTYPE)),
-        constraints=[lambda Z: -Z[..., 1]],
+        objective=LinearMCObjective(weights=torch.tensor([sign], dtype=DTYPE)),
         prune_baseline=True,
+        feasibility_model=feasibility_model,
+        feasibility_power=feasibility_power,
     )
 
 
 def _model_list_acquisition(
-    ctx: ProposalContext, objectives: list[ObjectiveSpec], X_pending: torch.Tensor | None, feasibility_model=None
+    ctx: ProposalContext,
+    objectives: list[ObjectiveSpec],
+    X_pending: torch.Tensor | None,
+    feasibility_model=None,
+    feasibility_power: float = 1.0,
 ) -> AcquisitionFunction:
     """qLogNEI (one objective) or qLogNEHVI (several) on a ModelListGP of every objective and
     constrained quantity, with the outcome constraints as sample-level callables."""
@@ -256,6 +265,7 @@ def _model_list_acquisition(
         return FeasibleQLogNEI(
             model=model,
             feasibility_model=feasibility_model,
+            feasibility_power=feasibility_power,
             X_baseline=X_baseline,
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([CONSTRAINED_NEI_MC_SAMPLES]), seed=ctx.seed),
             objective=LinearMCObjective(weights=weights),

@@ -37,12 +37,16 @@ from .acquisition import build_acquisition
 from .base import ProposalContext, Strategy, blocked_points
 from .optimize import PolytopeProjection, initial_batches, maximize_projected
 
-DEFAULTS = {"optimizer": "projected", "num_restarts": 8, "raw_samples": 256, "maxiter": 60}
+DEFAULTS = {"optimizer": "projected", "num_restarts": 8, "raw_samples": 256, "maxiter": 60, "feasibility_power": 5.0}
 OPTIMIZERS = ("projected", "scipy")
 
 
 class BotorchStrategy(Strategy):
-    """GP + botorch acquisition; options: optimizer, num_restarts, raw_samples, maxiter."""
+    """GP + botorch acquisition; options: optimizer, num_restarts, raw_samples, maxiter,
+    feasibility_power (α: each point's improvement is weighted by P(feasible)^α; default 5, a
+    risk-averse choice — a fluid film is a wasted experiment — that halves the value of a point
+    with P = 0.87; measured on the virtual lab, budget 48, 4 seeds: α = 1 made 44% solid films
+    after the design and reached 78% of the optimum, α = 5 76% solid and 90%)."""
 
     name = "botorch"
 
@@ -60,7 +64,7 @@ class BotorchStrategy(Strategy):
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
         opts = {**DEFAULTS, **self.options}
-        acq = build_acquisition(ctx, pending, plain=opts["optimizer"] == "scipy")
+        acq = self._build(ctx, pending)
         if opts["optimizer"] == "scipy":
             raw = self._optimize_scipy(acq, n, ctx, opts)
         elif len(ctx.objectives) > 1:
@@ -71,6 +75,12 @@ class BotorchStrategy(Strategy):
         return self._repair(batch, ctx, pending, n)
 
     # --- pieces ------------------------------------------------------------------------------
+    def _build(self, ctx: ProposalContext, X_pending: torch.Tensor | None):
+        opts = {**DEFAULTS, **self.options}
+        return build_acquisition(
+            ctx, X_pending, plain=opts["optimizer"] == "scipy", feasibility_power=float(opts["feasibility_power"])
+        )
+
     @staticmethod
     def _pending_X(ctx: ProposalContext) -> torch.Tensor | None:
         if not len(ctx.pending):
@@ -173,7 +183,7 @@ class BotorchStrategy(Strategy):
         space = ctx.space
         X_kept = to_tensor(space.to_model(pd.DataFrame(kept))) if kept else None
         X_pend = X_kept if pending is None else (pending if X_kept is None else torch.cat([pending, X_kept]))
-        acq = build_acquisition(ctx, X_pend, plain=self.options.get("optimizer") == "scipy")
+        acq = self._build(ctx, X_pend)
         with torch.no_grad():
             values = acq(to_tensor(space.to_model(options)).unsqueeze(1)).numpy()
         return options.iloc[[int(np.argmax(values))]]

@@ -60,11 +60,10 @@ class PolytopeProjection:
             self.normals.append((a, float(rhs)))
 
     def _box_simplex(self, X: torch.Tensor, held_values: torch.Tensor) -> torch.Tensor:
+        mixture = X[:, self.mixture].numpy() if len(self.mixture) else None  # before clamping
         X = torch.minimum(torch.maximum(X, self.lower), self.upper)
-        if len(self.mixture):
-            X[:, self.mixture] = torch.from_numpy(
-                bounded_simplex_projection(X[:, self.mixture].numpy(), self._lo, self._hi, self.total)
-            )
+        if mixture is not None:
+            X[:, self.mixture] = torch.from_numpy(bounded_simplex_projection(mixture, self._lo, self._hi, self.total))
         if len(self.held):
             X[:, self.held] = held_values
         return X

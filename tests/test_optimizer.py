@@ -1,0 +1,165 @@
+"""The default strategy's optimizer and acquisition: exact projections, projected ascent,
+GreedyLogNEI's decomposition, the feasibility classifier, and subset hyperparameter fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy.optimize import minimize
+
+from optiform import Campaign
+from optiform.models import gp
+from optiform.models.feasibility import fit_feasibility
+from optiform.models.gp import fit_surrogate, to_tensor, torch_threads
+from optiform.sim import VirtualLab, is_solid
+from optiform.space import Space
+from optiform.spec import example_spec_path, load_spec
+from optiform.strategies import get_strategy
+from optiform.strategies.acquisition import GreedyLogNEI
+from optiform.strategies.optimize import PolytopeProjection, bounded_simplex_projection, maximize_projected
+
+SPEC = load_spec(example_spec_path())
+SPACE = Space(SPEC)
+COLUMNS = ["id", "conductivity_mS_cm", "solid", "status", "note"]
+
+
+def _qp(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, A: np.ndarray | None = None, b: np.ndarray | None = None) -> np.ndarray:
+    """Reference Euclidean projection by SLSQP (mixture columns are the first len(lo) ones)."""
+    cons = [{"type": "eq", "fun": lambda z: z[:3].sum() - 1.0}]
+    if A is not None:
+        cons.append({"type": "ineq", "fun": lambda z: A @ z - b})
+    res = minimize(lambda z: ((z - v) ** 2).sum(), np.clip(v, lo, hi), jac=lambda z: 2 * (z - v), bounds=list(zip(lo, hi)),
+                   constraints=cons, method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+    return res.x
+
+
+def test_bounded_simplex_projection_is_exact() -> None:
+    rng = np.random.default_rng(0)
+    lo, hi = np.array([0.1, 0.2, 0.05]), np.array([0.7, 0.7, 0.35])
+    V = rng.normal(0.33, 0.5, (40, 3))
+    P = bounded_simplex_projection(V, lo, hi, 1.0)
+    assert np.allclose(P.sum(axis=1), 1.0, atol=1e-12) and (P >= lo - 1e-12).all() and (P <= hi + 1e-12).all()
+    for v, p in zip(V, P):
+        assert np.allclose(p, _qp(v, lo, hi), atol=1e-6)
+    assert np.allclose(bounded_simplex_projection(P, lo, hi, 1.0), P, atol=1e-12)  # idempotent
+
+
+def test_polytope_projection_with_linear_constraints_matches_qp() -> None:
+    spec = SPEC.model_copy(update={"constraints": ["SN - 2*MEMA <= 10", "salt >= 0.2*SN"]})
+    space = Space(spec)
+    held = [d for dims in space.onehot_dims.values() for d in dims]
+    proj = PolytopeProjection(space.model_bounds(), space.mixture_dims, held=held, inequalities=space.model_inequalities())
+    X = to_tensor(space.to_model(space.sample_uniform(30, seed=2)))
+    Y = X + 0.2 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
+    P = proj(Y, held_values=X[:, held])
+    assert np.all(space.satisfies(space.from_model(P.numpy()), tol=1e-6))
+    assert torch.equal(P[:, held], X[:, held])
+    lo, hi = space.model_bounds()
+    free = [i for i in range(X.shape[1]) if i not in held]
+    A = np.zeros((0, len(free)))
+    b = np.zeros(0)
+    for idx, coef, rhs in space.model_inequalities():
+        row = np.zeros(len(free))
+        row[[free.index(int(i)) for i in idx]] = coef
+        A, b = np.vstack([A, row]), np.append(b, rhs)
+    for y, p in zip(Y.numpy()[:8], P.numpy()[:8]):
+        assert np.allclose(p[free], _qp(y[free], lo[free], hi[free], A, b), atol=1e-5)
+
+
+def test_projected_ascent_finds_the_constrained_maximum() -> None:
+    """max -‖x - c‖² over the bounded simplex: the answer is the projection of c."""
+    lo, hi = np.array([0.1, 0.2, 0.05]), np.array([0.7, 0.7, 0.35])
+    c = torch.tensor([0.9, 0.05, 0.3], dtype=torch.float64)
+
+    def acq(X: torch.Tensor) -> torch.Tensor:
+        return -((X - c) ** 2).sum(dim=(-2, -1))
+
+    starts = to_tensor(np.array([[[0.2, 0.5, 0.3]], [[0.6, 0.3, 0.1]], [[0.3, 0.4, 0.3]]]))
+    X, values = maximize_projected(acq, starts, PolytopeProjection(np.array([lo, hi]), [0, 1, 2]), maxiter=200)
+    expected = bounded_simplex_projection(c.numpy()[None], lo, hi, 1.0)[0]
+    assert np.allclose(X[int(values.argmax()), 0].numpy(), expected, atol=2e-3)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[Campaign, object, object]:
+    c = Campaign.create(example_spec_path(), store="sqlite://", seed=5)
+    design = c.propose(30, strategy="sobol")
+    c.record(VirtualLab(seed=5).measure(design)[COLUMNS])
+    with torch_threads(1):
+        return c, c.surrogate(), c.feasibility_model()
+
+
+def test_greedy_log_nei_is_a_sum_of_sequential_terms(fitted) -> None:
+    c, surrogate, feas = fitted
+    X = to_tensor(c.space.to_model(c.space.sample_uniform(2, seed=4)))
+    acq = GreedyLogNEI(surrogate.model, surrogate.train_X, feasibility_model=feas, seed=1, feasibility_power=2.0)
+    with torch.no_grad():
+        both = acq(X.unsqueeze(0))
+        first = acq(X[:1].unsqueeze(0))
+        acq.set_X_pending(X[:1])
+        second = acq(X[1:].unsqueeze(0))
+    assert torch.isfinite(both).all()
+    # term 2 uses the same joint samples either way; term 1 differs only by quasi-MC noise
+    assert float(both) == pytest.approx(float(first + second), abs=0.05)
+    # the feasibility weight enters as power · log P per point
+    acq.set_X_pending(None)
+    plain = GreedyLogNEI(surrogate.model, surrogate.train_X, seed=1)
+    with torch.no_grad():
+        diff = acq(X[:1].unsqueeze(0)) - plain(X[:1].unsqueeze(0))
+        assert float(diff) == pytest.approx(2.0 * float(feas.log_prob(X[:1]).sum()), abs=1e-9)
+
+
+def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:
+    c, _, feas = fitted
+    test = c.space.round(c.space.sample_uniform(400, seed=11))
+    lower, upper = c.space.model_bounds()
+    sk = feas.classifier.predict_proba((c.space.to_model(test) - lower) / np.where(upper > lower, upper - lower, 1.0))[:, 1]
+    p = feas.probability(test)
+    assert np.abs(p - sk).max() < 0.03  # probit approximation vs scikit-learn's erf mixture
+    assert np.mean((p > 0.5) == is_solid(test)) > 0.9
+    X = to_tensor(c.space.to_model(test[:5])).requires_grad_(True)
+    feas.log_prob(X).sum().backward()
+    assert torch.isfinite(X.grad).all() and X.grad.abs().sum() > 0
+
+
+def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gp, "MAX_FIT_ROWS", 20)
+    points = SPACE.round(SPACE.sample_uniform(50, seed=0))
+    truth = VirtualLab(seed=0).measure(points)
+    data = points.assign(conductivity_mS_cm=truth["conductivity_mS_cm"], solid=truth["solid"].astype(float))
+    with torch_threads(1):
+        s = fit_surrogate(SPACE, data[data["solid"] > 0], SPEC.objectives[0])
+        f = fit_feasibility(SPACE, data, "solid")
+    assert s.model.train_inputs[0].shape[0] == int((data["solid"] > 0).sum())  # conditions on every row
+    assert f.classifier.base_estimator_.X_train_.shape[0] == 50
+    mu, _ = s.latent(SPACE.to_model(points[truth["solid"]]))
+    assert np.corrcoef(mu, np.log(truth.loc[truth["solid"], "conductivity_mS_cm"]))[0, 1] > 0.8
+
+
+def test_botorch_strategy_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown option.*num_restart\\b"):
+        get_strategy("botorch", {"num_restart": 3})
+    with pytest.raises(ValueError, match="optimizer must be one of projected, scipy"):
+        get_strategy("botorch", {"optimizer": "adam"})
+
+
+def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
+    spec = SPEC.model_copy(
+        update={
+            "constraints": ["SN - 2*MEMA <= 10", "salt >= 0.2*SN"],
+            "strategy": SPEC.strategy.model_copy(update={"n_initial": 10}),
+        }
+    )
+    c = Campaign.create(spec, store="sqlite://", seed=1)
+    design = c.propose(10)
+    c.record(VirtualLab(seed=1).measure(design)[COLUMNS])
+    batch = c.propose(3)
+    assert Space(spec).satisfies(batch.drop(columns="id")).all()
+    c.record(VirtualLab(seed=2).measure(batch)[COLUMNS])
+    c2 = Campaign.create(spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": {"optimizer": "scipy", "num_restarts": 2, "raw_samples": 32}})}), store="sqlite://", seed=1)
+    c2.record(pd.concat([design, batch]).assign(**{"id": None}).drop(columns="id").assign(
+        conductivity_mS_cm=VirtualLab(seed=1).measure(pd.concat([design, batch]))["conductivity_mS_cm"].fillna(0.01).to_numpy()))
+    plain = c2.propose(2)
+    assert len(plain) == 2 and Space(spec).satisfies(plain.drop(columns="id")).all()
