@@ -353,7 +353,7 @@ class Campaign:
             pending=table.loc[table["status"] == "pending", self.space.variables],
             n_initial=self.spec.n_initial,
             n_results=int((table["n_results"] > 0).sum()),
-            seed=seed if seed is not None else self.seed + batch_no,
+            seed=seed if seed is not None else batch_seed(self.seed, batch_no),
             surrogate=lambda: self.surrogate(obj),
             feasibility=self.feasibility_model,
             objectives=list(self.spec.objectives),
@@ -402,6 +402,17 @@ class Campaign:
         sheet = self.weighing_sheet(batch, batch_mass_g) if batch_mass_g else None
         return write_batch(batch, path, sheet)
 
+    def formulation_row(self, session, sample_id: str) -> FormulationRow:
+        """The stored formulation ``sample_id`` of this campaign in ``session``; DataError if unknown."""
+        f = (
+            session.query(FormulationRow)
+            .filter(FormulationRow.campaign_id == self.id, FormulationRow.label == sample_id)
+            .one_or_none()
+        )
+        if f is None:
+            raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
+        return f
+
     def cancel(self, sample_id: str, reason: str = "") -> None:
         """Withdraw a pending proposal: it stays in the store with status ``cancelled``, the time and
         ``reason``; it is no longer pending (not conditioned on, not on weighing sheets) and cannot
@@ -412,13 +423,7 @@ class Campaign:
         from .store.db import _now
 
         with self.store.transaction() as s:
-            f = (
-                s.query(FormulationRow)
-                .filter(FormulationRow.campaign_id == self.id, FormulationRow.label == sample_id)
-                .one_or_none()
-            )
-            if f is None:
-                raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
+            f = self.formulation_row(s, sample_id)
             if f.cancelled_at is not None:
                 raise DataError(f"{sample_id} was already {_cancelled_text(f.cancelled_at, f.cancel_reason)}")
             if f.measurements:
@@ -572,6 +577,13 @@ def read_results(results: pd.DataFrame | str | Path, origin: str | None = None) 
         raise DataError(f"{path}: cannot read as a table: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, origin or str(path), [i + 2 for i in range(len(df))]
+
+
+def batch_seed(campaign_seed: int, batch_no: int) -> int:
+    """The random seed of a campaign's batch: a SeedSequence hash of (campaign seed, batch number),
+    so the streams of different campaigns never coincide (``seed + batch`` would give campaign 3's
+    batch 2 the stream of campaign 4's batch 1, and benchmark runs over seeds would share draws)."""
+    return int(np.random.SeedSequence([int(campaign_seed), int(batch_no)]).generate_state(1)[0])
 
 
 def _next_number(labels) -> int:

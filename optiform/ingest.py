@@ -457,13 +457,7 @@ def raw_files_of(campaign: "Campaign", analysis_pk: int, folder: Path) -> dict[s
 def accept(campaign: "Campaign", sample_id: str) -> int:
     """Accept a formulation's flagged measurements into the model; returns how many."""
     with campaign.store.transaction() as s:
-        f = (
-            s.query(FormulationRow)
-            .filter(FormulationRow.campaign_id == campaign.id, FormulationRow.label == sample_id)
-            .one_or_none()
-        )
-        if f is None:
-            raise DataError(f"unknown sample id {sample_id!r} in campaign {campaign.name!r}")
+        f = campaign.formulation_row(s, sample_id)
         flagged = [m for m in f.measurements if m.status == "flagged"]
         for m in flagged:
             m.status = "ok"

@@ -333,6 +333,19 @@ class FeasibilitySpec(_Strict):
         return _check_name(v)
 
 
+class ModelSpec(_Strict):
+    """Surrogate model options (``[model]``).
+
+    ``kernel = "rbf"`` (default): one RBF kernel with ARD length scales over every model column
+    (categorical choices one-hot). ``kernel = "transfer"``: a shared kernel over every column plus a
+    choice-specific one (:func:`optiform.models.gp.transfer_kernel`), for categorical choices that
+    share most of their landscape but differ in part — e.g. glass-fibre results informing LLZT
+    proposals (``propose(fixed={"framework": "LLZT"})``); it needs a categorical parameter.
+    """
+
+    kernel: Literal["rbf", "transfer"] = "rbf"
+
+
 class CampaignSpec(_Strict):
     """The whole campaign file (``version = 1``)."""
 
@@ -348,6 +361,7 @@ class CampaignSpec(_Strict):
     feasibility: FeasibilitySpec | None = None
     constraints: list[str] = Field(default_factory=list)  # known linear constraints, as written
     outcome_constraints: list[OutcomeConstraintSpec] = Field(default_factory=list)
+    model: ModelSpec = Field(default_factory=ModelSpec)
 
     @field_validator("version")
     @classmethod
@@ -379,6 +393,8 @@ class CampaignSpec(_Strict):
         if self.recipe is not None:
             _check_recipe(self)
         _check_outcome_constraints(self, names)
+        if self.model.kernel == "transfer" and not self.categorical:
+            _fail_at(("model", "kernel"), "kernel 'transfer' needs a categorical parameter (choices = [...])", "transfer")
         return self
 
     @model_validator(mode="after")

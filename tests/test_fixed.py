@@ -1,4 +1,5 @@
-"""Proposals with parameters held at one value (``Campaign.propose(fixed=...)``, ``--fix``)."""
+"""Proposals with parameters held at one value (``Campaign.propose(fixed=...)``, ``--fix``) and
+the transfer kernel that lets results on other categorical choices inform them."""
 
 from __future__ import annotations
 
@@ -71,3 +72,33 @@ def test_cli_fix_option(tmp_path) -> None:
     assert bad.exit_code == 1 and "expected NAME=VALUE" in bad.output
     bad = runner.invoke(app, ["--store", store, "propose", "--fix", "framework=wood"])
     assert bad.exit_code == 1 and "expected one of LLZT, glass_fiber" in bad.output
+
+
+def test_transfer_kernel_spec_fit_and_propose() -> None:
+    from gpytorch.kernels import AdditiveKernel
+
+    from optiform.spec import ModelSpec, SpecError, parse_spec
+
+    spec = load_spec(example_spec_path())
+    assert spec.model.kernel == "rbf"
+    transfer = spec.model_copy(update={"model": ModelSpec(kernel="transfer")})
+    assert parse_spec(transfer.model_dump()).model.kernel == "transfer"  # round trip
+    bad = transfer.model_dump()
+    bad["parameters"] = {k: v for k, v in bad["parameters"].items() if "choices" not in v}
+    with pytest.raises(SpecError, match=r"model\.kernel: kernel 'transfer' needs a categorical parameter"):
+        parse_spec(bad)
+    bad = spec.model_dump()
+    bad["model"] = {"kernel": "matern"}
+    with pytest.raises(SpecError, match=r"model\.kernel"):
+        parse_spec(bad)
+
+    c = Campaign.create(transfer, store="sqlite://", seed=4)
+    gf = c.propose(16, strategy="sobol", fixed={"framework": "glass_fiber"})
+    c.record(VirtualLab(seed=4).measure(gf)[["id", "conductivity_mS_cm", "solid", "status", "note"]])
+    model = c.surrogate().model
+    assert isinstance(model.covar_module, AdditiveKernel) and len(model.covar_module.kernels) == 2
+    onehot = [d for dims in c.space.onehot_dims.values() for d in dims]
+    specific = model.covar_module.kernels[1].base_kernel.kernels[1]
+    assert specific.active_dims.tolist() == onehot  # the choice-specific part acts on the one-hot columns
+    batch = c.propose(4, fixed={"framework": "LLZT"})
+    assert (batch["framework"] == "LLZT").all()

@@ -328,4 +328,5 @@ def test_optuna_repairs_points_that_break_a_constraint(name: str, studies: list[
     assert all(trials[t.number + 1].state == TrialState.RUNNING for t in asked)
     pd.testing.assert_frame_equal(repaired, repair(c.space, raw))  # ...and the study holds the repair
     assert c.space.satisfies(repaired).all()
-    assert len(repaired.merge(batch.drop(columns="id"), on=c.space.variables)) == 3
+    # every proposal is one of the repaired asks (a repeat ask may repair to the same point)
+    assert len(repaired.drop_duplicates().merge(batch.drop(columns="id"), on=c.space.variables)) == 3

@@ -109,10 +109,32 @@ def model_values(y: np.ndarray, objective: ObjectiveSpec) -> np.ndarray:
     return np.log(y) if objective.log else y
 
 
+TRANSFER_FIT_OPTIONS = {"options": {"maxiter": 150}}  # L-BFGS-B cap for the transfer kernel (uncapped: ~10x slower)
 MAX_FIT_ROWS = 128  # hyperparameters are fitted on at most this many rows (see fit_gp)
 
 
-def fit_gp(X: torch.Tensor, Y: torch.Tensor, bounds: torch.Tensor, seed: int = 0) -> SingleTaskGP:
+def transfer_kernel(d: int, categorical_dims: list[int]):
+    """k((x, c), (x', c')) = s1·k_all((x, c), (x', c')) + s2·k_x(x, x')·k_c(c, c'): RBF kernels with
+    ARD length scales (botorch's dimension-scaled priors); ``k_all`` over every model column (the
+    function shared by the categorical choices, correlated through the one-hot length scales),
+    ``k_x`` over the non-categorical columns and ``k_c`` over the one-hot columns (a choice-specific
+    deviation: with short one-hot length scales the choices' deviations are independent). So a
+    framework can differ from the others (e.g. in how porosity matters) while sharing what they
+    have in common (the composition landscape)."""
+    from gpytorch.kernels import RBFKernel, ScaleKernel
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+
+    other = [i for i in range(d) if i not in set(categorical_dims)]
+    shared = get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
+    specific = get_covar_module_with_dim_scaled_prior(ard_num_dims=len(other), active_dims=other) * RBFKernel(
+        ard_num_dims=len(categorical_dims), active_dims=categorical_dims
+    )
+    return ScaleKernel(shared) + ScaleKernel(specific)
+
+
+def fit_gp(
+    X: torch.Tensor, Y: torch.Tensor, bounds: torch.Tensor, seed: int = 0, categorical_dims: list[int] | None = None
+) -> SingleTaskGP:
     """A fitted ``SingleTaskGP`` (inputs normalised by ``bounds``, outputs standardised) in eval mode.
 
     Hyperparameters by maximum marginal likelihood. Above ``MAX_FIT_ROWS`` rows they are fitted on
@@ -122,17 +144,21 @@ def fit_gp(X: torch.Tensor, Y: torch.Tensor, bounds: torch.Tensor, seed: int = 0
     """
 
     def build(Xs: torch.Tensor, Ys: torch.Tensor) -> SingleTaskGP:
-        return SingleTaskGP(Xs, Ys, outcome_transform=Standardize(m=1), input_transform=Normalize(d=X.shape[-1], bounds=bounds))
+        covar = transfer_kernel(X.shape[-1], categorical_dims) if categorical_dims else None
+        return SingleTaskGP(
+            Xs, Ys, covar_module=covar, outcome_transform=Standardize(m=1), input_transform=Normalize(d=X.shape[-1], bounds=bounds)
+        )
 
+    options = TRANSFER_FIT_OPTIONS if categorical_dims else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # input-scaling and jitter notices on tiny data sets
         if len(X) <= MAX_FIT_ROWS:
             model = build(X, Y)
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), optimizer_kwargs=options)
         else:
             rows = torch.as_tensor(np.sort(np.random.default_rng(seed).choice(len(X), MAX_FIT_ROWS, replace=False)))
             sub = build(X[rows], Y[rows])
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(sub.likelihood, sub))
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(sub.likelihood, sub), optimizer_kwargs=options)
             model = build(X, Y)
             for part in ("covar_module", "mean_module", "likelihood"):
                 getattr(model, part).load_state_dict(getattr(sub, part).state_dict())
@@ -144,9 +170,12 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
     """Fit a GP to ``train`` (variable columns + the objective column, finite values).
 
     SingleTaskGP on the model coordinates (one-hot categoricals), inputs normalised by the space's
-    bounds, outputs standardised; hyperparameters by maximum marginal likelihood.
+    bounds, outputs standardised; hyperparameters by maximum marginal likelihood. The kernel is the
+    campaign's ``[model] kernel`` (default RBF with ARD; ``"transfer"``: :func:`transfer_kernel`).
     """
     X = to_tensor(space.to_model(train))
     Y = to_tensor(model_values(train[objective.name].to_numpy(float), objective)).unsqueeze(-1)
-    model = fit_gp(X, Y, to_tensor(space.model_bounds()))
+    transfer = space.spec.model.kernel == "transfer"
+    categorical = [d for dims in space.onehot_dims.values() for d in dims] if transfer else None
+    model = fit_gp(X, Y, to_tensor(space.model_bounds()), categorical_dims=categorical or None)
     return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

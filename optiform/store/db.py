@@ -100,7 +100,7 @@ class CampaignRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     spec_json: Mapped[str] = mapped_column(Text)
-    seed: Mapped[int] = mapped_column(Integer, default=0)  # proposals' random seed = seed + batch number
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # proposals: seed of batch b = campaign.batch_seed(seed, b)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     formulations: Mapped[list["FormulationRow"]] = relationship(back_populates="campaign")
 
