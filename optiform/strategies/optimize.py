@@ -5,7 +5,9 @@ botorch's ``optimize_acqf`` with an equality constraint uses SLSQP: one problem 
 call overhead dominates: ~25 calls per restart) or all restarts stacked into one problem (which
 converges far more slowly). Here every restart moves at once by projected gradient ascent: one
 batched model call per iteration for all restarts (8 restarts cost ~1.3x one), an Adam step
-on the free columns, then the Euclidean projection back onto the feasible set:
+on the free columns (its second moment kept per restart, not per coordinate: per-coordinate
+normalisation blows up the near-zero gradients of batch points that hardly matter and makes them
+drift), then the Euclidean projection back onto the feasible set:
 
 * mixture columns: the bounded simplex {l <= x <= u, Σx = 1}, exactly: x = clip(v - τ, l, u)
   with τ found from the breakpoints of the piecewise-linear, monotone Σ clip(v - τ, l, u);
@@ -15,8 +17,9 @@ on the free columns, then the Euclidean projection back onto the feasible set:
 * held columns (one-hot categorical columns) keep each restart's starting value.
 
 The step size decays geometrically (``lr`` · ``decay``^t), so restarts settle to a precision well
-below the rounding lattice (0.01 in mixture fractions) within ``maxiter`` iterations; a restart
-stops moving once its step is below ``xtol``. All q points of a batch are optimized jointly
+below the rounding lattice (0.01 in mixture fractions) within ``maxiter`` iterations; the ascent
+stops early once no coordinate moves by more than ``xtol``; each restart returns the best point it
+visited. All q points of a batch are optimized jointly
 (q-batch acquisition, as botorch's ``optimize_acqf`` does), from starting batches picked as in
 botorch's ``initialize_q_batch``.
 """
