@@ -32,7 +32,7 @@ from sklearn.gaussian_process import GaussianProcessClassifier
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from ..space import Space
-from .gp import DTYPE, MAX_FIT_ROWS, to_tensor
+from .gp import MAX_FIT_ROWS, to_tensor
 
 
 @dataclass
@@ -112,4 +112,4 @@ def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) 
     return FeasibilityModel(classifier=clf, space=space, name=name, n_pass=n_pass, n_fail=n_fail)
 
 
-__all__ = ["DTYPE", "FeasibilityModel", "fit_feasibility"]
+__all__ = ["FeasibilityModel", "fit_feasibility"]

@@ -86,7 +86,7 @@ class BotorchStrategy(Strategy):
         else:
             raw = self._optimize_joint(acq, n, ctx, opts)
         batch = ctx.space.round(ctx.space.from_model(raw.numpy()))
-        return self._repair(batch, ctx, pending, n)
+        return self._repair(batch, ctx, acq, pending, n)
 
     # --- pieces ------------------------------------------------------------------------------
     def _build(self, ctx: ProposalContext, X_pending: torch.Tensor | None):
@@ -169,6 +169,7 @@ class BotorchStrategy(Strategy):
         self,
         batch: pd.DataFrame,
         ctx: ProposalContext,
+        acq,
         pending: torch.Tensor | None,
         n: int,
     ) -> pd.DataFrame:
@@ -183,7 +184,7 @@ class BotorchStrategy(Strategy):
                 continue
             options = space.distinct(space.neighbours(row), taken, n=10**6)
             if len(options):
-                kept.append(self._best_by_acquisition(options, kept, ctx, pending).squeeze())
+                kept.append(self._best_by_acquisition(options, kept, ctx, acq, pending).squeeze())
         out = pd.DataFrame(kept, columns=space.variables).reset_index(drop=True)
         if len(out) < n:  # nothing new nearby: fill with space-filling points
             taken = pd.concat([blocked, out], ignore_index=True)
@@ -192,11 +193,17 @@ class BotorchStrategy(Strategy):
             out[name] = out[name].astype(float)
         return out
 
-    def _best_by_acquisition(self, options, kept, ctx, pending) -> pd.DataFrame:
+    @staticmethod
+    def _best_by_acquisition(options, kept, ctx, acq, pending) -> pd.DataFrame:
+        """The option with the highest acquisition value, with the kept batch-mates pending too
+        (the proposal's acquisition reused: no model refit, no second baseline pruning)."""
         space = ctx.space
         X_kept = to_tensor(space.to_model(pd.DataFrame(kept))) if kept else None
         X_pend = X_kept if pending is None else (pending if X_kept is None else torch.cat([pending, X_kept]))
-        acq = self._build(ctx, X_pend)
-        with torch.no_grad():
-            values = acq(to_tensor(space.to_model(options)).unsqueeze(1)).numpy()
+        acq.set_X_pending(X_pend)
+        try:
+            with torch.no_grad():
+                values = acq(to_tensor(space.to_model(options)).unsqueeze(1)).numpy()
+        finally:
+            acq.set_X_pending(pending)
         return options.iloc[[int(np.argmax(values))]]
