@@ -558,6 +558,11 @@ class VirtualLab:
         out["note"] = np.where(solid, "", "film stayed fluid")
         return out
 
+    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+        """Noise-free objective per row (conductivity in mS/cm at ``temperature_C``), NaN where the
+        film stays fluid: the yardstick closed loops and benchmarks judge proposals by."""
+        return np.where(is_solid(X), true_conductivity_mS_cm(X, self.temperature_C), np.nan)
+
     def optimum(
         self,
         bounds: dict[str, tuple[float, float]] | None = None,

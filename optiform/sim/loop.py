@@ -7,14 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
-from .lab import VirtualLab, true_conductivity_mS_cm
+from .lab import VirtualLab
 
 RESULT_COLUMNS = ["id", "conductivity_mS_cm", "status", "note"]
+
+
+class Lab(Protocol):
+    """What a closed loop needs from a lab (the virtual lab, a landscape or a data emulator).
+
+    ``measure(X)`` returns one row per formulation with 'id' (when X has one), the campaign's
+    objective column(s), 'status' ('ok'/'failed'), 'note' and, if the problem has a pass/fail
+    outcome, 'solid'; ``true_value(X)`` is the noise-free objective, NaN where infeasible.
+    """
+
+    def measure(self, X: pd.DataFrame) -> pd.DataFrame: ...
+
+    def true_value(self, X: pd.DataFrame) -> np.ndarray: ...
 
 
 @dataclass
@@ -32,7 +46,7 @@ class BatchReport:
 
 def closed_loop(
     campaign: Campaign,
-    lab: VirtualLab,
+    lab: Lab | VirtualLab,
     budget: int,
     batch_size: int = 4,
     initial_batch: int | None = None,
@@ -59,8 +73,8 @@ def closed_loop(
         kind = name if name != "botorch" else ("design" if _n_results(campaign) < campaign.spec.n_initial else "model")
         batch = campaign.propose(n, strategy=strategy)
         results = lab.measure(batch)
-        campaign.record(results[_result_columns(campaign)])
-        truth = np.where(results["solid"], true_conductivity_mS_cm(batch, lab.temperature_C), np.nan)
+        campaign.record(results[_result_columns(campaign, results)])
+        truth = np.asarray(lab.true_value(batch), dtype=float)
         done += n
         best_true = max(best_true, np.nanmax(truth) if np.isfinite(truth).any() else -np.inf)
         rows = batch.assign(
@@ -82,11 +96,13 @@ def closed_loop(
     return out
 
 
-def _result_columns(campaign: Campaign) -> list[str]:
-    """The lab's columns to record: the objective, status, note, and ``solid`` when the campaign
-    declares it as its pass/fail outcome."""
+def _result_columns(campaign: Campaign, results: pd.DataFrame) -> list[str]:
+    """The lab's columns to record: id, the campaign's measured quantities the lab returned, status,
+    note, and the pass/fail outcome when the campaign declares one."""
     feas = campaign.spec.feasibility
-    return RESULT_COLUMNS + (["solid"] if feas is not None and feas.name == "solid" else [])
+    quantities = [q.name for q in campaign.spec.modelled_quantities if q.name in results.columns]
+    extra = [feas.name] if feas is not None and feas.name in results.columns else []
+    return ["id", *quantities, "status", "note", *extra]
 
 
 def _n_results(campaign: Campaign) -> int:
