@@ -360,6 +360,86 @@ def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F00
             )
 
 
+@app.command()
+@_user_errors
+def bench(
+    problems: Annotated[str, typer.Option(help="Comma-separated problem names (see optiform.bench.problem_names()).")] = "llzt-full",
+    strategies: Annotated[str, typer.Option(help="Comma-separated strategies: botorch, random, sobol, grid, optuna-tpe, optuna-gp.")] = "botorch,random",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per problem and strategy: 0..N-1 (campaign seed = lab seed).")] = 10,
+    budget: Annotated[int, typer.Option(min=1, help="Experiments per run.")] = 60,
+    batch: Annotated[int, typer.Option(min=1, help="Batch size after the first batch (the campaign's n_initial).")] = 4,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench-<time>).")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes (default min(2, CPUs)).")] = None,
+) -> None:
+    """Benchmark strategies on problems with a known optimum: closed loops over strategies x problems
+    x seeds, judged on the noise-free value of what was made. Writes bench.csv (one row per
+    experiment), convergence.png, summary.csv and summary.md into --out.
+
+    Example: optiform bench --problems llzt-ternary,llzt-full --strategies botorch,random --seeds 10 --budget 60
+    """
+    from rich import box
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .bench import get_problem, problem_names, run_bench, summarize
+    from .bench.runner import SUMMARY_FILES, default_workers
+    from .strategies import STRATEGIES
+
+    problem_list = [p.strip() for p in problems.split(",") if p.strip()]
+    strategy_list = [s.strip() for s in strategies.split(",") if s.strip()]
+    unknown_p = [p for p in problem_list if p not in problem_names()]
+    if unknown_p or not problem_list:
+        raise ValueError(f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}")
+    unknown_s = [s for s in strategy_list if s not in STRATEGIES]
+    if unknown_s or not strategy_list:
+        raise ValueError(f"unknown strategy {', '.join(map(repr, unknown_s)) or '(none given)'}; expected some of {', '.join(STRATEGIES)}")
+    folder = out or Path(f"bench-{datetime.now():%Y%m%d-%H%M%S}")
+    clash = [name for name in SUMMARY_FILES if (folder / name).exists()]
+    if clash:
+        raise ValueError(f"{folder}: already holds {', '.join(clash)}; choose a fresh --out folder")
+    n_workers = workers or default_workers()
+    with console.status("loading problems..."):
+        resolved = [get_problem(p) for p in problem_list]
+    for p in resolved:
+        spec = p.campaign_spec()
+        console.print(
+            f"[bold]{p.name}[/bold]: {spec.dimension} degrees of freedom, n_initial {spec.n_initial}, "
+            f"optimum {p.optimum_value:.6g} {spec.objectives[0].unit or ''}",
+            highlight=False,
+        )
+    total = len(resolved) * len(strategy_list) * seeds
+    console.print(
+        f"{total} runs ({len(strategy_list)} strategies x {len(resolved)} problems x {seeds} seeds), budget {budget}, "
+        f"batch {batch}, {n_workers} worker(s)"
+    )
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("runs", total=total)
+
+        def advance(done: int, _total: int, info: dict) -> None:
+            bar.update(
+                task,
+                completed=done,
+                description=f"{info['problem']} {info['strategy']} seed {info['seed']}: "
+                f"{100 * info['fraction_of_optimum']:.1f}% in {info['wall_s']:.0f} s",
+            )
+
+        df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
+    summary = summarize(df, resolved)
+    console.print(f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)")
+    for problem in dict.fromkeys(summary["problem"]):
+        table = Table(title=f"{problem} ({seeds} seeds)", title_justify="left", box=box.SIMPLE_HEAD)
+        for name in ("strategy", "to 95%", "to 98%", "best at end", "s/run"):
+            table.add_column(name, justify="left" if name == "strategy" else "right", no_wrap=True)
+        for _, r in summary[summary["problem"] == problem].iterrows():
+            table.add_row(r["strategy"], r["to_95"], r["to_98"], f"{r['median_final_pct']:.1f}%", f"{r['median_wall_s']:.1f}")
+        console.print(table)
+    early = summary[summary["ended_early"] > 0]
+    for _, r in early.iterrows():
+        console.print(f"{r['problem']} {r['strategy']}: {r['ended_early']}/{r['seeds']} run(s) ended before the budget (e.g. grid used up)")
+    console.print(f"wrote {', '.join(str(folder / name) for name in SUMMARY_FILES)}")
+
+
 @plot_app.command("nyquist")
 @_user_errors
 def plot_nyquist(
@@ -393,14 +473,21 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise and of the proposals.")] = 0,
     batches: Annotated[int, typer.Option(min=0, help="Model-based batches after the initial design.")] = 8,
     batch_size: Annotated[int, typer.Option(min=1, help="Formulations per model-based batch.")] = 4,
+    raw: Annotated[bool, typer.Option("--raw", help="Go through raw instrument files: write EIS, Bruce-Vincent "
+                                      "and LSV files for each batch into OUT/raw and ingest them.")] = False,
 ) -> None:
     """Run a closed-loop campaign on the built-in virtual lab (a synthetic model calibrated to
     Nguyen et al. 2024) and write the ternary map and a CSV of the campaign.
+
+    With --raw every batch goes through raw files: the lab writes EC-Lab, Gamry and CSV files
+    (EIS at 30-70 °C, Bruce-Vincent t+, LSV) and a manifest into OUT/raw/batch-NN, fluid films and
+    failed cells are recorded as failed, and the rest is ingested (as 'optiform ingest' would).
 
     Example: optiform demo --out demo-run --batches 6
     """
     from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
     from .sim.loop import closed_loop
+    from .sim.raw import closed_loop_raw
 
     folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
     if folder.exists() and any(folder.iterdir()):
@@ -412,18 +499,26 @@ def demo(
     console.print(
         f"[bold]optiform demo[/bold]: campaign {c.name} on the virtual lab (synthetic, calibrated to the "
         f"paper: {PAPER_CONDUCTIVITY_mS_cm['LLZT']} mS/cm at 30:50:20 wt%), {c.spec.n_initial} design points + "
-        f"{batches} batches of {batch_size}"
+        f"{batches} batches of {batch_size}" + (f", through raw files in {folder / 'raw'}" if raw else "")
     )
     start = time.perf_counter()
 
     def show(r) -> None:
+        res = r.results
+        fluid = int((~res["solid"]).sum())
+        failed = int((res["status"] == "failed").sum()) - fluid
+        flagged = int((res["status"] == "flagged").sum())
+        extra = (f", {failed} failed" if failed else "") + (f", {flagged} flagged" if flagged else "")
         console.print(
-            f"  batch {r.number:2d} ({r.kind:6s}) {len(r.batch):2d} made, {int((r.results['status'] == 'failed').sum())} fluid"
+            f"  batch {r.number:2d} ({r.kind:6s}) {len(r.batch):2d} made, {fluid} fluid{extra}"
             f" | experiments {r.n_experiments:3d} | best measured {r.best_measured_mS_cm:.3f} mS/cm"
             f" | {time.perf_counter() - start:5.1f} s"
         )
 
-    history = closed_loop(c, lab, budget=budget, batch_size=batch_size, on_batch=show)
+    if raw:
+        history = closed_loop_raw(c, lab, folder / "raw", budget=budget, batch_size=batch_size, on_batch=show)
+    else:
+        history = closed_loop(c, lab, budget=budget, batch_size=batch_size, on_batch=show)
     best = c.best()
     opt = GLOBAL_OPTIMUM["conductivity_mS_cm"]
     console.print(

@@ -13,6 +13,9 @@ role       for ``transference``: ``eis_before``, ``ca``, ``eis_after`` (others: 
 group      ties a set (a transference triple) or a temperature series together; default: the id
 metadata   ``thickness_um``, ``area_cm2``, ``temperature_C`` (eis), ``delta_V_mV`` (transference),
            ``active_mass_mg`` (cycling), ``area_cm2`` (lsv, symmetric)
+outcome    optional: a column named after the campaign's ``[feasibility]`` outcome (e.g. ``solid``),
+           true/false (also 1/0, yes/no): recorded with the group's measurement so the
+           feasibility model learns from ingested films too; one value per group
 ========== ====================================================================================
 
 Each (id, kind, group) becomes one measurement of the formulation (a new replicate) whose values
@@ -60,6 +63,7 @@ REQUIRED = {
     "symmetric": (),
 }
 REFERENCE_TOLERANCE_C = 0.5
+OUTCOME_WORDS = {"true": 1.0, "1": 1.0, "yes": 1.0, "false": 0.0, "0": 0.0, "no": 0.0}
 
 
 @dataclass
@@ -149,7 +153,8 @@ def ingest(campaign: "Campaign", manifest: pd.DataFrame | str | Path, base_dir: 
 
 # --- validation -------------------------------------------------------------------------------
 def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Path, lines: list[int]) -> list[_Row]:
-    unknown = [c for c in df.columns if c not in COLUMNS]
+    outcome = campaign.spec.feasibility.name if campaign.spec.feasibility is not None else None
+    unknown = [c for c in df.columns if c not in COLUMNS and c != outcome]
     missing = [c for c in ("id", "kind", "file") if c not in df.columns]
     if unknown or missing:
         raise DataError(
@@ -157,6 +162,7 @@ def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Pat
             + (f"unknown column(s) {', '.join(unknown)}; " if unknown else "")
             + (f"missing column(s) {', '.join(missing)}; " if missing else "")
             + f"expected id, kind, file and optional role, group, {', '.join(NUMERIC)}"
+            + (f", {outcome}" if outcome else "")
         )
     from .campaign import _cancelled_message
 
@@ -193,6 +199,12 @@ def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Pat
                 continue
             if not math.isfinite(meta[name]) or (name != "temperature_C" and meta[name] <= 0):
                 problems.append(f"{where}: {name}: expected a positive number, got {raw!r}")
+        if outcome and rec.get(outcome, ""):
+            flag = OUTCOME_WORDS.get(rec[outcome].lower())
+            if flag is None:
+                problems.append(f"{where}: {outcome}: expected true or false, got {rec[outcome]!r}")
+            else:
+                meta[outcome] = flag
         for name in REQUIRED.get(kind, ()):
             if name not in meta and not (kind == "transference" and role != "ca" and name == "delta_V_mV"):
                 problems.append(f"{where}: {name} is required for kind {kind!r}")
@@ -231,6 +243,10 @@ def _group(rows: list[_Row], origin: str) -> list[_Group]:
                 )
         elif g.kind in ("lsv", "cycling", "symmetric") and len(g.rows) > 1:
             problems.append(f"{origin}: line {g.rows[1].line}: {g.label}: one {g.kind} file per group")
+        outcomes = {k: v for r in g.rows for k, v in r.meta.items() if k not in NUMERIC}
+        for k in outcomes:
+            if len({r.meta[k] for r in g.rows if k in r.meta}) > 1:
+                problems.append(f"{origin}: line {g.rows[0].line}: {g.label}: {k} differs between the group's rows")
     if problems:
         raise DataError("\n".join(problems))
     return list(groups.values())
@@ -268,9 +284,12 @@ def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin:
 
 # --- analysis ---------------------------------------------------------------------------------
 def _analyse(campaign: "Campaign", g: _Group) -> None:
-    """Run the analysis for one group; fills ``g.results`` and ``g.values``."""
+    """Run the analysis for one group; fills ``g.results`` and ``g.values`` (plus the pass/fail
+    outcome when the manifest gives it)."""
     {"eis": _analyse_eis, "transference": _analyse_transference, "lsv": _analyse_lsv,
      "cycling": _analyse_cycling, "symmetric": _analyse_symmetric}[g.kind](campaign, g)
+    for r in g.rows:
+        g.values.update({k: v for k, v in r.meta.items() if k not in NUMERIC})
 
 
 def _analyse_eis(campaign: "Campaign", g: _Group) -> None:

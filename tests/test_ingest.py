@@ -192,3 +192,24 @@ def test_cli_ingest_show_plots(lab, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert missing.exit_code == 1 and "no ingested conductivity_mS_cm" in missing.output
     bad = runner.invoke(app, [*store, "show", "F0999"])
     assert bad.exit_code == 1 and "unknown sample id 'F0999'" in bad.output
+
+
+def test_manifest_carries_the_pass_fail_outcome(lab) -> None:
+    """A ``solid`` column (the campaign's [feasibility] outcome) is stored with the measurement and
+    trains the feasibility model; a bad or inconsistent value rejects the manifest, naming the line."""
+    c, raw, ids = lab
+    rows = temperature_series(raw, ids[0], 0.9, 0.17, temps=(30, 50, 70))
+    bad = pd.DataFrame([{**r, "solid": "maybe" if i == 1 else "true"} for i, r in enumerate(rows)])
+    bad.to_csv(raw / "bad.csv", index=False)
+    with pytest.raises(DataError, match=r"line 3: solid: expected true or false, got 'maybe'"):
+        c.ingest(raw / "bad.csv")
+    mixed = pd.DataFrame([{**r, "solid": "false" if i == 2 else "yes"} for i, r in enumerate(rows)])
+    mixed.to_csv(raw / "mixed.csv", index=False)
+    with pytest.raises(DataError, match="solid differs between the group's rows"):
+        c.ingest(raw / "mixed.csv")
+    assert c.feasibility_data().empty and c.data()["conductivity_mS_cm"].isna().all()
+    pd.DataFrame([{**r, "solid": "true"} for r in rows]).to_csv(raw / "ok.csv", index=False)
+    c.ingest(raw / "ok.csv")
+    fd = c.feasibility_data()
+    assert fd["solid"].tolist() == [1.0]
+    assert c.data().set_index("id").loc[ids[0], "conductivity_mS_cm"] == pytest.approx(0.9, rel=0.03)

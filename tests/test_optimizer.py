@@ -129,7 +129,7 @@ def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:
 def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gp, "MAX_FIT_ROWS", 20)
     points = SPACE.round(SPACE.sample_uniform(50, seed=0))
-    truth = VirtualLab(seed=0).measure(points)
+    truth = VirtualLab(seed=0, failure_rate=0.0).measure(points)
     data = points.assign(conductivity_mS_cm=truth["conductivity_mS_cm"], solid=truth["solid"].astype(float))
     with torch_threads(1):
         s = fit_surrogate(SPACE, data[data["solid"] > 0], SPEC.objectives[0])

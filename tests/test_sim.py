@@ -10,11 +10,15 @@ from optiform.sim import (
     DEFAULT_BOUNDS,
     FRAMEWORKS,
     GLOBAL_OPTIMUM,
+    PAPER_OXIDATION_ONSET_V,
     PAPER_POINT,
+    PAPER_TRANSFERENCE,
     VirtualLab,
     activation_energy_eV,
     fluid_threshold,
     is_solid,
+    oxidation_onset_V,
+    transference_number,
     true_conductivity_mS_cm,
 )
 
@@ -221,11 +225,11 @@ def test_measure_is_reproducible_with_seed_and_continues_the_stream():
 
 def test_noise_is_lognormal_with_noise_rel():
     X = pd.concat([_frame()] * 20_000, ignore_index=True)
-    lab = VirtualLab(seed=1, noise_rel=0.03)
+    lab = VirtualLab(seed=1, noise_rel=0.03, failure_rate=0.0)  # failed cells would give NaN
     ln_ratio = np.log(lab.measure(X)["conductivity_mS_cm"].to_numpy() / 1.117)
     assert np.std(ln_ratio) == pytest.approx(0.03, rel=0.05)
     assert abs(np.mean(ln_ratio)) < 0.002
-    exact = VirtualLab(seed=1, noise_rel=0.0).measure(_frame())
+    exact = VirtualLab(seed=1, noise_rel=0.0, failure_rate=0.0).measure(_frame())
     assert exact["conductivity_mS_cm"].iloc[0] == pytest.approx(1.117, rel=1e-12)
 
 
@@ -236,7 +240,11 @@ def test_measure_output_format_and_fluid_rows():
     )
     out = VirtualLab(seed=0).measure(X)
     assert list(out.index) == [10, 20]
-    assert list(out.columns) == ["id", "conductivity_mS_cm", "solid", "status", "note"]
+    assert list(out.columns) == [
+        "id", "conductivity_mS_cm", "transference_number", "oxidation_onset_V", "solid", "status", "note"
+    ]
+    assert out["transference_number"].notna().tolist() == [True, False]
+    assert out["oxidation_onset_V"].notna().tolist() == [True, False]
     assert out["id"].tolist() == ["a", "b"]
     assert out["solid"].tolist() == [True, False]
     assert out["status"].tolist() == ["ok", "failed"]
@@ -287,7 +295,8 @@ def test_mixture_is_normalised_by_its_sum():
 )
 def test_bad_input_raises_value_error_naming_the_column(column: str, value: object):
     X = _frame(**{column: value})
-    for fn in (true_conductivity_mS_cm, is_solid, activation_energy_eV, VirtualLab(seed=0).measure):
+    for fn in (true_conductivity_mS_cm, is_solid, activation_energy_eV, transference_number, oxidation_onset_V,
+               VirtualLab(seed=0).measure):
         with pytest.raises(ValueError, match=column):
             fn(X)
 
@@ -302,3 +311,108 @@ def test_optimum_rejects_bad_arguments():
         lab.optimum(choices={"framework": ["LLZO"]})
     with pytest.raises(ValueError, match="no solid"):
         lab.optimum(fixed={"MEMA": 10.0, "SN": 60.0})
+
+
+# ---------------------------------------------------------------- calibration 5: t+ and oxidation onset
+
+
+@pytest.mark.parametrize("framework", ["LLZT", "glass_fiber"])
+def test_paper_point_transference_and_onset(framework: str):
+    X = _frame(framework=framework)
+    assert transference_number(X)[0] == pytest.approx(PAPER_TRANSFERENCE[framework], abs=1e-12)
+    assert oxidation_onset_V(X)[0] == pytest.approx(PAPER_OXIDATION_ONSET_V[framework], abs=1e-12)
+    assert PAPER_TRANSFERENCE == {"LLZT": 0.627, "glass_fiber": 0.236}
+    assert PAPER_OXIDATION_ONSET_V == {"LLZT": 5.06, "glass_fiber": 4.60}
+
+
+def test_transference_and_onset_ranges_within_bounds():
+    X = _random_feasible(20_000, seed=4)
+    t, e = transference_number(X), oxidation_onset_V(X)
+    assert 0.1 < t.min() and t.max() < 0.8 and np.std(t) > 0.05
+    assert 4.2 < e.min() and e.max() < 5.6 and np.std(e) > 0.05  # below the 6 V end of the LSV sweep
+    llzt = (X["framework"] == "LLZT").to_numpy()
+    assert t[llzt].mean() > t[~llzt].mean() + 0.2 and e[llzt].mean() > e[~llzt].mean() + 0.3
+
+
+def test_transference_and_onset_directions():
+    # the ceramic network raises both (less porosity = more ceramic), glass fibre does not care
+    p = np.linspace(0.4, 0.85, 10)
+    X = pd.DataFrame([{**PAPER_POINT, "porosity": v} for v in p])
+    assert np.all(np.diff(transference_number(X)) < 0) and np.all(np.diff(oxidation_onset_V(X)) < 0)
+    gf = X.assign(framework="glass_fiber")
+    assert np.ptp(transference_number(gf)) < 1e-12 and np.ptp(oxidation_onset_V(gf)) < 1e-12
+    # more salt: lower t+ (ion pairs), higher onset (fewer free solvent molecules)
+    salty = pd.DataFrame([{**PAPER_POINT, "MEMA": 30.0, "SN": 50.0, "salt": s} for s in (10.0, 20.0, 30.0)])
+    assert np.all(np.diff(transference_number(salty)) < 0) and np.all(np.diff(oxidation_onset_V(salty)) > 0)
+
+
+def test_transference_and_onset_are_smooth_across_boundaries():
+    t = np.linspace(0.0, 1.0, 20_001)
+    X = pd.DataFrame(
+        {
+            "MEMA": 40.0 - 20.0 * t,  # crosses the fluid boundary
+            "SN": 40.0 + 20.0 * t,
+            "salt": 20.0,
+            "LiDFOB_mol_frac": 0.3 * t,
+            "FEC_wt_pct": 10.0 * t,
+            "porosity": 0.85 - 0.45 * t,  # crosses the percolation threshold
+        }
+    )
+    assert not is_solid(X).all() and is_solid(X).any()
+    for values in (transference_number(X), oxidation_onset_V(X)):
+        assert np.all(np.isfinite(values))
+        assert np.max(np.abs(np.diff(values))) < 1e-3
+        assert np.ptp(values) > 0.1  # it does change along the path
+
+
+# ---------------------------------------------------------------- measure(): failures, t+ and onset noise
+
+
+def test_failures_are_seeded_and_leave_the_noise_stream_unchanged():
+    X = pd.concat([_frame()] * 20_000, ignore_index=True)
+    none = VirtualLab(seed=9, failure_rate=0.0).measure(X)
+    some = VirtualLab(seed=9, failure_rate=0.2).measure(X)
+    failed = (some["status"] == "failed").to_numpy()
+    assert failed.mean() == pytest.approx(0.2, abs=0.01)
+    assert (some.loc[failed, "note"] == "measurement failed (cell short-circuit)").all()
+    assert some.loc[failed, "solid"].all()  # the film was solid; the cell failed
+    for q in ("conductivity_mS_cm", "transference_number", "oxidation_onset_V"):
+        assert some.loc[failed, q].isna().all()
+        np.testing.assert_array_equal(some.loc[~failed, q], none.loc[~failed, q])
+    # the conductivity noise is still the plain default_rng(seed) stream of earlier versions
+    expected = 1.117 * np.exp(0.03 * np.random.default_rng(9).standard_normal(len(X)))
+    np.testing.assert_allclose(none["conductivity_mS_cm"], expected, rtol=1e-12)
+    pd.testing.assert_frame_equal(some, VirtualLab(seed=9, failure_rate=0.2).measure(X))
+    assert not VirtualLab(seed=10, failure_rate=0.2).measure(X)["status"].equals(some["status"])
+    assert (VirtualLab(seed=9).measure(X)["status"] == "failed").mean() == pytest.approx(0.02, abs=0.004)
+
+
+def test_fluid_films_are_failed_not_cell_failures():
+    X = pd.concat([_frame(MEMA=29.0, SN=51.0)] * 200, ignore_index=True)
+    out = VirtualLab(seed=0, failure_rate=0.5).measure(X)
+    assert (out["status"] == "failed").all() and (~out["solid"]).all()
+    assert (out["note"] == "film stayed fluid").all()
+
+
+def test_transference_and_onset_noise():
+    X = pd.concat([_frame()] * 20_000, ignore_index=True)
+    out = VirtualLab(seed=2, failure_rate=0.0, noise_t_plus=0.02, noise_onset_V=0.03).measure(X)
+    dt = out["transference_number"] - 0.627
+    de = out["oxidation_onset_V"] - 5.06
+    assert dt.std() == pytest.approx(0.02, rel=0.05) and abs(dt.mean()) < 0.001
+    assert de.std() == pytest.approx(0.03, rel=0.05) and abs(de.mean()) < 0.001
+    assert np.corrcoef(dt, de)[0, 1] == pytest.approx(0.0, abs=0.03)
+    exact = VirtualLab(seed=2, failure_rate=0.0, noise_t_plus=0.0, noise_onset_V=0.0).measure(_frame())
+    assert exact["transference_number"].iloc[0] == pytest.approx(0.627, abs=1e-12)
+    assert exact["oxidation_onset_V"].iloc[0] == pytest.approx(5.06, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"failure_rate": 1.5}, "failure_rate"), ({"failure_rate": -0.1}, "failure_rate"),
+     ({"noise_t_plus": -0.01}, "noise_t_plus"), ({"noise_onset_V": float("nan")}, "noise_onset_V"),
+     ({"noise_rel": -1.0}, "noise_rel")],
+)
+def test_virtual_lab_rejects_bad_settings(kwargs: dict, name: str):
+    with pytest.raises(ValueError, match=name):
+        VirtualLab(seed=0, **kwargs)

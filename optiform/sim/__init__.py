@@ -1,4 +1,5 @@
-"""Virtual lab: a SYNTHETIC conductivity model calibrated to Nguyen et al. 2024 (not data)."""
+"""Virtual lab: a SYNTHETIC electrolyte model calibrated to Nguyen et al. 2024 (not data), and raw
+instrument files written from it (:mod:`optiform.sim.raw`)."""
 
 from optiform.sim.lab import (
     DEFAULT_BOUNDS,
@@ -7,11 +8,15 @@ from optiform.sim.lab import (
     GLOBAL_OPTIMUM,
     PAPER_ACTIVATION_eV,
     PAPER_CONDUCTIVITY_mS_cm,
+    PAPER_OXIDATION_ONSET_V,
     PAPER_POINT,
+    PAPER_TRANSFERENCE,
     VirtualLab,
     activation_energy_eV,
     fluid_threshold,
     is_solid,
+    oxidation_onset_V,
+    transference_number,
     true_conductivity_mS_cm,
 )
 
@@ -22,10 +27,14 @@ __all__ = [
     "GLOBAL_OPTIMUM",
     "PAPER_ACTIVATION_eV",
     "PAPER_CONDUCTIVITY_mS_cm",
+    "PAPER_OXIDATION_ONSET_V",
     "PAPER_POINT",
+    "PAPER_TRANSFERENCE",
     "VirtualLab",
     "activation_energy_eV",
     "fluid_threshold",
     "is_solid",
+    "oxidation_onset_V",
+    "transference_number",
     "true_conductivity_mS_cm",
 ]

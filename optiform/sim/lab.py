@@ -31,6 +31,24 @@ With phi = SN / (MEMA + SN) (SN share of the organic phase) and c = salt / (MEMA
 * :func:`fluid_threshold`      the film stays fluid when SN/MEMA > r(F) = 1.675 exp(-0.04 (F - 5))
   (SN/FEC eutectic: more FEC, less SN tolerated). Only this flag is discontinuous; sigma is smooth.
 
+Li+ transference number and oxidation onset (temperature-independent, smooth in composition), with
+x = LiDFOB_mol_frac, F = FEC_wt_pct, and w the share of the conduction path through the Li+-conducting
+ceramic network, w = 1 - 1/G (0 for glass fibre; the LLZT gain G is the percolation term above)::
+
+    t+   = t_p + (t_c - t_p) w,        logit t_p = logit 0.236 - 1.0 (phi - 0.625) - 2.0 (c - 0.20) + 1.0 (x - 0.05)
+    E_ox = E_p + D w,                  E_p = 4.60 V + 0.3 V (phi - 0.625) + 1.0 V (c - 0.20) + 0.5 V (x - 0.05) + 0.01 V (F - 5)
+
+* :func:`ceramic_path_fraction`  w = 1 - 1/G: at the paper point 1 - 0.464/1.117 = 0.585 (LLZT), 0 (glass fibre)
+* :func:`polymer_transference`   t_p of the polymer phase: more salt (ion pairs) and more SN (mobile
+  anions) lower it, LiDFOB (anion-trapping borate) raises it; 0.236 at 30:50:20, x 0.05 (the SPE value)
+* :func:`transference_number`    t_c = 0.905, the effective t+ of the ceramic/interface path, set so
+  that t+ = 0.627 at the paper point (LLZT); t+ stays in (0, 1) by construction
+* :func:`polymer_oxidation_onset_V`  E_p of the polymer phase (V vs Li/Li+): salt binds free SN/ether
+  (fewer oxidisable molecules), LiDFOB and FEC build B- and LiF-rich CEI, SN outlasts the MEMA ether;
+  4.60 V at the paper formulation (the SPE value)
+* :func:`oxidation_onset_V`      D = 0.787 V (the ceramic shields the polymer from the electrode), set
+  so that E_ox = 5.06 V at the paper point (LLZT)
+
 Calibration targets (checked in ``tests/test_sim.py``)
 ------------------------------------------------------
 1. Paper slice (LLZT, LiDFOB 0.05, FEC 5, porosity 0.75, 30 °C), integer wt% lattice MEMA 10-70,
@@ -48,6 +66,8 @@ Calibration targets (checked in ``tests/test_sim.py``)
    LiDFOB 0.090, FEC 4.522 wt%, porosity 0.703 -> 1.313563 mS/cm, 18% above the paper's 1.117.
    Less FEC than the paper tolerates more SN; LiDFOB and porosity have interior optima off the
    paper's values. The best glass-fibre formulation reaches only 0.597 mS/cm (porosity 0.85).
+5. Paper point: t+ = 0.627 (LLZT) and 0.236 (glass fibre); oxidation onset 5.06 V and 4.60 V.
+   Within the bounds t+ spans 0.15-0.75 and the onset 4.28-5.49 V (below the 6 V end of the LSV).
 """
 
 from __future__ import annotations
@@ -83,6 +103,8 @@ PAPER_POINT: dict[str, Any] = {
 }
 PAPER_CONDUCTIVITY_mS_cm: dict[str, float] = {"LLZT": 1.117, "glass_fiber": 0.464}
 PAPER_ACTIVATION_eV: dict[str, float] = {"LLZT": 0.161, "glass_fiber": 0.283}
+PAPER_TRANSFERENCE: dict[str, float] = {"LLZT": 0.627, "glass_fiber": 0.236}
+PAPER_OXIDATION_ONSET_V: dict[str, float] = {"LLZT": 5.06, "glass_fiber": 4.60}
 
 DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
     "MEMA": (10.0, 70.0),
@@ -122,6 +144,9 @@ _ARCHIE_M = 1.5
 _PERC_THRESHOLD, _PERC_WIDTH = 0.23, 0.03  # ceramic volume fraction, logistic onset
 _FLUID_RATIO_FEC5, _FLUID_FEC_DECAY = 1.675, 0.04  # SN/MEMA at FEC 5 wt%; 1/wt%
 _EA_D_PHI, _EA_D_SALT = -0.04, 0.05  # eV per unit phi, eV per unit salt mass fraction
+_TP_D_PHI, _TP_D_SALT, _TP_D_DFOB = -1.0, -2.0, 1.0  # logit(t_p) per unit phi, salt fraction, mol/mol
+_EOX_D_PHI, _EOX_D_SALT, _EOX_D_DFOB, _EOX_D_FEC = 0.3, 1.0, 0.5, 0.01  # V per unit phi, c, x; V per wt%
+_DFOB_PAPER = 0.05
 
 
 def _logistic(z: np.ndarray) -> np.ndarray:
@@ -246,6 +271,65 @@ def _sigma_unscaled_ref(
     )
 
 
+def ceramic_path_fraction(porosity: np.ndarray, is_llzt: np.ndarray) -> np.ndarray:
+    """Share of the conduction path through the Li+-conducting ceramic network: w = 1 - 1/G.
+
+    G is :func:`percolation_gain` (sigma_CSE / sigma_SPE at equal polymer), so w is the part of the
+    conductance the ceramic adds; 0.585 at porosity 0.75 (LLZT), 0 for glass fibre, < 0.71 in bounds.
+    """
+    return 1.0 - 1.0 / percolation_gain(porosity, is_llzt)
+
+
+def polymer_transference(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray) -> np.ndarray:
+    """t+ of the polymer phase: logit t_p = logit(0.236) - 1.0 (phi - 0.625) - 2.0 (c - 0.20) + 1.0 (x - 0.05).
+
+    phi: SN share of the organic phase, c: salt mass fraction, x: LiDFOB mole fraction (mol/mol).
+    Equals the glass-fibre SPE value 0.236 at the paper formulation.
+    """
+    t0 = PAPER_TRANSFERENCE["glass_fiber"]
+    z = (
+        np.log(t0 / (1.0 - t0))
+        + _TP_D_PHI * (phi - _PHI_PAPER)
+        + _TP_D_SALT * (c - _SALT_PEAK_FRAC)
+        + _TP_D_DFOB * (x_dfob - _DFOB_PAPER)
+    )
+    return _logistic(z)
+
+
+def polymer_oxidation_onset_V(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray, fec_wt_pct: np.ndarray) -> np.ndarray:
+    """Oxidation onset of the polymer phase in V vs Li/Li+:
+    E_p = 4.60 + 0.3 (phi - 0.625) + 1.0 (c - 0.20) + 0.5 (x - 0.05) + 0.01 (F - 5), F in wt%."""
+    return (
+        PAPER_OXIDATION_ONSET_V["glass_fiber"]
+        + _EOX_D_PHI * (phi - _PHI_PAPER)
+        + _EOX_D_SALT * (c - _SALT_PEAK_FRAC)
+        + _EOX_D_DFOB * (x_dfob - _DFOB_PAPER)
+        + _EOX_D_FEC * (fec_wt_pct - 5.0)
+    )
+
+
+# t_c and D from calibration 5: the LLZT values at the paper point.
+_W_PAPER = float(1.0 - 1.0 / percolation_gain(np.array(PAPER_POINT["porosity"]), np.array(True)))
+_T_PLUS_CERAMIC = PAPER_TRANSFERENCE["glass_fiber"] + (
+    PAPER_TRANSFERENCE["LLZT"] - PAPER_TRANSFERENCE["glass_fiber"]
+) / _W_PAPER
+_EOX_CERAMIC_GAIN_V = (PAPER_OXIDATION_ONSET_V["LLZT"] - PAPER_OXIDATION_ONSET_V["glass_fiber"]) / _W_PAPER
+
+
+def _transference(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray) -> np.ndarray:
+    mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
+    t_p = polymer_transference(sn_share(mema, sn), salt_fraction(mema, sn, salt), cols["LiDFOB_mol_frac"])
+    return t_p + (_T_PLUS_CERAMIC - t_p) * ceramic_path_fraction(cols["porosity"], is_llzt)
+
+
+def _oxidation_onset(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray) -> np.ndarray:
+    mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
+    e_p = polymer_oxidation_onset_V(
+        sn_share(mema, sn), salt_fraction(mema, sn, salt), cols["LiDFOB_mol_frac"], cols["FEC_wt_pct"]
+    )
+    return e_p + _EOX_CERAMIC_GAIN_V * ceramic_path_fraction(cols["porosity"], is_llzt)
+
+
 def _paper_args(framework: str) -> tuple[np.ndarray, ...]:
     p = PAPER_POINT
     keys = ("MEMA", "SN", "salt", "LiDFOB_mol_frac", "FEC_wt_pct", "porosity")
@@ -347,6 +431,24 @@ def activation_energy_eV(X: pd.DataFrame) -> np.ndarray:
     cols, is_llzt = _columns(X)
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     return activation_energy_from(sn_share(mema, sn), salt_fraction(mema, sn, salt), is_llzt)
+
+
+def transference_number(X: pd.DataFrame) -> np.ndarray:
+    """Noise-free Li+ transference number per row (dimensionless, in (0, 1)), defined for fluid rows too.
+
+    t+ = t_p + (t_c - t_p) w (module docstring): 0.627 (LLZT) and 0.236 (glass fibre) at the paper point.
+    """
+    cols, is_llzt = _columns(X)
+    return np.asarray(_transference(cols, is_llzt), dtype=float)
+
+
+def oxidation_onset_V(X: pd.DataFrame) -> np.ndarray:
+    """Noise-free oxidation onset per row in V vs Li/Li+ (LSV, 10 uA/cm2 criterion), fluid rows too.
+
+    E_ox = E_p + D w (module docstring): 5.06 V (LLZT) and 4.60 V (glass fibre) at the paper point.
+    """
+    cols, is_llzt = _columns(X)
+    return np.asarray(_oxidation_onset(cols, is_llzt), dtype=float)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -523,39 +625,73 @@ def _optimum_cached(
 
 @dataclass
 class VirtualLab:
-    """Synthetic lab: noise-free model x multiplicative lognormal noise; fluid films fail.
+    """Synthetic lab: noise-free model x measurement noise; fluid films and the odd cell fail.
 
-    ``seed`` seeds a numpy Generator created once; successive :meth:`measure` calls continue its
-    stream, so a closed loop with a fixed seed is reproducible.
+    Per row :meth:`measure` returns the conductivity at ``temperature_C`` with multiplicative
+    lognormal noise (sd of ln = ``noise_rel``), t+ with absolute noise (sd ``noise_t_plus``, clipped
+    to [0.001, 0.999]) and the oxidation onset with absolute noise (sd ``noise_onset_V``, V).
+
+    Failures: a fluid film (``solid`` False) cannot be measured; a solid film's measurement fails
+    with probability ``failure_rate`` (status "failed", note "measurement failed (cell
+    short-circuit)", values NaN, ``solid`` still True: the film was solid, the cell failed).
+
+    Seeding: ``seed`` seeds three generators created once, whose streams successive :meth:`measure`
+    calls continue (a closed loop with a fixed seed is reproducible): the conductivity noise
+    (``default_rng(seed)``, unchanged from earlier versions), and two independent children of
+    ``SeedSequence(seed)`` for the failures and for the t+/onset noise. Every stream draws one
+    number per row whatever the outcome, so switching failures off leaves the noise unchanged.
     """
 
     seed: int | None = None
     noise_rel: float = 0.03  # standard deviation of ln(measured / true)
     temperature_C: float = 30.0
+    failure_rate: float = 0.02  # probability that the measurement of a solid film fails
+    noise_t_plus: float = 0.02  # standard deviation of measured - true t+ (absolute)
+    noise_onset_V: float = 0.02  # standard deviation of measured - true oxidation onset, V
     _rng: np.random.Generator = field(init=False, repr=False, compare=False)
+    _fail_rng: np.random.Generator = field(init=False, repr=False, compare=False)
+    _extra_rng: np.random.Generator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.noise_rel < 0:
-            raise ValueError("noise_rel: must be >= 0")
+        for name in ("noise_rel", "noise_t_plus", "noise_onset_V"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise ValueError(f"failure_rate: must be within [0, 1], got {self.failure_rate!r}")
         _temperature(self.temperature_C)
         self._rng = np.random.default_rng(self.seed)
+        fail_seq, extra_seq = np.random.SeedSequence(self.seed).spawn(2)
+        self._fail_rng = np.random.default_rng(fail_seq)
+        self._extra_rng = np.random.default_rng(extra_seq)
 
     def measure(self, X: pd.DataFrame) -> pd.DataFrame:
         """One measurement per row. Returns a DataFrame with the same index and columns:
-        'id' (copied from X if X has an 'id' column), 'conductivity_mS_cm' (float, NaN when fluid),
-        'solid' (bool), 'status' ('ok' or 'failed'), 'note' ('' or 'film stayed fluid')."""
+        'id' (copied from X if X has an 'id' column), 'conductivity_mS_cm' (float, mS/cm at
+        ``temperature_C``), 'transference_number' (t+), 'oxidation_onset_V' (V vs Li/Li+) - all NaN
+        when the film stayed fluid or the measurement failed - 'solid' (bool), 'status' ('ok' or
+        'failed'), 'note' ('', 'film stayed fluid' or 'measurement failed (cell short-circuit)')."""
         cols, is_llzt = _columns(X)
+        n = len(X)
         sigma = _conductivity(cols, is_llzt, self.temperature_C)
         solid = _solid(cols["MEMA"], cols["SN"], cols["FEC_wt_pct"])
-        noise = self._rng.standard_normal(len(X))  # drawn for every row: stream independent of outcome
-        measured = np.where(solid, sigma * np.exp(self.noise_rel * noise), np.nan)
+        noise = self._rng.standard_normal(n)  # drawn for every row: stream independent of outcome
+        cell_failed = solid & (self._fail_rng.random(n) < self.failure_rate)
+        extra = self._extra_rng.standard_normal((2, n))
+        ok = solid & ~cell_failed
+        t_plus = np.clip(_transference(cols, is_llzt) + self.noise_t_plus * extra[0], 0.001, 0.999)
+        onset = _oxidation_onset(cols, is_llzt) + self.noise_onset_V * extra[1]
         out = pd.DataFrame(index=X.index)
         if "id" in X.columns:
             out["id"] = X["id"].to_numpy()
-        out["conductivity_mS_cm"] = measured.astype(float)
+        out["conductivity_mS_cm"] = np.where(ok, sigma * np.exp(self.noise_rel * noise), np.nan).astype(float)
+        out["transference_number"] = np.where(ok, t_plus, np.nan).astype(float)
+        out["oxidation_onset_V"] = np.where(ok, onset, np.nan).astype(float)
         out["solid"] = solid.astype(bool)
-        out["status"] = np.where(solid, "ok", "failed")
-        out["note"] = np.where(solid, "", "film stayed fluid")
+        out["status"] = np.where(ok, "ok", "failed")
+        out["note"] = np.select(
+            [~solid, cell_failed], ["film stayed fluid", "measurement failed (cell short-circuit)"], ""
+        )
         return out
 
     def true_value(self, X: pd.DataFrame) -> np.ndarray:

@@ -186,6 +186,35 @@ class GreedyLogNEI(AcquisitionFunction):
         return log_ei.sum(dim=-1)
 
 
+class FeasiblePosteriorMean(AcquisitionFunction):
+    """Pure exploitation: the posterior mean of the objective's latent (ln y for log objectives,
+    sign-flipped for minimize) with a penalty below a floor on P(feasible),
+
+        α(x) = ±μ(x) + λ · min(0, log P(x) - log p_min),   λ = ``PENALTY_PER_LOG_P`` (latent units)
+
+    so the maximizer is the best predicted formulation among those with P ≥ p_min (the penalty is
+    differentiable and pulls strays back). Used for one point of a batch (ε-greedy batch BO; see
+    De Ath et al., "Greed is good", ACM TELO 2021). q = 1 only.
+    """
+
+    PENALTY_PER_LOG_P = 10.0
+
+    def __init__(self, model, maximize: bool = True, feasibility_model=None, min_probability: float = 0.5) -> None:
+        super().__init__(model=model)
+        self.sign = 1.0 if maximize else -1.0
+        self.feasibility_model = feasibility_model
+        self.log_floor = math.log(min_probability)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        if X.shape[-2] != 1:
+            raise ValueError(f"FeasiblePosteriorMean: q must be 1, got {X.shape[-2]}")
+        value = self.sign * self.model.posterior(X).mean.squeeze(-1).squeeze(-1)
+        if self.feasibility_model is not None:
+            shortfall = (self.feasibility_model.log_prob(X).squeeze(-1) - self.log_floor).clamp_max(0.0)
+            value = value + self.PENALTY_PER_LOG_P * shortfall
+        return value
+
+
 def build_acquisition(
     ctx: ProposalContext, X_pending: torch.Tensor | None, plain: bool = False, feasibility_power: float = 1.0
 ) -> AcquisitionFunction:

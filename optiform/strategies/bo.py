@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 
 from ..models.gp import DTYPE, to_tensor
-from .acquisition import build_acquisition
+from .acquisition import FeasiblePosteriorMean, build_acquisition
 from .base import ProposalContext, Strategy, blocked_points
 from .optimize import PolytopeProjection, initial_batches, maximize_projected
 
@@ -44,6 +44,8 @@ DEFAULTS = {
     "raw_samples": 256,
     "maxiter": 200,
     "feasibility_power": 10.0,
+    "exploit": 1,
+    "exploit_min_probability": 0.5,
 }
 OPTIMIZERS = ("projected", "scipy")
 ACQUISITIONS = ("greedy", "qlognei")
@@ -83,6 +85,8 @@ class BotorchStrategy(Strategy):
             raw = self._optimize_scipy(acq, n, ctx, opts)
         elif len(ctx.objectives) > 1:
             raw = self._optimize_greedy(acq, n, ctx, opts)
+        elif self._exploits(n, ctx, opts):
+            raw = self._optimize_with_exploit(acq, n, ctx, opts, pending)
         else:
             raw = self._optimize_joint(acq, n, ctx, opts)
         batch = ctx.space.round(ctx.space.from_model(raw.numpy()))
@@ -125,6 +129,30 @@ class BotorchStrategy(Strategy):
         starts = initial_batches(acq, self._pool(ctx, int(opts["raw_samples"])), q, int(opts["num_restarts"]), generator=generator)
         X, values = maximize_projected(acq, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
         return X[int(torch.argmax(values))].detach()
+
+    @staticmethod
+    def _exploits(n: int, ctx: ProposalContext, opts: dict) -> bool:
+        """One exploitation point when the batch has room for it (n ≥ 2), one objective and no
+        outcome constraints (their thresholds would need a probability floor of their own)."""
+        return int(opts["exploit"]) > 0 and n >= 2 and len(ctx.objectives or [ctx.objective]) == 1 and not ctx.outcome_constraints
+
+    def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: dict, pending) -> torch.Tensor:
+        """The best predicted formulation with P(feasible) ≥ ``exploit_min_probability``
+        (:class:`FeasiblePosteriorMean`), then n - 1 points by the acquisition with it pending."""
+        surrogate = ctx.surrogate()
+        greedy = FeasiblePosteriorMean(
+            surrogate.model, surrogate.objective.maximize, ctx.feasibility(), float(opts["exploit_min_probability"])
+        )
+        generator = torch.Generator().manual_seed(int(ctx.seed) + 1)
+        starts = initial_batches(greedy, self._pool(ctx, int(opts["raw_samples"])), 1, int(opts["num_restarts"]), generator=generator)
+        X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
+        best = X[int(torch.argmax(values))].detach()
+        acq.set_X_pending(best if pending is None else torch.cat([pending, best]))
+        try:
+            rest = self._optimize_joint(acq, n - 1, ctx, opts)
+        finally:
+            acq.set_X_pending(pending)
+        return torch.cat([best, rest])
 
     def _optimize_greedy(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
         """One point at a time, each added to the pending points before the next."""

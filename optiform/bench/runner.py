@@ -1,0 +1,471 @@
+"""Run strategies x problems x seeds as closed loops and summarise how fast each reaches the optimum.
+
+Every run (problem, strategy, seed) is one :func:`optiform.sim.loop.closed_loop` on a fresh campaign
+(``Campaign.create(problem.spec, seed=seed)``, its own temporary SQLite store) and a fresh lab
+(``problem.make_lab(seed)``): the same seed gives the same run. The first batch is the campaign's
+``n_initial`` points for every strategy (the default strategy's space-filling design; a model-free
+strategy's first ``n_initial`` proposals), later batches have ``batch`` points, until ``budget``
+experiments are made. A run of the ``grid`` strategy ends early when its grid is used up
+(:class:`GridExhaustedError`); its best so far stays what it was.
+
+Runs are judged on the lab's noise-free value (``true_value``; NaN where infeasible) of what was
+made, for a maximised objective: ``best_so_far`` after experiment i is the best noise-free value of
+experiments 1..i (NaN before the first feasible one), ``regret = optimum - best_so_far``,
+``regret_fraction = regret / optimum`` and ``fraction_of_optimum = best_so_far / optimum``.
+
+:func:`summarize` counts, per run, the experiments until ``best_so_far >= f * optimum`` for f in
+:data:`TARGETS` (``budget + 1`` when never: censored) and reports per problem and strategy the
+median over seeds with the number of censored seeds, e.g. ``61 (12/20 censored)``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..campaign import Campaign
+from ..sim.loop import closed_loop
+from ..strategies import STRATEGIES, GridExhaustedError
+from .problems import Problem, get_problem
+
+TARGETS = (0.95, 0.98)
+BENCH_COLUMNS = [
+    "strategy",
+    "problem",
+    "seed",
+    "experiment",  # experiment number within the run, 1..budget
+    "batch",  # batch number (1 = the initial design)
+    "kind",  # "design", "model" (default strategy) or the model-free strategy's name
+    "status",  # "ok" or "failed" (infeasible, e.g. the film stayed fluid)
+    "true_value",  # noise-free objective of this experiment (NaN where infeasible)
+    "best_so_far",  # best noise-free value of experiments 1..experiment (NaN before a feasible one)
+    "optimum",
+    "fraction_of_optimum",  # best_so_far / optimum
+    "regret",  # optimum - best_so_far
+    "regret_fraction",  # regret / optimum
+    "budget",
+    "wall_s",  # wall time of the run up to the end of this experiment's batch, s
+]
+SUMMARY_FILES = ("bench.csv", "convergence.png", "summary.csv", "summary.md")
+
+Progress = Callable[[int, int, dict[str, Any]], None]
+
+
+# --------------------------------------------------------------------------------------------------
+# One run
+# --------------------------------------------------------------------------------------------------
+
+
+class _RecordingLab:
+    """Passes ``measure``/``true_value`` through to the problem's lab and keeps the noise-free values
+    closed_loop asked for (one array per batch), so a run that stops early keeps its history."""
+
+    def __init__(self, lab: Any) -> None:
+        self.lab = lab
+        self.truths: list[np.ndarray] = []
+
+    def measure(self, X: pd.DataFrame) -> pd.DataFrame:
+        return self.lab.measure(X)
+
+    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+        truth = np.asarray(self.lab.true_value(X), dtype=float)
+        self.truths.append(truth)
+        return truth
+
+
+def run_one(problem: Problem | str, strategy: str, seed: int, budget: int, batch: int) -> pd.DataFrame:
+    """One closed loop (campaign seed = lab seed = ``seed``) in a temporary store, deleted after.
+
+    Returns one row per experiment with :data:`BENCH_COLUMNS`.
+    """
+    p = problem if isinstance(problem, Problem) else get_problem(problem)
+    _check_strategies([strategy])
+    spec = p.campaign_spec()
+    lab = _RecordingLab(p.make_lab(seed))
+    batches: list[tuple[Any, float]] = []
+    tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{p.name}-{strategy}-{seed}-")
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            _quiet_warnings()
+            campaign = Campaign.create(spec, store=f"sqlite:///{Path(tmp) / 'run.db'}", seed=seed)
+            try:
+                closed_loop(
+                    campaign,
+                    lab,
+                    budget=budget,
+                    batch_size=batch,
+                    strategy=strategy,
+                    on_batch=lambda r: batches.append((r, time.perf_counter() - t0)),
+                )
+            except GridExhaustedError:
+                _last_points(campaign, lab, strategy, budget, batch, batches, t0)
+            finally:
+                campaign.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    frames = []
+    for (report, wall), truth in zip(batches, lab.truths, strict=True):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "batch": report.number,
+                    "kind": report.kind,
+                    "status": report.results["status"].to_numpy(),
+                    "true_value": truth,
+                    "wall_s": wall,
+                }
+            )
+        )
+    run = pd.concat(frames, ignore_index=True)
+    optimum = float(p.optimum_value)
+    run.insert(0, "experiment", np.arange(1, len(run) + 1))
+    run.insert(0, "seed", int(seed))
+    run.insert(0, "problem", p.name)
+    run.insert(0, "strategy", strategy)
+    run["best_so_far"] = run["true_value"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
+    run["optimum"] = optimum
+    run["fraction_of_optimum"] = run["best_so_far"] / optimum
+    run["regret"] = optimum - run["best_so_far"]
+    run["regret_fraction"] = run["regret"] / optimum
+    run["budget"] = int(budget)
+    return run[BENCH_COLUMNS]
+
+
+def _last_points(
+    campaign: Campaign,
+    lab: _RecordingLab,
+    strategy: str,
+    budget: int,
+    batch: int,
+    batches: list[tuple[Any, float]],
+    t0: float,
+) -> None:
+    """After a used-up grid (fewer points left than a batch): make what is left as one last, smaller
+    batch, then the run ends (before the budget)."""
+    made = batches[-1][0].n_experiments if batches else 0
+    number = batches[-1][0].number if batches else 0
+    asked = min(batch if batches else campaign.spec.n_initial, budget - made)  # the batch that failed
+    for n in range(asked - 1, 0, -1):
+        try:
+            closed_loop(
+                campaign,
+                lab,
+                budget=n,
+                batch_size=n,
+                initial_batch=n,
+                strategy=strategy,
+                on_batch=lambda r: batches.append(
+                    (replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0)
+                ),
+            )
+            return
+        except GridExhaustedError:
+            continue
+
+
+def _quiet_warnings() -> None:
+    """Hide the GP's numerical notes (e.g. linear_operator's "added jitter" NumericalWarning): a
+    benchmark makes hundreds of fits and the notes drown the progress display."""
+    try:
+        from linear_operator.utils.warnings import NumericalWarning
+
+        warnings.simplefilter("ignore", NumericalWarning)
+    except ImportError:  # pragma: no cover - linear_operator comes with botorch
+        pass
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # several runs share the cores (see models.gp.torch_threads)
+
+
+# --------------------------------------------------------------------------------------------------
+# Many runs
+# --------------------------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """min(2, number of CPUs)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def run_bench(
+    problems: Sequence[str | Problem],
+    strategies: Sequence[str],
+    seeds: int | Sequence[int],
+    budget: int,
+    batch: int,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Run every (problem, strategy, seed) closed loop and return the tidy table (:data:`BENCH_COLUMNS`,
+    one row per experiment, sorted by problem, strategy, seed, experiment in the order given).
+
+    ``problems``: registered names (see :func:`problem_names`) or :class:`Problem` objects;
+    ``strategies``: names from :data:`optiform.strategies.STRATEGIES`; ``seeds``: a count N (seeds
+    0..N-1) or the seeds themselves; ``workers``: processes (default min(2, CPUs); 1 runs in this
+    process); ``progress(done, total, info)`` is called after each run with info = problem,
+    strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
+    writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
+    Unknown problem or strategy names raise ValueError listing the known ones before anything runs.
+    """
+    resolved = [p if isinstance(p, Problem) else get_problem(p) for p in problems]
+    if not resolved:
+        raise ValueError("no problem given")
+    names = [p.name for p in resolved]
+    if len(set(names)) < len(names):
+        raise ValueError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+    strategies = list(dict.fromkeys(strategies))
+    if not strategies:
+        raise ValueError("no strategy given")
+    _check_strategies(strategies)
+    seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+    if not seed_list or (isinstance(seeds, (int, np.integer)) and seeds < 1):
+        raise ValueError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
+    if len(set(seed_list)) < len(seed_list):
+        raise ValueError("seeds: a seed is listed twice")
+    for label, value in (("budget", budget), ("batch", batch)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label}: expected a positive integer, got {value!r}")
+    workers = default_workers() if workers is None else workers
+    if not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+    for p in resolved:
+        spec = p.campaign_spec()
+        if spec.objectives[0].direction != "maximize":
+            raise ValueError(f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised")
+        if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
+            raise ValueError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
+
+    # expensive strategies first, so that the pool's last jobs are short ones
+    cost = {"botorch": 0, "optuna-gp": 1}
+    jobs = [(p, s, seed) for s in sorted(strategies, key=lambda s: cost.get(s, 2)) for p in resolved for seed in seed_list]
+    total = len(jobs)
+    frames: list[pd.DataFrame] = []
+    t0 = time.perf_counter()
+
+    def finished(run: pd.DataFrame) -> None:
+        frames.append(run)
+        if progress is not None:
+            last = run.iloc[-1]
+            info = {
+                "problem": last["problem"],
+                "strategy": last["strategy"],
+                "seed": int(last["seed"]),
+                "wall_s": float(last["wall_s"]),
+                "fraction_of_optimum": float(last["fraction_of_optimum"]),
+                "n_experiments": len(run),
+            }
+            progress(len(frames), total, info)
+
+    if workers == 1 or total == 1:
+        for p, s, seed in jobs:
+            finished(run_one(p, s, seed, budget, batch))
+    else:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, total), mp_context=get_context("spawn"), initializer=_init_worker
+        ) as pool:
+            futures = {pool.submit(run_one, _portable(p), s, seed, budget, batch) for p, s, seed in jobs}
+            pending = futures
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for fut in done:
+                    if fut.exception() is not None:
+                        for other in pending:
+                            other.cancel()
+                        raise fut.exception()  # type: ignore[misc]
+                    finished(fut.result())
+    elapsed = time.perf_counter() - t0
+
+    order = {"problem": names, "strategy": strategies}
+    df = pd.concat(frames, ignore_index=True)
+    df = _sorted(df, order)
+    if out is not None:
+        write_outputs(
+            df,
+            resolved,
+            Path(out),
+            settings={"budget": budget, "batch": batch, "seeds": seed_list, "workers": workers, "elapsed_s": elapsed},
+        )
+    return df
+
+
+def _sorted(df: pd.DataFrame, order: dict[str, list[str]]) -> pd.DataFrame:
+    keys = {k: df[k].map({v: i for i, v in enumerate(vals)}) for k, vals in order.items()}
+    return (
+        df.assign(_p=keys["problem"], _s=keys["strategy"])
+        .sort_values(["_p", "_s", "seed", "experiment"], kind="stable")
+        .drop(columns=["_p", "_s"])
+        .reset_index(drop=True)[BENCH_COLUMNS]
+    )
+
+
+def _portable(problem: Problem) -> Problem | str:
+    """The problem itself if it pickles (sent to a worker process), else its registered name (the
+    worker looks it up again)."""
+    try:
+        pickle.dumps(problem)
+        return problem
+    except Exception:
+        from .problems import PROBLEMS
+
+        if problem.name not in PROBLEMS:
+            raise ValueError(
+                f"problem {problem.name!r} cannot be sent to a worker process (its make_lab does not pickle) "
+                f"and is not registered: use workers=1 or a module-level make_lab"
+            ) from None
+        return problem.name
+
+
+def _check_strategies(strategies: Sequence[str]) -> None:
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ValueError(
+            f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(repr, unknown))}; "
+            f"expected some of {', '.join(STRATEGIES)}"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------------
+
+
+def experiments_to_targets(df: pd.DataFrame, targets: Sequence[float] = TARGETS) -> pd.DataFrame:
+    """One row per run (problem, strategy, seed): for each f in ``targets`` the first experiment with
+    ``best_so_far >= f * optimum`` (``budget + 1`` when never: censored), columns ``to_95`` etc.;
+    plus ``n_experiments`` (fewer than the budget when the run ended early), ``final_fraction``
+    (fraction_of_optimum after the last experiment; NaN if nothing feasible was made) and ``wall_s``."""
+    rows = []
+    for (problem, strategy, seed), run in df.groupby(["problem", "strategy", "seed"], sort=False):
+        run = run.sort_values("experiment")
+        best = run["best_so_far"].to_numpy(dtype=float)
+        optimum = float(run["optimum"].iloc[0])
+        budget = int(run["budget"].iloc[0])
+        row: dict[str, Any] = {"problem": problem, "strategy": strategy, "seed": seed, "budget": budget}
+        for f in targets:
+            hit = np.flatnonzero(np.nan_to_num(best, nan=-np.inf) >= f * optimum)
+            row[_target_key(f)] = int(run["experiment"].iloc[hit[0]]) if len(hit) else budget + 1
+        row["n_experiments"] = len(run)
+        row["final_fraction"] = float(run["fraction_of_optimum"].iloc[-1])
+        row["wall_s"] = float(run["wall_s"].iloc[-1])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _target_key(f: float) -> str:
+    return f"to_{100 * f:g}"
+
+
+def summarize(
+    df: pd.DataFrame, problems: Sequence[str | Problem] | None = None, targets: Sequence[float] = TARGETS
+) -> pd.DataFrame:
+    """Per problem and strategy (in the order of ``problems``, default the table's): seeds, and for
+    each target f (default 95% and 98% of the optimum) the median number of experiments to reach
+    it over seeds, a seed that never gets there counting as budget + 1: columns ``median_to_95``
+    (number), ``censored_to_95`` (seeds that never got there), ``iqr_to_95`` ("q25-q75") and
+    ``to_95`` (text, e.g. "61 (12/20 censored)"); then ``median_final_pct`` (median best noise-free
+    value at the end, % of the optimum), ``ended_early`` (runs that stopped before the budget, e.g.
+    a used-up grid) and ``median_wall_s`` (per run)."""
+    runs = experiments_to_targets(df, targets)
+    problem_order = (
+        [p.name if isinstance(p, Problem) else p for p in problems] if problems is not None else list(dict.fromkeys(df["problem"]))
+    )
+    missing = [p for p in problem_order if p not in set(runs["problem"])]
+    if missing:
+        raise ValueError(f"no runs of problem(s) {', '.join(missing)} in the table")
+    rows = []
+    for problem in problem_order:
+        r_p = runs[runs["problem"] == problem]
+        for strategy in dict.fromkeys(r_p["strategy"]):
+            r = r_p[r_p["strategy"] == strategy]
+            budget = int(r["budget"].max())
+            row: dict[str, Any] = {"problem": problem, "strategy": strategy, "seeds": len(r), "budget": budget}
+            for f in targets:
+                key = _target_key(f)
+                n = r[key].to_numpy(dtype=float)
+                q25, q50, q75 = np.percentile(n, [25, 50, 75])
+                censored = int((n > r["budget"].to_numpy()).sum())
+                row[f"median_{key}"] = float(q50)
+                row[f"censored_{key}"] = censored
+                row[f"iqr_{key}"] = f"{q25:g}-{q75:g}"
+                row[key] = f"{q50:g} ({censored}/{len(r)} censored)"
+            row["median_final_pct"] = 100.0 * float(np.nanmedian(r["final_fraction"].fillna(0.0)))
+            row["ended_early"] = int((r["n_experiments"] < r["budget"]).sum())
+            row["median_wall_s"] = float(r["wall_s"].median())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_markdown(summary: pd.DataFrame, problems: Sequence[Problem] = (), settings: dict[str, Any] | None = None) -> str:
+    """The summary as a Markdown table, with the settings and each problem's optimum above it."""
+    targets = [c for c in summary.columns if c.startswith("to_")]
+    lines = ["# optiform bench", ""]
+    if settings:
+        seeds = settings.get("seeds", [])
+        seed_text = f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+        lines.append(
+            f"budget {settings.get('budget')} experiments (first batch: the campaign's n_initial design, then batches "
+            f"of {settings.get('batch')}), seeds {seed_text}, {settings.get('workers')} worker(s), "
+            f"total wall time {settings.get('elapsed_s', float('nan')):.0f} s."
+        )
+        lines.append("")
+    for p in problems:
+        spec = p.campaign_spec()
+        lines.append(
+            f"- **{p.name}** ({'synthetic' if p.synthetic else 'emulator of measured data'}; {spec.dimension} degrees of "
+            f"freedom, n_initial {spec.n_initial}): optimum {p.optimum_value:.6g} {spec.objectives[0].unit or ''}".rstrip()
+            + f". {p.description}"
+        )
+    if problems:
+        lines.append("")
+    lines.append(
+        "Median experiments to reach 95% / 98% of the optimum (judged on the noise-free value of what was made); "
+        "a seed that never gets there counts as budget + 1 (censored)."
+    )
+    lines.append("")
+    head = ["problem", "strategy", "seeds", *[f"to {t[3:]}%" for t in targets], "median best at end", "ended early", "median s/run"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * len(targets), "--:", "--:", "--:"]) + "|")
+    for _, s in summary.iterrows():
+        cells = [
+            s["problem"],
+            s["strategy"],
+            f"{s['seeds']:d}",
+            *[str(s[t]) for t in targets],
+            f"{s['median_final_pct']:.1f}%",
+            f"{s['ended_early']:d}",
+            f"{s['median_wall_s']:.1f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(df: pd.DataFrame, problems: Sequence[Problem], out: Path, settings: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` into ``out``."""
+    from ..plots.convergence import plot_convergence
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in SUMMARY_FILES}
+    df.to_csv(paths["bench.csv"], index=False, float_format="%.8g")
+    plot_convergence(df, paths["convergence.png"], problems=[p.name for p in problems])
+    summary = summarize(df, problems)
+    summary.to_csv(paths["summary.csv"], index=False, float_format="%.6g")
+    paths["summary.md"].write_text(summary_markdown(summary, problems, settings), encoding="utf-8")
+    return paths
