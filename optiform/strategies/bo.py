@@ -19,6 +19,14 @@ Optimizer (option ``optimizer``):
   own initial conditions, ``num_restarts``/``raw_samples``) over the categorical combinations; the
   reference the benchmarks compare against.
 
+Exploitation (option ``exploit``, default 1): for one objective without outcome constraints and a
+batch of two or more, the first point is the best *predicted* formulation with P(feasible) ≥
+``exploit_min_probability`` (0.5; :class:`~optiform.strategies.acquisition.FeasiblePosteriorMean`),
+and the other n - 1 come from the acquisition with that point pending. The feasibility-weighted
+acquisition alone stays well inside the solid region, while the model's own best guess often lies
+near the boundary where the optimum is: on the virtual lab (budget 60, seeds 0-3) the median best
+noise-free value rose from 88.8% to 92.9% of the optimum with it.
+
 Each proposal is rounded to the lattice; one that lands within one step of an existing formulation
 (or of a batch-mate) is replaced by the lattice neighbour with the highest acquisition value that
 does not.
@@ -58,7 +66,8 @@ class BotorchStrategy(Strategy):
     with P = 0.93). Measured on the virtual lab (budget 60, 10 seeds, maxiter 200; median solid
     films after the design / best % of the optimum): α = 5 67% / 92%, α = 7 67% / 92%, α = 10
     83% / 90%; with α = 1 (budget 48, 4 seeds) 44% / 78%. ``maxiter`` 60 instead of 200 cost
-    2 points of best % and 15 experiments to 90% of the optimum."""
+    2 points of best % and 15 experiments to 90% of the optimum. ``exploit`` (0 or 1) and
+    ``exploit_min_probability``: see the module docstring."""
 
     name = "botorch"
 
