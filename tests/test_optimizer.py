@@ -145,6 +145,10 @@ def test_botorch_strategy_options_are_checked() -> None:
         get_strategy("botorch", {"num_restart": 3})
     with pytest.raises(ValueError, match="optimizer must be one of projected, scipy"):
         get_strategy("botorch", {"optimizer": "adam"})
+    with pytest.raises(ValueError, match="exploit must be 0 or 1, got 2"):
+        get_strategy("botorch", {"exploit": 2})
+    with pytest.raises(ValueError, match="exploit_min_probability must be between 0 and 1, got 1.5"):
+        get_strategy("botorch", {"exploit_min_probability": 1.5})
 
 
 def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:

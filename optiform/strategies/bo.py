@@ -81,6 +81,12 @@ class BotorchStrategy(Strategy):
             )
         if options.get("optimizer", "projected") not in OPTIMIZERS:
             raise ValueError(f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}")
+        if options.get("exploit", 1) not in (0, 1, True, False):
+            raise ValueError(f"botorch strategy: exploit must be 0 or 1, got {options['exploit']!r}")
+        if not 0.0 < float(options.get("exploit_min_probability", 0.5)) < 1.0:
+            raise ValueError(
+                f"botorch strategy: exploit_min_probability must be between 0 and 1, got {options['exploit_min_probability']!r}"
+            )
         super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
