@@ -91,6 +91,7 @@ from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
 
 from ..sim.landscapes import maximise
+from ..sim.loop import lognormal_measurements
 from .problems import Problem
 
 OBJECTIVE = "conductivity_mS_cm"
@@ -374,15 +375,7 @@ class EmulatorLab:
     def measure(self, X: pd.DataFrame) -> pd.DataFrame:
         """One measurement per row: 'id' (copied when X has one), 'conductivity_mS_cm' (true value x
         exp(noise_rel z)), 'status' ('ok') and 'note' ('')."""
-        sigma = self.true_value(X)
-        noise = self._rng.standard_normal(len(X))
-        out = pd.DataFrame(index=X.index)
-        if "id" in X.columns:
-            out["id"] = X["id"].to_numpy()
-        out[OBJECTIVE] = sigma * np.exp(self.noise_rel * noise)
-        out["status"] = "ok"
-        out["note"] = ""
-        return out
+        return lognormal_measurements(X, self.true_value(X), self._rng, self.noise_rel, OBJECTIVE)
 
 
 def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> np.ndarray:

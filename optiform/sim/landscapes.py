@@ -69,6 +69,7 @@ import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
 from ..bench.problems import Problem
+from .loop import lognormal_measurements
 
 OBJECTIVE = "conductivity_mS_cm"
 TOTAL = 100.0
@@ -313,15 +314,7 @@ class LandscapeLab:
     def measure(self, X: pd.DataFrame) -> pd.DataFrame:
         """One measurement per row: 'id' (copied when X has one), 'conductivity_mS_cm' (true value x
         exp(noise_rel z)), 'status' ('ok') and 'note' ('')."""
-        sigma = self.true_value(X)
-        noise = self._rng.standard_normal(len(X))
-        out = pd.DataFrame(index=X.index)
-        if "id" in X.columns:
-            out["id"] = X["id"].to_numpy()
-        out[OBJECTIVE] = sigma * np.exp(self.noise_rel * noise)
-        out["status"] = "ok"
-        out["note"] = ""
-        return out
+        return lognormal_measurements(X, self.true_value(X), self._rng, self.noise_rel, OBJECTIVE)
 
     @classmethod
     def log_sigma_columns(cls, cols: Mapping[str, np.ndarray]) -> np.ndarray:

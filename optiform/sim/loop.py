@@ -96,6 +96,21 @@ def closed_loop(
     return out
 
 
+def lognormal_measurements(
+    X: pd.DataFrame, truth: np.ndarray, rng: np.random.Generator, noise_rel: float, column: str = "conductivity_mS_cm"
+) -> pd.DataFrame:
+    """Measurements that always succeed: 'id' (copied when X has one), ``column`` = truth ·
+    exp(noise_rel · z) with z ~ N(0, 1) from ``rng`` (one draw per row), 'status' 'ok', 'note' ''."""
+    noise = rng.standard_normal(len(X))
+    out = pd.DataFrame(index=X.index)
+    if "id" in X.columns:
+        out["id"] = X["id"].to_numpy()
+    out[column] = np.asarray(truth, dtype=float) * np.exp(noise_rel * noise)
+    out["status"] = "ok"
+    out["note"] = ""
+    return out
+
+
 def _result_columns(campaign: Campaign, results: pd.DataFrame) -> list[str]:
     """The lab's columns to record: id, the campaign's measured quantities the lab returned, status,
     note, and the pass/fail outcome when the campaign declares one."""
