@@ -303,31 +303,32 @@ class Space:
         return out
 
     # --- distances ---------------------------------------------------------------------------
-    def too_close(self, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
-        """(len(a), len(b)) bool: a_i lies within one rounding step of b_j in every variable
+    def too_close(self, a: pd.DataFrame, b: pd.DataFrame, steps: float = 1.0) -> np.ndarray:
+        """(len(a), len(b)) bool: a_i lies within ``steps`` rounding steps of b_j in every variable
         (mixture components by ``resolution``, continuous parameters by their step, categorical
-        parameters equal)."""
+        parameters equal); ``steps = 0``: the same lattice point."""
         close = np.ones((len(a), len(b)), dtype=bool)
         if len(a) == 0 or len(b) == 0:
             return close
         checks = [(c, self.step) for c in self.components] + [(p, self.parameter_step(p)) for p in self.continuous]
         for name, step in checks:
             d = np.abs(a[name].to_numpy(float)[:, None] - b[name].to_numpy(float)[None, :])
-            close &= d <= step * (1 + 1e-6)
+            close &= d <= max(steps, 1e-3) * step * (1 + 1e-6)
         for name in self.categorical:
             close &= a[name].to_numpy(object)[:, None] == b[name].to_numpy(object)[None, :]
         return close
 
-    def distinct(self, cand: pd.DataFrame, blocked: pd.DataFrame, n: int) -> pd.DataFrame:
+    def distinct(self, cand: pd.DataFrame, blocked: pd.DataFrame, n: int, steps: float = 1.0) -> pd.DataFrame:
         """The first ``n`` rows of ``cand`` (in order) that satisfy the known constraints and lie not
-        within one step of ``blocked`` or of each other."""
+        within ``steps`` rounding steps of ``blocked`` or of each other (``steps = 0``: not on the
+        same lattice point)."""
         cand = cand.drop_duplicates(ignore_index=True)
         if self.constraints and len(cand):
             cand = cand[self.satisfies(cand)].reset_index(drop=True)
-        free = ~self.too_close(cand, blocked).any(axis=1) if len(blocked) else np.ones(len(cand), bool)
+        free = ~self.too_close(cand, blocked, steps).any(axis=1) if len(blocked) else np.ones(len(cand), bool)
         kept: list[int] = []
         for i in np.flatnonzero(free):
-            if kept and self.too_close(cand.iloc[[i]], cand.iloc[kept]).any():
+            if kept and self.too_close(cand.iloc[[i]], cand.iloc[kept], steps).any():
                 continue
             kept.append(int(i))
             if len(kept) == n:

@@ -525,6 +525,16 @@ def test_too_close_semantics(space: Space) -> None:
         assert got.shape == (1, 1)
         assert bool(got[0, 0]) is expected, label
         assert bool(space.too_close(base, other)[0, 0]) is expected, label  # symmetric
+        # steps=0: only the same lattice point counts (the default strategy's min_spacing)
+        assert bool(space.too_close(other, base, steps=0)[0, 0]) is (label == "same"), label
+
+
+def test_distinct_with_zero_spacing_keeps_one_step_neighbours(space: Space) -> None:
+    base = _paper_row()
+    nb = space.neighbours(base.iloc[0], max_steps=1)
+    assert len(space.distinct(nb, base, n=100)) == 0  # every one-step move is blocked at steps=1
+    kept = space.distinct(pd.concat([nb, base], ignore_index=True), base, n=100, steps=0)
+    assert len(kept) == len(nb)  # at steps=0 all neighbours are new; the base point itself is not
 
 
 def test_too_close_shapes(space: Space) -> None:

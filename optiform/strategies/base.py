@@ -1,8 +1,9 @@
 """The Strategy interface: given what the campaign knows, return the next batch of formulations.
 
 A strategy receives a :class:`ProposalContext` (the space, the training data, every formulation
-already made or pending) and returns ``n`` rounded formulations, none within one rounding step of an
-existing formulation or of each other.
+already made or pending) and returns ``n`` rounded formulations, none on the lattice point of an
+existing formulation or of each other (the model-free strategies and the space-filling design also
+keep one rounding step away; the default strategy's ``min_spacing`` option sets its own distance).
 """
 
 from __future__ import annotations

@@ -27,9 +27,14 @@ acquisition alone stays well inside the solid region, while the model's own best
 near the boundary where the optimum is: on the virtual lab (budget 60, seeds 0-3) the median best
 noise-free value rose from 88.8% to 92.9% of the optimum with it.
 
-Each proposal is rounded to the lattice; one that lands within one step of an existing formulation
-(or of a batch-mate) is replaced by the lattice neighbour with the highest acquisition value that
-does not.
+Each proposal is rounded to the lattice; one that lands within ``min_spacing`` rounding steps (in
+every variable) of an existing or pending formulation or of a batch-mate is replaced by the lattice
+neighbour with the highest acquisition value that does not. The default 0 only forbids the same
+lattice point: near the optimum the best formulation is often one step from one already made (on
+the paper's ternary slice, 30:50:20 is the only 1 wt% point above 98% of the optimum and sits one
+step from three others above 97.5%). With ``min_spacing = 1`` (the earlier rule) the median best
+of 20 seeds on that slice was 97.7% after 60 experiments and 2/20 reached 98%; with 0, 6/10
+reached 98% within 30 (seeds 0-9).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ DEFAULTS = {
     "feasibility_power": 10.0,
     "exploit": 1,
     "exploit_min_probability": 0.5,
+    "min_spacing": 0.0,
 }
 OPTIMIZERS = ("projected", "scipy")
 ACQUISITIONS = ("greedy", "qlognei")
@@ -87,6 +93,8 @@ class BotorchStrategy(Strategy):
             raise ValueError(
                 f"botorch strategy: exploit_min_probability must be between 0 and 1, got {options['exploit_min_probability']!r}"
             )
+        if float(options.get("min_spacing", 0.0)) < 0:
+            raise ValueError(f"botorch strategy: min_spacing must be >= 0 rounding steps, got {options['min_spacing']!r}")
         super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
@@ -218,14 +226,15 @@ class BotorchStrategy(Strategy):
     ) -> pd.DataFrame:
         """Keep rounded proposals that are new; move the others to their best new lattice neighbour."""
         space = ctx.space
+        steps = float({**DEFAULTS, **self.options}["min_spacing"])
         blocked = blocked_points(ctx)
         kept: list[pd.Series] = []
         for _, row in batch.iterrows():
             taken = pd.concat([blocked, pd.DataFrame(kept)], ignore_index=True) if kept else blocked
-            if not len(taken) or not space.too_close(row.to_frame().T, taken).any():
+            if not len(taken) or not space.too_close(row.to_frame().T, taken, steps).any():
                 kept.append(row)
                 continue
-            options = space.distinct(space.neighbours(row), taken, n=10**6)
+            options = space.distinct(space.neighbours(row), taken, n=10**6, steps=steps)
             if len(options):
                 kept.append(self._best_by_acquisition(options, kept, ctx, acq, pending).squeeze())
         out = pd.DataFrame(kept, columns=space.variables).reset_index(drop=True)
