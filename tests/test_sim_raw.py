@@ -130,7 +130,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     batch = pd.DataFrame([{**PAPER_POINT, "id": "A"}, {**PAPER_POINT, "id": "B", "framework": "glass_fiber"}])
     a = write_raw(batch, tmp_path / "a", VirtualLab(seed=1), seed=2)
     b = write_raw(batch, tmp_path / "b", VirtualLab(seed=1), seed=2)
-    c = write_raw(batch, tmp_path / "c", VirtualLab(seed=1), seed=3)
+    write_raw(batch, tmp_path / "c", VirtualLab(seed=1), seed=3)
     names = sorted(p.name for p in a.manifest.parent.iterdir())
     assert names == sorted(p.name for p in b.manifest.parent.iterdir()) and len(names) == 2 * 9 + 1
     assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
