@@ -77,6 +77,7 @@ ClO4, BF4, PF6; dropped: AlCl4 and MPSA, one source each with 6 rows, FSI 1 row)
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -86,6 +87,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
@@ -272,7 +274,8 @@ def fit_gp(F: np.ndarray, y: np.ndarray) -> GaussianProcessRegressor:
     d = F.shape[1]
     kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(d), (1e-2, 1e3)) + WhiteKernel(1e-2, (1e-6, 1e1))
     gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=3, random_state=0)
-    with threadpool_limits(1):  # tiny matrices: threads only add overhead (10-30x slower under load)
+    with threadpool_limits(1), warnings.catch_warnings():  # tiny matrices: threads only add overhead
+        warnings.simplefilter("ignore", ConvergenceWarning)  # length scales at the bound = irrelevant input
         gp.fit(F, y)
     return gp
 
