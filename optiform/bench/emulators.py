@@ -79,7 +79,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -93,7 +93,7 @@ from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
 
 from ..sim.landscapes import maximise
-from ..sim.loop import lognormal_measurements
+from ..sim.loop import LognormalLab
 from .problems import Problem
 
 OBJECTIVE = "conductivity_mS_cm"
@@ -350,23 +350,11 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
 
 
 @dataclass
-class EmulatorLab:
-    """Base of the emulator labs: exp(GP mean) x multiplicative lognormal noise.
-
-    ``seed`` seeds a numpy Generator created once; successive :meth:`measure` calls continue its
-    stream (one draw per row), so a closed loop with a fixed seed is reproducible.
-    """
-
-    seed: int | None = None
-    noise_rel: float = 0.03  # standard deviation of ln(measured / true)
-    _rng: np.random.Generator = field(init=False, repr=False, compare=False)
+class EmulatorLab(LognormalLab):
+    """Base of the emulator labs: exp(GP mean) x multiplicative lognormal noise
+    (:class:`~optiform.sim.loop.LognormalLab`)."""
 
     name: ClassVar[str] = ""
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.noise_rel) and self.noise_rel >= 0):
-            raise ValueError("noise_rel: must be a finite number >= 0")
-        self._rng = np.random.default_rng(self.seed)
 
     def features(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -374,11 +362,6 @@ class EmulatorLab:
     def true_value(self, X: pd.DataFrame) -> np.ndarray:
         """Noise-free conductivity in mS/cm per row: exp(emulator mean of ln sigma)."""
         return np.exp(emulator(self.name).predict_ln(self.features(X)))
-
-    def measure(self, X: pd.DataFrame) -> pd.DataFrame:
-        """One measurement per row: 'id' (copied when X has one), 'conductivity_mS_cm' (true value x
-        exp(noise_rel z)), 'status' ('ok') and 'note' ('')."""
-        return lognormal_measurements(X, self.true_value(X), self._rng, self.noise_rel, OBJECTIVE)
 
 
 def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> np.ndarray:

@@ -61,7 +61,7 @@ These are continuous optima; a 1 wt% lattice may fall slightly short (the ridge 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -69,7 +69,7 @@ import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
 from ..bench.problems import Problem
-from .loop import lognormal_measurements
+from .loop import LognormalLab
 
 OBJECTIVE = "conductivity_mS_cm"
 TOTAL = 100.0
@@ -266,24 +266,12 @@ def sample_simplex(
 
 
 @dataclass
-class LandscapeLab:
-    """Base of the synthetic labs: noise-free ``sigma`` x multiplicative lognormal noise.
-
-    ``seed`` seeds a numpy Generator created once; successive :meth:`measure` calls continue its
-    stream (one draw per row), so a closed loop with a fixed seed is reproducible.
-    """
-
-    seed: int | None = None
-    noise_rel: float = 0.03  # standard deviation of ln(measured / true)
-    _rng: np.random.Generator = field(init=False, repr=False, compare=False)
+class LandscapeLab(LognormalLab):
+    """Base of the synthetic labs: noise-free ``sigma`` x multiplicative lognormal noise
+    (:class:`~optiform.sim.loop.LognormalLab`)."""
 
     components: ClassVar[tuple[str, ...]] = ()
     bounds: ClassVar[dict[str, tuple[float, float]]] = {}
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.noise_rel) and self.noise_rel >= 0):
-            raise ValueError("noise_rel: must be a finite number >= 0")
-        self._rng = np.random.default_rng(self.seed)
 
     # subclasses: ``_sigma = staticmethod(f)``, f(*fractions) -> noise-free conductivity in mS/cm
     # from mass fractions of the whole mixture (same order as ``components``)
@@ -310,11 +298,6 @@ class LandscapeLab:
     def true_value(self, X: pd.DataFrame) -> np.ndarray:
         """Noise-free conductivity in mS/cm per row (never NaN: no landscape has a fluid region)."""
         return np.asarray(self._sigma(*self.fractions(X)), dtype=float)
-
-    def measure(self, X: pd.DataFrame) -> pd.DataFrame:
-        """One measurement per row: 'id' (copied when X has one), 'conductivity_mS_cm' (true value x
-        exp(noise_rel z)), 'status' ('ok') and 'note' ('')."""
-        return lognormal_measurements(X, self.true_value(X), self._rng, self.noise_rel, OBJECTIVE)
 
     @classmethod
     def log_sigma_columns(cls, cols: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -6,8 +6,8 @@ Used by ``optiform demo``, the notebooks, the tests and ``benchmarks/closed_loop
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -109,6 +109,36 @@ def lognormal_measurements(
     out["status"] = "ok"
     out["note"] = ""
     return out
+
+
+@dataclass
+class LognormalLab:
+    """Base of labs whose measurements always succeed (the synthetic landscapes, the data
+    emulators): ``true_value(X)`` x exp(noise_rel · z), z ~ N(0, 1).
+
+    ``seed`` seeds a numpy Generator created once; successive :meth:`measure` calls continue its
+    stream (one draw per row), so a closed loop with a fixed seed is reproducible. Subclasses
+    define :meth:`true_value` (and may set ``objective``, the measured column).
+    """
+
+    seed: int | None = None
+    noise_rel: float = 0.03  # standard deviation of ln(measured / true)
+    _rng: np.random.Generator = field(init=False, repr=False, compare=False)
+
+    objective: ClassVar[str] = "conductivity_mS_cm"
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.noise_rel) and self.noise_rel >= 0):
+            raise ValueError("noise_rel: must be a finite number >= 0")
+        self._rng = np.random.default_rng(self.seed)
+
+    def true_value(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def measure(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One measurement per row: 'id' (copied when X has one), the objective column (true value
+        x exp(noise_rel z)), 'status' ('ok') and 'note' ('')."""
+        return lognormal_measurements(X, self.true_value(X), self._rng, self.noise_rel, self.objective)
 
 
 def _result_columns(campaign: Campaign, results: pd.DataFrame) -> list[str]:
