@@ -52,8 +52,13 @@ def closed_loop(
     initial_batch: int | None = None,
     strategy: str | None = None,
     on_batch: Callable[[BatchReport], None] | None = None,
+    make: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Run propose/measure/record until ``budget`` experiments are done.
+
+    ``make(batch, number)`` makes batch ``number`` and records it in the campaign, returning one
+    row per formulation with at least 'conductivity_mS_cm' and 'status' (default: ``lab.measure``
+    then ``campaign.record``; :func:`optiform.sim.raw.closed_loop_raw` goes through raw files).
 
     The first batch has ``initial_batch`` points (default: the campaign's ``n_initial``, i.e. the
     whole space-filling design at once); later ones ``batch_size``. Returns one row per experiment
@@ -61,6 +66,7 @@ def closed_loop(
     fluid), and ``best_true_mS_cm``: the best noise-free value among the solid formulations made
     so far (the benchmark's yardstick).
     """
+    make = make or (lambda batch, number: _measure_and_record(campaign, lab, batch))
     done = 0
     history: list[pd.DataFrame] = []
     best_true = -np.inf
@@ -72,8 +78,7 @@ def closed_loop(
         name = strategy or campaign.spec.strategy.name
         kind = name if name != "botorch" else ("design" if _n_results(campaign) < campaign.spec.n_initial else "model")
         batch = campaign.propose(n, strategy=strategy)
-        results = lab.measure(batch)
-        campaign.record(results[_result_columns(campaign, results)])
+        results = make(batch, number)
         truth = np.asarray(lab.true_value(batch), dtype=float)
         done += n
         best_true = max(best_true, np.nanmax(truth) if np.isfinite(truth).any() else -np.inf)
@@ -94,6 +99,12 @@ def closed_loop(
     out["experiment"] = np.arange(1, len(out) + 1)
     out["best_true_mS_cm"] = out["true_mS_cm"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
     return out
+
+
+def _measure_and_record(campaign: Campaign, lab: Lab | VirtualLab, batch: pd.DataFrame) -> pd.DataFrame:
+    results = lab.measure(batch)
+    campaign.record(results[_result_columns(campaign, results)])
+    return results
 
 
 def lognormal_measurements(

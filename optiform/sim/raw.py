@@ -578,38 +578,18 @@ def closed_loop_raw(
     ingested), solid, status (ok, flagged or failed) and note.
     """
     from ..space import DataError
-    from .loop import BatchReport
+    from .loop import closed_loop
 
     folder = Path(folder)
     rng = np.random.default_rng(seed if seed is not None else np.random.SeedSequence(lab.seed).spawn(3)[2])
-    done, number, best_true = 0, 0, -np.inf
-    history: list[pd.DataFrame] = []
-    while done < budget:
-        number += 1
-        first = initial_batch if initial_batch is not None else campaign.spec.n_initial
-        n = min(first if number == 1 else batch_size, budget - done)
-        name = strategy or campaign.spec.strategy.name
-        n_measured = int((campaign.formulations()["n_results"] > 0).sum())
-        kind = name if name != "botorch" else ("design" if n_measured < campaign.spec.n_initial else "model")
-        batch = campaign.propose(n, strategy=strategy)
+
+    def make(batch: pd.DataFrame, number: int) -> pd.DataFrame:
         raw = write_raw(batch, folder / f"batch-{number:02d}", lab, temperatures_C, fmt, rng)
         if raw.failed is not None:
             campaign.record(raw.failed)
-        notes = _ingest(campaign, raw, DataError)
-        results = _results(campaign, raw.measured, notes)
-        truth = np.asarray(lab.true_value(batch), dtype=float)
-        done += n
-        best_true = max(best_true, np.nanmax(truth) if np.isfinite(truth).any() else -np.inf)
-        history.append(batch.assign(batch=number, kind=kind, conductivity_mS_cm=results["conductivity_mS_cm"].to_numpy(),
-                                    status=results["status"].to_numpy(), true_mS_cm=truth))
-        if on_batch is not None:
-            measured = pd.concat(history)["conductivity_mS_cm"]
-            best = float(np.nanmax(measured)) if measured.notna().any() else float("nan")
-            on_batch(BatchReport(number, kind, batch, results, done, best, best_true))
-    out = pd.concat(history, ignore_index=True)
-    out["experiment"] = np.arange(1, len(out) + 1)
-    out["best_true_mS_cm"] = out["true_mS_cm"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
-    return out
+        return _results(campaign, raw.measured, _ingest(campaign, raw, DataError))
+
+    return closed_loop(campaign, lab, budget, batch_size, initial_batch, strategy, on_batch, make=make)
 
 
 def _ingest(campaign, raw: RawBatch, data_error: type[Exception]) -> dict[str, str]:
