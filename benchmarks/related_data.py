@@ -65,7 +65,7 @@ def run_one(arm: str, seed: int, budget: int, gf_design: int = 7, kernel: str = 
             c.record(lab.measure(gf)[COLUMNS])
         while done < budget:
             design = c.spec.n_initial if arm == "llzt-only" else gf_design
-            n = min(design if done == 0 else BATCH, budget - done)
+            n = min(design if done == 0 and design > 0 else BATCH, budget - done)
             strategy = "sobol" if done == 0 and arm == "with-gf" and design > 0 else None
             batch = c.propose(n, strategy=strategy, fixed={"framework": "LLZT"})
             results = lab.measure(batch)

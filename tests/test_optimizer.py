@@ -11,13 +11,14 @@ from scipy.optimize import minimize
 
 from optiform import Campaign
 from optiform.models import gp
-from optiform.models.feasibility import fit_feasibility
+from optiform.models.feasibility import MODERATION_VARIANCE_CAP, fit_feasibility
 from optiform.models.gp import fit_surrogate, to_tensor, torch_threads
+from optiform.bench.problems import ternary_spec
 from optiform.sim import VirtualLab, is_solid
 from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec
 from optiform.strategies import get_strategy
-from optiform.strategies.acquisition import GreedyLogNEI
+from optiform.strategies.acquisition import FLOOR_PENALTY_PER_LOG_P, GreedyLogNEI
 from optiform.strategies.optimize import PolytopeProjection, bounded_simplex_projection, maximize_projected
 
 SPEC = load_spec(example_spec_path())
@@ -111,19 +112,52 @@ def test_greedy_log_nei_is_a_sum_of_sequential_terms(fitted) -> None:
     with torch.no_grad():
         diff = acq(X[:1].unsqueeze(0)) - plain(X[:1].unsqueeze(0))
         assert float(diff) == pytest.approx(2.0 * float(feas.log_prob(X[:1]).sum()), abs=1e-9)
+    # min_probability: below the floor each point loses FLOOR_PENALTY_PER_LOG_P per unit of log P
+    floored = GreedyLogNEI(surrogate.model, surrogate.train_X, feasibility_model=feas, seed=1, feasibility_power=2.0, min_probability=0.6)
+    with torch.no_grad():
+        log_p = feas.log_prob(pool)
+        low, high = pool[[int(log_p.argmin())]], pool[[int(log_p.argmax())]]
+        assert float(log_p.min()) < np.log(0.6) < float(log_p.max())
+        for x in (low, high):
+            shortfall = min(0.0, float(feas.log_prob(x).sum()) - np.log(0.6))
+            expected = float(acq(x.unsqueeze(0))) + FLOOR_PENALTY_PER_LOG_P * shortfall
+            assert float(floored(x.unsqueeze(0))) == pytest.approx(expected, abs=1e-9)
 
 
 def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:
     c, _, feas = fitted
     test = c.space.round(c.space.sample_uniform(400, seed=11))
     lower, upper = c.space.model_bounds()
-    sk = feas.classifier.predict_proba((c.space.to_model(test) - lower) / np.where(upper > lower, upper - lower, 1.0))[:, 1]
+    Z = (c.space.to_model(test) - lower) / np.where(upper > lower, upper - lower, 1.0)
+    est = feas.classifier.base_estimator_
+    K_star = est.kernel_(est.X_train_, Z)  # scikit-learn's latent posterior (Rasmussen & Williams 3.2)
+    sk_mean = K_star.T @ (est.y_train_ - est.pi_)
+    v = np.linalg.solve(est.L_, est.W_sr_[:, None] * K_star)
+    sk_var = est.kernel_.diag(Z) - np.einsum("ij,ij->j", v, v)
+    mean, var = feas.latent(to_tensor(c.space.to_model(test)))
+    assert np.allclose(mean.numpy(), sk_mean, atol=1e-6) and np.allclose(var.numpy(), np.maximum(sk_var, 1e-12), atol=1e-6)
     p = feas.probability(test)
-    assert np.abs(p - sk).max() < 0.03  # probit approximation vs scikit-learn's erf mixture
+    expected = 1 / (1 + np.exp(-sk_mean / np.sqrt(1 + np.pi * np.minimum(sk_var, MODERATION_VARIANCE_CAP) / 8)))
+    assert np.allclose(p, expected, atol=1e-9)
+    assert np.array_equal(p > 0.5, feas.classifier.predict_proba(Z)[:, 1] > 0.5)  # same side of the boundary
     assert np.mean((p > 0.5) == is_solid(test)) > 0.9
     X = to_tensor(c.space.to_model(test[:5])).requires_grad_(True)
     feas.log_prob(X).sum().backward()
     assert torch.isfinite(X.grad).all() and X.grad.abs().sum() > 0
+
+
+def test_feasibility_is_confident_where_films_were_made() -> None:
+    """Separable labels (a sharp solid/fluid boundary) drive the classifier's amplitude to its bound;
+    P must still be near 0 at formulations made and found fluid and near 1 at solid ones (with the
+    uncapped Laplace variance the fluid ones sat at P ~ 0.3 and were proposed again)."""
+    ternary = Space(load_spec(ternary_spec()))
+    points = ternary.round(ternary.sample_uniform(40, seed=4))
+    solid = is_solid(points).astype(float)
+    feas = fit_feasibility(ternary, points.assign(solid=solid), "solid")
+    p = feas.probability(points)
+    assert 0 < solid.sum() < len(solid)
+    assert np.median(p[solid == 0]) < 0.01 and np.median(p[solid == 1]) > 0.99  # uncapped: 0.12 and 0.83
+    assert np.mean(np.abs(p - solid)) < 0.05  # uncapped: 0.18
 
 
 def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,8 +179,12 @@ def test_botorch_strategy_options_are_checked() -> None:
         get_strategy("botorch", {"num_restart": 3})
     with pytest.raises(ValueError, match="optimizer must be one of projected, scipy"):
         get_strategy("botorch", {"optimizer": "adam"})
-    with pytest.raises(ValueError, match="exploit must be 0 or 1, got 2"):
-        get_strategy("botorch", {"exploit": 2})
+    with pytest.raises(ValueError, match="exploit must be a whole number of points >= 0, got -1"):
+        get_strategy("botorch", {"exploit": -1})
+    with pytest.raises(ValueError, match="exploit must be a whole number of points >= 0, got 1.5"):
+        get_strategy("botorch", {"exploit": 1.5})
+    with pytest.raises(ValueError, match=r"min_probability must be within \[0, 1\), got 1.0"):
+        get_strategy("botorch", {"min_probability": 1.0})
     with pytest.raises(ValueError, match="exploit_min_probability must be between 0 and 1, got 1.5"):
         get_strategy("botorch", {"exploit_min_probability": 1.5})
 

@@ -9,9 +9,15 @@ to [0, 1] by the space's model bounds). Its latent posterior at x, f ~ N(μ(x), 
 
 (π̂ the fitted pass probabilities at the training points, W = diag(π̂(1-π̂)), L the Cholesky factor
 of I + W^½ K W^½; Rasmussen & Williams, Algorithm 3.2), is recomputed here in torch so the
-acquisition can differentiate it, and P(pass | x) = σ(μ / √(1 + π s²/8)) (the probit
-approximation of the logistic-Gaussian integral; scikit-learn's own ``predict_proba`` uses a
-finer erf mixture and agrees to ~1e-2).
+acquisition can differentiate it, and P(pass | x) = σ(μ / √(1 + π min(s², 1)/8)) (the probit
+approximation of the logistic-Gaussian integral, with the variance capped at
+``MODERATION_VARIANCE_CAP`` = 1; below the cap scikit-learn's ``predict_proba``, a finer erf
+mixture, agrees to ~1e-2). The cap matters for separable labels such as a sharp solid/fluid
+boundary: the fitted amplitude then runs to its bound and the Laplace variance stays near it even
+at the training points, so uncapped, a film made and found fluid kept P ~ 0.1-0.3 and the
+acquisition proposed its neighbours again. On the paper's ternary slice (10 random sets of 20
+lattice points, scored on all 1 446 lattice points) the Brier score fell from 0.085 to 0.050 and the
+log loss from 0.33 to 0.19 with the cap; the boundary (P = 0.5 where μ = 0) does not move.
 
 Measured on the virtual lab (3000 test points, 20-60 random training points): accuracy 0.86-0.98
 and 97-100% of points with P > 0.7 actually solid, against 0.83-0.94 and 82-100% for a GP
@@ -33,6 +39,12 @@ from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
 from ..space import Space
 from .gp import MAX_FIT_ROWS, to_tensor
+
+# The latent variance used to moderate P is capped (in latent units², the logistic's scale). On
+# separable labels (a sharp solid/fluid boundary) the fitted amplitude runs to its bound and the
+# Laplace variance stays near it even at the training points, so the moderated P of a formulation
+# that was made and stayed fluid was ~0.3, and the acquisition kept proposing more like it.
+MODERATION_VARIANCE_CAP = 1.0
 
 
 @dataclass
@@ -79,6 +91,7 @@ class FeasibilityModel:
     def log_prob(self, X: torch.Tensor) -> torch.Tensor:
         """log P(pass) at model coordinates X (... x d) -> (...), differentiable."""
         mean, var = self.latent(X)
+        var = var.clamp_max(MODERATION_VARIANCE_CAP)
         return torch.nn.functional.logsigmoid(mean / torch.sqrt(1.0 + math.pi * var / 8.0))
 
     def probability(self, df: pd.DataFrame) -> np.ndarray:

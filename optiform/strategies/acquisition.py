@@ -51,6 +51,7 @@ NEHVI_MC_SAMPLES_MANY = 64  # NEHVI keeps one Pareto front and box decomposition
 CONSTRAINED_NEI_MC_SAMPLES = 256
 CONSTRAINT_ETA = 1e-2  # sigmoid temperature of the constraint indicator, in units of s_j
 REFERENCE_MARGIN = 0.1  # reference point: worst observed value minus 10% of the observed range
+FLOOR_PENALTY_PER_LOG_P = 100.0  # GreedyLogNEI: nats per unit of log P below ``min_probability``
 
 
 class PendingTracked(AcquisitionFunction):
@@ -134,7 +135,9 @@ class GreedyLogNEI(AcquisitionFunction):
     with m_s,j-1 = max f_s over the pruned baseline, the pending points and x_1..x_j-1, for joint
     posterior samples f_s (quasi-MC, fixed base samples) of the objective's GP (sign-flipped for
     minimize), ``(·)^+`` smoothed as in qLogNEI (``log_fatplus``, τ = 1e-6), and
-    P_j from the feasibility classifier (absent: 1), raised to ``feasibility_power``.
+    P_j from the feasibility classifier (absent: 1), raised to ``feasibility_power``; with
+    ``min_probability`` p_min > 0 each term also gets ``FLOOR_PENALTY_PER_LOG_P`` · min(0, log P_j -
+    log p_min), which all but excludes points below the floor.
 
     The terms are the increments of the q-batch improvement (Σ_j (f_j - m_j-1)^+ = (max_j f_j -
     m_0)^+, so Σ_j E[...] is qNEI); taking the log of each before summing is the sequential-greedy
@@ -155,11 +158,13 @@ class GreedyLogNEI(AcquisitionFunction):
         mc_samples: int = 128,
         seed: int = 0,
         feasibility_power: float = 1.0,
+        min_probability: float = 0.0,
     ) -> None:
         from botorch.acquisition.utils import prune_inferior_points
 
         super().__init__(model=model)
         self.feasibility_power = float(feasibility_power)
+        self.log_floor = math.log(min_probability) if min_probability > 0 else None
         self.sign = 1.0 if maximize else -1.0
         self.feasibility_model = feasibility_model
         self.sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
@@ -182,7 +187,10 @@ class GreedyLogNEI(AcquisitionFunction):
         tau = 1e-6
         log_ei = logmeanexp(log_fatplus((f[..., n:] - running) / tau) + math.log(tau), dim=0)  # batch x q
         if self.feasibility_model is not None:
-            log_ei = log_ei + self.feasibility_power * self.feasibility_model.log_prob(X)
+            log_p = self.feasibility_model.log_prob(X)
+            log_ei = log_ei + self.feasibility_power * log_p
+            if self.log_floor is not None:
+                log_ei = log_ei + FLOOR_PENALTY_PER_LOG_P * (log_p - self.log_floor).clamp_max(0.0)
         return log_ei.sum(dim=-1)
 
 
@@ -216,7 +224,11 @@ class FeasiblePosteriorMean(AcquisitionFunction):
 
 
 def build_acquisition(
-    ctx: ProposalContext, X_pending: torch.Tensor | None, plain: bool = False, feasibility_power: float = 1.0
+    ctx: ProposalContext,
+    X_pending: torch.Tensor | None,
+    plain: bool = False,
+    feasibility_power: float = 1.0,
+    min_probability: float = 0.0,
 ) -> AcquisitionFunction:
     """The acquisition to maximize (a log-scale value per q-batch), conditioned on ``X_pending``
     (model coordinates). Fits the models through the context's callables (cached there).
@@ -240,6 +252,7 @@ def build_acquisition(
             X_pending,
             seed=ctx.seed,
             feasibility_power=feasibility_power,
+            min_probability=min_probability,
         )
         return PendingTracked(greedy, X_pending)
     acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power), X_pending)
