@@ -209,11 +209,13 @@ def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
     assert len(plain) == 2 and Space(spec).satisfies(plain.drop(columns="id")).all()
 
 
-def test_exploitation_point_is_the_best_predicted_feasible_formulation(tmp_path) -> None:
-    """The first point of a default batch maximizes the posterior median among formulations with
-    P(solid) >= 0.5 (checked against 20 000 random lattice points), and the rest of the batch
-    comes from the acquisition with it pending (all distinct)."""
-    c = Campaign.create(SPEC, store=f"sqlite:///{tmp_path / 'x.db'}", seed=3)
+@pytest.mark.parametrize("exploit", [1, 2])
+def test_exploitation_point_is_the_best_predicted_feasible_formulation(tmp_path, exploit: int) -> None:
+    """The first ``exploit`` points of a default batch maximize the posterior median among
+    formulations with P(solid) >= 0.5 (checked against 20 000 random lattice points), and the rest
+    of the batch comes from the acquisition with them pending (all distinct)."""
+    spec = SPEC.model_copy(update={"strategy": SPEC.strategy.model_copy(update={"options": {"exploit": exploit}})})
+    c = Campaign.create(spec, store=f"sqlite:///{tmp_path / 'x.db'}", seed=3)
     lab = VirtualLab(seed=3, failure_rate=0.0)
     for _ in range(2):
         batch = c.propose(14 if not len(c.data()) else 8)
@@ -224,7 +226,8 @@ def test_exploitation_point_is_the_best_predicted_feasible_formulation(tmp_path)
     p = c.predict(cand)
     feasible = p["P_solid"] >= 0.5
     best_median = p.loc[feasible, "conductivity_mS_cm_median"].max()
-    first = pred.iloc[0]
-    assert first["P_solid"] >= 0.45  # rounding to the lattice may move it slightly across the floor
-    assert first["conductivity_mS_cm_median"] >= 0.98 * best_median
+    first = pred.iloc[:exploit]
+    assert (first["P_solid"] >= 0.45).all()  # lattice neighbours of the maximizer may sit slightly below the floor
+    assert first["conductivity_mS_cm_median"].iloc[0] >= 0.98 * best_median
+    assert (first["conductivity_mS_cm_median"] >= 0.95 * best_median).all()  # the next best lattice neighbours
     assert len(batch.drop(columns="id").drop_duplicates()) == 4

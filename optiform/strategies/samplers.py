@@ -25,7 +25,7 @@ class RandomStrategy(Strategy):
 
 
 class SobolStrategy(Strategy):
-    """Space-filling design: greedy max-min over Sobol points, away from existing formulations."""
+    """Space-filling design: the next scrambled Sobol points (rounded) away from existing formulations."""
 
     name = "sobol"
 
