@@ -150,11 +150,17 @@ class BotorchStrategy(Strategy):
         onehot = [d for dims in space.onehot_dims.values() for d in dims]
         return PolytopeProjection(space.model_bounds(), space.mixture_dims, held=onehot, inequalities=space.model_inequalities())
 
-    @staticmethod
-    def _pool(ctx: ProposalContext, size: int) -> torch.Tensor:
+    @classmethod
+    def _pool(cls, ctx: ProposalContext, size: int) -> torch.Tensor:
         """``size`` space-filling points, repeated under every combination of categorical choices."""
         space = ctx.space
-        raw = to_tensor(space.to_model(space.sample_uniform(size, seed=ctx.seed)))
+        return cls._under_fixings(ctx, to_tensor(space.to_model(space.sample_uniform(size, seed=ctx.seed))))
+
+    @staticmethod
+    def _under_fixings(ctx: ProposalContext, raw: torch.Tensor) -> torch.Tensor:
+        """The points ``raw`` (model coordinates) repeated under every allowed combination of
+        categorical choices (one-hot columns set; only the held choice when one is fixed)."""
+        space = ctx.space
         parts = []
         for fixing in space.categorical_fixings():
             part = raw.clone()
@@ -187,7 +193,7 @@ class BotorchStrategy(Strategy):
         # The posterior mean is cheap: start from the 2·num_restarts best distinct points of a pool
         # 4x the usual size plus the measured formulations (a Boltzmann pick of q = 1 starts repeats
         # the same few points, and ascent from them often stopped at a local maximum).
-        pool = torch.cat([self._pool(ctx, 4 * int(opts["raw_samples"])), surrogate.train_X])
+        pool = torch.cat([self._pool(ctx, 4 * int(opts["raw_samples"])), self._under_fixings(ctx, surrogate.train_X)])
         with torch.no_grad():
             pool_values = greedy(pool.unsqueeze(1))
         starts = pool[pool_values.topk(min(2 * int(opts["num_restarts"]), len(pool))).indices].unsqueeze(1)
