@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from botorch.sampling import SobolQMCNormalSampler
 from scipy.optimize import minimize
 
 from optiform import Campaign
@@ -18,7 +19,7 @@ from optiform.sim import VirtualLab, is_solid
 from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec
 from optiform.strategies import get_strategy
-from optiform.strategies.acquisition import FLOOR_PENALTY_PER_LOG_P, GreedyLogNEI
+from optiform.strategies.acquisition import FLOOR_PENALTY_PER_LOG_P, FeasibilityWeighted, FeasibleQLogNEI, GreedyLogNEI
 from optiform.strategies.optimize import PolytopeProjection, bounded_simplex_projection, maximize_projected
 
 SPEC = load_spec(example_spec_path())
@@ -122,6 +123,27 @@ def test_greedy_log_nei_is_a_sum_of_sequential_terms(fitted) -> None:
             shortfall = min(0.0, float(feas.log_prob(x).sum()) - np.log(0.6))
             expected = float(acq(x.unsqueeze(0))) + FLOOR_PENALTY_PER_LOG_P * shortfall
             assert float(floored(x.unsqueeze(0))) == pytest.approx(expected, abs=1e-9)
+
+
+def test_probability_floor_applies_to_every_feasibility_weighting(fitted) -> None:
+    """``min_probability`` adds FLOOR_PENALTY_PER_LOG_P · min(0, log P - log p_min) per point in the
+    plain qLogNEI path (FeasibleQLogNEI) and the one-point-at-a-time wrapper (FeasibilityWeighted)."""
+    c, surrogate, feas = fitted
+    pool = to_tensor(c.space.to_model(c.space.sample_uniform(64, seed=4)))
+    with torch.no_grad():
+        log_p = feas.log_prob(pool)
+    low = pool[[int(log_p.argmin())]].unsqueeze(0)
+    assert float(log_p.min()) < np.log(0.6)
+    shortfall = float(log_p.min()) - np.log(0.6)
+    base = GreedyLogNEI(surrogate.model, surrogate.train_X, seed=1)
+    plain = lambda p_min: FeasibleQLogNEI(  # noqa: E731
+        model=surrogate.model, X_baseline=surrogate.train_X, feasibility_model=feas, feasibility_power=2.0, min_probability=p_min,
+        sampler=SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=0),
+    )
+    with torch.no_grad():
+        for make in (lambda p_min: FeasibilityWeighted(base, feas, 2.0, p_min), plain):
+            diff = float(make(0.6)(low)) - float(make(0.0)(low))
+            assert diff == pytest.approx(FLOOR_PENALTY_PER_LOG_P * shortfall, rel=1e-4)  # qLogNEI smooths its max over q
 
 
 def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:

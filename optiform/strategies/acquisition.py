@@ -54,6 +54,22 @@ REFERENCE_MARGIN = 0.1  # reference point: worst observed value minus 10% of the
 FLOOR_PENALTY_PER_LOG_P = 100.0  # GreedyLogNEI: nats per unit of log P below ``min_probability``
 
 
+def feasibility_log_weight(feasibility_model, X: torch.Tensor, power: float, log_floor: float | None) -> torch.Tensor:
+    """Per-point log weight of the improvement, (... x q): ``power`` · log P(feasible) and, with a
+    floor p_min (``log_floor`` = log p_min), ``FLOOR_PENALTY_PER_LOG_P`` · min(0, log P - log p_min),
+    which all but excludes points below the floor."""
+    log_p = feasibility_model.log_prob(X)
+    weight = power * log_p
+    if log_floor is not None:
+        weight = weight + FLOOR_PENALTY_PER_LOG_P * (log_p - log_floor).clamp_max(0.0)
+    return weight
+
+
+def log_floor_of(min_probability: float) -> float | None:
+    """log p_min, or None for no floor (p_min = 0)."""
+    return math.log(min_probability) if min_probability > 0 else None
+
+
 class PendingTracked(AcquisitionFunction):
     """The wrapped acquisition, reporting as ``X_pending`` the pending points it was last given.
 
@@ -87,11 +103,14 @@ class FeasibilityWeighted(AcquisitionFunction):
     optimizes it like the plain acquisition.
     """
 
-    def __init__(self, acq: AcquisitionFunction, feasibility_model, feasibility_power: float = 1.0) -> None:
+    def __init__(
+        self, acq: AcquisitionFunction, feasibility_model, feasibility_power: float = 1.0, min_probability: float = 0.0
+    ) -> None:
         super().__init__(model=acq.model)
         self.acq = acq
         self.feasibility_model = feasibility_model
         self.feasibility_power = float(feasibility_power)
+        self.log_floor = log_floor_of(min_probability)
 
     @property
     def X_pending(self) -> torch.Tensor | None:
@@ -101,7 +120,7 @@ class FeasibilityWeighted(AcquisitionFunction):
         self.acq.set_X_pending(X_pending)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.acq(X) + self.feasibility_power * self.feasibility_model.log_prob(X).sum(dim=-1)
+        return self.acq(X) + feasibility_log_weight(self.feasibility_model, X, self.feasibility_power, self.log_floor).sum(dim=-1)
 
 
 class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
@@ -115,16 +134,17 @@ class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
     keeps a gradient everywhere, so a point that strays towards the infeasible side is pulled back.
     """
 
-    def __init__(self, *args, feasibility_model=None, feasibility_power: float = 1.0, **kwargs) -> None:
+    def __init__(self, *args, feasibility_model=None, feasibility_power: float = 1.0, min_probability: float = 0.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.feasibility_model = feasibility_model
         self.feasibility_power = float(feasibility_power)
+        self.log_floor = log_floor_of(min_probability)
 
     def _non_reduced_forward(self, X: torch.Tensor) -> torch.Tensor:
         values = super()._non_reduced_forward(X)  # sample x batch x q
         if self.feasibility_model is None:
             return values
-        return values + self.feasibility_power * self.feasibility_model.log_prob(X)  # batch x q, over samples
+        return values + feasibility_log_weight(self.feasibility_model, X, self.feasibility_power, self.log_floor)  # batch x q
 
 
 class GreedyLogNEI(AcquisitionFunction):
@@ -164,7 +184,7 @@ class GreedyLogNEI(AcquisitionFunction):
 
         super().__init__(model=model)
         self.feasibility_power = float(feasibility_power)
-        self.log_floor = math.log(min_probability) if min_probability > 0 else None
+        self.log_floor = log_floor_of(min_probability)
         self.sign = 1.0 if maximize else -1.0
         self.feasibility_model = feasibility_model
         self.sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
@@ -187,10 +207,7 @@ class GreedyLogNEI(AcquisitionFunction):
         tau = 1e-6
         log_ei = logmeanexp(log_fatplus((f[..., n:] - running) / tau) + math.log(tau), dim=0)  # batch x q
         if self.feasibility_model is not None:
-            log_p = self.feasibility_model.log_prob(X)
-            log_ei = log_ei + self.feasibility_power * log_p
-            if self.log_floor is not None:
-                log_ei = log_ei + FLOOR_PENALTY_PER_LOG_P * (log_p - self.log_floor).clamp_max(0.0)
+            log_ei = log_ei + feasibility_log_weight(self.feasibility_model, X, self.feasibility_power, self.log_floor)
         return log_ei.sum(dim=-1)
 
 
@@ -240,7 +257,7 @@ def build_acquisition(
     feas = ctx.feasibility()
     feas_model = feas
     if plain and len(objectives) == 1 and not ctx.outcome_constraints:
-        plain_acq = _plain_single_objective(ctx.surrogate(), X_pending, feas_model, feasibility_power)
+        plain_acq = _plain_single_objective(ctx.surrogate(), X_pending, feas_model, feasibility_power, min_probability)
         return PendingTracked(plain_acq, X_pending)
     if len(objectives) == 1 and not ctx.outcome_constraints:
         surrogate = ctx.surrogate()
@@ -255,14 +272,18 @@ def build_acquisition(
             min_probability=min_probability,
         )
         return PendingTracked(greedy, X_pending)
-    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power), X_pending)
+    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power, min_probability), X_pending)
     if len(objectives) == 1 or feas_model is None:
         return acq
-    return FeasibilityWeighted(acq, feas_model, feasibility_power)  # qLogNEHVI: optimized one point at a time
+    return FeasibilityWeighted(acq, feas_model, feasibility_power, min_probability)  # qLogNEHVI: optimized one point at a time
 
 
 def _plain_single_objective(
-    surrogate: Surrogate, X_pending: torch.Tensor | None, feasibility_model=None, feasibility_power: float = 1.0
+    surrogate: Surrogate,
+    X_pending: torch.Tensor | None,
+    feasibility_model=None,
+    feasibility_power: float = 1.0,
+    min_probability: float = 0.0,
 ):
     """botorch's qLogNEI (joint over the batch), each point's improvement weighted by P(feasible)."""
     sign = 1.0 if surrogate.objective.maximize else -1.0
@@ -274,6 +295,7 @@ def _plain_single_objective(
         prune_baseline=True,
         feasibility_model=feasibility_model,
         feasibility_power=feasibility_power,
+        min_probability=min_probability,
     )
 
 
@@ -283,6 +305,7 @@ def _model_list_acquisition(
     X_pending: torch.Tensor | None,
     feasibility_model=None,
     feasibility_power: float = 1.0,
+    min_probability: float = 0.0,
 ) -> AcquisitionFunction:
     """qLogNEI (one objective) or qLogNEHVI (several) on a ModelListGP of every objective and
     constrained quantity, with the outcome constraints as sample-level callables."""
@@ -308,6 +331,7 @@ def _model_list_acquisition(
             model=model,
             feasibility_model=feasibility_model,
             feasibility_power=feasibility_power,
+            min_probability=min_probability,
             X_baseline=X_baseline,
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([CONSTRAINED_NEI_MC_SAMPLES]), seed=ctx.seed),
             objective=LinearMCObjective(weights=weights),

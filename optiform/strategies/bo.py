@@ -190,13 +190,13 @@ class BotorchStrategy(Strategy):
         greedy = FeasiblePosteriorMean(
             surrogate.model, surrogate.objective.maximize, ctx.feasibility(), float(opts["exploit_min_probability"])
         )
-        # The posterior mean is cheap: start from the 2·num_restarts best distinct points of a pool
-        # 4x the usual size plus the measured formulations (a Boltzmann pick of q = 1 starts repeats
-        # the same few points, and ascent from them often stopped at a local maximum).
-        pool = torch.cat([self._pool(ctx, 4 * int(opts["raw_samples"])), self._under_fixings(ctx, surrogate.train_X)])
+        # Start from the num_restarts best distinct points of the pool plus the measured formulations
+        # (a Boltzmann pick of q = 1 starts repeats the same few points, and ascent from them often
+        # stopped at a local maximum).
+        pool = torch.cat([self._pool(ctx, int(opts["raw_samples"])), self._under_fixings(ctx, surrogate.train_X)])
         with torch.no_grad():
             pool_values = greedy(pool.unsqueeze(1))
-        starts = pool[pool_values.topk(min(2 * int(opts["num_restarts"]), len(pool))).indices].unsqueeze(1)
+        starts = pool[pool_values.topk(min(int(opts["num_restarts"]), len(pool))).indices].unsqueeze(1)
         X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
         k = min(int(opts["exploit"]), n - 1)
         best = self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
