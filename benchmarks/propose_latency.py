@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from optiform import Campaign
-from optiform.models.gp import DTYPE, to_tensor, torch_threads
+from optiform.models.gp import DTYPE, to_tensor, compute_threads
 from optiform.sim import VirtualLab
 from optiform.spec import example_spec_path
 
@@ -86,7 +86,7 @@ def time_plain(campaign: Campaign, repeats: int) -> list[float]:
     for r in range(repeats):
         torch.manual_seed(r)
         t0 = time.perf_counter()
-        with torch_threads(1), warnings.catch_warnings():
+        with compute_threads(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             acq = qLogNoisyExpectedImprovement(surrogate.model, X_baseline=surrogate.train_X, prune_baseline=True)
             optimize_acqf(

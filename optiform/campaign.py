@@ -267,7 +267,7 @@ class Campaign:
         """The fitted GP of an objective or constrained quantity (default: the first objective),
         refitted only when its training data changed."""
         from .models import fit_surrogate  # torch import deferred: the CLI starts fast
-        from .models.gp import torch_threads
+        from .models.gp import compute_threads
 
         obj = self._quantity(objective)
         train = self.training_data(obj)
@@ -276,7 +276,7 @@ class Campaign:
         key = int(pd.util.hash_pandas_object(train, index=False).sum())
         cached = self._surrogates.get(obj.name)
         if cached is None or cached[0] != key:
-            with torch_threads(1):
+            with compute_threads(1):
                 self._surrogates[obj.name] = (key, fit_surrogate(self.space, train, obj))
         return self._surrogates[obj.name][1]
 
@@ -293,7 +293,7 @@ class Campaign:
         """The fitted feasibility model, or None (no ``[feasibility]`` declared, or only one class
         seen so far). Refitted only when its data changed."""
         from .models.feasibility import fit_feasibility
-        from .models.gp import torch_threads
+        from .models.gp import compute_threads
 
         if self.spec.feasibility is None:
             return None
@@ -301,7 +301,7 @@ class Campaign:
         key = int(pd.util.hash_pandas_object(data, index=False).sum()) if len(data) else 0
         cached = self._surrogates.get("__feasibility__")
         if cached is None or cached[0] != key:
-            with torch_threads(1):
+            with compute_threads(1):
                 model = fit_feasibility(self.space, data, self.spec.feasibility.name) if len(data) else None
             self._surrogates["__feasibility__"] = (key, model)
         return self._surrogates["__feasibility__"][1]
@@ -360,9 +360,9 @@ class Campaign:
             outcome_constraints=list(self.spec.outcome_constraints),
             surrogates=lambda: {q.name: self.surrogate(q) for q in self.spec.modelled_quantities},
         )
-        from .models.gp import torch_threads
+        from .models.gp import compute_threads
 
-        with torch_threads(1):  # see torch_threads
+        with compute_threads(1):  # see compute_threads
             batch = strat.propose(int(n), ctx)
         for key, value in space.fixed:
             if not (batch[key] == value).all():

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from optiform import Campaign, DataError
 from optiform.cli import app
-from optiform.models.gp import to_tensor, torch_threads
+from optiform.models.gp import to_tensor, compute_threads
 from optiform.spec import CampaignSpec, OutcomeConstraintSpec, SpecError, load_spec
 from optiform.strategies import ProposalContext
 from optiform.strategies.acquisition import (
@@ -257,7 +257,7 @@ def context(c: Campaign, n_objectives: int, constrained: bool, feasibility: bool
 def test_acquisition_is_finite_with_pending_points(rich_campaign: Campaign, n_objectives: int, constrained: bool, feasibility: bool) -> None:
     c = rich_campaign
     X = to_tensor(c.space.to_model(c.space.sample_uniform(5, seed=1)))
-    with torch_threads(1):
+    with compute_threads(1):
         acq = build_acquisition(context(c, n_objectives, constrained, feasibility), None)
         wrapped = feasibility and n_objectives > 1  # qLogNEHVI: log P added outside (one point at a time)
         inner = acq.acq.acq if wrapped else acq.acq
@@ -297,7 +297,7 @@ def test_constraint_callables_on_the_model_scale() -> None:
 def test_constraint_on_the_objective_itself_shares_its_model(rich_campaign: Campaign) -> None:
     ctx = context(rich_campaign, 1, False, False)
     ctx.outcome_constraints = [OutcomeConstraintSpec(name="conductivity_mS_cm", min=0.3)]
-    with torch_threads(1):
+    with compute_threads(1):
         acq = build_acquisition(ctx, None)
         X = to_tensor(rich_campaign.space.to_model(rich_campaign.space.sample_uniform(4, seed=2)))
         with torch.no_grad():

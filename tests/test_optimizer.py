@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from optiform import Campaign
 from optiform.models import gp
 from optiform.models.feasibility import MODERATION_VARIANCE_CAP, fit_feasibility
-from optiform.models.gp import fit_surrogate, to_tensor, torch_threads
+from optiform.models.gp import fit_surrogate, to_tensor, compute_threads
 from optiform.bench.problems import ternary_spec
 from optiform.sim import VirtualLab, is_solid
 from optiform.space import Space
@@ -89,7 +89,7 @@ def fitted() -> tuple[Campaign, object, object]:
     c = Campaign.create(example_spec_path(), store="sqlite://", seed=5)
     design = c.propose(30, strategy="sobol")
     c.record(VirtualLab(seed=5).measure(design)[COLUMNS])
-    with torch_threads(1):
+    with compute_threads(1):
         return c, c.surrogate(), c.feasibility_model()
 
 
@@ -187,7 +187,7 @@ def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyP
     points = SPACE.round(SPACE.sample_uniform(50, seed=0))
     truth = VirtualLab(seed=0, failure_rate=0.0).measure(points)
     data = points.assign(conductivity_mS_cm=truth["conductivity_mS_cm"], solid=truth["solid"].astype(float))
-    with torch_threads(1):
+    with compute_threads(1):
         s = fit_surrogate(SPACE, data[data["solid"] > 0], SPEC.objectives[0])
         f = fit_feasibility(SPACE, data, "solid")
     assert s.model.train_inputs[0].shape[0] == int((data["solid"] > 0).sum())  # conditions on every row

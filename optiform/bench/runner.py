@@ -191,7 +191,7 @@ def _quiet_warnings() -> None:
 def _init_worker() -> None:
     import torch
 
-    torch.set_num_threads(1)  # several runs share the cores (see models.gp.torch_threads)
+    torch.set_num_threads(1)  # several runs share the cores (see models.gp.compute_threads)
 
 
 # --------------------------------------------------------------------------------------------------
