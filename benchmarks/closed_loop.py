@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shlex
@@ -67,17 +68,20 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def run_one(strategy: str, seed: int, budget: int, batch: int) -> dict:
-    """One closed loop in its own temporary store; returns one row of the per-run table."""
+def run_one(strategy: str, seed: int, budget: int, batch: int, options: dict | None = None) -> dict:
+    """One closed loop in its own temporary store; returns one row of the per-run table.
+    ``options`` (strategy options, e.g. ``{"feasibility_power": 7}``) apply to ``botorch``."""
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{strategy}-{seed}-")
     t0 = time.perf_counter()
     try:
         spec = load_spec(example_spec_path())
         name = strategy
         if strategy in ("botorch-plain", "botorch-qlognei"):
-            options = PLAIN_OPTIONS if strategy == "botorch-plain" else {"acquisition": "qlognei"}
-            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": options})})
+            variant = PLAIN_OPTIONS if strategy == "botorch-plain" else {"acquisition": "qlognei"}
+            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": variant})})
             name = "botorch"
+        elif strategy == "botorch" and options:
+            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": dict(options)})})
         campaign = Campaign.create(spec, store=f"sqlite:///{tmp}/run.db", seed=seed)
         try:
             history = closed_loop(campaign, VirtualLab(seed=seed), budget=budget, batch_size=batch, strategy=name)
@@ -183,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"per-run CSV; default {DEFAULT_OUT.relative_to(REPO)} ({QUICK_OUT.name} with --quick)",
     )
+    p.add_argument(
+        "--options",
+        type=json.loads,
+        default=None,
+        help='JSON strategy options for the default strategy, e.g. \'{"feasibility_power": 7}\' (a variant; default: none)',
+    )
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
     budget = args.budget if args.budget is not None else (22 if args.quick else 60)
@@ -211,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# campaign {spec.name} ({example_spec_path().name}), {spec.dimension} degrees of freedom, "
         f"n_initial {spec.n_initial}; budget {budget}, batch {args.batch}, seeds 0-{seeds - 1}, workers {args.workers}"
+        + (f"; botorch options {json.dumps(args.options)}" if args.options else "")
     )
     print(
         f"# target: 95% of the simulator's optimum {OPTIMUM:.4f} mS/cm = {TARGET_FRACTION * OPTIMUM:.4f} mS/cm "
@@ -226,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        futures = {pool.submit(run_one, s, seed, budget, args.batch): (s, seed) for s, seed in jobs}
+        futures = {pool.submit(run_one, s, seed, budget, args.batch, args.options): (s, seed) for s, seed in jobs}
         for fut in as_completed(futures):
             row = fut.result()
             rows.append(row)
