@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from optiform import Campaign
 from optiform.models import gp
 from optiform.models.feasibility import MODERATION_VARIANCE_CAP, fit_feasibility
-from optiform.models.gp import fit_surrogate, to_tensor, compute_threads
+from optiform.models.gp import compute_threads, fit_surrogate, to_tensor
 from optiform.bench.problems import ternary_spec
 from optiform.sim import VirtualLab, is_solid
 from optiform.space import Space
@@ -180,6 +180,21 @@ def test_feasibility_is_confident_where_films_were_made() -> None:
     assert 0 < solid.sum() < len(solid)
     assert np.median(p[solid == 0]) < 0.01 and np.median(p[solid == 1]) > 0.99  # uncapped: 0.12 and 0.83
     assert np.mean(np.abs(p - solid)) < 0.05  # uncapped: 0.18
+
+
+def test_compute_threads_limits_torch_and_blas() -> None:
+    """Fits and proposals run torch and numpy/scipy's BLAS on one thread (two OpenBLAS threads made
+    the classifier fit 4x slower), and the previous settings come back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(2):
+        torch_before = torch.get_num_threads()
+        blas_before = [pool["num_threads"] for pool in threadpool_info()]
+        with compute_threads(1):
+            assert torch.get_num_threads() == 1
+            assert [pool["num_threads"] for pool in threadpool_info()] == [1] * len(blas_before)
+        assert torch.get_num_threads() == torch_before
+        assert [pool["num_threads"] for pool in threadpool_info()] == blas_before
 
 
 def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
