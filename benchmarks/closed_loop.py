@@ -75,13 +75,12 @@ def run_one(strategy: str, seed: int, budget: int, batch: int, options: dict | N
     t0 = time.perf_counter()
     try:
         spec = load_spec(example_spec_path())
-        name = strategy
-        if strategy in ("botorch-plain", "botorch-qlognei"):
-            variant = PLAIN_OPTIONS if strategy == "botorch-plain" else {"acquisition": "qlognei"}
-            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": variant})})
-            name = "botorch"
-        elif strategy == "botorch" and options:
-            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": dict(options)})})
+        variant = {"botorch-plain": PLAIN_OPTIONS, "botorch-qlognei": {"acquisition": "qlognei"}}.get(strategy)
+        if variant is None and strategy == "botorch":
+            variant = options
+        if variant:
+            spec = spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": dict(variant)})})
+        name = "botorch" if strategy.startswith("botorch") else strategy
         campaign = Campaign.create(spec, store=f"sqlite:///{tmp}/run.db", seed=seed)
         try:
             history = closed_loop(campaign, VirtualLab(seed=seed), budget=budget, batch_size=batch, strategy=name)

@@ -187,14 +187,20 @@ def test_compute_threads_limits_torch_and_blas() -> None:
     the classifier fit 4x slower), and the previous settings come back afterwards."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    with threadpool_limits(2):
-        torch_before = torch.get_num_threads()
-        blas_before = [pool["num_threads"] for pool in threadpool_info()]
-        with compute_threads(1):
-            assert torch.get_num_threads() == 1
-            assert [pool["num_threads"] for pool in threadpool_info()] == [1] * len(blas_before)
-        assert torch.get_num_threads() == torch_before
-        assert [pool["num_threads"] for pool in threadpool_info()] == blas_before
+    torch_saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with threadpool_limits(2):
+            torch_before = torch.get_num_threads()
+            blas_before = [pool["num_threads"] for pool in threadpool_info()]
+            assert torch_before == 2 and blas_before and max(blas_before) == 2  # else nothing to limit
+            with compute_threads(1):
+                assert torch.get_num_threads() == 1
+                assert [pool["num_threads"] for pool in threadpool_info()] == [1] * len(blas_before)
+            assert torch.get_num_threads() == torch_before
+            assert [pool["num_threads"] for pool in threadpool_info()] == blas_before
+    finally:
+        torch.set_num_threads(torch_saved)
 
 
 def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyPatch) -> None:
