@@ -41,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     unknown = [p for p in problems if p not in problem_names()]
-    if unknown or args.draws < 1 or args.workers < 1:
-        print(f"error: unknown problem(s) {unknown} or --draws/--workers < 1", file=sys.stderr)
+    if unknown:
+        print(f"error: --problems: unknown {', '.join(unknown)}; expected some of {', '.join(problem_names())}", file=sys.stderr)
+        return 2
+    if args.draws < 1 or args.workers < 1:
+        print(f"error: --draws and --workers must be >= 1, got {args.draws} and {args.workers}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     shards = [(p, args.draws // args.workers + (w < args.draws % args.workers), args.seed * args.workers + w) for p in problems for w in range(args.workers)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,3 +67,8 @@ def test_bad_arguments_are_refused() -> None:
         random_search_odds("llzt-ternary", fractions=(1.5,), draws=10)
     with pytest.raises(ValueError, match="unknown problem"):
         random_search_odds("nope", draws=10)
+    minimised = get_problem("llzt-ternary")
+    spec = minimised.campaign_spec().model_dump(mode="json")
+    spec["objectives"][0]["direction"] = "minimize"
+    with pytest.raises(ValueError, match="maximised"):
+        random_search_odds(replace(minimised, spec=spec), draws=10)

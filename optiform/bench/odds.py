@@ -67,7 +67,10 @@ def random_search_odds(
         raise ValueError(f"draws and chunk must be >= 1, got draws={draws}, chunk={chunk}")
     if any(not 0.0 < f <= 1.0 for f in fractions):
         raise ValueError(f"fractions must be within (0, 1], got {list(fractions)}")
-    space, lab = Space(p.campaign_spec()), p.make_lab(seed)
+    spec = p.campaign_spec()
+    if spec.objectives[0].direction != "maximize" or not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
+        raise ValueError(f"problem {p.name!r}: the odds judge a maximised objective with a positive optimum_value")
+    space, lab = Space(spec), p.make_lab(seed)
     hits = np.zeros(len(fractions), dtype=np.int64)
     done = 0
     for i, start in enumerate(range(0, draws, chunk)):
@@ -82,7 +85,6 @@ def random_search_odds(
 def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict:
     low, high = poisson_interval(hits)
     p, p_low, p_high = hits / draws, low / draws, min(high / draws, 1.0)
-    inv = lambda q: np.inf if q == 0 else 1.0 / q  # noqa: E731
     median = np.inf if p == 0 else (1.0 if p == 1 else float(np.log(2) / -np.log1p(-p)))
     return {
         "problem": problem,
@@ -92,11 +94,16 @@ def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict:
         "p": p,
         "p_low": p_low,
         "p_high": p_high,
-        "expected_experiments": inv(p),
-        "expected_low": inv(p_high),
-        "expected_high": inv(p_low),
+        "expected_experiments": _reciprocal(p),
+        "expected_low": _reciprocal(p_high),
+        "expected_high": _reciprocal(p_low),
         "median_experiments": median,
     }
+
+
+def _reciprocal(q: float) -> float:
+    """1 / q, infinite for q = 0 (a target never hit: no finite mean)."""
+    return np.inf if q == 0 else 1.0 / q
 
 
 def merge_odds(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
