@@ -29,6 +29,8 @@ def test_poisson_interval_matches_the_garwood_table() -> None:
 
 def test_ternary_odds_match_the_lattice_geometry() -> None:
     problem = get_problem("llzt-ternary")
+    bounds = {name: (int(b.min), int(b.max)) for name, b in problem.campaign_spec().mixture.components.items()}
+    assert bounds == {"MEMA": (10, 70), "SN": (20, 70), "salt": (5, 35)}  # the region TERNARY_AREA_WT2 measures
     lattice = pd.DataFrame(
         [(m, sn, 100 - m - sn) for m in range(10, 71) for sn in range(20, 71) if 5 <= 100 - m - sn <= 35],
         columns=["MEMA", "SN", "salt"],
