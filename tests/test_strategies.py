@@ -330,3 +330,21 @@ def test_optuna_repairs_points_that_break_a_constraint(name: str, studies: list[
     assert c.space.satisfies(repaired).all()
     # every proposal is one of the repaired asks (a repeat ask may repair to the same point)
     assert len(repaired.drop_duplicates().merge(batch.drop(columns="id"), on=c.space.variables)) == 3
+
+
+def test_default_strategy_continues_the_design_while_under_two_usable_results() -> None:
+    """A design whose measurements mostly failed (e.g. films that stayed fluid) leaves fewer than
+    two results to fit the GP to: the next batch continues the space-filling design instead of
+    failing, and the model takes over once two results are usable."""
+    c = Campaign.create(small_spec(), store="sqlite://", seed=3)
+    design = c.propose(5)
+    record(c, design, failed=4)  # one usable result out of five
+    more = c.propose(3)
+    assert_valid(c.space, more, design)
+    record(c, more, failed=3)
+    again = c.propose(2)
+    assert_valid(c.space, again, pd.concat([design, more]))
+    record(c, again)  # now three usable results: the GP fits
+    model = c.propose(2)
+    assert_valid(c.space, model, pd.concat([design, more, again]))
+    assert len(c.training_data(c.spec.objectives[0])) == 3

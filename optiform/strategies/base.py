@@ -54,6 +54,16 @@ class Strategy(ABC):
         """``n`` rounded, distinct formulations (variable columns only)."""
 
 
+class OptionlessStrategy(Strategy):
+    """A strategy that takes no options: any given is an error (a misspelt option of the default
+    strategy, say, must not silently run this one unchanged)."""
+
+    def __init__(self, **options: Any) -> None:
+        if options:
+            raise ValueError(f"strategy.options: {self.name} takes no options (got {', '.join(options)})")
+        super().__init__()
+
+
 def blocked_points(ctx: ProposalContext) -> pd.DataFrame:
     """Every formulation a new proposal must stay away from (made, measured or pending)."""
     frames = [f[ctx.space.variables] for f in (ctx.existing, ctx.pending) if len(f)]

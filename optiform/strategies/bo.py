@@ -1,6 +1,7 @@
 """Default strategy: space-filling start, then a GP and a botorch acquisition function.
 
-While fewer than ``n_initial`` formulations have results the batch is a space-filling design.
+While fewer than ``n_initial`` formulations have results, or fewer than two have a usable one (a
+design whose films mostly stayed fluid), the batch is a space-filling design.
 After that the acquisition of :func:`~optiform.strategies.acquisition.build_acquisition` (qLogNEI
 on the objective's GP, weighted by the probability of feasibility when ``[feasibility]`` is
 declared; qLogNEHVI for several objectives; outcome constraints) proposes the batch, conditioned on
@@ -101,6 +102,13 @@ class BotorchStrategy(Strategy):
             )
         if options.get("optimizer", "projected") not in OPTIMIZERS:
             raise ValueError(f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}")
+        for key in ("num_restarts", "raw_samples", "maxiter"):
+            value = options.get(key, DEFAULTS[key])
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"botorch strategy: {key} must be a positive whole number, got {value!r}")
+        power = options.get("feasibility_power", DEFAULTS["feasibility_power"])
+        if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 <= power < float("inf"):
+            raise ValueError(f"botorch strategy: feasibility_power must be a number >= 0, got {power!r}")
         exploit = options.get("exploit", 1)
         if isinstance(exploit, bool) or not isinstance(exploit, int) or exploit < 0:
             raise ValueError(f"botorch strategy: exploit must be a whole number of points >= 0, got {exploit!r}")
@@ -115,7 +123,9 @@ class BotorchStrategy(Strategy):
         super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
-        if ctx.n_results < ctx.n_initial or ctx.n_results < 2:
+        if ctx.n_results < ctx.n_initial or len(ctx.train) < 2:
+            # the design, and its continuation while fewer than two formulations have a usable
+            # result (a design whose films mostly stayed fluid leaves nothing to fit a GP to)
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)

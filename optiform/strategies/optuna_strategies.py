@@ -49,7 +49,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import TrialState, create_trial
 
 from ..space import DataError, Space
-from .base import ProposalContext, Strategy, blocked_points
+from .base import OptionlessStrategy, ProposalContext, blocked_points
 
 MAX_ASKS = 8  # asks per batch point before falling back to a space-filling point
 MIX_PREFIX = "stick:"  # optuna parameter name of component i's stick-breaking fraction
@@ -143,13 +143,8 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(verbosity)
 
 
-class _OptunaStrategy(Strategy):
+class _OptunaStrategy(OptionlessStrategy):
     """Shared machinery: build the study from the context, ask, repair, tell the repaired point."""
-
-    def __init__(self, **options: Any) -> None:
-        if options:
-            raise ValueError(f"strategy.options: {self.name} takes no options (got {', '.join(options)})")
-        super().__init__()
 
     @abstractmethod
     def _sampler(self, ctx: ProposalContext) -> optuna.samplers.BaseSampler:

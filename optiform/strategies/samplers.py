@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import ProposalContext, Strategy, blocked_points
+from .base import OptionlessStrategy, ProposalContext, blocked_points
 
 
-class RandomStrategy(Strategy):
+class RandomStrategy(OptionlessStrategy):
     """Uniform random points of the constrained space, rounded, distinct from what exists."""
 
     name = "random"
@@ -24,7 +24,7 @@ class RandomStrategy(Strategy):
         raise RuntimeError(f"random search found only {len(batch)} new distinct formulations")
 
 
-class SobolStrategy(Strategy):
+class SobolStrategy(OptionlessStrategy):
     """Space-filling design: the next scrambled Sobol points (rounded) away from existing formulations."""
 
     name = "sobol"
