@@ -55,7 +55,10 @@ def compute_threads(n: int = 1) -> Iterator[None]:
 
 
 def to_tensor(X: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(X, dtype=float), dtype=DTYPE)
+    """float64 tensor of X, sharing memory when X is a writable float array (a read-only one, e.g.
+    a view pandas hands out, is copied: torch cannot guard it)."""
+    array = np.asarray(X, dtype=float)
+    return torch.as_tensor(array if array.flags.writeable else array.copy(), dtype=DTYPE)
 
 
 @dataclass
