@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .campaign import Campaign
@@ -67,7 +68,7 @@ def _user_errors(func: Callable[..., None]) -> Callable[..., None]:
         except USER_ERRORS as exc:
             if state.debug:
                 raise
-            err_console.print(f"[red]error:[/red] {_message(exc)}", highlight=False)
+            err_console.print(f"[red]error:[/red] {escape(_message(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -364,7 +365,13 @@ def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F00
 @_user_errors
 def bench(
     problems: Annotated[str, typer.Option(help="Comma-separated problem names (see optiform.bench.problem_names()).")] = "llzt-full",
-    strategies: Annotated[str, typer.Option(help="Comma-separated strategies: botorch, random, sobol, grid, optuna-tpe, optuna-gp.")] = "botorch,random",
+    strategies: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated strategies: botorch, random, sobol, grid, optuna-tpe, optuna-gp; with options as "
+            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
+        ),
+    ] = "botorch,random",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per problem and strategy: 0..N-1 (campaign seed = lab seed).")] = 10,
     budget: Annotated[int, typer.Option(min=1, help="Experiments per run.")] = 60,
     batch: Annotated[int, typer.Option(min=1, help="Batch size after the first batch (the campaign's n_initial).")] = 4,
@@ -376,22 +383,26 @@ def bench(
     experiment), convergence.png, summary.csv and summary.md into --out.
 
     Example: optiform bench --problems llzt-ternary,llzt-full --strategies botorch,random --seeds 10 --budget 60
+
+    A strategy with options is a variant, e.g. --strategies 'botorch,botorch[feasibility_power=3]': values are
+    JSON, the key n_initial sets the design size, the others are the strategy's options.
     """
     from rich import box
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .bench import get_problem, problem_names, run_bench, summarize
-    from .bench.runner import SUMMARY_FILES, default_workers
+    from .bench.runner import SUMMARY_FILES, RunFailedError, default_workers
+    from .bench.variants import parse_strategy, split_strategies
     from .strategies import STRATEGIES
 
     problem_list = [p.strip() for p in problems.split(",") if p.strip()]
-    strategy_list = [s.strip() for s in strategies.split(",") if s.strip()]
+    strategy_list = split_strategies(strategies)
     unknown_p = [p for p in problem_list if p not in problem_names()]
     if unknown_p or not problem_list:
         raise ValueError(f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}")
-    unknown_s = [s for s in strategy_list if s not in STRATEGIES]
-    if unknown_s or not strategy_list:
-        raise ValueError(f"unknown strategy {', '.join(map(repr, unknown_s)) or '(none given)'}; expected some of {', '.join(STRATEGIES)}")
+    if not strategy_list:
+        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGIES)}")
+    strategy_list = list(dict.fromkeys(parse_strategy(s).label for s in strategy_list))
     folder = out or Path(f"bench-{datetime.now():%Y%m%d-%H%M%S}")
     clash = [name for name in SUMMARY_FILES if (folder / name).exists()]
     if clash:
@@ -420,23 +431,31 @@ def bench(
             bar.update(
                 task,
                 completed=done,
-                description=f"{info['problem']} {info['strategy']} seed {info['seed']}: "
+                description=f"{info['problem']} {escape(info['strategy'])} seed {info['seed']}: "
                 f"{100 * info['fraction_of_optimum']:.1f}% in {info['wall_s']:.0f} s",
             )
 
-        df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
+        try:
+            df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
+        except RunFailedError as exc:  # a strategy or problem broke: name the run, exit 1 (--debug: traceback)
+            if state.debug:
+                raise
+            raise ValueError(str(exc)) from exc
     summary = summarize(df, resolved)
     console.print(f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)")
     for problem in dict.fromkeys(summary["problem"]):
         table = Table(title=f"{problem} ({seeds} seeds)", title_justify="left", box=box.SIMPLE_HEAD)
         for name in ("strategy", "to 95%", "to 98%", "best at end", "s/run"):
-            table.add_column(name, justify="left" if name == "strategy" else "right", no_wrap=True)
+            if name == "strategy":  # a variant's label can be long: fold it, keep the figures whole
+                table.add_column(name, justify="left", overflow="fold")
+            else:
+                table.add_column(name, justify="right", no_wrap=True)
         for _, r in summary[summary["problem"] == problem].iterrows():
-            table.add_row(r["strategy"], r["to_95"], r["to_98"], f"{r['median_final_pct']:.1f}%", f"{r['median_wall_s']:.1f}")
+            table.add_row(escape(r["strategy"]), r["to_95"], r["to_98"], f"{r['median_final_pct']:.1f}%", f"{r['median_wall_s']:.1f}")
         console.print(table)
     early = summary[summary["ended_early"] > 0]
     for _, r in early.iterrows():
-        console.print(f"{r['problem']} {r['strategy']}: {r['ended_early']}/{r['seeds']} run(s) ended before the budget (e.g. grid used up)")
+        console.print(f"{r['problem']} {escape(r['strategy'])}: {r['ended_early']}/{r['seeds']} run(s) ended before the budget (e.g. grid used up)")
     console.print(f"wrote {', '.join(str(folder / name) for name in SUMMARY_FILES)}")
 
 

@@ -186,7 +186,7 @@ def test_convergence_plot_is_written(bench: tuple[pd.DataFrame, Path]) -> None:
 
 
 def test_unknown_names_raise_before_running() -> None:
-    with pytest.raises(ValueError, match=r"unknown strategy 'bayes'; expected some of botorch, random"):
+    with pytest.raises(ValueError, match=r"unknown strategy 'bayes'; expected one of botorch, random"):
         run_bench(["llzt-ternary"], ["random", "bayes"], seeds=1, budget=2, batch=1, workers=1)
     with pytest.raises(ValueError, match=r"unknown problem 'moon'"):
         run_bench(["moon"], ["random"], seeds=1, budget=2, batch=1, workers=1)
@@ -239,7 +239,7 @@ def test_cli_bench_writes_outputs(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--problems", "llzt-ternary,atlantis"], "unknown problem 'atlantis'; expected some of llzt-full, llzt-ternary"),
-        (["--strategies", "random,magic"], "unknown strategy 'magic'; expected some of botorch, random, sobol, grid"),
+        (["--strategies", "random,magic"], "unknown strategy 'magic'; expected one of botorch, random, sobol, grid"),
     ],
 )
 def test_cli_bench_unknown_names_exit_non_zero(tmp_path: Path, args: list[str], message: str) -> None:

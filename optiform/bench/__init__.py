@@ -8,13 +8,14 @@ problems are looked up by name in :data:`PROBLEMS` (:func:`get_problem`, :func:`
 
 from .odds import random_search_odds
 from .problems import PROBLEMS, Problem, get_problem, problem_names
-from .runner import BENCH_COLUMNS, TARGETS, run_bench, run_one, summarize
+from .runner import BENCH_COLUMNS, TARGETS, RunFailedError, run_bench, run_one, summarize
 
 __all__ = [
     "BENCH_COLUMNS",
     "PROBLEMS",
     "TARGETS",
     "Problem",
+    "RunFailedError",
     "get_problem",
     "problem_names",
     "random_search_odds",

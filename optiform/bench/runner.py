@@ -38,8 +38,9 @@ import pandas as pd
 
 from ..campaign import Campaign
 from ..sim.loop import closed_loop
-from ..strategies import STRATEGIES, GridExhaustedError
+from ..strategies import GridExhaustedError
 from .problems import Problem, get_problem
+from .variants import StrategyVariant, parse_strategy
 
 TARGETS = (0.95, 0.98)
 BENCH_COLUMNS = [
@@ -64,6 +65,18 @@ SUMMARY_FILES = ("bench.csv", "convergence.png", "summary.csv", "summary.md")
 Progress = Callable[[int, int, dict[str, Any]], None]
 
 
+class RunFailedError(RuntimeError):
+    """One run of a benchmark raised: names the run (problem, strategy, seed) so that it can be
+    repeated alone with :func:`run_one`; the original exception is its ``__cause__``."""
+
+    def __init__(self, problem: str, strategy: str, seed: int, error: BaseException) -> None:
+        self.problem, self.strategy, self.seed = problem, strategy, int(seed)
+        super().__init__(
+            f"benchmark run failed: problem {problem!r}, strategy {strategy!r}, seed {seed}: "
+            f"{type(error).__name__}: {error} (repeat it with optiform.bench.run_one({problem!r}, {strategy!r}, {seed}, budget, batch))"
+        )
+
+
 # --------------------------------------------------------------------------------------------------
 # One run
 # --------------------------------------------------------------------------------------------------
@@ -86,17 +99,19 @@ class _RecordingLab:
         return truth
 
 
-def run_one(problem: Problem | str, strategy: str, seed: int, budget: int, batch: int) -> pd.DataFrame:
+def run_one(problem: Problem | str, strategy: str | StrategyVariant, seed: int, budget: int, batch: int) -> pd.DataFrame:
     """One closed loop (campaign seed = lab seed = ``seed``) in a temporary store, deleted after.
 
-    Returns one row per experiment with :data:`BENCH_COLUMNS`.
+    ``strategy``: a name or a variant with options, e.g. ``"botorch[feasibility_power=3]"``
+    (:mod:`optiform.bench.variants`); the problem's campaign runs with it as its ``[strategy]``.
+    Returns one row per experiment with :data:`BENCH_COLUMNS` (``strategy`` = the variant's label).
     """
     p = problem if isinstance(problem, Problem) else get_problem(problem)
-    _check_strategies([strategy])
-    spec = p.campaign_spec()
+    variant = strategy if isinstance(strategy, StrategyVariant) else parse_strategy(strategy)
+    spec = variant.apply(p.campaign_spec())
     lab = _RecordingLab(p.make_lab(seed))
     batches: list[tuple[Any, float]] = []
-    tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{p.name}-{strategy}-{seed}-")
+    tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{p.name}-{variant.name}-{seed}-")
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -108,11 +123,10 @@ def run_one(problem: Problem | str, strategy: str, seed: int, budget: int, batch
                     lab,
                     budget=budget,
                     batch_size=batch,
-                    strategy=strategy,
                     on_batch=lambda r: batches.append((r, time.perf_counter() - t0)),
                 )
             except GridExhaustedError:
-                _last_points(campaign, lab, strategy, budget, batch, batches, t0)
+                _last_points(campaign, lab, budget, batch, batches, t0)
             finally:
                 campaign.close()
     finally:
@@ -135,7 +149,7 @@ def run_one(problem: Problem | str, strategy: str, seed: int, budget: int, batch
     run.insert(0, "experiment", np.arange(1, len(run) + 1))
     run.insert(0, "seed", int(seed))
     run.insert(0, "problem", p.name)
-    run.insert(0, "strategy", strategy)
+    run.insert(0, "strategy", variant.label)
     run["best_so_far"] = run["true_value"].fillna(-np.inf).cummax().replace(-np.inf, np.nan)
     run["optimum"] = optimum
     run["fraction_of_optimum"] = run["best_so_far"] / optimum
@@ -148,7 +162,6 @@ def run_one(problem: Problem | str, strategy: str, seed: int, budget: int, batch
 def _last_points(
     campaign: Campaign,
     lab: _RecordingLab,
-    strategy: str,
     budget: int,
     batch: int,
     batches: list[tuple[Any, float]],
@@ -167,7 +180,6 @@ def _last_points(
                 budget=n,
                 batch_size=n,
                 initial_batch=n,
-                strategy=strategy,
                 on_batch=lambda r: batches.append(
                     (replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0)
                 ),
@@ -218,12 +230,14 @@ def run_bench(
     one row per experiment, sorted by problem, strategy, seed, experiment in the order given).
 
     ``problems``: registered names (see :func:`problem_names`) or :class:`Problem` objects;
-    ``strategies``: names from :data:`optiform.strategies.STRATEGIES`; ``seeds``: a count N (seeds
+    ``strategies``: names from :data:`optiform.strategies.STRATEGIES` or variants with options
+    (``"botorch[feasibility_power=3]"``, :mod:`optiform.bench.variants`); ``seeds``: a count N (seeds
     0..N-1) or the seeds themselves; ``workers``: processes (default min(2, CPUs); 1 runs in this
     process); ``progress(done, total, info)`` is called after each run with info = problem,
     strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
     writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
-    Unknown problem or strategy names raise ValueError listing the known ones before anything runs.
+    Unknown problem or strategy names, and options a strategy does not take, raise ValueError
+    before anything runs.
     """
     resolved = [p if isinstance(p, Problem) else get_problem(p) for p in problems]
     if not resolved:
@@ -231,10 +245,9 @@ def run_bench(
     names = [p.name for p in resolved]
     if len(set(names)) < len(names):
         raise ValueError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
-    strategies = list(dict.fromkeys(strategies))
-    if not strategies:
+    variants = list({v.label: v for v in map(parse_strategy, strategies)}.values())
+    if not variants:
         raise ValueError("no strategy given")
-    _check_strategies(strategies)
     seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
     if not seed_list or (isinstance(seeds, (int, np.integer)) and seeds < 1):
         raise ValueError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
@@ -255,7 +268,7 @@ def run_bench(
 
     # expensive strategies first, so that the pool's last jobs are short ones
     cost = {"botorch": 0, "optuna-gp": 1}
-    jobs = [(p, s, seed) for s in sorted(strategies, key=lambda s: cost.get(s, 2)) for p in resolved for seed in seed_list]
+    jobs = [(p, v, seed) for v in sorted(variants, key=lambda v: cost.get(v.name, 2)) for p in resolved for seed in seed_list]
     total = len(jobs)
     frames: list[pd.DataFrame] = []
     t0 = time.perf_counter()
@@ -275,25 +288,30 @@ def run_bench(
             progress(len(frames), total, info)
 
     if workers == 1 or total == 1:
-        for p, s, seed in jobs:
-            finished(run_one(p, s, seed, budget, batch))
+        for p, v, seed in jobs:
+            try:
+                run = run_one(p, v, seed, budget, batch)
+            except Exception as exc:
+                raise RunFailedError(p.name, v.label, seed, exc) from exc
+            finished(run)
     else:
         with ProcessPoolExecutor(
             max_workers=min(workers, total), mp_context=get_context("spawn"), initializer=_init_worker
         ) as pool:
-            futures = {pool.submit(run_one, _portable(p), s, seed, budget, batch) for p, s, seed in jobs}
-            pending = futures
+            futures = {pool.submit(run_one, _portable(p), v, seed, budget, batch): (p.name, v.label, seed) for p, v, seed in jobs}
+            pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for fut in done:
-                    if fut.exception() is not None:
+                    exc = fut.exception()
+                    if exc is not None:
                         for other in pending:
                             other.cancel()
-                        raise fut.exception()  # type: ignore[misc]
+                        raise RunFailedError(*futures[fut], exc) from exc
                     finished(fut.result())
     elapsed = time.perf_counter() - t0
 
-    order = {"problem": names, "strategy": strategies}
+    order = {"problem": names, "strategy": [v.label for v in variants]}
     df = pd.concat(frames, ignore_index=True)
     df = _sorted(df, order)
     if out is not None:
@@ -331,15 +349,6 @@ def _portable(problem: Problem) -> Problem | str:
                 f"and is not registered: use workers=1 or a module-level make_lab"
             ) from None
         return problem.name
-
-
-def _check_strategies(strategies: Sequence[str]) -> None:
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown:
-        raise ValueError(
-            f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(repr, unknown))}; "
-            f"expected some of {', '.join(STRATEGIES)}"
-        )
 
 
 # --------------------------------------------------------------------------------------------------

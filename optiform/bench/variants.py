@@ -1,0 +1,117 @@
+"""Strategy variants for benchmarks: a strategy name with options, as written on the command line.
+
+``optiform bench --strategies 'botorch,botorch[feasibility_power=3,exploit=2],random'`` compares
+the default strategy with the same strategy under other options. A variant is written
+``name`` or ``name[key=value,key=value,...]``:
+
+* ``name`` is a strategy of :data:`optiform.strategies.STRATEGIES`;
+* each value is read as JSON (``3``, ``0.5``, ``true``, ``"text"``); a bare word is a string;
+* the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``); every other key
+  is a strategy option (``[strategy.options]``), checked by the strategy itself, so a misspelt
+  option is an error before anything runs;
+* options are added to those the problem's campaign already gives the same strategy.
+
+The variant's label (the text given, without spaces) names it in ``bench.csv``, the summary and the
+plot's legend.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec import CampaignSpec, load_spec
+
+_VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class StrategyVariant:
+    """A strategy ``name`` with ``options`` and, optionally, the campaign's ``n_initial``."""
+
+    label: str
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    n_initial: int | None = None
+
+    def apply(self, spec: CampaignSpec) -> CampaignSpec:
+        """``spec`` with its ``[strategy]`` set to this variant: the variant's options added to those
+        the campaign already gives this strategy, ``n_initial`` replaced when the variant sets it."""
+        data = spec.model_dump(mode="json")
+        current = data.get("strategy") or {}
+        options = dict(current.get("options") or {}) if current.get("name", "botorch") == self.name else {}
+        options.update(self.options)
+        n_initial = self.n_initial if self.n_initial is not None else current.get("n_initial")
+        data["strategy"] = {"name": self.name, "options": options, "n_initial": n_initial}
+        return load_spec(data)
+
+
+def split_strategies(text: str) -> list[str]:
+    """Split a comma-separated list of variants at the commas outside brackets:
+    ``"botorch[a=1,b=2],random"`` -> ``["botorch[a=1,b=2]", "random"]``. Empty items are dropped."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def parse_strategy(text: str) -> StrategyVariant:
+    """Read ``name`` or ``name[key=value,...]`` (see the module docstring) and check it: the name
+    must be a known strategy, ``n_initial`` a positive whole number, and the strategy must accept
+    the options. Raises ValueError naming the variant and what was expected."""
+    from ..strategies import STRATEGIES, get_strategy
+
+    compact = re.sub(r"\s+", "", text)
+    match = _VARIANT.match(compact)
+    if match is None:
+        raise ValueError(f"strategy {text!r}: expected name or name[key=value,...], e.g. botorch[feasibility_power=3]")
+    name = match["name"]
+    if name not in STRATEGIES:
+        where = "" if compact == name else f"strategy {text!r}: "
+        raise ValueError(f"{where}unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+    options: dict[str, Any] = {}
+    n_initial = None
+    for pair in (match["options"] or "").split(","):
+        if not pair:
+            continue
+        key, sep, raw = pair.partition("=")
+        if not sep or not _KEY.match(key) or not raw:
+            raise ValueError(f"strategy {text!r}: option {pair!r} is not key=value")
+        if key in options or (key == "n_initial" and n_initial is not None):
+            raise ValueError(f"strategy {text!r}: option {key!r} given twice")
+        value = _value(raw)
+        if key == "n_initial":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
+            n_initial = value
+        else:
+            options[key] = value
+    try:
+        get_strategy(name, options)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"strategy {text!r}: {exc}") from None
+    if match["options"] is not None and not match["options"]:
+        compact = name  # "botorch[]" is plain botorch
+    return StrategyVariant(label=compact, name=name, options=options, n_initial=n_initial)
+
+
+def _value(raw: str) -> Any:
+    """A JSON value (number, true/false/null, quoted string) or, failing that, the bare word."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+__all__ = ["StrategyVariant", "parse_strategy", "split_strategies"]
