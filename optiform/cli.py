@@ -173,7 +173,13 @@ def status() -> None:
         + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
     )
     n_results = int((f["n_results"] > 0).sum())
-    phase = "model-based" if n_results >= c.spec.n_initial else f"space-filling design ({n_results}/{c.spec.n_initial})"
+    usable = len(c.training_data(c.spec.objectives[0]))
+    if n_results < c.spec.n_initial:
+        phase = f"space-filling design ({n_results}/{c.spec.n_initial})"
+    elif c.spec.strategy.name == "botorch" and usable < 2:  # see BotorchStrategy.propose
+        phase = f"space-filling design continued ({usable} usable result(s); the model needs 2)"
+    else:
+        phase = "model-based"
     console.print(f"strategy: {c.spec.strategy.name}, next proposals: {phase}")
     console.print(_objectives_line(c), highlight=False)
     for obj in c.spec.objectives:

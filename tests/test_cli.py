@@ -74,6 +74,19 @@ def test_full_loop_through_the_cli(cli, tmp_path: Path) -> None:
     assert (tmp_path / "map.svg").read_text().startswith("<?xml")
 
 
+def test_status_says_the_design_continues_while_under_two_usable_results(cli, tmp_path: Path) -> None:
+    (tmp_path / "small.toml").write_text(SMALL)
+    cli("init", "small.toml")
+    cli("propose", "-n", "4", "--out", "batch1.csv")
+    batch = pd.read_csv(tmp_path / "batch1.csv")
+    results = batch[["id"]].assign(conductivity_mS_cm=[0.2, None, None, None], status=["ok", "failed", "failed", "failed"])
+    results.to_csv(tmp_path / "results1.csv", index=False)
+    cli("record", "results1.csv")
+    out = " ".join(cli("status").output.split())
+    assert "next proposals: space-filling design continued (1 usable result(s); the model needs 2)" in out
+    cli("propose", "-n", "2")  # no GP to fit yet: the design goes on instead of failing
+
+
 def test_propose_with_weighing_sheet_xlsx(cli, tmp_path: Path) -> None:
     cli("--store", f"sqlite:///{tmp_path / 'w.db'}", "init", str(LLZT))
     out = cli("--store", f"sqlite:///{tmp_path / 'w.db'}", "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx").output
