@@ -341,9 +341,12 @@ class ModelSpec(_Strict):
     choice-specific one (:func:`optiform.models.gp.transfer_kernel`), for categorical choices that
     share most of their landscape but differ in part — e.g. glass-fibre results informing LLZT
     proposals (``propose(fixed={"framework": "LLZT"})``); it needs a categorical parameter.
+    ``kernel = "additive"``: one kernel per group of variables (the mixture, each other parameter)
+    plus one over all of them (:func:`optiform.models.gp.additive_kernel`), for objectives that are
+    close to a product of factors, such as conductivity over composition and processing.
     """
 
-    kernel: Literal["rbf", "transfer"] = "rbf"
+    kernel: Literal["rbf", "transfer", "additive"] = "rbf"
 
 
 class CampaignSpec(_Strict):
@@ -395,6 +398,12 @@ class CampaignSpec(_Strict):
         _check_outcome_constraints(self, names)
         if self.model.kernel == "transfer" and not self.categorical:
             _fail_at(("model", "kernel"), "kernel 'transfer' needs a categorical parameter (choices = [...])", "transfer")
+        if self.model.kernel == "additive" and not self.parameters:
+            _fail_at(
+                ("model", "kernel"),
+                "kernel 'additive' needs a parameter besides the mixture (over the mixture alone it is the rbf kernel twice)",
+                "additive",
+            )
         return self
 
     @model_validator(mode="after")
