@@ -129,3 +129,13 @@ def test_a_failing_run_is_named(tmp_path: Path) -> None:
     assert (info.value.problem, info.value.strategy, info.value.seed) == ("broken", "sobol[n_initial=2]", 1)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert not (tmp_path / "b" / "bench.csv").exists()
+
+
+def test_kernel_key_sets_the_campaigns_model_and_is_checked_per_problem() -> None:
+    v = parse_strategy("botorch[kernel=additive,exploit=2]")
+    assert (v.kernel, v.options) == ("additive", {"exploit": 2})
+    assert v.apply(get_problem("llzt-full").campaign_spec()).model.kernel == "additive"
+    with pytest.raises(ValueError, match=r"kernel must be one of rbf, transfer, additive, got 'matern'"):
+        parse_strategy("botorch[kernel=matern]")
+    with pytest.raises(ValueError, match=r"strategy 'botorch\[kernel=additive\]' on problem 'llzt-ternary': .*needs a parameter besides the mixture"):
+        run_bench(["llzt-ternary"], ["botorch[kernel=additive]"], seeds=1, budget=2, batch=1, workers=1)

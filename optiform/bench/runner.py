@@ -261,6 +261,11 @@ def run_bench(
         raise ValueError(f"workers: expected a positive integer, got {workers!r}")
     for p in resolved:
         spec = p.campaign_spec()
+        for v in variants:  # e.g. a kernel the problem's space cannot use
+            try:
+                v.apply(spec)
+            except ValueError as exc:
+                raise ValueError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
         if spec.objectives[0].direction != "maximize":
             raise ValueError(f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised")
         if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):

@@ -6,7 +6,8 @@ the default strategy with the same strategy under other options. A variant is wr
 
 * ``name`` is a strategy of :data:`optiform.strategies.STRATEGIES`;
 * each value is read as JSON (``3``, ``0.5``, ``true``, ``"text"``); a bare word is a string;
-* the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``); every other key
+* the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``), the key
+  ``kernel`` its surrogate's kernel (``[model] kernel``: rbf, transfer, additive); every other key
   is a strategy option (``[strategy.options]``), checked by the strategy itself, so a misspelt
   option is an error before anything runs;
 * options are added to those the problem's campaign already gives the same strategy.
@@ -21,9 +22,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-from ..spec import CampaignSpec, load_spec
+from ..spec import CampaignSpec, ModelSpec, load_spec
 
 _VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -31,22 +32,27 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class StrategyVariant:
-    """A strategy ``name`` with ``options`` and, optionally, the campaign's ``n_initial``."""
+    """A strategy ``name`` with ``options`` and, optionally, the campaign's ``n_initial`` and
+    surrogate ``kernel``."""
 
     label: str
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
     n_initial: int | None = None
+    kernel: str | None = None
 
     def apply(self, spec: CampaignSpec) -> CampaignSpec:
         """``spec`` with its ``[strategy]`` set to this variant: the variant's options added to those
-        the campaign already gives this strategy, ``n_initial`` replaced when the variant sets it."""
+        the campaign already gives this strategy, ``n_initial`` and ``[model] kernel`` replaced
+        when the variant sets them (a kernel the campaign cannot use is a SpecError)."""
         data = spec.model_dump(mode="json")
         current = data.get("strategy") or {}
         options = dict(current.get("options") or {}) if current.get("name", "botorch") == self.name else {}
         options.update(self.options)
         n_initial = self.n_initial if self.n_initial is not None else current.get("n_initial")
         data["strategy"] = {"name": self.name, "options": options, "n_initial": n_initial}
+        if self.kernel is not None:
+            data["model"] = {**(data.get("model") or {}), "kernel": self.kernel}
         return load_spec(data)
 
 
@@ -81,20 +87,25 @@ def parse_strategy(text: str) -> StrategyVariant:
         where = "" if compact == name else f"strategy {text!r}: "
         raise ValueError(f"{where}unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
     options: dict[str, Any] = {}
-    n_initial = None
+    n_initial = kernel = None
     for pair in (match["options"] or "").split(","):
         if not pair:
             continue
         key, sep, raw = pair.partition("=")
         if not sep or not _KEY.match(key) or not raw:
             raise ValueError(f"strategy {text!r}: option {pair!r} is not key=value")
-        if key in options or (key == "n_initial" and n_initial is not None):
+        if key in options or (key == "n_initial" and n_initial is not None) or (key == "kernel" and kernel is not None):
             raise ValueError(f"strategy {text!r}: option {key!r} given twice")
         value = _value(raw)
         if key == "n_initial":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
             n_initial = value
+        elif key == "kernel":
+            kinds = get_args(ModelSpec.model_fields["kernel"].annotation)
+            if value not in kinds:
+                raise ValueError(f"strategy {text!r}: kernel must be one of {', '.join(kinds)}, got {raw!r}")
+            kernel = value
         else:
             options[key] = value
     try:
@@ -103,7 +114,7 @@ def parse_strategy(text: str) -> StrategyVariant:
         raise ValueError(f"strategy {text!r}: {exc}") from None
     if match["options"] is not None and not match["options"]:
         compact = name  # "botorch[]" is plain botorch
-    return StrategyVariant(label=compact, name=name, options=options, n_initial=n_initial)
+    return StrategyVariant(label=compact, name=name, options=options, n_initial=n_initial, kernel=kernel)
 
 
 def _value(raw: str) -> Any:
