@@ -391,7 +391,8 @@ def bench(
     Example: optiform bench --problems llzt-ternary,llzt-full --strategies botorch,random --seeds 10 --budget 60
 
     A strategy with options is a variant, e.g. --strategies 'botorch,botorch[feasibility_power=3]': values are
-    JSON, the key n_initial sets the design size, the others are the strategy's options.
+    JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, transfer, additive), the others
+    are the strategy's options.
     """
     from rich import box
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -230,6 +230,13 @@ def test_botorch_strategy_options_are_checked() -> None:
         get_strategy("botorch", {"min_probability": 1.0})
     with pytest.raises(ValueError, match="exploit_min_probability must be between 0 and 1, got 1.5"):
         get_strategy("botorch", {"exploit_min_probability": 1.5})
+    # a value that is not a number names the option instead of failing inside float()
+    with pytest.raises(ValueError, match="min_spacing must be >= 0 rounding steps, got 'one'"):
+        get_strategy("botorch", {"min_spacing": "one"})
+    with pytest.raises(ValueError, match="exploit_min_probability must be between 0 and 1, got True"):
+        get_strategy("botorch", {"exploit_min_probability": True})
+    with pytest.raises(ValueError, match="feasibility_power must be a number >= 0, got nan"):
+        get_strategy("botorch", {"feasibility_power": float("nan")})
 
 
 def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:

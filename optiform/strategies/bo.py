@@ -51,6 +51,7 @@ reached 98% within 30 (seeds 0-9).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -76,6 +77,16 @@ DEFAULTS = {
 }
 OPTIMIZERS = ("projected", "scipy")
 ACQUISITIONS = ("greedy", "qlognei")
+
+
+def _number(options: dict, key: str, expected: str) -> float:
+    """Option ``key`` (its default when absent) as a float; a value that is not a number (a string,
+    a boolean) or not ``expected`` (e.g. "a number >= 0", checked by the caller) is a ValueError
+    naming the option."""
+    value = options.get(key, DEFAULTS[key])
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"botorch strategy: {key} must be {expected}, got {value!r}")
+    return float(value)
 
 
 class BotorchStrategy(Strategy):
@@ -106,20 +117,18 @@ class BotorchStrategy(Strategy):
             value = options.get(key, DEFAULTS[key])
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"botorch strategy: {key} must be a positive whole number, got {value!r}")
-        power = options.get("feasibility_power", DEFAULTS["feasibility_power"])
-        if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 <= power < float("inf"):
-            raise ValueError(f"botorch strategy: feasibility_power must be a number >= 0, got {power!r}")
         exploit = options.get("exploit", 1)
         if isinstance(exploit, bool) or not isinstance(exploit, int) or exploit < 0:
             raise ValueError(f"botorch strategy: exploit must be a whole number of points >= 0, got {exploit!r}")
-        if not 0.0 < float(options.get("exploit_min_probability", 0.5)) < 1.0:
-            raise ValueError(
-                f"botorch strategy: exploit_min_probability must be between 0 and 1, got {options['exploit_min_probability']!r}"
-            )
-        if not 0.0 <= float(options.get("min_probability", 0.0)) < 1.0:
-            raise ValueError(f"botorch strategy: min_probability must be within [0, 1), got {options['min_probability']!r}")
-        if float(options.get("min_spacing", 0.0)) < 0:
-            raise ValueError(f"botorch strategy: min_spacing must be >= 0 rounding steps, got {options['min_spacing']!r}")
+        checks = {
+            "feasibility_power": ("a number >= 0", lambda v: 0.0 <= v < math.inf),
+            "exploit_min_probability": ("between 0 and 1", lambda v: 0.0 < v < 1.0),
+            "min_probability": ("within [0, 1)", lambda v: 0.0 <= v < 1.0),
+            "min_spacing": (">= 0 rounding steps", lambda v: 0.0 <= v < math.inf),
+        }
+        for key, (expected, ok) in checks.items():
+            if not ok(_number(options, key, expected)):
+                raise ValueError(f"botorch strategy: {key} must be {expected}, got {options[key]!r}")
         super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
