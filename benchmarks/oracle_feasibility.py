@@ -35,6 +35,7 @@ import torch
 from optiform.bench.problems import PAPER_FIXED
 from optiform.bench.runner import experiments_to_targets, run_one
 from optiform.sim.lab import fluid_threshold
+from optiform.space import Space
 
 RATIO_FEC5 = float(fluid_threshold(np.array(5.0)))  # r(5 wt%) = 1.675
 DECAY_PER_WT_PCT = float(np.log(RATIO_FEC5 / fluid_threshold(np.array(6.0))))  # 0.04
@@ -44,26 +45,32 @@ PROBLEMS = ("llzt-ternary", "llzt-full")
 
 class TrueBoundary:
     """The virtual lab's solid/fluid rule in the shape of a fitted FeasibilityModel (``log_prob`` on
-    model coordinates, ``probability`` on formulation tables). Model columns 0 and 1 are the MEMA
-    and SN mass fractions; FEC is model column 4 (scaled 0-10 wt%) on llzt-full, the paper's 5 wt%
-    on the ternary slice."""
+    the space's model coordinates, ``probability`` on formulation tables). FEC is read from its model
+    column when the space has it, else it is the paper's value (the ternary slice)."""
 
     name = "solid"
 
-    def __init__(self, fec_column: int | None) -> None:
-        self.fec_column = fec_column
+    def __init__(self, space: Space) -> None:
+        self.mema, self.sn = (space.components.index(c) for c in ("MEMA", "SN"))  # mass fractions
+        self.fec_column = space.variables.index("FEC_wt_pct") if "FEC_wt_pct" in space.continuous else None
+        fec = space.continuous.get("FEC_wt_pct")
+        self.fec_min, self.fec_span = (fec.min, fec.max - fec.min) if fec is not None else (0.0, 1.0)
 
-    def _ratio(self, fec_wt_pct):
+    @staticmethod
+    def _ratio(fec_wt_pct):
         exp = torch.exp if torch.is_tensor(fec_wt_pct) else np.exp
         return RATIO_FEC5 * exp(-DECAY_PER_WT_PCT * (fec_wt_pct - 5.0))
 
     def log_prob(self, X: torch.Tensor) -> torch.Tensor:
-        fec = X[..., self.fec_column] * 10.0 if self.fec_column is not None else torch.tensor(float(PAPER_FIXED["FEC_wt_pct"]))
-        return torch.nn.functional.logsigmoid(STEEPNESS * (self._ratio(fec) * X[..., 0] - X[..., 1]))
+        if self.fec_column is None:
+            fec = torch.tensor(float(PAPER_FIXED["FEC_wt_pct"]), dtype=X.dtype)
+        else:
+            fec = self.fec_min + self.fec_span * X[..., self.fec_column]
+        return torch.nn.functional.logsigmoid(STEEPNESS * (self._ratio(fec) * X[..., self.mema] - X[..., self.sn]))
 
     def probability(self, df: pd.DataFrame) -> np.ndarray:
         fec = df["FEC_wt_pct"].to_numpy(float) if "FEC_wt_pct" in df else float(PAPER_FIXED["FEC_wt_pct"])
-        return (df["SN"].to_numpy(float) <= self._ratio(fec) * df["MEMA"].to_numpy(float)).astype(float)
+        return (df["SN"].to_numpy(float) <= fluid_threshold(fec) * df["MEMA"].to_numpy(float)).astype(float)
 
 
 def _run(args: tuple[str, str, int, int, int]) -> pd.DataFrame:
@@ -73,8 +80,7 @@ def _run(args: tuple[str, str, int, int, int]) -> pd.DataFrame:
     if arm == "true boundary":
         from optiform.campaign import Campaign
 
-        oracle = TrueBoundary(4 if problem == "llzt-full" else None)
-        Campaign.feasibility_model = lambda self: oracle  # this worker process only
+        Campaign.feasibility_model = lambda self: TrueBoundary(self.space)  # this worker process only
     run = run_one(problem, "botorch", seed, budget, batch)
     run["strategy"] = f"botorch, {arm}"
     return run

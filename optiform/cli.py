@@ -22,7 +22,7 @@ from rich.table import Table
 
 from .campaign import Campaign
 from .space import DataError
-from .spec import SpecError, example_spec_path
+from .spec import MIN_USABLE_RESULTS, SpecError, example_spec_path, in_design
 from .store import StoreError, resolve_store_url
 
 app = typer.Typer(
@@ -176,8 +176,8 @@ def status() -> None:
     usable = len(c.training_data(c.spec.objectives[0]))
     if n_results < c.spec.n_initial:
         phase = f"space-filling design ({n_results}/{c.spec.n_initial})"
-    elif c.spec.strategy.name == "botorch" and usable < 2:  # see BotorchStrategy.propose
-        phase = f"space-filling design continued ({usable} usable result(s); the model needs 2)"
+    elif c.spec.strategy.name == "botorch" and in_design(n_results, usable, c.spec.n_initial):
+        phase = f"space-filling design continued ({usable} usable result(s); the model needs {MIN_USABLE_RESULTS})"
     else:
         phase = "model-based"
     console.print(f"strategy: {c.spec.strategy.name}, next proposals: {phase}")

@@ -478,6 +478,17 @@ class CampaignSpec(_Strict):
         return n if n is not None else 2 * (self.dimension + 1)
 
 
+MIN_USABLE_RESULTS = 2  # a GP needs results for at least two formulations
+
+
+def in_design(n_results: int, n_usable: int, n_initial: int) -> bool:
+    """Whether the default strategy's next batch is its space-filling design: while fewer than
+    ``n_initial`` formulations have results, and while fewer than ``MIN_USABLE_RESULTS`` have a
+    usable one (a design whose films mostly stayed fluid leaves nothing to fit a GP to). Used by
+    the strategy, ``optiform status`` and the closed loop's batch labels."""
+    return n_results < n_initial or n_usable < MIN_USABLE_RESULTS
+
+
 def _check_name(name: str) -> str:
     if not re.match(NAME_PATTERN, name):
         raise ValueError(f"{name!r} is not a valid name (letters, digits and _, not starting with a digit)")

@@ -25,15 +25,14 @@ def _script():
 
 def test_true_boundary_is_the_virtual_labs_rule() -> None:
     script = _script()
-    for problem, fec_column in (("llzt-full", 4), ("llzt-ternary", None)):
+    for problem in ("llzt-full", "llzt-ternary"):
         c = Campaign.create(get_problem(problem).campaign_spec(), store="sqlite://", seed=0)
         points = c.space.round(c.space.sample_uniform(3000, seed=5))
         full = points.assign(**{k: v for k, v in PAPER_FIXED.items() if k not in points})
         truth = is_solid(full)
         assert 0.2 < truth.mean() < 0.9  # both sides of the boundary are sampled
-        oracle = script.TrueBoundary(fec_column)
-        if fec_column is not None:
-            assert c.space.variables[fec_column] == "FEC_wt_pct"
+        oracle = script.TrueBoundary(c.space)
+        assert (oracle.fec_column is None) == (problem == "llzt-ternary")
         assert np.array_equal(oracle.probability(points) > 0.5, truth)
         log_p = oracle.log_prob(torch.as_tensor(c.space.to_model(points)))
         assert np.array_equal(log_p.numpy() > np.log(0.5), truth)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
+from ..spec import in_design
 from .lab import VirtualLab
 
 RESULT_COLUMNS = ["id", "conductivity_mS_cm", "status", "note"]
@@ -76,7 +77,7 @@ def closed_loop(
         first = initial_batch if initial_batch is not None else campaign.spec.n_initial
         n = min(first if number == 1 else batch_size, budget - done)
         name = strategy or campaign.spec.strategy.name
-        kind = name if name != "botorch" else ("design" if _n_results(campaign) < campaign.spec.n_initial else "model")
+        kind = name if name != "botorch" else ("design" if _designing(campaign) else "model")
         batch = campaign.propose(n, strategy=strategy)
         results = make(batch, number)
         truth = np.asarray(lab.true_value(batch), dtype=float)
@@ -161,9 +162,11 @@ def _result_columns(campaign: Campaign, results: pd.DataFrame) -> list[str]:
     return ["id", *quantities, "status", "note", *extra]
 
 
-def _n_results(campaign: Campaign) -> int:
+def _designing(campaign: Campaign) -> bool:
+    """Whether the default strategy's next batch is its space-filling design (``in_design``)."""
     f = campaign.formulations()
-    return int((f["n_results"] > 0).sum())
+    usable = len(campaign.training_data(campaign.spec.objectives[0]))
+    return in_design(int((f["n_results"] > 0).sum()), usable, campaign.spec.n_initial)
 
 
 def experiments_to_reach(history: pd.DataFrame, target_mS_cm: float, budget: int) -> int:

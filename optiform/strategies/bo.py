@@ -59,6 +59,7 @@ import pandas as pd
 import torch
 
 from ..models.gp import DTYPE, to_tensor
+from ..spec import in_design
 from .acquisition import FeasiblePosteriorMean, build_acquisition
 from .base import ProposalContext, Strategy, blocked_points
 from .optimize import PolytopeProjection, initial_batches, maximize_projected
@@ -132,9 +133,7 @@ class BotorchStrategy(Strategy):
         super().__init__(**options)
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
-        if ctx.n_results < ctx.n_initial or len(ctx.train) < 2:
-            # the design, and its continuation while fewer than two formulations have a usable
-            # result (a design whose films mostly stayed fluid leaves nothing to fit a GP to)
+        if in_design(ctx.n_results, len(ctx.train), ctx.n_initial):
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
