@@ -62,9 +62,22 @@ def make_spectra(n: int, seed: int) -> list:
             Q2 = q * A / 2
             f_x = (1.0 / (Q2 * R1)) ** (1.0 / n2) / (2 * math.pi)  # spike |Z| = R1 here
             arc = {"R1_fraction": frac, "n1": rng.uniform(0.8, 0.95), "f_peak_Hz": f_x * 10 ** rng.uniform(0.5, 1.5)}
-        out.append(synthetic_blocking_cell(sigma, thickness_um=thickness, diameter_mm=DIAMETER_MM, f_min=F_MIN,
-                                           f_max=F_MAX, points_per_decade=10, noise_rel=0.005, arc=arc, L_H=L,
-                                           cpe_Q=q, cpe_n=n2, seed=rng))
+        out.append(
+            synthetic_blocking_cell(
+                sigma,
+                thickness_um=thickness,
+                diameter_mm=DIAMETER_MM,
+                f_min=F_MIN,
+                f_max=F_MAX,
+                points_per_decade=10,
+                noise_rel=0.005,
+                arc=arc,
+                L_H=L,
+                cpe_Q=q,
+                cpe_n=n2,
+                seed=rng,
+            )
+        )
     return out
 
 
@@ -91,7 +104,7 @@ def _guess(f: np.ndarray, Z: np.ndarray) -> list[float]:
     R0 = float(Z.real[np.argmax(f)])
     j = int(np.argmin(f))
     w = 2 * math.pi * f[j]
-    Q2 = math.sin(0.85 * math.pi / 2) / (abs(Z.imag[j]) * w ** 0.85)
+    Q2 = math.sin(0.85 * math.pi / 2) / (abs(Z.imag[j]) * w**0.85)
     return [R0, 0.05 * R0, 1e-6, 0.9, Q2, 0.85]
 
 
@@ -115,7 +128,7 @@ def run_impedance(spectra: list, weight_by_modulus: bool, maxfev: int) -> tuple[
                 if not math.isfinite(r):
                     raise ValueError("non-finite")
                 R[i] = r
-            except Exception:  # noqa: BLE001 - any failure of the baseline counts
+            except Exception:
                 failures += 1
             each[i] = time.perf_counter() - t
     dt = time.perf_counter() - t0
@@ -139,14 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     import scipy
 
     print("command:", shlex.join([sys.executable, *sys.argv]))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-          f"impedance {getattr(impedance, '__version__', '?')}, {platform.machine()}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"impedance {getattr(impedance, '__version__', '?')}, {platform.machine()}"
+    )
     spectra = make_spectra(args.n, args.seed)
     truth = np.array([s.meta["R_total_ohm"] for s in spectra])
     n_arc = sum(s.meta["R1_ohm"] > 0 for s in spectra)
     n_L = sum(s.meta["L_H"] > 0 for s in spectra)
-    print(f"{args.n} spectra (seed {args.seed}): {len(spectra[0])} points each, 100 kHz-1 Hz, 0.5 % noise; "
-          f"R_total {truth.min():.3g}-{truth.max():.3g} ohm; {n_arc} with a film arc, {n_L} with inductance")
+    print(
+        f"{args.n} spectra (seed {args.seed}): {len(spectra[0])} points each, 100 kHz-1 Hz, 0.5 % noise; "
+        f"R_total {truth.min():.3g}-{truth.max():.3g} ohm; {n_arc} with a film arc, {n_L} with inductance"
+    )
 
     t_opt, R_opt, e_opt, info = run_optiform(spectra)
     t_imp, R_imp, e_imp, fail_imp = run_impedance(spectra, weight_by_modulus=False, maxfev=args.maxfev)
@@ -157,16 +174,18 @@ def main(argv: list[str] | None = None) -> int:
         ("impedance.py CustomCircuit.fit (default)", t_imp, R_imp, e_imp, fail_imp),
         ("impedance.py CustomCircuit.fit (weight_by_modulus)", t_imw, R_imw, e_imw, fail_imw),
     ]
-    print(f"{'method':52s} {'spectra/s':>10s} {'median ms':>10s} {'median err':>11s} {'p95 err':>9s} "
-          f"{'failures':>9s}")
+    print(f"{'method':52s} {'spectra/s':>10s} {'median ms':>10s} {'median err':>11s} {'p95 err':>9s} {'failures':>9s}")
     for name, dt, R, each, fails in rows:
         med, p95 = _errors(R, truth)
-        print(f"{name:52s} {len(spectra) / dt:10.1f} {1e3 * np.median(each):10.1f} {med:11.3%} {p95:9.3%} "
-              f"{fails:9d}")
-    print(f"optiform models chosen: {dict(sorted(info['models'].items()))}; failing flags: "
-          f"{dict(sorted(info['failing'].items())) or 'none'}")
-    print(f"ratio (optiform / impedance.py default) spectra/s: {t_imp / t_opt:.2f}x; "
-          f"vs weight_by_modulus: {t_imw / t_opt:.2f}x")
+        print(f"{name:52s} {len(spectra) / dt:10.1f} {1e3 * np.median(each):10.1f} {med:11.3%} {p95:9.3%} {fails:9d}")
+    print(
+        f"optiform models chosen: {dict(sorted(info['models'].items()))}; failing flags: "
+        f"{dict(sorted(info['failing'].items())) or 'none'}"
+    )
+    print(
+        f"ratio (optiform / impedance.py default) spectra/s: {t_imp / t_opt:.2f}x; "
+        f"vs weight_by_modulus: {t_imw / t_opt:.2f}x"
+    )
     med, p95 = _errors(R_opt, truth)
     ok = med < 0.01 and p95 < 0.05 and t_opt <= t_imp
     print(f"targets (median < 1 %, p95 < 5 %, rate >= impedance.py): {'met' if ok else 'NOT met'}")

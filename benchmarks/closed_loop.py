@@ -106,7 +106,9 @@ def run_one(strategy: str, seed: int, budget: int, batch: int, options: dict | N
         "best_pct_of_optimum": 100.0 * best / OPTIMUM,
         "n_failed": int(history["status"].eq("failed").sum()),
         "n_failed_after_design": int((history["status"].eq("failed") & n_model).sum()),
-        "solid_pct_after_design": 100.0 * float((~history["status"].eq("failed"))[n_model].mean()) if n_model.any() else float("nan"),
+        "solid_pct_after_design": 100.0 * float((~history["status"].eq("failed"))[n_model].mean())
+        if n_model.any()
+        else float("nan"),
         "wall_s": wall,
     }
 
@@ -169,7 +171,9 @@ def format_summary(summary: pd.DataFrame, budget: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--seeds", type=int, default=10, help="seeds per strategy (0..seeds-1); default 10")
     p.add_argument("--budget", type=int, default=None, help="experiments per run; default 60 (22 with --quick)")
     p.add_argument("--batch", type=int, default=4, help="batch size after the initial design; default 4")
@@ -190,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "--options",
         type=json.loads,
         default=None,
-        help='JSON strategy options for the default strategy, e.g. \'{"feasibility_power": 7}\' (a variant; default: none)',
+        help="JSON strategy options for the default strategy, e.g. '{\"feasibility_power\": 7}' (a variant; default: none)",
     )
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
@@ -235,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(s, seed) for seed in range(seeds) for s in strategies]
     rows = []
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker
+    ) as pool:
         futures = {pool.submit(run_one, s, seed, budget, args.batch, args.options): (s, seed) for s, seed in jobs}
         for fut in as_completed(futures):
             row = fut.result()

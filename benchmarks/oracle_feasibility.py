@@ -113,8 +113,15 @@ def main() -> None:
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     unknown = [p for p in problems if p not in PROBLEMS]
     if unknown or not problems:
-        parser.error(f"unknown problem {', '.join(map(repr, unknown)) or '(none given)'}; expected some of {', '.join(PROBLEMS)}")
-    jobs = [(p, arm, s, args.budget, args.batch) for p in problems for arm in ("learnt classifier", "true boundary") for s in range(args.seeds)]
+        parser.error(
+            f"unknown problem {', '.join(map(repr, unknown)) or '(none given)'}; expected some of {', '.join(PROBLEMS)}"
+        )
+    jobs = [
+        (p, arm, s, args.budget, args.batch)
+        for p in problems
+        for arm in ("learnt classifier", "true boundary")
+        for s in range(args.seeds)
+    ]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn")) as pool:
         df = pd.concat(list(pool.map(_run, jobs)), ignore_index=True)

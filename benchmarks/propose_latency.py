@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from optiform import Campaign
-from optiform.models.gp import DTYPE, to_tensor, compute_threads
+from optiform.models.gp import DTYPE, compute_threads, to_tensor
 from optiform.sim import VirtualLab
 from optiform.spec import ModelSpec, example_spec_path, load_spec
 
@@ -75,7 +75,9 @@ def _delete(campaign: Campaign, label: str) -> None:
     from optiform.store.db import FormulationRow
 
     with campaign.store.transaction() as s:
-        s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id, FormulationRow.label == label).delete()
+        s.query(FormulationRow).filter(
+            FormulationRow.campaign_id == campaign.id, FormulationRow.label == label
+        ).delete()
 
 
 def time_plain(campaign: Campaign, repeats: int) -> list[float]:
@@ -111,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-plain", action="store_true", help="skip plain botorch")
-    ap.add_argument("--kernel", choices=["rbf", "transfer", "additive"], help="the campaign's [model] kernel (default: as shipped)")
+    ap.add_argument(
+        "--kernel", choices=["rbf", "transfer", "additive"], help="the campaign's [model] kernel (default: as shipped)"
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
@@ -134,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     table = pd.DataFrame(rows)
     kernel = f", [model] kernel = {args.kernel!r}" if args.kernel else ""
-    print(f"\nmedian seconds of propose({Q}) on {example_spec_path().name}{kernel}, {args.repeats} repeats, torch threads=1, python {sys.version.split()[0]}")
-    print("optiform_s: models refitted each time; cached_s: models already fitted; plain_s: optimize_acqf alone (fit excluded)")
+    print(
+        f"\nmedian seconds of propose({Q}) on {example_spec_path().name}{kernel}, {args.repeats} repeats, torch threads=1, python {sys.version.split()[0]}"
+    )
+    print(
+        "optiform_s: models refitted each time; cached_s: models already fitted; plain_s: optimize_acqf alone (fit excluded)"
+    )
     print(table.to_string(index=False, float_format="%.2f"))
     print(f"peak resident memory: {peak_mb:.0f} MB")
     return 0

@@ -34,7 +34,9 @@ def _shard(args: tuple[str, int, int]) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--problems", default="llzt-full,llzt-ternary", help=f"comma-separated, of: {', '.join(problem_names())}")
+    ap.add_argument(
+        "--problems", default="llzt-full,llzt-ternary", help=f"comma-separated, of: {', '.join(problem_names())}"
+    )
     ap.add_argument("--draws", type=int, default=2_000_000, help="random experiments simulated per problem")
     ap.add_argument("--workers", type=int, default=2, help="processes (the draws are split into this many shards)")
     ap.add_argument("--seed", type=int, default=0)
@@ -42,17 +44,34 @@ def main(argv: list[str] | None = None) -> int:
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     unknown = [p for p in problems if p not in problem_names()]
     if unknown:
-        print(f"error: --problems: unknown {', '.join(unknown)}; expected some of {', '.join(problem_names())}", file=sys.stderr)
+        print(
+            f"error: --problems: unknown {', '.join(unknown)}; expected some of {', '.join(problem_names())}",
+            file=sys.stderr,
+        )
         return 2
     if args.draws < 1 or args.workers < 1:
         print(f"error: --draws and --workers must be >= 1, got {args.draws} and {args.workers}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    shards = [(p, args.draws // args.workers + (w < args.draws % args.workers), args.seed * args.workers + w) for p in problems for w in range(args.workers)]
+    shards = [
+        (p, args.draws // args.workers + (w < args.draws % args.workers), args.seed * args.workers + w)
+        for p in problems
+        for w in range(args.workers)
+    ]
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
         table = merge_odds(list(pool.map(_shard, shards)))
     pd.set_option("display.width", 200)
-    cols = ["problem", "fraction", "draws", "hits", "p", "expected_experiments", "expected_low", "expected_high", "median_experiments"]
+    cols = [
+        "problem",
+        "fraction",
+        "draws",
+        "hits",
+        "p",
+        "expected_experiments",
+        "expected_low",
+        "expected_high",
+        "median_experiments",
+    ]
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"({time.perf_counter() - t0:.0f} s; expected_low/high: 95% interval of the mean experiments 1/p)")
     return 0

@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--budget", type=int, default=60, help="LLZT experiments per run")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--gf-design", type=int, default=0, help="LLZT Sobol design points after the glass-fibre data; default 0")
+    p.add_argument(
+        "--gf-design", type=int, default=0, help="LLZT Sobol design points after the glass-fibre data; default 0"
+    )
     p.add_argument("--arms", default="llzt-only,with-gf")
     p.add_argument("--kernel", default="transfer", choices=["transfer", "rbf"], help="the campaign's [model] kernel")
     args = p.parse_args(argv)
@@ -114,16 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     runs = pd.DataFrame(rows)
     for t in TARGETS:
         col = f"experiments_to_{round(100 * t)}pct"
-        print(f"\nLLZT experiments to reach {100 * t:.0f}% of the LLZT optimum (= {args.budget + 1} when never), {args.seeds} seeds")
+        print(
+            f"\nLLZT experiments to reach {100 * t:.0f}% of the LLZT optimum (= {args.budget + 1} when never), {args.seeds} seeds"
+        )
         med = {}
         for arm, r in runs.groupby("arm", sort=False):
             n = r[col].to_numpy(float)
             q25, q50, q75 = np.percentile(n, [25, 50, 75])
             med[arm] = q50
             never = int((n > args.budget).sum())
-            print(f"  {arm:<9} median {q50:g} (IQR {q25:g}-{q75:g}), never {never}, median best {r['best_pct'].median():.1f}%")
+            print(
+                f"  {arm:<9} median {q50:g} (IQR {q25:g}-{q75:g}), never {never}, median best {r['best_pct'].median():.1f}%"
+            )
         if {"llzt-only", "with-gf"} <= set(med):
-            print(f"  change with {N_GF} glass-fibre results: {100 * (med['with-gf'] / med['llzt-only'] - 1):+.0f}% LLZT experiments")
+            print(
+                f"  change with {N_GF} glass-fibre results: {100 * (med['with-gf'] / med['llzt-only'] - 1):+.0f}% LLZT experiments"
+            )
     return 0
 
 

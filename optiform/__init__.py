@@ -1,26 +1,29 @@
 """optiform: which electrolyte formulations to make next, from campaign file to ternary map.
 
-    from optiform import Campaign
-    c = Campaign.create("campaigns/llzt-cse/campaign.toml", store="sqlite:///run.db")
-    batch = c.propose(6)
+from optiform import Campaign
+c = Campaign.create("campaigns/llzt-cse/campaign.toml", store="sqlite:///run.db")
+batch = c.propose(6)
 """
 
+from ._version import __version__
 from .campaign import Campaign, RecordReport
-from .space import DataError, Space
-from .spec import CampaignSpec, SpecError, load_spec
-from .store import Store, StoreError
-
-__version__ = "0.1.0"
+from .errors import AnalysisError, DataError, OptiformError, SpecError, StoreError, StrategyError
+from .space import Space
+from .spec import CampaignSpec, load_spec
+from .store import Store
 
 __all__ = [
+    "AnalysisError",
     "Campaign",
     "CampaignSpec",
     "DataError",
+    "OptiformError",
     "RecordReport",
     "Space",
     "SpecError",
     "Store",
     "StoreError",
-    "load_spec",
+    "StrategyError",
     "__version__",
+    "load_spec",
 ]

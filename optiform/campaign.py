@@ -62,7 +62,7 @@ class Campaign:
     @classmethod
     def create(
         cls, spec: str | Path | CampaignSpec | dict, store: str | Store | None = None, seed: int | None = None
-    ) -> "Campaign":
+    ) -> Campaign:
         """Start a campaign from a campaign file (or spec) in a store (URL, default ``optiform.db``).
 
         ``seed`` fixes the random streams of its proposals (default: drawn at random and stored, so
@@ -74,7 +74,7 @@ class Campaign:
         return cls(st, cid, spec, seed)
 
     @classmethod
-    def open(cls, store: str | Store | None = None, name: str | None = None) -> "Campaign":
+    def open(cls, store: str | Store | None = None, name: str | None = None) -> Campaign:
         """Reopen a campaign; ``name`` is needed when the store holds several."""
         st = store if isinstance(store, Store) else Store(store, create=False)
         cid, _, spec_dict, seed = st.campaign(name)
@@ -325,6 +325,15 @@ class Campaign:
         return diagnose(self.surrogate(obj), groups=list(self.training_data(obj)["id"]))
 
     # --- proposing ---------------------------------------------------------------------------
+    def in_design(self) -> bool:
+        """Whether the default strategy's next batch is its space-filling design: while fewer than
+        ``n_initial`` formulations have results, or fewer than two have a usable one
+        (:func:`optiform.strategies.base.in_design`)."""
+        from .strategies.base import in_design
+
+        n_results = int((self.formulations()["n_results"] > 0).sum())
+        return in_design(n_results, len(self.training_data(self.spec.objectives[0])), self.spec.n_initial)
+
     def propose(
         self, n: int, strategy: str | None = None, seed: int | None = None, fixed: dict[str, Any] | None = None
     ) -> pd.DataFrame:
@@ -529,7 +538,15 @@ class Campaign:
         proposals = d[d["status"] == "pending"]
         feas = self.feasibility_model()
         return plot_mixture(
-            self.space, obj, surrogate.predict, measured, proposals, fixed, out, axes=axes, title=self.name,
+            self.space,
+            obj,
+            surrogate.predict,
+            measured,
+            proposals,
+            fixed,
+            out,
+            axes=axes,
+            title=self.name,
             feasible=(feas.name, feas.probability) if feas is not None else None,
         )
 
@@ -636,7 +653,9 @@ class _RecordPlan:
         formulations = self.c.formulations()
         self.known = {r["id"]: r for _, r in formulations.iterrows()}
         problems: list[str] = []
-        external_rows = [i for i in range(len(self.df)) if _blank(self.df.get("id", pd.Series([None] * len(self.df)))[i])]
+        external_rows = [
+            i for i in range(len(self.df)) if _blank(self.df.get("id", pd.Series([None] * len(self.df)))[i])
+        ]
         external = self._check_external(external_rows, formulations, problems)
         for i, line in enumerate(self.lines):
             row = self.df.iloc[i]
@@ -760,7 +779,9 @@ class _RecordPlan:
         existing = formulations[formulations["source"] == "external"] if len(formulations) else formulations
         seen: dict[tuple, Any] = {}
         for i, (_, row) in zip(idx, clean.iterrows()):
-            signature = tuple(row[v] if v in self.space.categorical else round(float(row[v]), 9) for v in self.space.variables)
+            signature = tuple(
+                row[v] if v in self.space.categorical else round(float(row[v]), 9) for v in self.space.variables
+            )
             if signature in seen:
                 keys[i] = seen[signature]
                 continue
@@ -799,7 +820,10 @@ class _RecordPlan:
                         label = f"F{next_no:04d}"
                         next_no += 1
                         f = FormulationRow(
-                            campaign_id=self.c.id, label=label, values=_json_values(key[2], self.space), source="external"
+                            campaign_id=self.c.id,
+                            label=label,
+                            values=_json_values(key[2], self.space),
+                            source="external",
                         )
                         s.add(f)
                         by_label[label] = f
@@ -809,7 +833,9 @@ class _RecordPlan:
                 else:
                     label = key
                     if by_label[label].cancelled_at is not None:  # cancelled since check(): store nothing
-                        raise DataError(f"{self.origin}: line {entry['line']}: {_cancelled_message(label, by_label[label])}")
+                        raise DataError(
+                            f"{self.origin}: line {entry['line']}: {_cancelled_message(label, by_label[label])}"
+                        )
                 rep = entry["replicate"]
                 if (label, rep) in taken:
                     report.duplicates.append(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -22,7 +22,7 @@ from rich.table import Table
 
 from .campaign import Campaign
 from .space import DataError
-from .spec import MIN_USABLE_RESULTS, SpecError, example_spec_path, in_design
+from .spec import SpecError, example_spec_path
 from .store import StoreError, resolve_store_url
 
 app = typer.Typer(
@@ -41,8 +41,8 @@ USER_ERRORS = (SpecError, DataError, StoreError, ValueError, FileNotFoundError, 
 
 
 class State:
-    store: Optional[str] = None
-    campaign: Optional[str] = None
+    store: str | None = None
+    campaign: str | None = None
     debug: bool = False
 
 
@@ -51,8 +51,10 @@ state = State()
 
 @app.callback()
 def _global(
-    store: Annotated[Optional[str], typer.Option(help="Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db).")] = None,
-    campaign: Annotated[Optional[str], typer.Option(help="Campaign name, when the store holds several.")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db).")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Campaign name, when the store holds several.")] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     state.store, state.campaign, state.debug = store, campaign, debug
@@ -98,12 +100,15 @@ def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")]) ->
 @_user_errors
 def propose(
     n: Annotated[int, typer.Option("-n", "--n", min=1, help="Number of formulations.")] = 4,
-    batch_mass_g: Annotated[Optional[float], typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="botorch (default), random, sobol, grid, optuna-tpe or optuna-gp.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: derived from the batch number).")] = None,
+    batch_mass_g: Annotated[float | None, typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="botorch (default), random, sobol, grid, optuna-tpe or optuna-gp.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: derived from the batch number).")] = None,
     fix: Annotated[
-        Optional[list[str]], typer.Option(help="Hold a parameter at one value, NAME=VALUE (repeatable), e.g. framework=LLZT.")
+        list[str] | None,
+        typer.Option(help="Hold a parameter at one value, NAME=VALUE (repeatable), e.g. framework=LLZT."),
     ] = None,
 ) -> None:
     """Propose the next batch; they are stored as pending until results are recorded.
@@ -122,7 +127,9 @@ def propose(
         sheet = c.weighing_sheet(batch, batch_mass_g)
         from .recipe import weighing_wide
 
-        console.print(_table(weighing_wide(sheet), f"weighing sheet: grams for {batch_mass_g:g} g per formulation", digits=4))
+        console.print(
+            _table(weighing_wide(sheet), f"weighing sheet: grams for {batch_mass_g:g} g per formulation", digits=4)
+        )
     if out is not None:
         path = c.export_batch(batch, out, batch_mass_g)
         console.print(f"wrote {path}")
@@ -172,11 +179,13 @@ def status() -> None:
         f"pending: {counts.get('pending', 0)}"
         + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
     )
+    from .strategies.base import MIN_USABLE_RESULTS
+
     n_results = int((f["n_results"] > 0).sum())
     usable = len(c.training_data(c.spec.objectives[0]))
     if n_results < c.spec.n_initial:
         phase = f"space-filling design ({n_results}/{c.spec.n_initial})"
-    elif c.spec.strategy.name == "botorch" and in_design(n_results, usable, c.spec.n_initial):
+    elif c.spec.strategy.name == "botorch" and c.in_design():
         phase = f"space-filling design continued ({usable} usable result(s); the model needs {MIN_USABLE_RESULTS})"
     else:
         phase = "model-based"
@@ -221,8 +230,8 @@ def _model_summary(c: Campaign, obj) -> None:
 @app.command()
 @_user_errors
 def pareto(
-    objectives: Annotated[Optional[str], typer.Option(help="Objectives to trade off, a,b (default: all).")] = None,
-    csv: Annotated[Optional[Path], typer.Option(help="Also write the front to this .csv file.")] = None,
+    objectives: Annotated[str | None, typer.Option(help="Objectives to trade off, a,b (default: all).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the front to this .csv file.")] = None,
     include_infeasible: Annotated[
         bool, typer.Option(help="Also list formulations that break an outcome constraint (column 'breaks').")
     ] = False,
@@ -239,7 +248,10 @@ def pareto(
     front = c.pareto(names, include_infeasible=include_infeasible)
     shown = names or c.spec.objective_names
     console.print(
-        _table(front if include_infeasible else front.drop(columns="breaks"), f"Pareto front of {c.name}: {', '.join(shown)} ({len(front)} formulation(s))")
+        _table(
+            front if include_infeasible else front.drop(columns="breaks"),
+            f"Pareto front of {c.name}: {', '.join(shown)} ({len(front)} formulation(s))",
+        )
         if len(front)
         else f"no measured formulation meets the outcome constraints ({_constraints_text(c)})"
     )
@@ -265,8 +277,10 @@ def _constraints_text(c: Campaign) -> str:
 @_user_errors
 def plot_ternary(
     out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("ternary.png"),
-    axes: Annotated[Optional[str], typer.Option(help="Three mixture components A,B,C (needed with more than three).")] = None,
-    objective: Annotated[Optional[str], typer.Option(help="Objective to map (default: the first).")] = None,
+    axes: Annotated[
+        str | None, typer.Option(help="Three mixture components A,B,C (needed with more than three).")
+    ] = None,
+    objective: Annotated[str | None, typer.Option(help="Objective to map (default: the first).")] = None,
 ) -> None:
     """Ternary map of predicted median and uncertainty, with measured points and next proposals.
 
@@ -283,7 +297,9 @@ def plot_ternary(
 
 @app.command()
 @_user_errors
-def ingest(manifest: Annotated[Path, typer.Argument(help="Manifest CSV: id, kind, file, role, group, metadata.")]) -> None:
+def ingest(
+    manifest: Annotated[Path, typer.Argument(help="Manifest CSV: id, kind, file, role, group, metadata.")],
+) -> None:
     """Analyse raw instrument files listed in a manifest and store the derived values.
 
     Columns: id, kind (eis, transference, lsv, cycling, symmetric), file (relative to the manifest),
@@ -313,7 +329,9 @@ def accept(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F
     Example: optiform accept F0007
     """
     n = _open().accept(sample_id)
-    console.print(f"accepted {n} flagged measurement(s) of {sample_id}" if n else f"{sample_id} has no flagged measurement")
+    console.print(
+        f"accepted {n} flagged measurement(s) of {sample_id}" if n else f"{sample_id} has no flagged measurement"
+    )
 
 
 @app.command()
@@ -344,11 +362,16 @@ def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F00
     if sample_id not in f.index:
         raise DataError(f"unknown sample id {sample_id!r} in campaign {c.name!r}")
     row = f.loc[sample_id]
-    console.print(f"[bold]{sample_id}[/bold] ({row['source']}, {row['status']}): "
-                  + ", ".join(f"{v}={_fmt(row[v])}" for v in c.space.variables))
+    console.print(
+        f"[bold]{sample_id}[/bold] ({row['source']}, {row['status']}): "
+        + ", ".join(f"{v}={_fmt(row[v])}" for v in c.space.variables)
+    )
     if row["status"] == "cancelled":
-        console.print(f"cancelled {pd.Timestamp(row['cancelled_at']):%Y-%m-%d %H:%M} UTC"
-                      + (f": {row['cancel_reason']}" if row["cancel_reason"] else ""), highlight=False)
+        console.print(
+            f"cancelled {pd.Timestamp(row['cancelled_at']):%Y-%m-%d %H:%M} UTC"
+            + (f": {row['cancel_reason']}" if row["cancel_reason"] else ""),
+            highlight=False,
+        )
     d = c.data()
     d = d[(d["id"] == sample_id) & ~d["status"].isin(["pending", "cancelled"])].drop(columns=c.space.variables)
     if len(d):
@@ -370,7 +393,9 @@ def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F00
 @app.command()
 @_user_errors
 def bench(
-    problems: Annotated[str, typer.Option(help="Comma-separated problem names (see optiform.bench.problem_names()).")] = "llzt-full",
+    problems: Annotated[
+        str, typer.Option(help="Comma-separated problem names (see optiform.bench.problem_names()).")
+    ] = "llzt-full",
     strategies: Annotated[
         str,
         typer.Option(
@@ -378,11 +403,13 @@ def bench(
             "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
         ),
     ] = "botorch,random",
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per problem and strategy: 0..N-1 (campaign seed = lab seed).")] = 10,
+    seeds: Annotated[
+        int, typer.Option(min=1, help="Seeds per problem and strategy: 0..N-1 (campaign seed = lab seed).")
+    ] = 10,
     budget: Annotated[int, typer.Option(min=1, help="Experiments per run.")] = 60,
     batch: Annotated[int, typer.Option(min=1, help="Batch size after the first batch (the campaign's n_initial).")] = 4,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench-<time>).")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes (default min(2, CPUs)).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default bench-<time>).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default min(2, CPUs)).")] = None,
 ) -> None:
     """Benchmark strategies on problems with a known optimum: closed loops over strategies x problems
     x seeds, judged on the noise-free value of what was made. Writes bench.csv (one row per
@@ -406,7 +433,9 @@ def bench(
     strategy_list = split_strategies(strategies)
     unknown_p = [p for p in problem_list if p not in problem_names()]
     if unknown_p or not problem_list:
-        raise ValueError(f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}")
+        raise ValueError(
+            f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}"
+        )
     if not strategy_list:
         raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGIES)}")
     strategy_list = list(dict.fromkeys(parse_strategy(s).label for s in strategy_list))
@@ -443,13 +472,17 @@ def bench(
             )
 
         try:
-            df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
+            df = run_bench(
+                resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance
+            )
         except RunFailedError as exc:  # a strategy or problem broke: name the run, exit 1 (--debug: traceback)
             if state.debug:
                 raise
             raise ValueError(str(exc)) from exc
     summary = summarize(df, resolved)
-    console.print(f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)")
+    console.print(
+        f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)"
+    )
     for problem in dict.fromkeys(summary["problem"]):
         table = Table(title=f"{problem} ({seeds} seeds)", title_justify="left", box=box.SIMPLE_HEAD)
         for name in ("strategy", "to 95%", "to 98%", "best at end", "s/run"):
@@ -458,11 +491,19 @@ def bench(
             else:
                 table.add_column(name, justify="right", no_wrap=True)
         for _, r in summary[summary["problem"] == problem].iterrows():
-            table.add_row(escape(r["strategy"]), r["to_95"], r["to_98"], f"{r['median_final_pct']:.1f}%", f"{r['median_wall_s']:.1f}")
+            table.add_row(
+                escape(r["strategy"]),
+                r["to_95"],
+                r["to_98"],
+                f"{r['median_final_pct']:.1f}%",
+                f"{r['median_wall_s']:.1f}",
+            )
         console.print(table)
     early = summary[summary["ended_early"] > 0]
     for _, r in early.iterrows():
-        console.print(f"{r['problem']} {escape(r['strategy'])}: {r['ended_early']}/{r['seeds']} run(s) ended before the budget (e.g. grid used up)")
+        console.print(
+            f"{r['problem']} {escape(r['strategy'])}: {r['ended_early']}/{r['seeds']} run(s) ended before the budget (e.g. grid used up)"
+        )
     console.print(f"wrote {', '.join(str(folder / name) for name in SUMMARY_FILES)}")
 
 
@@ -495,12 +536,20 @@ def plot_arrhenius(
 @app.command()
 @_user_errors
 def demo(
-    out: Annotated[Optional[Path], typer.Option(help="Fresh folder for the store, map and CSV (default demo-<time>).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Fresh folder for the store, map and CSV (default demo-<time>).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the virtual lab's noise and of the proposals.")] = 0,
     batches: Annotated[int, typer.Option(min=0, help="Model-based batches after the initial design.")] = 8,
     batch_size: Annotated[int, typer.Option(min=1, help="Formulations per model-based batch.")] = 4,
-    raw: Annotated[bool, typer.Option("--raw", help="Go through raw instrument files: write EIS, Bruce-Vincent "
-                                      "and LSV files for each batch into OUT/raw and ingest them.")] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Go through raw instrument files: write EIS, Bruce-Vincent "
+            "and LSV files for each batch into OUT/raw and ingest them.",
+        ),
+    ] = False,
 ) -> None:
     """Run a closed-loop campaign on the built-in virtual lab (a synthetic model calibrated to
     Nguyen et al. 2024) and write the ternary map and a CSV of the campaign.

@@ -114,7 +114,9 @@ class _Group:
         return any(r.failing for r, _, _ in self.results)
 
 
-def read_manifest(manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> tuple[pd.DataFrame, str, Path, list[int]]:
+def read_manifest(
+    manifest: pd.DataFrame | str | Path, base_dir: Path | None = None
+) -> tuple[pd.DataFrame, str, Path, list[int]]:
     """The manifest table, its name for messages, the folder files are relative to, line numbers."""
     if isinstance(manifest, pd.DataFrame):
         df = manifest.reset_index(drop=True)
@@ -130,7 +132,7 @@ def read_manifest(manifest: pd.DataFrame | str | Path, base_dir: Path | None = N
     return df, str(path), path.parent, [i + 2 for i in range(len(df))]
 
 
-def ingest(campaign: "Campaign", manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> IngestReport:
+def ingest(campaign: Campaign, manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> IngestReport:
     """Validate, analyse and store a manifest's files (see module docstring)."""
     df, origin, folder, lines = read_manifest(manifest, base_dir)
     rows = _parse_rows(campaign, df, origin, folder, lines)
@@ -152,7 +154,7 @@ def ingest(campaign: "Campaign", manifest: pd.DataFrame | str | Path, base_dir: 
 
 
 # --- validation -------------------------------------------------------------------------------
-def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Path, lines: list[int]) -> list[_Row]:
+def _parse_rows(campaign: Campaign, df: pd.DataFrame, origin: str, folder: Path, lines: list[int]) -> list[_Row]:
     outcome = campaign.spec.feasibility.name if campaign.spec.feasibility is not None else None
     unknown = [c for c in df.columns if c not in COLUMNS and c != outcome]
     missing = [c for c in ("id", "kind", "file") if c not in df.columns]
@@ -211,8 +213,17 @@ def _parse_rows(campaign: "Campaign", df: pd.DataFrame, origin: str, folder: Pat
         if len(problems) == n_before:
             content = path.read_bytes()
             rows.append(
-                _Row(line, rec["id"], kind, path, role, rec.get("group", "") or rec["id"], meta,
-                     hashlib.sha256(content).hexdigest(), content)
+                _Row(
+                    line,
+                    rec["id"],
+                    kind,
+                    path,
+                    role,
+                    rec.get("group", "") or rec["id"],
+                    meta,
+                    hashlib.sha256(content).hexdigest(),
+                    content,
+                )
             )
     if problems:
         raise DataError("\n".join(problems))
@@ -231,7 +242,9 @@ def _group(rows: list[_Row], origin: str) -> list[_Group]:
     seen: dict[str, _Row] = {}
     for r in rows:
         if r.sha256 in seen:
-            problems.append(f"{origin}: line {r.line}: {r.path.name} has the same content as line {seen[r.sha256].line}")
+            problems.append(
+                f"{origin}: line {r.line}: {r.path.name} has the same content as line {seen[r.sha256].line}"
+            )
         seen.setdefault(r.sha256, r)
     for g in groups.values():
         if g.kind == "transference":
@@ -252,7 +265,7 @@ def _group(rows: list[_Row], origin: str) -> list[_Group]:
     return list(groups.values())
 
 
-def _ingested_files(campaign: "Campaign") -> dict[str, tuple[str, str, str]]:
+def _ingested_files(campaign: Campaign) -> dict[str, tuple[str, str, str]]:
     """sha256 -> (sample id, kind, group) of every file this campaign has ingested."""
     with campaign.store.transaction() as s:
         rows = (
@@ -283,16 +296,21 @@ def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin:
 
 
 # --- analysis ---------------------------------------------------------------------------------
-def _analyse(campaign: "Campaign", g: _Group) -> None:
+def _analyse(campaign: Campaign, g: _Group) -> None:
     """Run the analysis for one group; fills ``g.results`` and ``g.values`` (plus the pass/fail
     outcome when the manifest gives it)."""
-    {"eis": _analyse_eis, "transference": _analyse_transference, "lsv": _analyse_lsv,
-     "cycling": _analyse_cycling, "symmetric": _analyse_symmetric}[g.kind](campaign, g)
+    {
+        "eis": _analyse_eis,
+        "transference": _analyse_transference,
+        "lsv": _analyse_lsv,
+        "cycling": _analyse_cycling,
+        "symmetric": _analyse_symmetric,
+    }[g.kind](campaign, g)
     for r in g.rows:
         g.values.update({k: v for k, v in r.meta.items() if k not in NUMERIC})
 
 
-def _analyse_eis(campaign: "Campaign", g: _Group) -> None:
+def _analyse_eis(campaign: Campaign, g: _Group) -> None:
     from .analysis.arrhenius import arrhenius
     from .analysis.eis import conductivity
 
@@ -317,7 +335,7 @@ def _analyse_eis(campaign: "Campaign", g: _Group) -> None:
         g.values["conductivity_mS_cm"] = float(np.mean(at_ref))
 
 
-def _analyse_transference(campaign: "Campaign", g: _Group) -> None:
+def _analyse_transference(campaign: Campaign, g: _Group) -> None:
     from .analysis.readers import read_eis, read_series
     from .analysis.transference import transference_number
 
@@ -333,7 +351,7 @@ def _analyse_transference(campaign: "Campaign", g: _Group) -> None:
     g.values[res.quantity] = res.value
 
 
-def _analyse_lsv(campaign: "Campaign", g: _Group) -> None:
+def _analyse_lsv(campaign: Campaign, g: _Group) -> None:
     from .analysis.lsv import stability_onset
     from .analysis.readers import read_series
 
@@ -343,7 +361,7 @@ def _analyse_lsv(campaign: "Campaign", g: _Group) -> None:
     g.values[res.quantity] = res.value
 
 
-def _analyse_cycling(campaign: "Campaign", g: _Group) -> None:
+def _analyse_cycling(campaign: Campaign, g: _Group) -> None:
     from .analysis.cycling import cycling_summary
     from .analysis.readers import read_series
 
@@ -355,7 +373,7 @@ def _analyse_cycling(campaign: "Campaign", g: _Group) -> None:
             g.values[sub.quantity] = sub.value
 
 
-def _analyse_symmetric(campaign: "Campaign", g: _Group) -> None:
+def _analyse_symmetric(campaign: Campaign, g: _Group) -> None:
     from .analysis.cycling import symmetric_summary
     from .analysis.readers import read_series
 
@@ -374,19 +392,18 @@ def _sub_results(res: Result) -> Iterable[Result]:
 
 
 # --- writing ----------------------------------------------------------------------------------
-def _write(campaign: "Campaign", groups: list[_Group], report: IngestReport) -> None:
+def _write(campaign: Campaign, groups: list[_Group], report: IngestReport) -> None:
     if not groups:
         return
     with campaign.store.transaction() as s:
-        forms = {
-            f.label: f
-            for f in s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id).all()
-        }
+        forms = {f.label: f for f in s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id).all()}
         files: dict[str, RawFileRow] = {}
         for g in groups:
             f = forms[g.id]
             if f.cancelled_at is not None:  # cancelled since validation: store nothing
-                raise DataError(f"{g.label}: formulation {g.id} was cancelled; a cancelled formulation cannot receive results")
+                raise DataError(
+                    f"{g.label}: formulation {g.id} was cancelled; a cancelled formulation cannot receive results"
+                )
             replicate = max((m.replicate for m in f.measurements), default=0) + 1
             status = "flagged" if g.failing else "ok"
             m = MeasurementRow(
@@ -428,7 +445,7 @@ def _raw_file(session, cache: dict[str, RawFileRow], r: _Row) -> RawFileRow:
 
 
 # --- reading back -----------------------------------------------------------------------------
-def analyses(campaign: "Campaign", sample_id: str | None = None) -> pd.DataFrame:
+def analyses(campaign: Campaign, sample_id: str | None = None) -> pd.DataFrame:
     """Derived values with method, uncertainty, flags and files (one row per analysis)."""
     with campaign.store.transaction() as s:
         q = (
@@ -453,7 +470,9 @@ def analyses(campaign: "Campaign", sample_id: str | None = None) -> pd.DataFrame
                     "uncertainty": a.uncertainty,
                     "temperature_C": a.temperature_C,
                     "method": a.method,
-                    "flags": "; ".join(f"{fl['code']}{'' if fl['failing'] else ' (warning)'}" for fl in a.result["flags"]),
+                    "flags": "; ".join(
+                        f"{fl['code']}{'' if fl['failing'] else ' (warning)'}" for fl in a.result["flags"]
+                    ),
                     "files": ", ".join(f"{af.role}:{af.raw_file.name}" for af in a.files),
                     "analysis_pk": a.id,
                 }
@@ -461,7 +480,7 @@ def analyses(campaign: "Campaign", sample_id: str | None = None) -> pd.DataFrame
     return pd.DataFrame(out)
 
 
-def raw_files_of(campaign: "Campaign", analysis_pk: int, folder: Path) -> dict[str, Path]:
+def raw_files_of(campaign: Campaign, analysis_pk: int, folder: Path) -> dict[str, Path]:
     """Write the raw files of an analysis into ``folder`` (original names); role -> path."""
     with campaign.store.transaction() as s:
         a = s.get(AnalysisRow, analysis_pk)
@@ -473,7 +492,7 @@ def raw_files_of(campaign: "Campaign", analysis_pk: int, folder: Path) -> dict[s
     return out
 
 
-def accept(campaign: "Campaign", sample_id: str) -> int:
+def accept(campaign: Campaign, sample_id: str) -> int:
     """Accept a formulation's flagged measurements into the model; returns how many."""
     with campaign.store.transaction() as s:
         f = campaign.formulation_row(s, sample_id)

@@ -28,16 +28,13 @@ from scipy.optimize import Bounds, linprog, milp, minimize
 from scipy.optimize import LinearConstraint as _LinearRows
 from scipy.stats import qmc
 
+from .errors import DataError
 from .spec import CampaignSpec, ContinuousParameter, LinearConstraint
 
 __all__ = ["DataError", "LinearConstraint", "Space", "round_mixture"]
 
 SUM_TOLERANCE = 1e-4  # relative to the mixture total
 MAX_REJECTION_DRAWS = 2**20  # simplex points tried before rejection gives way to Markov chains (sample_uniform)
-
-
-class DataError(ValueError):
-    """A table (CSV, DataFrame) whose content does not fit the campaign; the message names where."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ class Space:
     def fixed_values(self) -> dict[str, float | str]:
         return dict(self.fixed)
 
-    def restrict(self, fixed: Mapping[str, Any] | None) -> "Space":
+    def restrict(self, fixed: Mapping[str, Any] | None) -> Space:
         """The same space with some parameters held at one value (e.g. ``{"framework": "LLZT"}``):
         sampling, rounding, neighbours, model bounds and categorical combinations then keep them,
         while the model encoding (``to_model``) is unchanged, so models fitted on the whole space
@@ -162,7 +159,9 @@ class Space:
         for j, name in enumerate(self.continuous):
             if name in self.fixed_values:  # a held parameter: both bounds at its value
                 p = self.continuous[name]
-                bounds[:, len(self.components) + j] = (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+                bounds[:, len(self.components) + j] = (
+                    (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+                )
         return bounds
 
     def to_model(self, df: pd.DataFrame) -> np.ndarray:
@@ -259,7 +258,9 @@ class Space:
             for (lo, hi), c in zip(bounds, self.components):
                 v = df[c].iloc[i]
                 if not lo - tol <= v <= hi + tol:
-                    problems.append(f"{origin}: line {line}: {c} = {v:g} {self.unit} outside its bounds [{lo:g}, {hi:g}]")
+                    problems.append(
+                        f"{origin}: line {line}: {c} = {v:g} {self.unit} outside its bounds [{lo:g}, {hi:g}]"
+                    )
             for name, p in self.continuous.items():
                 v = df[name].iloc[i]
                 eps = 1e-9 * max(1.0, abs(p.max - p.min))
@@ -621,7 +622,9 @@ class Space:
                 cost[j] = sign
                 res = linprog(cost, A_ub=A_m, b_ub=b_m, A_eq=A_eq, b_eq=[1.0], bounds=list(zip(lb, ub)), method="highs")
                 if res.status != 0:
-                    raise ValueError(f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}")
+                    raise ValueError(
+                        f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}"
+                    )
                 ends.append(res.x)
             width[j] = max(ends[1][j] - ends[0][j], 0.0)
             centre += (ends[0] + ends[1]) / (2 * p)  # average of 2p points of the polytope: inside it
@@ -791,7 +794,7 @@ def round_mixture(x: np.ndarray, bounds: np.ndarray, total: float, step: float) 
     surplus units from the smallest remainders). This minimises sum |r - x| under the constraints.
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
-    n_units = int(round(total / step))
+    n_units = round(total / step)
     lo = np.ceil(bounds[:, 0] / step - 1e-9).astype(int)
     hi = np.floor(bounds[:, 1] / step + 1e-9).astype(int)
     out = np.empty_like(x)

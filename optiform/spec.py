@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, Union
+from typing import Annotated, Any, Literal, NoReturn
 
 import numpy as np
 from pydantic import (
@@ -36,10 +36,19 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy.optimize import Bounds, linprog, milp
 from scipy.optimize import LinearConstraint as _LinearRows
 
+from .errors import SpecError
+
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy"})
-STRATEGY_NAMES = ("botorch", "random", "sobol", "grid", "optuna-tpe", "optuna-gp")  # = optiform.strategies.STRATEGIES (tested)
+STRATEGY_NAMES = (
+    "botorch",
+    "random",
+    "sobol",
+    "grid",
+    "optuna-tpe",
+    "optuna-gp",
+)  # = optiform.strategies.STRATEGIES (tested)
 
 # Unit labels read off an objective's name suffix ("conductivity_mS_cm" -> "mS/cm").
 _UNIT_SUFFIXES = {
@@ -56,10 +65,6 @@ _UNIT_SUFFIXES = {
 }
 
 
-class SpecError(ValueError):
-    """A campaign file (or spec dict) that does not satisfy the schema; the message names each key."""
-
-
 class _Strict(BaseModel):
     # TOML has nan and inf literals: no number in a campaign file may be one.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -72,7 +77,7 @@ class ComponentBounds(_Strict):
     max: float | None = None  # None -> the mixture total
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ComponentBounds":
+    def _ordered(self) -> ComponentBounds:
         if self.max is not None and self.min > self.max:
             _fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
         return self
@@ -95,7 +100,7 @@ class MixtureSpec(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _feasible(self) -> "MixtureSpec":
+    def _feasible(self) -> MixtureSpec:
         total, step = self.total, self.step
         if not _is_multiple(total, step):
             raise ValueError(f"resolution {step:g} must divide total {total:g}")
@@ -103,9 +108,7 @@ class MixtureSpec(_Strict):
         for name, b in self.components.items():
             upper = total if b.max is None else b.max
             if b.min < 0 or upper > total:
-                _fail_at(
-                    ("components", name), f"bounds must lie in [0, {total:g}] (got [{b.min:g}, {upper:g}])", b
-                )
+                _fail_at(("components", name), f"bounds must lie in [0, {total:g}] (got [{b.min:g}, {upper:g}])", b)
             if not _lattice_in(b.min, upper, step):
                 _fail_at(
                     ("components", name),
@@ -120,9 +123,7 @@ class MixtureSpec(_Strict):
                 f"the maxima to {hi:g}"
             )
         lo_steps = sum(math.ceil(b.min / step - 1e-9) for b in self.components.values())
-        hi_steps = sum(
-            math.floor((total if b.max is None else b.max) / step + 1e-9) for b in self.components.values()
-        )
+        hi_steps = sum(math.floor((total if b.max is None else b.max) / step + 1e-9) for b in self.components.values())
         n = round(total / step)
         if not lo_steps <= n <= hi_steps:
             raise ValueError(f"no composition on the {step:g} {self.unit} grid lies within the bounds")
@@ -147,7 +148,7 @@ class ContinuousParameter(_Strict):
     unit: str = ""
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ContinuousParameter":
+    def _ordered(self) -> ContinuousParameter:
         if self.min > self.max:
             _fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
         if self.resolution is not None and not _lattice_in(self.min, self.max, self.resolution):
@@ -181,10 +182,7 @@ def _parameter_kind(v: Any) -> str:
 
 
 Parameter = Annotated[
-    Union[
-        Annotated[ContinuousParameter, Tag("continuous")],
-        Annotated[CategoricalParameter, Tag("categorical")],
-    ],
+    Annotated[ContinuousParameter, Tag("continuous")] | Annotated[CategoricalParameter, Tag("categorical")],
     Discriminator(_parameter_kind),
 ]
 
@@ -242,7 +240,7 @@ class OutcomeConstraintSpec(_Strict):
         return _check_name(v)
 
     @model_validator(mode="after")
-    def _bounds(self) -> "OutcomeConstraintSpec":
+    def _bounds(self) -> OutcomeConstraintSpec:
         if self.min is None and self.max is None:
             raise ValueError(f"{self.name}: needs min and/or max (the threshold in the quantity's unit)")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -298,7 +296,7 @@ class RecipeSpec(_Strict):
     @classmethod
     def _number_or_name(cls, v: Any) -> Any:
         # One clear message instead of pydantic's two (one per member of float | str).
-        for chem, value in (v.items() if isinstance(v, dict) else ()):
+        for chem, value in v.items() if isinstance(v, dict) else ():
             number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             if not (number or isinstance(value, str)):
                 raise ValueError(f"{chem}: expected a wt% (a finite number) or a parameter name, got {value!r}")
@@ -380,7 +378,7 @@ class CampaignSpec(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "CampaignSpec":
+    def _cross_checks(self) -> CampaignSpec:
         names = list(self.mixture.components) + list(self.parameters)
         clash = sorted({n for n in names if names.count(n) > 1})
         if clash:
@@ -397,7 +395,9 @@ class CampaignSpec(_Strict):
             _check_recipe(self)
         _check_outcome_constraints(self, names)
         if self.model.kernel == "transfer" and not self.categorical:
-            _fail_at(("model", "kernel"), "kernel 'transfer' needs a categorical parameter (choices = [...])", "transfer")
+            _fail_at(
+                ("model", "kernel"), "kernel 'transfer' needs a categorical parameter (choices = [...])", "transfer"
+            )
         if self.model.kernel == "additive" and not self.parameters:
             _fail_at(
                 ("model", "kernel"),
@@ -407,13 +407,13 @@ class CampaignSpec(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _known_constraints(self) -> "CampaignSpec":
+    def _known_constraints(self) -> CampaignSpec:
         _check_linear_constraints(self)
         return self
 
     # --- convenience views -------------------------------------------------------------------
     @property
-    def linear_constraints(self) -> list["LinearConstraint"]:
+    def linear_constraints(self) -> list[LinearConstraint]:
         """``constraints`` parsed (see :func:`parse_constraint`), in the order written."""
         variables = self.components + list(self.continuous)
         return [parse_constraint(t, variables, list(self.categorical)) for t in self.constraints]
@@ -478,17 +478,6 @@ class CampaignSpec(_Strict):
         return n if n is not None else 2 * (self.dimension + 1)
 
 
-MIN_USABLE_RESULTS = 2  # a GP needs results for at least two formulations
-
-
-def in_design(n_results: int, n_usable: int, n_initial: int) -> bool:
-    """Whether the default strategy's next batch is its space-filling design: while fewer than
-    ``n_initial`` formulations have results, and while fewer than ``MIN_USABLE_RESULTS`` have a
-    usable one (a design whose films mostly stayed fluid leaves nothing to fit a GP to). Used by
-    the strategy, ``optiform status`` and the closed loop's batch labels."""
-    return n_results < n_initial or n_usable < MIN_USABLE_RESULTS
-
-
 def _check_name(name: str) -> str:
     if not re.match(NAME_PATTERN, name):
         raise ValueError(f"{name!r} is not a valid name (letters, digits and _, not starting with a digit)")
@@ -529,10 +518,16 @@ def _check_outcome_constraints(spec: CampaignSpec, variables: list[str]) -> None
     seen: set[str] = set()
     for i, c in enumerate(spec.outcome_constraints):
         if c.name in seen:
-            _fail_at(("outcome_constraints", str(i), "name"), f"{c.name!r} constrained twice; give min and max in one table", c.name)
+            _fail_at(
+                ("outcome_constraints", str(i), "name"),
+                f"{c.name!r} constrained twice; give min and max in one table",
+                c.name,
+            )
         seen.add(c.name)
         if c.name in variables:
-            _fail_at(("outcome_constraints", str(i), "name"), f"{c.name!r} is a variable, not a measured quantity", c.name)
+            _fail_at(
+                ("outcome_constraints", str(i), "name"), f"{c.name!r} is a variable, not a measured quantity", c.name
+            )
         if spec.feasibility is not None and c.name == spec.feasibility.name:
             _fail_at(
                 ("outcome_constraints", str(i), "name"),
@@ -840,7 +835,13 @@ class _ConstraintLP:
         b = np.array([c.rhs + self.slack(c) for c in constraints])
         if not lattice:
             res = linprog(
-                np.zeros(len(self.names)), A_ub=A, b_ub=b, A_eq=self.A_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs"
+                np.zeros(len(self.names)),
+                A_ub=A,
+                b_ub=b,
+                A_eq=self.A_eq,
+                b_eq=self.b_eq,
+                bounds=self.bounds,
+                method="highs",
             )
             return bool(res.status == 0)
         s = self.scale

@@ -52,7 +52,13 @@ def _sum_of_effects(df) -> np.ndarray:
     """A sum of per-group effects: mixture bump + T parabola + sin U + V parabola + choice offset."""
     a, b = df["A"].to_numpy() / 100, df["B"].to_numpy() / 100
     mixture = -((a - 0.5) ** 2) / 0.02 - (b - 0.3) ** 2 / 0.02
-    return mixture - 3 * (df["T"].to_numpy() - 0.6) ** 2 + np.sin(4 * df["U"].to_numpy()) - 2 * df["V"].to_numpy() ** 2 + np.where(df["cat"] == "y", 0.5, 0.0)
+    return (
+        mixture
+        - 3 * (df["T"].to_numpy() - 0.6) ** 2
+        + np.sin(4 * df["U"].to_numpy())
+        - 2 * df["V"].to_numpy() ** 2
+        + np.where(df["cat"] == "y", 0.5, 0.0)
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -28,7 +28,7 @@ def _sigma(T_C: np.ndarray, Ea_eV: float, A: float = 2.0, form: str = "sigma") -
 
 def _vtf_sigma(T_C: np.ndarray, A: float, B: float, T0: float, sqrtT: bool = True) -> np.ndarray:
     T = T_C + 273.15
-    return A * (T ** -0.5 if sqrtT else 1.0) * np.exp(-B / (T - T0))
+    return A * (T**-0.5 if sqrtT else 1.0) * np.exp(-B / (T - T0))
 
 
 @pytest.mark.parametrize("Ea", [0.161, 0.283])  # CSE / SPE of the paper

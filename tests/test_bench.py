@@ -163,9 +163,19 @@ def test_summary_on_a_hand_made_table() -> None:
     # and never 98%; seed 2 never reaches anything (first experiment infeasible)
     best = {0: [0.5, 0.96, 0.99, 0.99], 1: [0.2, 0.3, 0.4, 0.97], 2: [np.nan, 0.1, 0.1, 0.9]}
     rows = [
-        {"problem": "p", "strategy": "s", "seed": seed, "experiment": i + 1, "best_so_far": b, "optimum": 1.0,
-         "fraction_of_optimum": b, "budget": 4, "wall_s": float(i)}
-        for seed, values in best.items() for i, b in enumerate(values)
+        {
+            "problem": "p",
+            "strategy": "s",
+            "seed": seed,
+            "experiment": i + 1,
+            "best_so_far": b,
+            "optimum": 1.0,
+            "fraction_of_optimum": b,
+            "budget": 4,
+            "wall_s": float(i),
+        }
+        for seed, values in best.items()
+        for i, b in enumerate(values)
     ]
     s = summarize(pd.DataFrame(rows)).iloc[0]
     assert (s["median_to_95"], s["censored_to_95"], s["to_95"]) == (4.0, 1, "4 (1/3 censored)")
@@ -222,8 +232,23 @@ def test_cli_bench_writes_outputs(tmp_path: Path) -> None:
     out = tmp_path / "b"
     result = CliRunner().invoke(
         app,
-        ["bench", "--problems", "llzt-ternary", "--strategies", "random", "--seeds", "2", "--budget", "8",
-         "--batch", "2", "--out", str(out), "--workers", "1"],
+        [
+            "bench",
+            "--problems",
+            "llzt-ternary",
+            "--strategies",
+            "random",
+            "--seeds",
+            "2",
+            "--budget",
+            "8",
+            "--batch",
+            "2",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     for name in SUMMARY_FILES:
@@ -238,7 +263,10 @@ def test_cli_bench_writes_outputs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--problems", "llzt-ternary,atlantis"], "unknown problem 'atlantis'; expected some of llzt-full, llzt-ternary"),
+        (
+            ["--problems", "llzt-ternary,atlantis"],
+            "unknown problem 'atlantis'; expected some of llzt-full, llzt-ternary",
+        ),
         (["--strategies", "random,magic"], "unknown strategy 'magic'; expected one of botorch, random, sobol, grid"),
     ],
 )

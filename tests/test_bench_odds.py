@@ -49,7 +49,9 @@ def test_ternary_odds_match_the_lattice_geometry() -> None:
 
 def test_odds_are_reproducible_and_shards_pool() -> None:
     a = random_search_odds("llzt-ternary", fractions=(0.95,), draws=20_000, seed=1, chunk=5_000)
-    pd.testing.assert_frame_equal(a, random_search_odds("llzt-ternary", fractions=(0.95,), draws=20_000, seed=1, chunk=5_000))
+    pd.testing.assert_frame_equal(
+        a, random_search_odds("llzt-ternary", fractions=(0.95,), draws=20_000, seed=1, chunk=5_000)
+    )
     b = random_search_odds("llzt-ternary", fractions=(0.95,), draws=30_000, seed=2, chunk=5_000)
     pooled = merge_odds([a, b]).iloc[0]
     assert pooled.draws == 50_000 and pooled.hits == a.hits[0] + b.hits[0]

@@ -85,7 +85,9 @@ def test_run_one_uses_the_variants_options_and_label() -> None:
 def test_run_bench_checks_every_variant_before_running() -> None:
     with pytest.raises(ValueError, match=r"strategy 'botorch\[exploit=-1\]': .*exploit must be a whole number"):
         run_bench(["llzt-ternary"], ["random", "botorch[exploit=-1]"], seeds=1, budget=2, batch=1, workers=1)
-    df = run_bench(["llzt-ternary"], ["sobol", "sobol[n_initial=2]", "sobol[ n_initial=2 ]"], seeds=1, budget=4, batch=1, workers=1)
+    df = run_bench(
+        ["llzt-ternary"], ["sobol", "sobol[n_initial=2]", "sobol[ n_initial=2 ]"], seeds=1, budget=4, batch=1, workers=1
+    )
     assert list(dict.fromkeys(df["strategy"])) == ["sobol", "sobol[n_initial=2]"]  # same label once
     first_batch = df[df["batch"] == 1].groupby("strategy").size()
     assert first_batch.to_dict() == {"sobol": 4, "sobol[n_initial=2]": 2}
@@ -93,16 +95,35 @@ def test_run_bench_checks_every_variant_before_running() -> None:
 
 def test_cli_bench_with_a_variant(tmp_path: Path) -> None:
     out = tmp_path / "b"
-    args = ["bench", "--problems", "llzt-ternary", "--strategies", "random,grid[step=10]", "--seeds", "1",
-            "--budget", "20", "--batch", "4", "--out", str(out), "--workers", "1"]
+    args = [
+        "bench",
+        "--problems",
+        "llzt-ternary",
+        "--strategies",
+        "random,grid[step=10]",
+        "--seeds",
+        "1",
+        "--budget",
+        "20",
+        "--batch",
+        "4",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "grid[step=10]" in "".join(result.output.split())  # shown, not eaten as console markup
     assert list(dict.fromkeys(pd.read_csv(out / "bench.csv")["strategy"])) == ["random", "grid[step=10]"]
     assert "grid[step=10]" in (out / "summary.md").read_text()
-    bad = CliRunner().invoke(app, [*args[:4], "botorch[feasibility_power=high]", *args[5:-4], "--out", str(tmp_path / "x")])
+    bad = CliRunner().invoke(
+        app, [*args[:4], "botorch[feasibility_power=high]", *args[5:-4], "--out", str(tmp_path / "x")]
+    )
     assert bad.exit_code == 1
-    assert "strategy 'botorch[feasibility_power=high]': botorch strategy: feasibility_power" in " ".join(bad.output.split())
+    assert "strategy 'botorch[feasibility_power=high]': botorch strategy: feasibility_power" in " ".join(
+        bad.output.split()
+    )
     assert not (tmp_path / "x").exists()
 
 
@@ -124,7 +145,10 @@ class _BrokenLab:
 
 def test_a_failing_run_is_named(tmp_path: Path) -> None:
     problem = replace(get_problem("llzt-ternary"), name="broken", make_lab=_BrokenLab)
-    with pytest.raises(RunFailedError, match=r"problem 'broken', strategy 'sobol\[n_initial=2\]', seed 1: RuntimeError: potentiostat offline") as info:
+    with pytest.raises(
+        RunFailedError,
+        match=r"problem 'broken', strategy 'sobol\[n_initial=2\]', seed 1: RuntimeError: potentiostat offline",
+    ) as info:
         run_bench([problem], ["sobol[n_initial=2]"], seeds=[1], budget=4, batch=1, workers=1, out=tmp_path / "b")
     assert (info.value.problem, info.value.strategy, info.value.seed) == ("broken", "sobol[n_initial=2]", 1)
     assert isinstance(info.value.__cause__, RuntimeError)
@@ -137,5 +161,8 @@ def test_kernel_key_sets_the_campaigns_model_and_is_checked_per_problem() -> Non
     assert v.apply(get_problem("llzt-full").campaign_spec()).model.kernel == "additive"
     with pytest.raises(ValueError, match=r"kernel must be one of rbf, transfer, additive, got 'matern'"):
         parse_strategy("botorch[kernel=matern]")
-    with pytest.raises(ValueError, match=r"strategy 'botorch\[kernel=additive\]' on problem 'llzt-ternary': .*needs a parameter besides the mixture"):
+    with pytest.raises(
+        ValueError,
+        match=r"strategy 'botorch\[kernel=additive\]' on problem 'llzt-ternary': .*needs a parameter besides the mixture",
+    ):
         run_bench(["llzt-ternary"], ["botorch[kernel=additive]"], seeds=1, budget=2, batch=1, workers=1)

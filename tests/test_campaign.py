@@ -192,7 +192,14 @@ def test_record_replicates_duplicates_failed(small: Campaign) -> None:
 
 def test_record_outside_data_without_id(small: Campaign) -> None:
     lit = pd.DataFrame(
-        {"A": [40, 40], "B": [40, 40], "C": [20, 20], "T": [0.5, 0.5], "conductivity_mS_cm": [0.8, 0.82], "note": ["lit", "lit"]}
+        {
+            "A": [40, 40],
+            "B": [40, 40],
+            "C": [20, 20],
+            "T": [0.5, 0.5],
+            "conductivity_mS_cm": [0.8, 0.82],
+            "note": ["lit", "lit"],
+        }
     )
     report = small.record(lit)
     assert report.added == 2 and len(report.new_formulations) == 1

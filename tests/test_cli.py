@@ -79,7 +79,9 @@ def test_status_says_the_design_continues_while_under_two_usable_results(cli, tm
     cli("init", "small.toml")
     cli("propose", "-n", "4", "--out", "batch1.csv")
     batch = pd.read_csv(tmp_path / "batch1.csv")
-    results = batch[["id"]].assign(conductivity_mS_cm=[0.2, None, None, None], status=["ok", "failed", "failed", "failed"])
+    results = batch[["id"]].assign(
+        conductivity_mS_cm=[0.2, None, None, None], status=["ok", "failed", "failed", "failed"]
+    )
     results.to_csv(tmp_path / "results1.csv", index=False)
     cli("record", "results1.csv")
     out = " ".join(cli("status").output.split())
@@ -89,7 +91,9 @@ def test_status_says_the_design_continues_while_under_two_usable_results(cli, tm
 
 def test_propose_with_weighing_sheet_xlsx(cli, tmp_path: Path) -> None:
     cli("--store", f"sqlite:///{tmp_path / 'w.db'}", "init", str(LLZT))
-    out = cli("--store", f"sqlite:///{tmp_path / 'w.db'}", "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx").output
+    out = cli(
+        "--store", f"sqlite:///{tmp_path / 'w.db'}", "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx"
+    ).output
     assert "weighing sheet" in out and "LiTFSI_g" in out
     sheets = pd.read_excel(tmp_path / "b.xlsx", sheet_name=None)
     assert sheets["weighing"].groupby("id")["mass_g"].sum().round(12).eq(2.0).all()

@@ -114,7 +114,10 @@ def test_linear_constraint_is_frozen() -> None:
             "campaign.toml: constraints[1]: 'framework' in \"framework <= 1\" is a categorical parameter; "
             f"constraints take mixture components and continuous parameters: {EXPECTED_NAMES}",
         ),
-        ("SN*MEMA <= 300", 'campaign.toml: constraints[1]: "SN*MEMA <= 300" is not linear: SN*MEMA multiplies variables'),
+        (
+            "SN*MEMA <= 300",
+            'campaign.toml: constraints[1]: "SN*MEMA <= 300" is not linear: SN*MEMA multiplies variables',
+        ),
         ("SN 2 <= 30", "campaign.toml: constraints[1]: \"SN 2 <= 30\": expected + or - before '2'"),
         ("SN <= 30 <= 40", 'campaign.toml: constraints[1]: "SN <= 30 <= 40" needs exactly one <= or >= (found 2)'),
         ("SN + MEMA", 'campaign.toml: constraints[1]: "SN + MEMA" needs exactly one <= or >= (found 0)'),
@@ -226,7 +229,9 @@ def test_campaign_file_key(tmp_path: Path) -> None:
 # --- satisfies ---------------------------------------------------------------------------------
 def _rows(*mixtures: tuple[float, float, float], **overrides: Any) -> pd.DataFrame:
     base = {"LiDFOB_mol_frac": 0.05, "FEC_wt_pct": 5.0, "porosity": 0.75, "framework": "LLZT"}
-    return pd.DataFrame([{"MEMA": float(m), "SN": float(s), "salt": float(t), **base, **overrides} for m, s, t in mixtures])
+    return pd.DataFrame(
+        [{"MEMA": float(m), "SN": float(s), "salt": float(t), **base, **overrides} for m, s, t in mixtures]
+    )
 
 
 def test_satisfies_rows(paper: Space) -> None:
@@ -467,7 +472,9 @@ def test_neighbours_and_distinct_keep_constraints(paper: Space) -> None:
     everything = free.neighbours(row)
     kept = paper.neighbours(row)
     assert paper.satisfies(kept).all() and len(kept) == int(paper.satisfies(everything).sum()) < len(everything)
-    cand = pd.concat([_rows((20, 60, 20)), _rows((30, 50, 20)), _rows((34, 56, 10)), _rows((40, 50, 10))], ignore_index=True)
+    cand = pd.concat(
+        [_rows((20, 60, 20)), _rows((30, 50, 20)), _rows((34, 56, 10)), _rows((40, 50, 10))], ignore_index=True
+    )
     chosen = paper.distinct(cand, pd.DataFrame(columns=paper.variables), n=10)
     assert chosen[["MEMA", "SN", "salt"]].values.tolist() == [[30, 50, 20], [40, 50, 10]]
 

@@ -31,8 +31,15 @@ def _paper_capacities() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return dis, dis / CE, np.r_[np.full(N_FORM, 0.1), np.full(N_LONG, 0.5)]
 
 
-def _cycler(dis: np.ndarray, ch: np.ndarray, rate: np.ndarray, *, counters: str = "per_cycle",
-            n: int = 4, extra_half: float | None = None) -> pd.DataFrame:
+def _cycler(
+    dis: np.ndarray,
+    ch: np.ndarray,
+    rate: np.ndarray,
+    *,
+    counters: str = "per_cycle",
+    n: int = 4,
+    extra_half: float | None = None,
+) -> pd.DataFrame:
     """Charge-first CC cycling after one rest sample at t = 0; n rows per half cycle at times start + k·dt (k = 1..n), so current
     integration is exact. V = 3.9 V on charge, 3.7 V on discharge. ``counters``: "per_cycle" (reset
     at each cycle), "cumulative" (over the whole test) or "none". ``extra_half``: an extra cycle whose
@@ -48,7 +55,7 @@ def _cycler(dis: np.ndarray, ch: np.ndarray, rate: np.ndarray, *, counters: str 
         for sign, q_mAh_g, V in ((1, qc, 3.9), (-1, qd, 3.7)):
             q = q_mAh_g * g  # mAh
             dt = q * 3.6 / I / n
-            for k in range(1, n + 1):
+            for _ in range(n):
                 t += dt
                 dq = I * dt / 3.6
                 if sign > 0:
@@ -57,10 +64,19 @@ def _cycler(dis: np.ndarray, ch: np.ndarray, rate: np.ndarray, *, counters: str 
                 else:
                     qcyc_d += dq
                     cum_d += dq
-                rows.append((t, sign * I, V, c, qcyc_c if counters == "per_cycle" else cum_c,
-                             qcyc_d if counters == "per_cycle" else cum_d))
-    df = pd.DataFrame(rows, columns=["time_s", "current_A", "potential_V", "cycle", "charge_capacity_mAh",
-                                     "discharge_capacity_mAh"])
+                rows.append(
+                    (
+                        t,
+                        sign * I,
+                        V,
+                        c,
+                        qcyc_c if counters == "per_cycle" else cum_c,
+                        qcyc_d if counters == "per_cycle" else cum_d,
+                    )
+                )
+    df = pd.DataFrame(
+        rows, columns=["time_s", "current_A", "potential_V", "cycle", "charge_capacity_mAh", "discharge_capacity_mAh"]
+    )
     if counters == "none":
         df = df.drop(columns=["charge_capacity_mAh", "discharge_capacity_mAh"])
     return df
@@ -113,8 +129,12 @@ def test_rate_table_inferred_and_given(paper_df: pd.DataFrame) -> None:
     assert list(rt["c_rate"]) == [0.1, 0.5]
     assert list(rt["n_cycles"]) == [N_FORM, N_LONG]
     assert rt["mean_discharge_mAh_g"].iloc[0] == pytest.approx(190.0)
-    given = cycling_summary(paper_df, active_mass_mg=MASS_MG, reference_cycle=N_FORM + 1,
-                            rates={c: (0.1 if c <= N_FORM else 0.5) for c in range(1, N_FORM + N_LONG + 1)})
+    given = cycling_summary(
+        paper_df,
+        active_mass_mg=MASS_MG,
+        reference_cycle=N_FORM + 1,
+        rates={c: (0.1 if c <= N_FORM else 0.5) for c in range(1, N_FORM + N_LONG + 1)},
+    )
     pd.testing.assert_frame_equal(given.rate_table, rt)
 
 
@@ -150,15 +170,17 @@ def navani_df() -> pd.DataFrame:
     if not NAVANI.exists():
         pytest.skip("shared navani fixture not available")
     raw = pd.read_excel(NAVANI, sheet_name="Channel_11_1")
-    return pd.DataFrame({
-        "time_s": raw["Test_Time(s)"],
-        "current_A": raw["Current(A)"],
-        "potential_V": raw["Voltage(V)"],
-        "cycle": raw["Cycle_Index"],
-        "step": raw["Step_Index"],
-        "charge_capacity_mAh": raw["Charge_Capacity(Ah)"] * 1e3,
-        "discharge_capacity_mAh": raw["Discharge_Capacity(Ah)"] * 1e3,
-    })
+    return pd.DataFrame(
+        {
+            "time_s": raw["Test_Time(s)"],
+            "current_A": raw["Current(A)"],
+            "potential_V": raw["Voltage(V)"],
+            "cycle": raw["Cycle_Index"],
+            "step": raw["Step_Index"],
+            "charge_capacity_mAh": raw["Charge_Capacity(Ah)"] * 1e3,
+            "discharge_capacity_mAh": raw["Discharge_Capacity(Ah)"] * 1e3,
+        }
+    )
 
 
 def test_navani_arbin_cycle_summary_means(navani_df: pd.DataFrame) -> None:
@@ -187,8 +209,9 @@ def test_navani_arbin_cycle_summary_means(navani_df: pd.DataFrame) -> None:
 
 def test_navani_integration_agrees_with_counters(navani_df: pd.DataFrame) -> None:
     a = cycling_summary(navani_df, ce_convention="charge/discharge")
-    b = cycling_summary(navani_df.drop(columns=["charge_capacity_mAh", "discharge_capacity_mAh"]),
-                        ce_convention="charge/discharge")
+    b = cycling_summary(
+        navani_df.drop(columns=["charge_capacity_mAh", "discharge_capacity_mAh"]), ce_convention="charge/discharge"
+    )
     np.testing.assert_allclose(b.cycles["discharge_mAh"], a.cycles["discharge_mAh"], rtol=1e-3)
     assert b.cycles.loc[1, "charge_mAh"] == pytest.approx(a.cycles.loc[1, "charge_mAh"], rel=1e-3)
 
@@ -198,8 +221,9 @@ AREA = 1.131  # cm² (12 mm disc)
 PAPER_LEVELS = [(0.1, 6.5), (0.2, 12.7), (0.5, 32.2), (1.0, 65.1), (0.1, 6.6)]  # mA/cm², mV
 
 
-def _square_wave(levels: list[tuple[float, float]], *, cycles: int = 10, step_s: float = 1800.0,
-                 dt: float = 10.0) -> pd.DataFrame:
+def _square_wave(
+    levels: list[tuple[float, float]], *, cycles: int = 10, step_s: float = 1800.0, dt: float = 10.0
+) -> pd.DataFrame:
     """±I steps (plating/stripping); E = ±η (1 + 0.3 (1 − t/(0.2 T))₊): a nucleation overshoot that has
     decayed before the second half of each step, so the second-half mean is exactly η."""
     tau = np.arange(0.0, step_s, dt)
@@ -208,8 +232,15 @@ def _square_wave(levels: list[tuple[float, float]], *, cycles: int = 10, step_s:
     for j, eta in levels:
         for _ in range(cycles):
             for sign in (1, -1):
-                parts.append(pd.DataFrame({"time_s": t0 + tau, "current_A": sign * j * AREA * 1e-3,
-                                           "potential_V": sign * eta * 1e-3 * shape}))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "time_s": t0 + tau,
+                            "current_A": sign * j * AREA * 1e-3,
+                            "potential_V": sign * eta * 1e-3 * shape,
+                        }
+                    )
+                )
                 t0 += step_s
     return pd.concat(parts, ignore_index=True)
 
@@ -263,8 +294,9 @@ def test_symmetric_short_circuit_at_step_boundary() -> None:
 
 def test_symmetric_rest_between_steps_and_checks() -> None:
     df = _square_wave([(0.1, 6.5)], cycles=3)
-    rest = pd.DataFrame({"time_s": df["time_s"].max() + 10 + np.arange(0, 600, 10.0), "current_A": 0.0,
-                         "potential_V": 0.0})
+    rest = pd.DataFrame(
+        {"time_s": df["time_s"].max() + 10 + np.arange(0, 600, 10.0), "current_A": 0.0, "potential_V": 0.0}
+    )
     r = symmetric_summary(pd.concat([df, rest]), area_cm2=AREA)
     assert len(r.steps) == 6 and not r.short_circuit and r.value == pytest.approx(6.5)
     with pytest.raises(ValueError, match="potential_V"):

@@ -52,7 +52,7 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared impedance.py f
 
 # Reference cell (Nguyen et al. 2024): ~100 um CSE, 16 mm SS electrodes, 1.117 mS/cm at 30 °C.
 SIGMA, THICK, DIAM = 1.117, 100.0, 16.0
-AREA = math.pi * 1.6 ** 2 / 4
+AREA = math.pi * 1.6**2 / 4
 
 
 def codes(result, failing=None):
@@ -163,7 +163,7 @@ def test_area_inputs_and_uncertainty_propagation():
     b = conductivity(s, thickness_um=THICK, area_cm2=AREA)
     assert a.value == pytest.approx(b.value, rel=1e-12)
     c = conductivity(s, thickness_um=THICK, area_cm2=AREA, thickness_err_um=5.0, area_err_cm2=0.02)
-    expect = math.sqrt(a.uncertainty ** 2 + (a.value * 5 / THICK) ** 2 + (a.value * 0.02 / AREA) ** 2)
+    expect = math.sqrt(a.uncertainty**2 + (a.value * 5 / THICK) ** 2 + (a.value * 0.02 / AREA) ** 2)
     assert c.uncertainty == pytest.approx(expect, rel=1e-9)
     for bad in ({}, {"area_cm2": AREA, "diameter_mm": DIAM}, {"area_cm2": -1.0}):
         with pytest.raises(ValueError):
@@ -194,8 +194,9 @@ def test_path_input_reads_lazily_through_readers(monkeypatch, tmp_path):
 
 # --- film arc: bulk and total ---------------------------------------------------------------------
 def test_film_arc_reports_bulk_and_total_and_uses_total():
-    s = synthetic_blocking_cell(0.1, thickness_um=150, diameter_mm=DIAM, seed=5,
-                                arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9})
+    s = synthetic_blocking_cell(
+        0.1, thickness_um=150, diameter_mm=DIAM, seed=5, arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9}
+    )
     m = s.meta
     r = conductivity(s, thickness_um=150, diameter_mm=DIAM)
     assert r.model in ("R-(R||CPE)-CPE", "L-R-(R||CPE)-CPE")
@@ -224,8 +225,15 @@ NOISE_FREE = {
 def test_noise_free_recovery(model):
     s = synthetic_blocking_cell(0.1, thickness_um=150, diameter_mm=DIAM, noise_rel=0, **NOISE_FREE[model])
     m = s.meta
-    truth = {"R0": m["R0_ohm"], "R1": m["R1_ohm"], "Q1": m.get("Q1"), "n1": m.get("n1"), "Q2": m["Q2"],
-             "n2": m["n2"], "L": m["L_H"]}
+    truth = {
+        "R0": m["R0_ohm"],
+        "R1": m["R1_ohm"],
+        "Q1": m.get("Q1"),
+        "n1": m.get("n1"),
+        "Q2": m["Q2"],
+        "n2": m["n2"],
+        "L": m["L_H"],
+    }
     ft = fit_circuit(s, model)
     for name, value in ft.params.items():
         assert value == pytest.approx(truth[name], rel=1e-6), name
@@ -257,8 +265,9 @@ def test_intercept_spike_line_extrapolation():
     assert ic.n_points_before_spike == 0 and ic.spike_start_index == 0
     assert ic.resistance_ohm == pytest.approx(s.meta["R_total_ohm"], rel=1e-9)  # a CPE spike is a line
     assert ic.spike_n == pytest.approx(0.85, abs=1e-9)
-    noisy = [high_frequency_intercept(paper(seed)).resistance_ohm / paper(seed).meta["R_total_ohm"] - 1
-             for seed in range(20)]
+    noisy = [
+        high_frequency_intercept(paper(seed)).resistance_ohm / paper(seed).meta["R_total_ohm"] - 1 for seed in range(20)
+    ]
     assert np.median(np.abs(noisy)) < 0.02
     r = cond(paper(seed=4), method="intercept")
     assert r.model is None and r.method.startswith("intercept (spike-line extrapolation)")
@@ -276,8 +285,9 @@ def test_intercept_interpolates_inductive_crossing():
 
 
 def test_intercept_with_separated_arc_and_without_spike():
-    s = synthetic_blocking_cell(0.05, thickness_um=150, noise_rel=0,
-                                arc={"R1_fraction": 0.4, "f_peak_Hz": 1e5, "n1": 1.0})
+    s = synthetic_blocking_cell(
+        0.05, thickness_um=150, noise_rel=0, arc={"R1_fraction": 0.4, "f_peak_Hz": 1e5, "n1": 1.0}
+    )
     ic = high_frequency_intercept(s)
     assert ic.n_points_before_spike >= MIN_POINTS_BEFORE_SPIKE
     assert ic.resistance_ohm == pytest.approx(s.meta["R_total_ohm"], rel=0.02)
@@ -293,7 +303,7 @@ def test_lin_kk_circuit3_matches_impedance_py():
     from impedance import preprocessing
 
     f, Z = preprocessing.readZPlot(str(DATA / "Circuit3_EIS_1.z"))
-    r = lin_kk(Spectrum(f, Z), c=.69)  # impedance.py defaults: fit_type='real', add_cap=False
+    r = lin_kk(Spectrum(f, Z), c=0.69)  # impedance.py defaults: fit_type='real', add_cap=False
     assert r.M == 10
     assert r.mu == pytest.approx(0.6843821117885378, abs=1e-6)
     assert r.residuals_real.shape == f.shape and r.Z_fit.shape == Z.shape
@@ -306,7 +316,7 @@ def test_lin_kk_example_data_matches_impedance_py():
     f, Z = preprocessing.readCSV(str(DATA / "exampleData.csv"))
     f, Z = preprocessing.ignoreBelowX(f, Z)
     keep = f < 1000
-    r = lin_kk(Spectrum(f[keep], Z[keep]), c=.5, max_M=100, fit_type="complex", add_cap=True)
+    r = lin_kk(Spectrum(f[keep], Z[keep]), c=0.5, max_M=100, fit_type="complex", add_cap=True)
     assert r.M == 26
     assert round(r.mu, 2) == 0.31
     assert r.mu == pytest.approx(0.306, abs=1e-3)
@@ -322,12 +332,12 @@ def test_lin_kk_equals_impedance_py_code(fit_type, add_cap):
     from impedance.validation import linKK
 
     f, Z = preprocessing.readZPlot(str(DATA / "Circuit3_EIS_1.z"))
-    ours = lin_kk(Spectrum(f, Z), c=.69, fit_type=fit_type, add_cap=add_cap)
+    ours = lin_kk(Spectrum(f, Z), c=0.69, fit_type=fit_type, add_cap=add_cap)
     saved = np.get_printoptions()
     try:
         np.set_printoptions(legacy="1.25")
         with contextlib.redirect_stdout(io.StringIO()):
-            M, mu, Z_fit, res_re, res_im = linKK(f, Z, c=.69, fit_type=fit_type, add_cap=add_cap)
+            M, mu, Z_fit, res_re, res_im = linKK(f, Z, c=0.69, fit_type=fit_type, add_cap=add_cap)
     except Exception as e:  # pragma: no cover - depends on the installed impedance.py
         pytest.skip(f"impedance.py linKK not runnable here: {e}")
     finally:
@@ -365,12 +375,21 @@ def test_dummy_circuit_is_not_a_blocking_cell():
 
 # --- flags on crafted spectra ---------------------------------------------------------------------
 def test_clean_spectra_raise_no_failing_flags():
-    for s, t in [(paper(seed=21), THICK), (synthetic_blocking_cell(0.05, thickness_um=200, seed=22), 200),
-                 (synthetic_blocking_cell(0.3, thickness_um=80, cpe_n=0.9, seed=23), 80)]:
+    for s, t in [
+        (paper(seed=21), THICK),
+        (synthetic_blocking_cell(0.05, thickness_um=200, seed=22), 200),
+        (synthetic_blocking_cell(0.3, thickness_um=80, cpe_n=0.9, seed=23), 80),
+    ]:
         r = cond(s, thickness_um=t)
         assert not r.failing, [str(f) for f in r.flags]
-        assert not codes(r) & {"lin_kk_residual", "fit_chi2", "inductive_hf", "param_at_bound",
-                               "methods_disagree", "no_spike"}
+        assert not codes(r) & {
+            "lin_kk_residual",
+            "fit_chi2",
+            "inductive_hf",
+            "param_at_bound",
+            "methods_disagree",
+            "no_spike",
+        }
 
 
 def test_flag_inductive_tail():
@@ -400,7 +419,7 @@ def test_flags_noisy_and_invalid_spectra():
     assert {"lin_kk_residual", "fit_chi2"} <= codes(noisy, failing=True)
     s = synthetic_blocking_cell(0.3, seed=1)
     t = np.linspace(0, 1, len(s))  # the cell drifts by 15 % during the sweep (not time-invariant)
-    drift = cond(Spectrum(s.frequency_Hz, s.Z_ohm * (1 + 0.15 * t ** 2)))
+    drift = cond(Spectrum(s.frequency_Hz, s.Z_ohm * (1 + 0.15 * t**2)))
     fl = next(f for f in drift.flags if f.code == "lin_kk_residual")
     assert fl.failing and fl.value > LIN_KK_MAX_RESIDUAL and fl.threshold == LIN_KK_MAX_RESIDUAL
     a, b = synthetic_blocking_cell(0.3, seed=1, cpe_n=0.9), synthetic_blocking_cell(0.3, seed=1, cpe_n=0.75)
@@ -429,10 +448,17 @@ def test_flag_methods_disagree_for_overlapping_arc_is_explained():
 
 # --- serialisation and plots ----------------------------------------------------------------------
 def test_to_dict_is_json_serialisable():
-    for r in (cond(paper(seed=1)), cond(paper(seed=1), method="intercept"),
-              conductivity(synthetic_blocking_cell(0.05, thickness_um=150, seed=5,
-                                                   arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9}),
-                           thickness_um=150, diameter_mm=DIAM)):
+    for r in (
+        cond(paper(seed=1)),
+        cond(paper(seed=1), method="intercept"),
+        conductivity(
+            synthetic_blocking_cell(
+                0.05, thickness_um=150, seed=5, arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9}
+            ),
+            thickness_um=150,
+            diameter_mm=DIAM,
+        ),
+    ):
         assert isinstance(r, ConductivityResult)
         d = r.to_dict()
         text = json.dumps(d, allow_nan=False)
@@ -452,10 +478,12 @@ def test_plots_run():
     ax = r.plot()
     assert ax.get_xlabel() == "Z' (Ω)" and ax.get_ylabel() == "-Z'' (Ω)"
     assert ax.get_aspect() == 1.0
-    arc = conductivity(synthetic_blocking_cell(0.05, thickness_um=150, seed=5,
-                                               arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9}),
-                       thickness_um=150, diameter_mm=DIAM)
-    fig, axes = plt.subplots(1, 2)
+    arc = conductivity(
+        synthetic_blocking_cell(0.05, thickness_um=150, seed=5, arc={"R1_fraction": 0.4, "f_peak_Hz": 2e4, "n1": 0.9}),
+        thickness_um=150,
+        diameter_mm=DIAM,
+    )
+    _fig, axes = plt.subplots(1, 2)
     arc.plot(ax=axes[0])
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
     assert any("R bulk" in t for t in labels) and any("intercept" in t for t in labels)

@@ -124,23 +124,24 @@ def test_peo_optimum_within_bounds_and_not_beaten_by_a_dense_grid():
     lab = em.PeoLab()
     assert lab.true_value(pd.DataFrame([point]))[0] == pytest.approx(value, rel=1e-9)
     salt = np.linspace(*em.PEO_BOUNDS["salt"], 3001)
-    grid = pd.DataFrame(
-        [(100 - s, s, a) for a in em.PEO_ANIONS for s in salt], columns=["EO", "salt", "anion"]
-    )
+    grid = pd.DataFrame([(100 - s, s, a) for a in em.PEO_ANIONS for s in salt], columns=["EO", "salt", "anion"])
     values = lab.true_value(grid)
     assert values.max() <= value * (1 + 1e-9)
     assert values.max() >= 0.9999 * value
 
 
-@pytest.mark.parametrize(("lab_cls", "X"), [
-    (
-        em.CalisolLab,
-        pd.DataFrame(
-            {"EC": [30.0, 20, 0], "DMC": [70.0, 0, 50], "EMC": [0.0, 80, 50], "LiPF6_mol_kg": [1.0, 1.5, 0.6]}
+@pytest.mark.parametrize(
+    ("lab_cls", "X"),
+    [
+        (
+            em.CalisolLab,
+            pd.DataFrame(
+                {"EC": [30.0, 20, 0], "DMC": [70.0, 0, 50], "EMC": [0.0, 80, 50], "LiPF6_mol_kg": [1.0, 1.5, 0.6]}
+            ),
         ),
-    ),
-    (em.PeoLab, pd.DataFrame({"EO": [92.0, 80, 97], "salt": [8.0, 20, 3], "anion": ["TFSI", "BF4", "ClO4"]})),
-])
+        (em.PeoLab, pd.DataFrame({"EO": [92.0, 80, 97], "salt": [8.0, 20, 3], "anion": ["TFSI", "BF4", "ClO4"]})),
+    ],
+)
 def test_labs_are_reproducible_by_seed(lab_cls, X):
     X = X.assign(id=["F1", "F2", "F3"])
     a, b, c = lab_cls(seed=1).measure(X), lab_cls(seed=1).measure(X), lab_cls(seed=2).measure(X)

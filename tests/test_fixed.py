@@ -62,7 +62,9 @@ def test_cli_fix_option(tmp_path) -> None:
     runner = CliRunner()
     store = f"sqlite:///{tmp_path}/c.db"
     assert runner.invoke(app, ["--store", store, "init", str(example_spec_path())]).exit_code == 0
-    ok = runner.invoke(app, ["--store", store, "propose", "-n", "3", "--fix", "framework=glass_fiber", "--fix", "FEC_wt_pct=5"])
+    ok = runner.invoke(
+        app, ["--store", store, "propose", "-n", "3", "--fix", "framework=glass_fiber", "--fix", "FEC_wt_pct=5"]
+    )
     assert ok.exit_code == 0, ok.output
     c = Campaign.open(store)
     f = c.formulations()

@@ -22,9 +22,9 @@ AREA_CM2 = np.pi * 0.8**2  # 16 mm electrodes
 
 def write_eis(path: Path, sigma_mS_cm: float, seed: int, thickness_um: float = 100.0) -> Path:
     s = synthetic_blocking_cell(sigma_mS_cm, thickness_um=thickness_um, diameter_mm=16, noise_rel=0.002, seed=seed)
-    pd.DataFrame(
-        {"Frequency (Hz)": s.frequency_Hz, "Z' (ohm)": s.Z_ohm.real, "Z'' (ohm)": s.Z_ohm.imag}
-    ).to_csv(path, index=False)
+    pd.DataFrame({"Frequency (Hz)": s.frequency_Hz, "Z' (ohm)": s.Z_ohm.real, "Z'' (ohm)": s.Z_ohm.imag}).to_csv(
+        path, index=False
+    )
     return path
 
 
@@ -64,7 +64,11 @@ def temperature_series(raw: Path, sample: str, sigma30: float, Ea_eV: float, tem
         sigma = sigma30 * np.exp(-Ea_eV / K_B * (1 / (T + 273.15) - 1 / 303.15))
         name = f"{sample}_{T}C.csv"
         write_eis(raw / name, sigma, seed=i)
-        rows.append(dict(id=sample, kind="eis", file=name, group="T-series", thickness_um=100, area_cm2=AREA_CM2, temperature_C=T))
+        rows.append(
+            dict(
+                id=sample, kind="eis", file=name, group="T-series", thickness_um=100, area_cm2=AREA_CM2, temperature_C=T
+            )
+        )
     return rows
 
 

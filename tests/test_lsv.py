@@ -16,8 +16,9 @@ J_BG, J0, B = 1.0, 9.0, 0.05  # µA/cm², µA/cm², V  → j(E_on) = 10 µA/cm²
 E_ON = 5.06  # paper: 5.06 V vs Li/Li+ at 1 mV/s
 
 
-def _sweep(E_on: float = E_ON, E_hi: float = 5.3, slope_uA_cm2_V: float = 0.0, noise: float = 0.0,
-           seed: int = 0) -> pd.DataFrame:
+def _sweep(
+    E_on: float = E_ON, E_hi: float = 5.3, slope_uA_cm2_V: float = 0.0, noise: float = 0.0, seed: int = 0
+) -> pd.DataFrame:
     """OCV 3.0 V → E_hi at 1 mV steps: j = j_bg + m (E − 3) + j0 exp((E − E_on)/b)."""
     E = np.round(np.arange(3.0, E_hi + 5e-4, 0.001), 6)
     j = J_BG + slope_uA_cm2_V * (E - 3.0) + J0 * np.exp((E - E_on) / B)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from optiform import Campaign, DataError
 from optiform.cli import app
-from optiform.models.gp import to_tensor, compute_threads
+from optiform.models.gp import compute_threads, to_tensor
 from optiform.spec import CampaignSpec, OutcomeConstraintSpec, SpecError, load_spec
 from optiform.strategies import ProposalContext
 from optiform.strategies.acquisition import (
@@ -74,12 +74,20 @@ def measure(c: Campaign, batch: pd.DataFrame) -> None:
 
 # --- campaign file --------------------------------------------------------------------------
 def test_outcome_constraints_parse_and_round_trip(tmp_path: Path) -> None:
-    (tmp_path / "c.toml").write_text(BASE + TWO + OXIDATION.format(4.5) + '[[outcome_constraints]]\nname = "viscosity_cP"\nmax = 50\nmin = 5\n')
+    (tmp_path / "c.toml").write_text(
+        BASE + TWO + OXIDATION.format(4.5) + '[[outcome_constraints]]\nname = "viscosity_cP"\nmax = 50\nmin = 5\n'
+    )
     spec = load_spec(tmp_path / "c.toml")
     assert [o.name for o in spec.objectives] == ["conductivity_mS_cm", "transference_number"]
-    assert [(c.name, c.min, c.max) for c in spec.outcome_constraints] == [("oxidation_onset_V", 4.5, None), ("viscosity_cP", 5, 50)]
+    assert [(c.name, c.min, c.max) for c in spec.outcome_constraints] == [
+        ("oxidation_onset_V", 4.5, None),
+        ("viscosity_cP", 5, 50),
+    ]
     assert [q.name for q in spec.modelled_quantities] == [
-        "conductivity_mS_cm", "transference_number", "oxidation_onset_V", "viscosity_cP"
+        "conductivity_mS_cm",
+        "transference_number",
+        "oxidation_onset_V",
+        "viscosity_cP",
     ]
     assert spec.quantity("conductivity_mS_cm").log and not spec.quantity("oxidation_onset_V").log
     assert spec.outcome_constraints[1].describe() == "viscosity_cP >= 5 and viscosity_cP <= 50"
@@ -92,13 +100,25 @@ def test_outcome_constraints_parse_and_round_trip(tmp_path: Path) -> None:
     "table, message",
     [
         ('name = "oxidation_onset_V"', r"outcome_constraints\.0: oxidation_onset_V: needs min and/or max"),
-        ('name = "oxidation_onset_V"\nmin = 5\nmax = 4', r"outcome_constraints\.0\.min: min must be <= max \(got min=5, max=4\)"),
+        (
+            'name = "oxidation_onset_V"\nmin = 5\nmax = 4',
+            r"outcome_constraints\.0\.min: min must be <= max \(got min=5, max=4\)",
+        ),
         ('name = "SN-x"\nmin = 1', r"outcome_constraints\.0\.name: 'SN-x' is not a valid name"),
         ('name = "A"\nmin = 1', r"outcome_constraints\.0\.name: 'A' is a variable"),
         ('name = "status"\nmin = 1', r"outcome_constraints\.0\.name: 'status' is reserved"),
-        ('name = "conductivity_mS_cm"\nmin = 0', r"outcome_constraints\.0\.min: .*log scale: the threshold must be > 0"),
-        ('name = "conductivity_mS_cm"\nmin = 0.1\ntransform = "none"', r"outcome_constraints\.0\.transform: .*objective"),
-        ('name = "oxidation_onset_V"\nminimum = 4.5', r"outcome_constraints\.0\.minimum: unknown key.*allowed: name, min, max, transform"),
+        (
+            'name = "conductivity_mS_cm"\nmin = 0',
+            r"outcome_constraints\.0\.min: .*log scale: the threshold must be > 0",
+        ),
+        (
+            'name = "conductivity_mS_cm"\nmin = 0.1\ntransform = "none"',
+            r"outcome_constraints\.0\.transform: .*objective",
+        ),
+        (
+            'name = "oxidation_onset_V"\nminimum = 4.5',
+            r"outcome_constraints\.0\.minimum: unknown key.*allowed: name, min, max, transform",
+        ),
         ('name = "oxidation_onset_V"\nmin = "high"', r"outcome_constraints\.0\.min: Input should be a valid number"),
     ],
 )
@@ -145,27 +165,28 @@ def brute_force_front(table: pd.DataFrame, directions: dict[str, bool], feasible
 
 
 def test_pareto_matches_brute_force_with_directions_and_constraints(tmp_path: Path) -> None:
-    body = (
-        TWO
-        + '[[objectives]]\nname = "viscosity_cP"\ndirection = "minimize"\n'
-        + OXIDATION.format(4.5)
-    )
+    body = TWO + '[[objectives]]\nname = "viscosity_cP"\ndirection = "minimize"\n' + OXIDATION.format(4.5)
     c = make(tmp_path, body)
     batch = c.propose(30, strategy="random")
     rng = np.random.default_rng(3)
     rows = []
     for k, label in enumerate(batch["id"]):  # coarse values: ties and exact duplicates occur
-        for rep in range(1 + (k % 3 == 0)):
-            rows.append({
-                "id": label,
-                "conductivity_mS_cm": rng.integers(1, 6) / 10,
-                "transference_number": rng.integers(2, 6) / 10,
-                "viscosity_cP": float(rng.integers(1, 5)),
-                "oxidation_onset_V": np.nan if k % 7 == 3 else 4.0 + rng.integers(0, 11) / 10,
-                "status": "failed" if k % 11 == 5 else "ok",
-            })
+        for _ in range(1 + (k % 3 == 0)):
+            rows.append(
+                {
+                    "id": label,
+                    "conductivity_mS_cm": rng.integers(1, 6) / 10,
+                    "transference_number": rng.integers(2, 6) / 10,
+                    "viscosity_cP": float(rng.integers(1, 5)),
+                    "oxidation_onset_V": np.nan if k % 7 == 3 else 4.0 + rng.integers(0, 11) / 10,
+                    "status": "failed" if k % 11 == 5 else "ok",
+                }
+            )
     results = pd.DataFrame(rows)
-    results.loc[results["status"] == "failed", ["conductivity_mS_cm", "transference_number", "viscosity_cP", "oxidation_onset_V"]] = np.nan
+    results.loc[
+        results["status"] == "failed",
+        ["conductivity_mS_cm", "transference_number", "viscosity_cP", "oxidation_onset_V"],
+    ] = np.nan
     c.record(results)
 
     ok = results[results["status"] == "ok"]
@@ -228,7 +249,9 @@ def rich_campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
     batch = c.propose(16, strategy="sobol")
     values = pd.DataFrame({"id": batch["id"], **truth(batch)})
     values["solid"] = batch["T"].to_numpy() < 0.8
-    values.loc[~values["solid"], ["conductivity_mS_cm", "transference_number", "viscosity_cP", "oxidation_onset_V"]] = np.nan
+    values.loc[~values["solid"], ["conductivity_mS_cm", "transference_number", "viscosity_cP", "oxidation_onset_V"]] = (
+        np.nan
+    )
     c.record(values)
     return c
 
@@ -253,8 +276,12 @@ def context(c: Campaign, n_objectives: int, constrained: bool, feasibility: bool
     )
 
 
-@pytest.mark.parametrize("n_objectives, constrained, feasibility", list(product([1, 2, 3], [False, True], [False, True])))
-def test_acquisition_is_finite_with_pending_points(rich_campaign: Campaign, n_objectives: int, constrained: bool, feasibility: bool) -> None:
+@pytest.mark.parametrize(
+    "n_objectives, constrained, feasibility", list(product([1, 2, 3], [False, True], [False, True]))
+)
+def test_acquisition_is_finite_with_pending_points(
+    rich_campaign: Campaign, n_objectives: int, constrained: bool, feasibility: bool
+) -> None:
     c = rich_campaign
     X = to_tensor(c.space.to_model(c.space.sample_uniform(5, seed=1)))
     with compute_threads(1):

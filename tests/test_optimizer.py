@@ -11,10 +11,10 @@ from botorch.sampling import SobolQMCNormalSampler
 from scipy.optimize import minimize
 
 from optiform import Campaign
+from optiform.bench.problems import ternary_spec
 from optiform.models import gp
 from optiform.models.feasibility import MODERATION_VARIANCE_CAP, fit_feasibility
 from optiform.models.gp import compute_threads, fit_surrogate, to_tensor
-from optiform.bench.problems import ternary_spec
 from optiform.sim import VirtualLab, is_solid
 from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec
@@ -27,13 +27,22 @@ SPACE = Space(SPEC)
 COLUMNS = ["id", "conductivity_mS_cm", "solid", "status", "note"]
 
 
-def _qp(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, A: np.ndarray | None = None, b: np.ndarray | None = None) -> np.ndarray:
+def _qp(
+    v: np.ndarray, lo: np.ndarray, hi: np.ndarray, A: np.ndarray | None = None, b: np.ndarray | None = None
+) -> np.ndarray:
     """Reference Euclidean projection by SLSQP (mixture columns are the first len(lo) ones)."""
     cons = [{"type": "eq", "fun": lambda z: z[:3].sum() - 1.0}]
     if A is not None:
         cons.append({"type": "ineq", "fun": lambda z: A @ z - b})
-    res = minimize(lambda z: ((z - v) ** 2).sum(), np.clip(v, lo, hi), jac=lambda z: 2 * (z - v), bounds=list(zip(lo, hi)),
-                   constraints=cons, method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+    res = minimize(
+        lambda z: ((z - v) ** 2).sum(),
+        np.clip(v, lo, hi),
+        jac=lambda z: 2 * (z - v),
+        bounds=list(zip(lo, hi)),
+        constraints=cons,
+        method="SLSQP",
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
     return res.x
 
 
@@ -52,7 +61,9 @@ def test_polytope_projection_with_linear_constraints_matches_qp() -> None:
     spec = SPEC.model_copy(update={"constraints": ["SN - 2*MEMA <= 10", "salt >= 0.2*SN"]})
     space = Space(spec)
     held = [d for dims in space.onehot_dims.values() for d in dims]
-    proj = PolytopeProjection(space.model_bounds(), space.mixture_dims, held=held, inequalities=space.model_inequalities())
+    proj = PolytopeProjection(
+        space.model_bounds(), space.mixture_dims, held=held, inequalities=space.model_inequalities()
+    )
     X = to_tensor(space.to_model(space.sample_uniform(30, seed=2)))
     Y = X + 0.2 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
     P = proj(Y, held_values=X[:, held])
@@ -114,7 +125,9 @@ def test_greedy_log_nei_is_a_sum_of_sequential_terms(fitted) -> None:
         diff = acq(X[:1].unsqueeze(0)) - plain(X[:1].unsqueeze(0))
         assert float(diff) == pytest.approx(2.0 * float(feas.log_prob(X[:1]).sum()), abs=1e-9)
     # min_probability: below the floor each point loses FLOOR_PENALTY_PER_LOG_P per unit of log P
-    floored = GreedyLogNEI(surrogate.model, surrogate.train_X, feasibility_model=feas, seed=1, feasibility_power=2.0, min_probability=0.6)
+    floored = GreedyLogNEI(
+        surrogate.model, surrogate.train_X, feasibility_model=feas, seed=1, feasibility_power=2.0, min_probability=0.6
+    )
     with torch.no_grad():
         log_p = feas.log_prob(pool)
         low, high = pool[[int(log_p.argmin())]], pool[[int(log_p.argmax())]]
@@ -137,13 +150,19 @@ def test_probability_floor_applies_to_every_feasibility_weighting(fitted) -> Non
     shortfall = float(log_p.min()) - np.log(0.6)
     base = GreedyLogNEI(surrogate.model, surrogate.train_X, seed=1)
     plain = lambda p_min: FeasibleQLogNEI(  # noqa: E731
-        model=surrogate.model, X_baseline=surrogate.train_X, feasibility_model=feas, feasibility_power=2.0, min_probability=p_min,
+        model=surrogate.model,
+        X_baseline=surrogate.train_X,
+        feasibility_model=feas,
+        feasibility_power=2.0,
+        min_probability=p_min,
         sampler=SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=0),
     )
     with torch.no_grad():
         for make in (lambda p_min: FeasibilityWeighted(base, feas, 2.0, p_min), plain):
             diff = float(make(0.6)(low)) - float(make(0.0)(low))
-            assert diff == pytest.approx(FLOOR_PENALTY_PER_LOG_P * shortfall, rel=1e-4)  # qLogNEI smooths its max over q
+            assert diff == pytest.approx(
+                FLOOR_PENALTY_PER_LOG_P * shortfall, rel=1e-4
+            )  # qLogNEI smooths its max over q
 
 
 def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:
@@ -157,7 +176,9 @@ def test_feasibility_classifier_matches_sklearn_and_the_lab(fitted) -> None:
     v = np.linalg.solve(est.L_, est.W_sr_[:, None] * K_star)
     sk_var = est.kernel_.diag(Z) - np.einsum("ij,ij->j", v, v)
     mean, var = feas.latent(to_tensor(c.space.to_model(test)))
-    assert np.allclose(mean.numpy(), sk_mean, atol=1e-6) and np.allclose(var.numpy(), np.maximum(sk_var, 1e-12), atol=1e-6)
+    assert np.allclose(mean.numpy(), sk_mean, atol=1e-6) and np.allclose(
+        var.numpy(), np.maximum(sk_var, 1e-12), atol=1e-6
+    )
     p = feas.probability(test)
     expected = 1 / (1 + np.exp(-sk_mean / np.sqrt(1 + np.pi * np.minimum(sk_var, MODERATION_VARIANCE_CAP) / 8)))
     assert np.allclose(p, expected, atol=1e-9)
@@ -218,17 +239,17 @@ def test_large_data_fits_hyperparameters_on_a_subset(monkeypatch: pytest.MonkeyP
 
 
 def test_botorch_strategy_options_are_checked() -> None:
-    with pytest.raises(ValueError, match="unknown option.*num_restart\\b"):
+    with pytest.raises(ValueError, match=r"unknown option.*num_restart\b"):
         get_strategy("botorch", {"num_restart": 3})
     with pytest.raises(ValueError, match="optimizer must be one of projected, scipy"):
         get_strategy("botorch", {"optimizer": "adam"})
-    with pytest.raises(ValueError, match="exploit must be a whole number of points >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"exploit must be a whole number of points >= 0, got -1"):
         get_strategy("botorch", {"exploit": -1})
-    with pytest.raises(ValueError, match="exploit must be a whole number of points >= 0, got 1.5"):
+    with pytest.raises(ValueError, match=r"exploit must be a whole number of points >= 0, got 1\.5"):
         get_strategy("botorch", {"exploit": 1.5})
     with pytest.raises(ValueError, match=r"min_probability must be within \[0, 1\), got 1.0"):
         get_strategy("botorch", {"min_probability": 1.0})
-    with pytest.raises(ValueError, match="exploit_min_probability must be between 0 and 1, got 1.5"):
+    with pytest.raises(ValueError, match=r"exploit_min_probability must be between 0 and 1, got 1\.5"):
         get_strategy("botorch", {"exploit_min_probability": 1.5})
     # a value that is not a number names the option instead of failing inside float()
     with pytest.raises(ValueError, match="min_spacing must be >= 0 rounding steps, got 'one'"):
@@ -252,9 +273,28 @@ def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
     batch = c.propose(3)
     assert Space(spec).satisfies(batch.drop(columns="id")).all()
     c.record(VirtualLab(seed=2).measure(batch)[COLUMNS])
-    c2 = Campaign.create(spec.model_copy(update={"strategy": spec.strategy.model_copy(update={"options": {"optimizer": "scipy", "num_restarts": 2, "raw_samples": 32}})}), store="sqlite://", seed=1)
-    c2.record(pd.concat([design, batch]).assign(**{"id": None}).drop(columns="id").assign(
-        conductivity_mS_cm=VirtualLab(seed=1).measure(pd.concat([design, batch]))["conductivity_mS_cm"].fillna(0.01).to_numpy()))
+    c2 = Campaign.create(
+        spec.model_copy(
+            update={
+                "strategy": spec.strategy.model_copy(
+                    update={"options": {"optimizer": "scipy", "num_restarts": 2, "raw_samples": 32}}
+                )
+            }
+        ),
+        store="sqlite://",
+        seed=1,
+    )
+    c2.record(
+        pd.concat([design, batch])
+        .assign(**{"id": None})
+        .drop(columns="id")
+        .assign(
+            conductivity_mS_cm=VirtualLab(seed=1)
+            .measure(pd.concat([design, batch]))["conductivity_mS_cm"]
+            .fillna(0.01)
+            .to_numpy()
+        )
+    )
     plain = c2.propose(2)
     assert len(plain) == 2 and Space(spec).satisfies(plain.drop(columns="id")).all()
 

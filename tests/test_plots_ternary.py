@@ -133,9 +133,17 @@ def test_png_and_svg_written(llzt: Space, tmp_path: Path) -> None:
     _assert_image(png, b"\x89PNG", 50_000)
     _assert_image(svg, b"<svg", 50_000)
     text = svg.read_text()
-    for needle in ("llzt-cse", "MEMA (wt%)", "SN (wt%)", "salt (wt%)", "median", "90% interval width (mS/cm)",
-                   "held: LiDFOB_mol_frac=0.05, FEC_wt_pct=5, porosity=0.75, framework=LLZT",
-                   "next proposals", "failed"):
+    for needle in (
+        "llzt-cse",
+        "MEMA (wt%)",
+        "SN (wt%)",
+        "salt (wt%)",
+        "median",
+        "90% interval width (mS/cm)",
+        "held: LiDFOB_mol_frac=0.05, FEC_wt_pct=5, porosity=0.75, framework=LLZT",
+        "next proposals",
+        "failed",
+    ):
         assert needle in text, needle
     assert plt.get_fignums() == []  # nothing registered with pyplot, nothing leaks
 
@@ -160,7 +168,9 @@ def test_missing_fixed_named(llzt: Space, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="porosity"):
         plot_mixture(llzt, obj, FakeModel(obj.name), pd.DataFrame(), None, held, tmp_path / "m.png")
     with pytest.raises(ValueError, match="framework"):
-        plot_mixture(llzt, obj, FakeModel(obj.name), pd.DataFrame(), None, {**HELD, "framework": "steel"}, tmp_path / "m.png")
+        plot_mixture(
+            llzt, obj, FakeModel(obj.name), pd.DataFrame(), None, {**HELD, "framework": "steel"}, tmp_path / "m.png"
+        )
 
 
 # --- predict --------------------------------------------------------------------------------------
@@ -224,10 +234,14 @@ def test_rendered_orientation(llzt: Space, axes: list[str] | None) -> None:
     ax = fig.axes[0]
     norm = LogNorm(1.0, 7.0)  # MEMA spans 10..70 wt% in bounds
     cmap = colormaps[MEDIAN_CMAP]
-    for comp in ({"MEMA": 66, "SN": 24, "salt": 10}, {"MEMA": 14, "SN": 56, "salt": 30}, {"MEMA": 42, "SN": 41, "salt": 17}):
+    for comp in (
+        {"MEMA": 66, "SN": 24, "salt": 10},
+        {"MEMA": 14, "SN": 56, "salt": 30},
+        {"MEMA": 42, "SN": 41, "salt": 17},
+    ):
         p = np.array([comp[n] for n in names]) / 100 * 60
         x, y = ax.transData.transform(project_point(p))
-        pixel = rgba[int(round(rgba.shape[0] - y)), int(round(x))]
+        pixel = rgba[round(rgba.shape[0] - y), round(x)]
         expected = np.array(cmap(norm(comp["MEMA"] / 10))[:3])
         assert np.abs(pixel - expected).max() < 0.12, (comp, pixel, expected)
     _check_label_sides(ax, names)
@@ -269,7 +283,9 @@ def test_tick_labels_sit_at_their_values() -> None:
     space = _four_component_space()
     obj = space.spec.objectives[0]
     held = {"PEGDA": 10.0, "porosity": 0.7, "framework": "LLZT"}
-    fig = mixture_figure(space, obj, FakeModel(obj.name), pd.DataFrame(), None, held, axes=["MEMA", "SN", "salt"], scale=60)
+    fig = mixture_figure(
+        space, obj, FakeModel(obj.name), pd.DataFrame(), None, held, axes=["MEMA", "SN", "salt"], scale=60
+    )
     ax = fig.axes[0]
     texts = {}
     for t in ax.texts:
@@ -316,7 +332,9 @@ def test_four_components_with_axes(tmp_path: Path) -> None:
     measured[obj.name] = 0.5
     measured["status"] = "ok"
     held = {"PEGDA": 10.0, "porosity": 0.7, "framework": "LLZT"}
-    out = plot_mixture(space, obj, model, measured, None, held, tmp_path / "four.svg", axes=["MEMA", "SN", "salt"], title="four")
+    out = plot_mixture(
+        space, obj, model, measured, None, held, tmp_path / "four.svg", axes=["MEMA", "SN", "salt"], title="four"
+    )
     _assert_image(out, b"<svg", 50_000)
     assert "MEMA + SN + salt = 90 wt%" in out.read_text()
     (table,) = model.calls
@@ -329,8 +347,15 @@ def test_two_components_line_plot(tmp_path: Path) -> None:
     space = _two_component_space()
     obj = space.spec.objectives[0]
     model = FakeModel(obj.name)
-    measured = pd.DataFrame({"SN": [60.0, 75.0, 90.0], "salt": [40.0, 25.0, 10.0], "temperature_C": 30.0,
-                             obj.name: [0.4, np.nan, 0.9], "status": ["ok", "failed", "ok"]})
+    measured = pd.DataFrame(
+        {
+            "SN": [60.0, 75.0, 90.0],
+            "salt": [40.0, 25.0, 10.0],
+            "temperature_C": 30.0,
+            obj.name: [0.4, np.nan, 0.9],
+            "status": ["ok", "failed", "ok"],
+        }
+    )
     proposals = pd.DataFrame({"SN": [70.0], "salt": [30.0], "temperature_C": [30.0]})
     fig = mixture_figure(space, obj, model, measured, proposals, {"temperature_C": 30.0}, title="binary")
     ax = fig.axes[0]
@@ -342,7 +367,9 @@ def test_two_components_line_plot(tmp_path: Path) -> None:
     labels = ax.get_legend_handles_labels()[1]
     assert {"predicted median", "90% interval", "measured", "next proposals", "best measured"} <= set(labels)
     assert any(lab.startswith("failed") for lab in labels)
-    out = plot_mixture(space, obj, model, measured, proposals, {"temperature_C": 30.0}, tmp_path / "line.png", title="binary")
+    out = plot_mixture(
+        space, obj, model, measured, proposals, {"temperature_C": 30.0}, tmp_path / "line.png", title="binary"
+    )
     _assert_image(out, b"\x89PNG", 20_000)
 
 

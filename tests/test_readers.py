@@ -190,7 +190,7 @@ def test_decimal_comma_tab_headerless(tmp_path: Path, example) -> None:
         ("Frequency(Hz),Z'(ohm),Z''(ohm)", +1, "as stored", "data"),  # WonATech ZIVE
         ("Frequency(Hz),Zreal,Zimag", -1, "negated", "data"),
         ("Freq,Re(Z)/Ohm,-Im(Z)/Ohm", -1, "negated", "header"),
-        ('freq,Z\',"Z\'\' (ohm)"', +1, "as stored", "data"),
+        ("freq,Z',\"Z'' (ohm)\"", +1, "as stored", "data"),
         ("Frequency,Real,Imag", -1, "negated", "data"),
     ],
 )
@@ -260,7 +260,7 @@ def test_xlsx_eis_with_title_rows_and_sheet_choice(tmp_path, example) -> None:
     raw = read_eis(path, sheet="Raw")
     assert raw.meta["imag_sign"] == "as stored"
     _assert_same(raw, f, Z)
-    with pytest.raises(ReaderError, match="zive.xlsx: cannot read sheet 'Nope'"):
+    with pytest.raises(ReaderError, match=r"zive\.xlsx: cannot read sheet 'Nope'"):
         read_eis(path, sheet="Nope")
 
 
@@ -358,7 +358,9 @@ def test_unrecognised_files(tmp_path) -> None:
         read_eis(no_imag)
     bad_unit = tmp_path / "unit.csv"
     bad_unit.write_text("Frequency (Hz),Z' (ohm cm2),Z'' (ohm cm2)\n1,2,-3\n4,5,-6\n")
-    with pytest.raises(ReaderError, match=r"unit\.csv: line 1: column \"Z' \(ohm cm2\)\": unit 'ohm cm2' not understood"):
+    with pytest.raises(
+        ReaderError, match=r"unit\.csv: line 1: column \"Z' \(ohm cm2\)\": unit 'ohm cm2' not understood"
+    ):
         read_eis(bad_unit)
     with pytest.raises(ReaderError, match=r"missing\.csv: cannot open file"):
         read_eis(tmp_path / "missing.csv")
@@ -374,10 +376,14 @@ def test_truncated_zplot_line(tmp_path) -> None:
 
 
 def test_mpr_needs_galvani() -> None:
-    path = DATA / "datalab-app-plugin-insitu" / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr"
+    path = (
+        DATA / "datalab-app-plugin-insitu" / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr"
+    )
     assert detect_format(path) == "biologic-mpr"
     if importlib.util.find_spec("galvani") is None:
-        with pytest.raises(ReaderError, match=r"prerun_C05\.mpr: install optiform\[mpr\] \(galvani\) to read \.mpr files"):
+        with pytest.raises(
+            ReaderError, match=r"prerun_C05\.mpr: install optiform\[mpr\] \(galvani\) to read \.mpr files"
+        ):
             read_eis(path)
         with pytest.raises(ReaderError, match=r"install optiform\[mpr\]"):
             read_series(path)
@@ -412,16 +418,24 @@ def _ca_rows() -> list[tuple]:
 
 def test_eclab_chronoamperometry_units(tmp_path) -> None:
     rows = _ca_rows()
-    body = "".join("\t".join(f"{v:.10E}".replace(".", ",") if isinstance(v, float) else str(v) for v in r) + "\t\n"
-                   for r in rows)
+    body = "".join(
+        "\t".join(f"{v:.10E}".replace(".", ",") if isinstance(v, float) else str(v) for v in r) + "\t\n" for r in rows
+    )
     path = tmp_path / "ca_C01.mpt"
     path.write_bytes((CA_MPT + body).encode("cp1252"))
     s = read_series(path)
     assert isinstance(s, Series) and s.meta["format"] == "biologic-mpt"
     d = s.data
     assert list(d.columns) == [c for c in SERIES_COLUMNS if c in d.columns]
-    assert list(d.columns) == ["time_s", "potential_V", "current_A", "cycle", "step",
-                               "charge_capacity_mAh", "discharge_capacity_mAh"]
+    assert list(d.columns) == [
+        "time_s",
+        "potential_V",
+        "current_A",
+        "cycle",
+        "step",
+        "charge_capacity_mAh",
+        "discharge_capacity_mAh",
+    ]
     arr = np.array([[float(v) for v in r] for r in rows])
     np.testing.assert_allclose(d["time_s"], arr[:, 7], rtol=1e-10)
     np.testing.assert_allclose(d["potential_V"], arr[:, 9], rtol=1e-10)
@@ -476,8 +490,12 @@ def test_arbin_xlsx_navani() -> None:
     assert len(s) == 4526 == len(raw)  # navani: shape (4526, 22)
     assert s.meta["format"] == "xlsx" and s.meta["sheet"] == "Channel_11_1"
     assert s.meta["columns"] == {
-        "time_s": "Test_Time(s)", "potential_V": "Voltage(V)", "current_A": "Current(A)", "cycle": "Cycle_Index",
-        "step": "Step_Index", "charge_capacity_mAh": "Charge_Capacity(Ah)",
+        "time_s": "Test_Time(s)",
+        "potential_V": "Voltage(V)",
+        "current_A": "Current(A)",
+        "cycle": "Cycle_Index",
+        "step": "Step_Index",
+        "charge_capacity_mAh": "Charge_Capacity(Ah)",
         "discharge_capacity_mAh": "Discharge_Capacity(Ah)",
     }
     assert s.meta["assumed_units"] == {}
@@ -504,8 +522,10 @@ def test_arbin_csv_beep() -> None:
 
 
 def test_gamry_chronoamperometry(tmp_path) -> None:
-    text = ("EXPLAIN\nTAG\tCHRONOA\nCURVE\tTABLE\t3\n\tPt\tT\tVf\tIm\tVu\tSig\tAch\tIERange\tOver\tTemp\n"
-            "\t#\ts\tV vs. Ref.\tA\tV\tV\tV\t#\tbits\tdeg C\n")
+    text = (
+        "EXPLAIN\nTAG\tCHRONOA\nCURVE\tTABLE\t3\n\tPt\tT\tVf\tIm\tVu\tSig\tAch\tIERange\tOver\tTemp\n"
+        "\t#\ts\tV vs. Ref.\tA\tV\tV\tV\t#\tbits\tdeg C\n"
+    )
     for k in range(3):
         temp = "25" if k else "-327.67"  # Gamry writes -327.67 without a sensor
         text += f"\t{k}\t{0.1 * (k + 1)}\t4,0\t{1e-6 * (k + 1):.3E}\t0\t0\t0\t5\t...........\t{temp}\n"
@@ -566,7 +586,9 @@ def test_xlsx_bad_cell_names_sheet_and_row(tmp_path) -> None:
     ws["D6"] = "n/a"
     path = tmp_path / "w.xlsx"
     wb.save(path)
-    with pytest.raises(ReaderError, match=r"w\.xlsx: sheet 'Data': row 6: column \"Z''\": expected a number, got 'n/a'"):
+    with pytest.raises(
+        ReaderError, match=r"w\.xlsx: sheet 'Data': row 6: column \"Z''\": expected a number, got 'n/a'"
+    ):
         read_eis(path)
 
 
@@ -585,11 +607,17 @@ def test_versastudio_segments_are_cycles(tmp_path) -> None:
 
 def test_arbin_sheets_split_over_several_channel_sheets(tmp_path) -> None:
     n = 10
-    df = pd.DataFrame({
-        "Test_Time(s)": np.arange(2 * n, dtype=float), "Step_Index": 1, "Cycle_Index": 1,
-        "Voltage(V)": np.linspace(3.0, 4.0, 2 * n), "Current(A)": 0.001,
-        "Charge_Capacity(Ah)": np.linspace(0, 0.002, 2 * n), "Discharge_Capacity(Ah)": 0.0,
-    })
+    df = pd.DataFrame(
+        {
+            "Test_Time(s)": np.arange(2 * n, dtype=float),
+            "Step_Index": 1,
+            "Cycle_Index": 1,
+            "Voltage(V)": np.linspace(3.0, 4.0, 2 * n),
+            "Current(A)": 0.001,
+            "Charge_Capacity(Ah)": np.linspace(0, 0.002, 2 * n),
+            "Discharge_Capacity(Ah)": 0.0,
+        }
+    )
     path = tmp_path / "arbin.xlsx"
     with pd.ExcelWriter(path) as xl:
         pd.DataFrame({"TEST REPORT": ["x"]}).to_excel(xl, sheet_name="Global_Info", index=False)
@@ -606,8 +634,9 @@ def test_arbin_sheets_split_over_several_channel_sheets(tmp_path) -> None:
 
 def test_reference_electrode_in_unit_and_duration_time(tmp_path) -> None:
     path = tmp_path / "pec.csv"
-    path.write_text("Total Time (hh:mm:ss.xxx),Potential (V vs. Li/Li+),Current (mA)\n"
-                    "00:00:01.500,3.5,1\n1.02:00:00,3.6,2\n")
+    path.write_text(
+        "Total Time (hh:mm:ss.xxx),Potential (V vs. Li/Li+),Current (mA)\n00:00:01.500,3.5,1\n1.02:00:00,3.6,2\n"
+    )
     s = read_series(path)
     np.testing.assert_allclose(s.data["time_s"], [1.5, 86400 + 7200])
     np.testing.assert_allclose(s.data["potential_V"], [3.5, 3.6])

@@ -23,7 +23,15 @@ def spec() -> CampaignSpec:
 
 
 def _paper(**overrides: Any) -> pd.DataFrame:
-    row = {"MEMA": 30.0, "SN": 50.0, "salt": 20.0, "LiDFOB_mol_frac": 0.05, "FEC_wt_pct": 5.0, "porosity": 0.75, "framework": "LLZT"}
+    row = {
+        "MEMA": 30.0,
+        "SN": 50.0,
+        "salt": 20.0,
+        "LiDFOB_mol_frac": 0.05,
+        "FEC_wt_pct": 5.0,
+        "porosity": 0.75,
+        "framework": "LLZT",
+    }
     return pd.DataFrame([{**row, **overrides}])
 
 
@@ -35,7 +43,14 @@ def _masses(sheet: pd.DataFrame) -> dict[str, float]:
 def test_paper_formulation_by_hand(spec: CampaignSpec) -> None:
     sheet = weighing_sheet(spec, _paper(), batch_mass_g=1.0)
     assert sheet["chemical"].tolist() == ["MEMA", "SN", "LiTFSI", "LiDFOB", "FEC", "AIBN"]
-    assert sheet["role"].tolist() == ["component", "component", "split of salt", "split of salt", "additive", "additive"]
+    assert sheet["role"].tolist() == [
+        "component",
+        "component",
+        "split of salt",
+        "split of salt",
+        "additive",
+        "additive",
+    ]
     m = _masses(sheet)
     # additives take 5 + 1 = 6 wt%, the mixture shares the other 94 wt% as 30:50:20
     assert m["MEMA"] == pytest.approx(0.282, rel=1e-12)
@@ -81,7 +96,9 @@ def test_split_follows_mole_fraction(spec: CampaignSpec, f: float, expected: flo
 @pytest.mark.parametrize("batch_mass_g", [0.25, 1.0, 3.7, 250.0])
 def test_masses_add_up_for_random_formulations(spec: CampaignSpec, batch_mass_g: float) -> None:
     space = Space(spec)
-    batch = space.round(space.sample_uniform(200, seed=int(batch_mass_g * 100))).assign(id=[f"F{i}" for i in range(200)])
+    batch = space.round(space.sample_uniform(200, seed=int(batch_mass_g * 100))).assign(
+        id=[f"F{i}" for i in range(200)]
+    )
     sheet = weighing_sheet(spec, batch, batch_mass_g)
     assert len(sheet) == 200 * 6
     totals = sheet.groupby("id")["mass_g"].sum()
@@ -127,7 +144,9 @@ def test_spec_without_recipe_lists_only_components() -> None:
             "objectives": [{"name": "y"}],
         }
     )
-    batch = pd.DataFrame({"id": ["a", "b"], "water": [5.0, 2.0], "EtOH": [3.0, 8.0], "IPA": [2.0, 0.0], "T": [25.0, 30.0]})
+    batch = pd.DataFrame(
+        {"id": ["a", "b"], "water": [5.0, 2.0], "EtOH": [3.0, 8.0], "IPA": [2.0, 0.0], "T": [25.0, 30.0]}
+    )
     sheet = weighing_sheet(spec, batch, 2.0)
     assert sheet["chemical"].tolist() == ["water", "EtOH", "IPA"] * 2
     assert set(sheet["role"]) == {"component"}
@@ -137,7 +156,9 @@ def test_spec_without_recipe_lists_only_components() -> None:
 
 # --- wide table and files -----------------------------------------------------------------------
 def test_weighing_wide_one_column_per_chemical(spec: CampaignSpec) -> None:
-    batch = pd.concat([_paper(), _paper(MEMA=40.0, SN=40.0, LiDFOB_mol_frac=0.2)], ignore_index=True).assign(id=["b2", "a1"])
+    batch = pd.concat([_paper(), _paper(MEMA=40.0, SN=40.0, LiDFOB_mol_frac=0.2)], ignore_index=True).assign(
+        id=["b2", "a1"]
+    )
     sheet = weighing_sheet(spec, batch, 1.0)
     wide = weighing_wide(sheet)
     assert list(wide.columns) == ["id", "MEMA_g", "SN_g", "LiTFSI_g", "LiDFOB_g", "FEC_g", "AIBN_g"]

@@ -31,12 +31,7 @@ def _frame(**overrides: object) -> pd.DataFrame:
 
 
 def _slice_lattice() -> pd.DataFrame:
-    rows = [
-        (m, s, 100 - m - s)
-        for m in range(10, 71)
-        for s in range(20, 71)
-        if 5 <= 100 - m - s <= 35
-    ]
+    rows = [(m, s, 100 - m - s) for m in range(10, 71) for s in range(20, 71) if 5 <= 100 - m - s <= 35]
     X = pd.DataFrame(rows, columns=["MEMA", "SN", "salt"], dtype=float)
     return X.assign(**SLICE)
 
@@ -241,7 +236,13 @@ def test_measure_output_format_and_fluid_rows():
     out = VirtualLab(seed=0).measure(X)
     assert list(out.index) == [10, 20]
     assert list(out.columns) == [
-        "id", "conductivity_mS_cm", "transference_number", "oxidation_onset_V", "solid", "status", "note"
+        "id",
+        "conductivity_mS_cm",
+        "transference_number",
+        "oxidation_onset_V",
+        "solid",
+        "status",
+        "note",
     ]
     assert out["transference_number"].notna().tolist() == [True, False]
     assert out["oxidation_onset_V"].notna().tolist() == [True, False]
@@ -295,8 +296,14 @@ def test_mixture_is_normalised_by_its_sum():
 )
 def test_bad_input_raises_value_error_naming_the_column(column: str, value: object):
     X = _frame(**{column: value})
-    for fn in (true_conductivity_mS_cm, is_solid, activation_energy_eV, transference_number, oxidation_onset_V,
-               VirtualLab(seed=0).measure):
+    for fn in (
+        true_conductivity_mS_cm,
+        is_solid,
+        activation_energy_eV,
+        transference_number,
+        oxidation_onset_V,
+        VirtualLab(seed=0).measure,
+    ):
         with pytest.raises(ValueError, match=column):
             fn(X)
 
@@ -409,9 +416,13 @@ def test_transference_and_onset_noise():
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"failure_rate": 1.5}, "failure_rate"), ({"failure_rate": -0.1}, "failure_rate"),
-     ({"noise_t_plus": -0.01}, "noise_t_plus"), ({"noise_onset_V": float("nan")}, "noise_onset_V"),
-     ({"noise_rel": -1.0}, "noise_rel")],
+    [
+        ({"failure_rate": 1.5}, "failure_rate"),
+        ({"failure_rate": -0.1}, "failure_rate"),
+        ({"noise_t_plus": -0.01}, "noise_t_plus"),
+        ({"noise_onset_V": float("nan")}, "noise_onset_V"),
+        ({"noise_rel": -1.0}, "noise_rel"),
+    ],
 )
 def test_virtual_lab_rejects_bad_settings(kwargs: dict, name: str):
     with pytest.raises(ValueError, match=name):

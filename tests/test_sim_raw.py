@@ -51,8 +51,9 @@ def test_round_trip_through_ingest(tmp_path: Path, fmt: str) -> None:
     manifest = pd.read_csv(raw.manifest)
     # every file is detected as the intended format, and the manifest references only existing files
     assert {detect_format(tmp_path / "raw" / f) for f in manifest["file"]} == {DETECTED[fmt]}
-    assert sorted(manifest["file"]) == sorted(p.name for p in (tmp_path / "raw").iterdir()
-                                              if p.name not in ("manifest.csv", "failed.csv"))
+    assert sorted(manifest["file"]) == sorted(
+        p.name for p in (tmp_path / "raw").iterdir() if p.name not in ("manifest.csv", "failed.csv")
+    )
     ok = (raw.measured["status"] == "ok").to_numpy()
     assert 2 <= ok.sum() < len(batch)  # sobol points: some solid, some fluid
     assert set(manifest["id"]) == set(batch.loc[ok, "id"])
@@ -79,19 +80,25 @@ def test_round_trip_through_ingest(tmp_path: Path, fmt: str) -> None:
 def test_paper_point_files_give_the_paper_values(tmp_path: Path, framework: str) -> None:
     """Analysis straight from the files (no campaign): the paper's CSE / SPE numbers come back."""
     batch = pd.DataFrame([{**PAPER_POINT, "framework": framework, "id": "P1"}])
-    raw = write_raw(batch, tmp_path, VirtualLab(seed=3, **EXACT_LAB), fmt="mixed", seed=4,
-                    series_noise_rel=0.0, thickness_sd_um=0.0)
+    raw = write_raw(
+        batch, tmp_path, VirtualLab(seed=3, **EXACT_LAB), fmt="mixed", seed=4, series_noise_rel=0.0, thickness_sd_um=0.0
+    )
     m = pd.read_csv(raw.manifest).set_index("file")
     eis = m[m["kind"] == "eis"]
-    sig = {T: conductivity(read_eis(tmp_path / f), thickness_um=100.0, area_cm2=AREA_16MM_cm2).value
-           for f, T in eis["temperature_C"].items()}
+    sig = {
+        T: conductivity(read_eis(tmp_path / f), thickness_um=100.0, area_cm2=AREA_16MM_cm2).value
+        for f, T in eis["temperature_C"].items()
+    }
     expected = {"LLZT": (1.117, 0.161, 0.627, 5.06), "glass_fiber": (0.464, 0.283, 0.236, 4.60)}[framework]
     assert sig[30.0] == pytest.approx(expected[0], rel=0.03)
     assert arrhenius(list(sig), list(sig.values())).value == pytest.approx(expected[1], abs=0.01)
     role = {r: f for f, r in m["role"].dropna().items()}
-    t_plus = bruce_vincent_t_plus(read_series(tmp_path / role["ca"]), delta_V_mV=10.0,
-                                  eis_before=read_eis(tmp_path / role["eis_before"]),
-                                  eis_after=read_eis(tmp_path / role["eis_after"]))
+    t_plus = bruce_vincent_t_plus(
+        read_series(tmp_path / role["ca"]),
+        delta_V_mV=10.0,
+        eis_before=read_eis(tmp_path / role["eis_before"]),
+        eis_after=read_eis(tmp_path / role["eis_after"]),
+    )
     assert t_plus.value == pytest.approx(expected[2], abs=0.03) and not t_plus.failing
     lsv = m.index[m["kind"] == "lsv"][0]
     onset = stability_onset(read_series(tmp_path / lsv), area_cm2=AREA_16MM_cm2)
@@ -120,8 +127,9 @@ def test_noisy_lab_values_reach_the_files_and_failed_cells_are_recorded(tmp_path
     np.testing.assert_allclose(got.loc[ok.index, "conductivity_mS_cm"], ok["conductivity_mS_cm"], rtol=0.01)
     np.testing.assert_allclose(got.loc[ok.index, "transference_number"], ok["transference_number"], atol=0.03)
     np.testing.assert_allclose(got.loc[ok.index, "oxidation_onset_V"], ok["oxidation_onset_V"], atol=0.01)
-    assert not np.allclose(ok["conductivity_mS_cm"], true_conductivity_mS_cm(batch.set_index("id").loc[ok.index]),
-                           rtol=1e-3)
+    assert not np.allclose(
+        ok["conductivity_mS_cm"], true_conductivity_mS_cm(batch.set_index("id").loc[ok.index]), rtol=1e-3
+    )
     fd = c.feasibility_data()
     assert sorted(fd["solid"]) == sorted([*failed["solid"].astype(float), *[1.0] * len(ok)])
 
@@ -190,8 +198,12 @@ def test_demo_raw_runs_the_loop_through_ingest(tmp_path: Path) -> None:
     groups = pd.concat(manifests).groupby(["id", "kind", "group"]).ngroups
     a = c.analyses()
     assert a.groupby(["id", "kind", "group"]).ngroups == groups > 0
-    assert set(a["quantity"]) == {"conductivity_mS_cm", "activation_energy_eV", "transference_number",
-                                  "oxidation_onset_V"}
+    assert set(a["quantity"]) == {
+        "conductivity_mS_cm",
+        "activation_energy_eV",
+        "transference_number",
+        "oxidation_onset_V",
+    }
     d = c.data()
     measured = d[d["conductivity_mS_cm"].notna()]
     assert set(measured["id"]) == set(pd.concat(manifests)["id"])  # every value came from ingested files

@@ -51,7 +51,15 @@ def five() -> Space:
 
 
 def _paper_row(**overrides: Any) -> pd.DataFrame:
-    row = {"MEMA": 30.0, "SN": 50.0, "salt": 20.0, "LiDFOB_mol_frac": 0.05, "FEC_wt_pct": 5.0, "porosity": 0.75, "framework": "LLZT"}
+    row = {
+        "MEMA": 30.0,
+        "SN": 50.0,
+        "salt": 20.0,
+        "LiDFOB_mol_frac": 0.05,
+        "FEC_wt_pct": 5.0,
+        "porosity": 0.75,
+        "framework": "LLZT",
+    }
     return pd.DataFrame([{**row, **overrides}])
 
 
@@ -214,8 +222,12 @@ def test_space_filling_is_spread_out(space: Space) -> None:
     reference = space.round(space.sample_uniform(2000, seed=99, sobol=False))
     designs = [space.space_filling(n, seed=s) for s in range(10)]
     randoms = [space.round(space.sample_uniform(n, seed=s, sobol=False)) for s in range(20)]
-    assert np.mean([_min_pairwise(space, d) for d in designs]) > 1.05 * np.mean([_min_pairwise(space, d) for d in randoms])
-    assert np.mean([_covering(space, d, reference) for d in designs]) < np.mean([_covering(space, d, reference) for d in randoms])
+    assert np.mean([_min_pairwise(space, d) for d in designs]) > 1.05 * np.mean(
+        [_min_pairwise(space, d) for d in randoms]
+    )
+    assert np.mean([_covering(space, d, reference) for d in designs]) < np.mean(
+        [_covering(space, d, reference) for d in randoms]
+    )
 
 
 def test_space_filling_runs_out_of_lattice_points() -> None:
@@ -372,7 +384,7 @@ def test_model_round_trip(space: Space, five: Space) -> None:
         bounds = sp.model_bounds()
         assert np.all(X >= bounds[0] - TOL) and np.all(X <= bounds[1] + TOL)
         assert np.allclose(X[:, sp.mixture_dims].sum(axis=1), 1.0)
-        for name, dims in sp.onehot_dims.items():
+        for dims in sp.onehot_dims.values():
             assert np.all(X[:, dims].sum(axis=1) == 1.0)
         back = sp.from_model(X)
         assert list(back.columns) == sp.variables
@@ -427,7 +439,9 @@ def test_categorical_fixings_without_categoricals(five: Space) -> None:
 
 # --- validation ------------------------------------------------------------------------------
 def test_validate_accepts_and_canonicalises(space: Space) -> None:
-    df = _paper_row().assign(id="x1")[["framework", "id", "porosity", "FEC_wt_pct", "LiDFOB_mol_frac", "salt", "SN", "MEMA"]]
+    df = _paper_row().assign(id="x1")[
+        ["framework", "id", "porosity", "FEC_wt_pct", "LiDFOB_mol_frac", "salt", "SN", "MEMA"]
+    ]
     df["MEMA"] = "30"
     df["framework"] = " LLZT "
     out = space.validate(df)
@@ -449,7 +463,10 @@ def test_validate_sum_tolerance(space: Space) -> None:
         ({"MEMA": 29.0, "SN": 50.0}, [r"line 7: .*sum to 99"]),
         (
             {"MEMA": 5.0, "SN": 75.0},
-            [r"line 7: MEMA = 5 wt% outside its bounds \[10, 70\]", r"line 7: SN = 75 wt% outside its bounds \[20, 70\]"],
+            [
+                r"line 7: MEMA = 5 wt% outside its bounds \[10, 70\]",
+                r"line 7: SN = 75 wt% outside its bounds \[20, 70\]",
+            ],
         ),
         ({"porosity": 0.9}, [r"line 7: porosity = 0\.9 outside its bounds \[0\.4, 0\.85\]"]),
         ({"FEC_wt_pct": -0.5}, [r"line 7: FEC_wt_pct = -0\.5 outside"]),
@@ -505,8 +522,12 @@ def test_neighbours_at_a_corner(space: Space) -> None:
     nb = space.neighbours(row, max_steps=1)
     # mixture: only moves out of MEMA (to SN or salt) and out of SN into salt keep the bounds
     mix = nb[(nb["LiDFOB_mol_frac"] == 0.0) & (nb["FEC_wt_pct"] == 10.0) & (nb["porosity"] == 0.85)]
-    assert sorted(map(tuple, mix[space.components].to_numpy().tolist())) == [(69.0, 25.0, 6.0), (69.0, 26.0, 5.0), (70.0, 24.0, 6.0)]
-    assert sorted(nb["LiDFOB_mol_frac"]) [-1] == 0.01
+    assert sorted(map(tuple, mix[space.components].to_numpy().tolist())) == [
+        (69.0, 25.0, 6.0),
+        (69.0, 26.0, 5.0),
+        (70.0, 24.0, 6.0),
+    ]
+    assert sorted(nb["LiDFOB_mol_frac"])[-1] == 0.01
     assert set(nb["FEC_wt_pct"]) == {9.5, 10.0}
     assert len(nb) == 3 + 1 + 1 + 1
 

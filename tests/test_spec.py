@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+import pydantic
 import pytest
 
 from optiform.spec import (
@@ -101,7 +103,7 @@ def test_json_round_trip(path: Path | None) -> None:
 
 def test_spec_is_frozen() -> None:
     spec = load_spec(SHIPPED)
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         spec.name = "other"  # type: ignore[misc]
 
 
@@ -242,7 +244,10 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
         [r"parameters\.porosity\.resolution: no multiple of the resolution 0\.01"],
     ),
     "parameter_missing_max": (_set_param("porosity", {"min": 0.4}), [r"parameters\.porosity\.max: missing"]),
-    "categorical_one_choice": (_set_param("framework", {"choices": ["LLZT"]}), [r"parameters\.framework\.choices", r"at least 2"]),
+    "categorical_one_choice": (
+        _set_param("framework", {"choices": ["LLZT"]}),
+        [r"parameters\.framework\.choices", r"at least 2"],
+    ),
     "categorical_duplicate_choices": (
         _set_param("framework", {"choices": ["LLZT", "LLZT"]}),
         [r"parameters\.framework\.choices", r"distinct"],
@@ -250,8 +255,14 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     # objectives
     "missing_objectives": (lambda d: d.pop("objectives"), [r"objectives: missing"]),
     "empty_objectives": (lambda d: d.update(objectives=[]), [r"objectives: at least one \[\[objectives\]\]"]),
-    "objective_missing_name": (lambda d: d.update(objectives=[{"direction": "maximize"}]), [r"objectives\.0\.name: missing"]),
-    "objective_bad_direction": (lambda d: d["objectives"][0].update(direction="up"), [r"objectives\.0\.direction", r"maximize"]),
+    "objective_missing_name": (
+        lambda d: d.update(objectives=[{"direction": "maximize"}]),
+        [r"objectives\.0\.name: missing"],
+    ),
+    "objective_bad_direction": (
+        lambda d: d["objectives"][0].update(direction="up"),
+        [r"objectives\.0\.direction", r"maximize"],
+    ),
     "objective_twice": (
         lambda d: d["objectives"].append({"name": "conductivity_mS_cm"}),
         [r"objectives: 'conductivity_mS_cm' declared twice"],
@@ -280,9 +291,18 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     ),
     # names
     "component_name_digit": (_set_comp("2MEMA", max=10), [r"mixture\.components\.2MEMA: '2MEMA' is not a valid name"]),
-    "component_name_dash": (_set_comp("PEG-DA", max=10), [r"mixture\.components\.PEG-DA: 'PEG-DA' is not a valid name"]),
-    "parameter_name_space": (_set_param("pore size", {"min": 0, "max": 1}), [r"parameters\.pore size: 'pore size' is not a valid name"]),
-    "objective_name_invalid": (lambda d: d["objectives"][0].update(name="σ"), [r"objectives\.0\.name", r"not a valid name"]),
+    "component_name_dash": (
+        _set_comp("PEG-DA", max=10),
+        [r"mixture\.components\.PEG-DA: 'PEG-DA' is not a valid name"],
+    ),
+    "parameter_name_space": (
+        _set_param("pore size", {"min": 0, "max": 1}),
+        [r"parameters\.pore size: 'pore size' is not a valid name"],
+    ),
+    "objective_name_invalid": (
+        lambda d: d["objectives"][0].update(name="σ"),
+        [r"objectives\.0\.name", r"not a valid name"],
+    ),
     "campaign_name_invalid": (lambda d: d.update(name="my campaign"), [r"test.toml: name: "]),
     "parameter_named_as_component": (
         _set_param("SN", {"min": 0, "max": 1}),
@@ -291,7 +311,10 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     "reserved_component": (_set_comp("id", max=10), [r"mixture\.components\.id: 'id' is reserved"]),
     "reserved_parameter": (_set_param("status", {"min": 0, "max": 1}), [r"parameters\.status: 'status' is reserved"]),
     "reserved_categorical": (_set_param("batch", {"choices": ["a", "b"]}), [r"parameters\.batch: 'batch' is reserved"]),
-    "reserved_objective": (lambda d: d["objectives"][0].update(name="note"), [r"objectives\.0\.name", r"'note' is reserved"]),
+    "reserved_objective": (
+        lambda d: d["objectives"][0].update(name="note"),
+        [r"objectives\.0\.name", r"'note' is reserved"],
+    ),
     # recipe
     "additive_unknown_parameter": (
         lambda d: d["recipe"]["additives"].update(FEC="FEC_pct"),
@@ -305,7 +328,10 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
         _set_param("FEC_wt_pct", {"min": -1, "max": 10}),
         [r"recipe\.additives\.FEC", r"below 0 wt%"],
     ),
-    "additive_negative_number": (lambda d: d["recipe"]["additives"].update(AIBN=-1.0), [r"recipe\.additives\.AIBN", r"\[0, 100\)"]),
+    "additive_negative_number": (
+        lambda d: d["recipe"]["additives"].update(AIBN=-1.0),
+        [r"recipe\.additives\.AIBN", r"\[0, 100\)"],
+    ),
     "additive_not_number_or_name": (
         lambda d: d["recipe"]["additives"].update(AIBN=[1.0]),
         [r"recipe\.additives: AIBN: expected a wt%"],
@@ -318,7 +344,10 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
         lambda d: d["recipe"]["additives"].update(AIBN=60.0, PEO=45.0),
         [r"recipe\.additives", r"up to 115 wt%"],
     ),
-    "additive_is_component": (lambda d: d["recipe"]["additives"].update(SN=1.0), [r"recipe\.additives\.SN: already a mixture component"]),
+    "additive_is_component": (
+        lambda d: d["recipe"]["additives"].update(SN=1.0),
+        [r"recipe\.additives\.SN: already a mixture component"],
+    ),
     "split_unknown_parameter": (
         lambda d: d["recipe"]["split"]["salt"].update(by="x_DFOB"),
         [r"recipe\.split\.salt\.by: 'x_DFOB' is not a continuous parameter"],
@@ -352,14 +381,23 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
         [r"recipe\.split\.salt: chemical 'FEC' named twice"],
     ),
     # mixture grid and unit
-    "resolution_not_dividing": (lambda d: d["mixture"].update(resolution=3), [r"mixture: resolution 3 must divide total 100"]),
+    "resolution_not_dividing": (
+        lambda d: d["mixture"].update(resolution=3),
+        [r"mixture: resolution 3 must divide total 100"],
+    ),
     "resolution_zero": (lambda d: d["mixture"].update(resolution=0), [r"mixture\.resolution", r"greater than 0"]),
     "total_zero": (lambda d: d["mixture"].update(total=0), [r"mixture\.total", r"greater than 0"]),
-    "mol_pct_with_recipe": (lambda d: d["mixture"].update(unit="mol%"), [r"recipe: needs mixture\.unit = 'wt%' \(got 'mol%'\)"]),
+    "mol_pct_with_recipe": (
+        lambda d: d["mixture"].update(unit="mol%"),
+        [r"recipe: needs mixture\.unit = 'wt%' \(got 'mol%'\)"],
+    ),
     "unknown_unit": (lambda d: d["mixture"].update(unit="g"), [r"mixture\.unit", r"wt%"]),
     # non-finite numbers (TOML has nan and inf)
     "nan_component_bound": (_set_comp("SN", min=20, max=float("nan")), [r"mixture\.components\.SN\.max", r"finite"]),
-    "inf_parameter_bound": (_set_param("porosity", {"min": 0.4, "max": float("inf")}), [r"parameters\.porosity\.max", r"finite"]),
+    "inf_parameter_bound": (
+        _set_param("porosity", {"min": 0.4, "max": float("inf")}),
+        [r"parameters\.porosity\.max", r"finite"],
+    ),
     "inf_total": (lambda d: d["mixture"].update(total=float("inf")), [r"mixture\.total", r"finite"]),
     "nan_additive": (lambda d: d["recipe"]["additives"].update(AIBN=float("nan")), [r"recipe\.additives", r"AIBN"]),
     # strategy
@@ -431,7 +469,11 @@ def test_good_text_loads(tmp_path: Path) -> None:
     "old,new,patterns",
     [
         ("A = { min = 10, max = 70 }", "A = { min = 80, max = 90 }", [r"mixture: ", r"minima add up to 105"]),
-        ("A = { min = 10, max = 70 }", "A = { min = 10, max = 70, typ = 3 }", [r"mixture\.components\.A\.typ: unknown key"]),
+        (
+            "A = { min = 10, max = 70 }",
+            "A = { min = 10, max = 70, typ = 3 }",
+            [r"mixture\.components\.A\.typ: unknown key"],
+        ),
         (
             "B = { min = 20, max = 70 }",
             "B = { min = 70, max = 20 }",
@@ -441,7 +483,7 @@ def test_good_text_loads(tmp_path: Path) -> None:
         ('name = "y"', 'name = "x"', [r"objectives: 'x' is also a variable name"]),
         ("resolution = 1", "resolution = 7", [r"mixture: resolution 7 must divide total 100"]),
         ("x = { min = 0.0, max = 1.0 }", "id = { min = 0.0, max = 1.0 }", [r"parameters\.id: 'id' is reserved"]),
-        ("[[objectives]]\nname = \"y\"\n", "", [r"objectives: missing"]),
+        ('[[objectives]]\nname = "y"\n', "", [r"objectives: missing"]),
     ],
 )
 def test_invalid_file_end_to_end(tmp_path: Path, old: str, new: str, patterns: list[str]) -> None:

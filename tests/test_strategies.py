@@ -178,8 +178,13 @@ def test_encoding_round_trip_and_decoded_points_in_bounds(llzt_space: Space) -> 
     # any point of the unit cube decodes inside the bounds with the exact total
     rng = np.random.default_rng(0)
     cube = [
-        {**{n: float(rng.random()) for n in enc.mixture_params}, "LiDFOB_mol_frac": 0.1, "FEC_wt_pct": 2.0,
-         "porosity": 0.5, "framework": "LLZT"}
+        {
+            **{n: float(rng.random()) for n in enc.mixture_params},
+            "LiDFOB_mol_frac": 0.1,
+            "FEC_wt_pct": 2.0,
+            "porosity": 0.5,
+            "framework": "LLZT",
+        }
         for _ in range(500)
     ]
     cube += [{**params[0], **dict(zip(enc.mixture_params, corner))} for corner in [(0, 0), (1, 1), (0, 1), (1, 0)]]
@@ -191,8 +196,15 @@ def test_encoding_round_trip_and_decoded_points_in_bounds(llzt_space: Space) -> 
 
 def test_repair_rounds_and_brings_points_back_into_bounds(llzt_space: Space) -> None:
     raw = pd.DataFrame(
-        {"MEMA": [33.37, 75.0], "SN": [46.41, 20.0], "salt": [20.22, 5.0], "LiDFOB_mol_frac": [0.1234, 0.35],
-         "FEC_wt_pct": [5.3, -1.0], "porosity": [0.7, 0.7], "framework": ["LLZT", "glass_fiber"]}
+        {
+            "MEMA": [33.37, 75.0],
+            "SN": [46.41, 20.0],
+            "salt": [20.22, 5.0],
+            "LiDFOB_mol_frac": [0.1234, 0.35],
+            "FEC_wt_pct": [5.3, -1.0],
+            "porosity": [0.7, 0.7],
+            "framework": ["LLZT", "glass_fiber"],
+        }
     )
     fixed = repair(llzt_space, raw)
     assert_valid(llzt_space, fixed)

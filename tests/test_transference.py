@@ -30,8 +30,18 @@ def _iss_for(t_plus: float, I0: float, dV_mV: float = DV_MV, R0: float = R0, Rss
     return t_plus * I0 * dV / (dV - I0 * R0 + t_plus * I0 * Rss)
 
 
-def _ca(I0: float, Iss: float, *, duration_s: float = 3600.0, dt: float = 1.0, t_offset: float = 0.0,
-        drift: float = 0.0, noise_A: float = 0.0, seed: int = 0, sign: float = 1.0) -> pd.DataFrame:
+def _ca(
+    I0: float,
+    Iss: float,
+    *,
+    duration_s: float = 3600.0,
+    dt: float = 1.0,
+    t_offset: float = 0.0,
+    drift: float = 0.0,
+    noise_A: float = 0.0,
+    seed: int = 0,
+    sign: float = 1.0,
+) -> pd.DataFrame:
     """|I| = I0 − c√t for t ≤ 5 s (exactly linear in √t), then an exponential decay reaching Iss
     exactly in the last 10 %; optional residual drift or noise."""
     t = np.arange(0.0, duration_s + dt / 2, dt)
@@ -105,8 +115,13 @@ def test_paper_like_from_spectra() -> None:
 def test_eis_method_without_eis_module_is_a_clear_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "optiform.analysis.eis", None)
     with pytest.raises(ValueError, match="R0_ohm/Rss_ohm"):
-        transference_number(_ca(I0_TRUE, ISS_TRUE), delta_V_mV=DV_MV, eis_before=_li_li_spectrum(RB, R0),
-                            eis_after=_li_li_spectrum(RB, RSS), eis_method="eis")
+        transference_number(
+            _ca(I0_TRUE, ISS_TRUE),
+            delta_V_mV=DV_MV,
+            eis_before=_li_li_spectrum(RB, R0),
+            eis_after=_li_li_spectrum(RB, RSS),
+            eis_method="eis",
+        )
 
 
 def test_spectrum_without_arc_asks_for_numbers() -> None:
@@ -136,14 +151,17 @@ def test_out_of_range_and_interface_changed_flags() -> None:
     r = transference_number(_ca(I0_TRUE, 0.9 * I0_TRUE), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=400.0)
     assert r.value == pytest.approx(2.25)
     assert "t_plus_out_of_range" in {x.code for x in r.flags} and r.failing
-    r = transference_number(_ca(I0_TRUE, ISS_TRUE), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=R0 * (1 + 2 * INTERFACE_CHANGE_MAX))
+    r = transference_number(
+        _ca(I0_TRUE, ISS_TRUE), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=R0 * (1 + 2 * INTERFACE_CHANGE_MAX)
+    )
     f = {x.code: x for x in r.flags}["interface_changed"]
     assert not f.failing and f.value == pytest.approx(2 * INTERFACE_CHANGE_MAX)
 
 
 def test_small_current_flag() -> None:
-    r = transference_number(_ca(I0_TRUE, ISS_TRUE, noise_A=0.3 * ISS_TRUE, seed=1), delta_V_mV=DV_MV,
-                            R0_ohm=R0, Rss_ohm=RSS)
+    r = transference_number(
+        _ca(I0_TRUE, ISS_TRUE, noise_A=0.3 * ISS_TRUE, seed=1), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=RSS
+    )
     assert "small_current" in {x.code for x in r.flags}
     tiny = transference_number(_ca(1e-10, 5e-11), delta_V_mV=DV_MV, R0_ohm=0.0, Rss_ohm=0.0)
     assert "small_current" in {x.code for x in tiny.flags}

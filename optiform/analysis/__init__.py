@@ -1,8 +1,8 @@
 """Analysis core: raw instrument files -> measured properties with quality flags.
 
-    from optiform.analysis import read_eis, conductivity
-    r = conductivity("SS-CSE-SS_30C.mpt", thickness_um=100, diameter_mm=16)
-    r.conductivity_mS_cm, r.uncertainty, r.method, r.flags
+from optiform.analysis import read_eis, conductivity
+r = conductivity("SS-CSE-SS_30C.mpt", thickness_um=100, diameter_mm=16)
+r.conductivity_mS_cm, r.uncertainty, r.method, r.flags
 """
 
 from .arrhenius import arrhenius, vtf

@@ -36,14 +36,15 @@ Quality flags (``Flag.code``; thresholds are the module constants below):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, stats
 
-from .types import Flag, Result
 from ._util import new_axes as _axes
+from .types import Flag, Result
 
 K_B_EV_K = 8.617333262e-5  # Boltzmann constant, eV/K (exact, SI 2019)
 EV_TO_KJ_MOL = 96.48533212  # 1 eV per particle in kJ/mol (= F / 1000)
@@ -59,17 +60,17 @@ ArrheniusForm = Literal["sigma", "sigmaT"]
 VTFForm = Literal["sqrtT", "plain"]
 
 __all__ = [
+    "CONFIDENCE",
+    "CURVATURE_P_MAX",
+    "EV_TO_KJ_MOL",
+    "K_B_EV_K",
+    "MIN_TEMPERATURES_RECOMMENDED",
+    "R2_MIN",
+    "VTF_T0_MARGIN_K",
     "ArrheniusResult",
     "VTFResult",
     "arrhenius",
     "vtf",
-    "K_B_EV_K",
-    "EV_TO_KJ_MOL",
-    "CURVATURE_P_MAX",
-    "R2_MIN",
-    "MIN_TEMPERATURES_RECOMMENDED",
-    "CONFIDENCE",
-    "VTF_T0_MARGIN_K",
 ]
 
 
@@ -111,8 +112,12 @@ class ArrheniusResult(Result):
         x = 1000.0 / self.temperatures_K
         ax.plot(x, self.y, "o", label="data")
         xs = np.linspace(x.min(), x.max(), 50)
-        ax.plot(xs, self.ln_prefactor - self.activation_energy_eV / K_B_EV_K * xs / 1000.0, "-",
-                label=f"Ea = {self.activation_energy_eV:.3f} ± {self.activation_energy_se_eV:.3f} eV")
+        ax.plot(
+            xs,
+            self.ln_prefactor - self.activation_energy_eV / K_B_EV_K * xs / 1000.0,
+            "-",
+            label=f"Ea = {self.activation_energy_eV:.3f} ± {self.activation_energy_se_eV:.3f} eV",
+        )
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("ln(σT)" if self.form == "sigmaT" else "ln σ")
         ax.legend()
@@ -152,8 +157,12 @@ class VTFResult(Result):
         ax = _axes(ax)
         ax.plot(1000.0 / self.temperatures_K, np.log(self.conductivities), "o", label="data")
         Ts = np.linspace(self.temperatures_K.min(), self.temperatures_K.max(), 100)
-        ax.plot(1000.0 / Ts, np.log(_vtf_model(Ts, np.log(self.prefactor), self.B_K, self.T0_K, self.form)),
-                "-", label=f"VTF: B = {self.B_K:.0f} K, T0 = {self.T0_K:.0f} K")
+        ax.plot(
+            1000.0 / Ts,
+            np.log(_vtf_model(Ts, np.log(self.prefactor), self.B_K, self.T0_K, self.form)),
+            "-",
+            label=f"VTF: B = {self.B_K:.0f} K, T0 = {self.T0_K:.0f} K",
+        )
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("ln σ")
         ax.legend()
@@ -216,8 +225,12 @@ def arrhenius(
         method=f"arrhenius ({'ln σT' if form == 'sigmaT' else 'ln σ'} vs 1/T, "
         f"{'weighted ' if weights is not None else ''}linear least squares)",
         flags=flags,
-        inputs={"temperatures_C": (T - ZERO_C_K).tolist(), "conductivities": sigma.tolist(), "form": form,
-                "weights": None if weights is None else w.tolist()},
+        inputs={
+            "temperatures_C": (T - ZERO_C_K).tolist(),
+            "conductivities": sigma.tolist(),
+            "form": form,
+            "weights": None if weights is None else w.tolist(),
+        },
         details=details,
         form=form,
         activation_energy_eV=Ea,
@@ -261,20 +274,35 @@ def vtf(
         params, cov, dof, ssr = _vtf_fixed_T0(T, y, float(T0_K))
     else:
         if len(T) < 4:
-            raise ValueError("temperatures_C: a VTF fit with free T0 needs at least 4 distinct temperatures, "
-                             f"got {len(T)}")
+            raise ValueError(
+                f"temperatures_C: a VTF fit with free T0 needs at least 4 distinct temperatures, got {len(T)}"
+            )
         params, cov, dof, ssr = _vtf_free(T, y, T0_hi)
     lnA, B, T0 = params
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None)) if dof > 0 else np.full(3, np.nan)
     r2 = 1.0 - ssr / float(np.sum((y - y.mean()) ** 2))
     flags: list[Flag] = []
     if T0_K is None and (T0 <= 1e-6 or T0 >= T0_hi - 1e-6):
-        flags.append(Flag("t0_at_bound", f"T0 = {T0:.1f} K is at a bound of [0, {T0_hi:.1f}] K; B and T0 are "
-                          "poorly determined", value=float(T0), threshold=float(T0_hi), failing=False))
+        flags.append(
+            Flag(
+                "t0_at_bound",
+                f"T0 = {T0:.1f} K is at a bound of [0, {T0_hi:.1f}] K; B and T0 are poorly determined",
+                value=float(T0),
+                threshold=float(T0_hi),
+                failing=False,
+            )
+        )
     A = float(np.exp(lnA))
     details = {
-        "ln_prefactor": float(lnA), "ln_prefactor_se": float(se[0]), "B_K": float(B), "B_se_K": float(se[1]),
-        "T0_K": float(T0), "T0_se_K": float(se[2]), "r_squared": float(r2), "dof": dof, "ssr": float(ssr),
+        "ln_prefactor": float(lnA),
+        "ln_prefactor_se": float(se[0]),
+        "B_K": float(B),
+        "B_se_K": float(se[1]),
+        "T0_K": float(T0),
+        "T0_se_K": float(se[2]),
+        "r_squared": float(r2),
+        "dof": dof,
+        "ssr": float(ssr),
         "covariance_lnA_B_T0": cov.tolist(),
     }
     return VTFResult(
@@ -284,8 +312,12 @@ def vtf(
         method=f"VTF ({'A T^-1/2 exp(-B/(T-T0))' if form == 'sqrtT' else 'A exp(-B/(T-T0))'}), "
         f"{'fixed T0' if T0_K is not None else 'nonlinear least squares'} in ln σ; Ea = k_B·B",
         flags=flags,
-        inputs={"temperatures_C": (T - ZERO_C_K).tolist(), "conductivities": sigma.tolist(), "form": form,
-                "T0_K": T0_K},
+        inputs={
+            "temperatures_C": (T - ZERO_C_K).tolist(),
+            "conductivities": sigma.tolist(),
+            "form": form,
+            "T0_K": T0_K,
+        },
         details=details,
         form=form,
         B_K=float(B),
@@ -360,15 +392,28 @@ def _arrhenius_flags(x: np.ndarray, y: np.ndarray, w: np.ndarray, r2: float) -> 
     flags: list[Flag] = []
     n = len(x)
     if n < MIN_TEMPERATURES_RECOMMENDED:
-        flags.append(Flag("few_temperatures", f"only {n} temperatures (recommended ≥ {MIN_TEMPERATURES_RECOMMENDED}); "
-                          "the interval rests on few degrees of freedom", value=float(n),
-                          threshold=float(MIN_TEMPERATURES_RECOMMENDED), failing=False))
+        flags.append(
+            Flag(
+                "few_temperatures",
+                f"only {n} temperatures (recommended ≥ {MIN_TEMPERATURES_RECOMMENDED}); "
+                "the interval rests on few degrees of freedom",
+                value=float(n),
+                threshold=float(MIN_TEMPERATURES_RECOMMENDED),
+                failing=False,
+            )
+        )
     p = _curvature_p_value(x, y, w)
     if (p is not None and p < CURVATURE_P_MAX) or (np.isfinite(r2) and r2 < R2_MIN):
-        flags.append(Flag("arrhenius_curvature", f"ln σ vs 1/T looks curved (quadratic-term p = "
-                          f"{'n/a' if p is None else f'{p:.3g}'}, R² = {r2:.4f}); VTF behaviour? try vtf()",
-                          value=float(p) if p is not None else float(r2),
-                          threshold=CURVATURE_P_MAX if p is not None else R2_MIN, failing=False))
+        flags.append(
+            Flag(
+                "arrhenius_curvature",
+                f"ln σ vs 1/T looks curved (quadratic-term p = "
+                f"{'n/a' if p is None else f'{p:.3g}'}, R² = {r2:.4f}); VTF behaviour? try vtf()",
+                value=float(p) if p is not None else float(r2),
+                threshold=CURVATURE_P_MAX if p is not None else R2_MIN,
+                failing=False,
+            )
+        )
     return flags
 
 
@@ -432,9 +477,18 @@ def _vtf_free(T: np.ndarray, y: np.ndarray, T0_hi: float) -> tuple[np.ndarray, n
 
     scale = max(1.0, abs(B0))
     x0 = np.array([lnA0, B0, min(max(T0_start, 1e-9), T0_hi - 1e-9)])
-    sol = optimize.least_squares(resid, x0, jac=jac, bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, T0_hi]),
-                                 method="trf", x_scale=np.array([1.0, scale, T0_hi / 10]),
-                                 xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=10000)
+    sol = optimize.least_squares(
+        resid,
+        x0,
+        jac=jac,
+        bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, T0_hi]),
+        method="trf",
+        x_scale=np.array([1.0, scale, T0_hi / 10]),
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
+        max_nfev=10000,
+    )
     p = sol.x
     r = resid(p)
     ssr = float(r @ r)
@@ -446,4 +500,3 @@ def _vtf_free(T: np.ndarray, y: np.ndarray, T0_hi: float) -> tuple[np.ndarray, n
     except np.linalg.LinAlgError:
         cov = np.full((3, 3), np.nan)
     return p, cov, dof, ssr
-

@@ -68,14 +68,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._util import as_frame as _as_frame
+from ._util import new_axes as _axes
 from .types import Flag, Result, Series
-from ._util import as_frame as _as_frame, new_axes as _axes
 
 REST_CURRENT_FRACTION = 1e-3  # |I| ≤ this × max|I| counts as rest
 INCOMPLETE_FRACTION = 0.5  # incomplete_last_cycle: last half cycle below this fraction of its reference
@@ -90,17 +92,17 @@ CEConvention = Literal["discharge/charge", "charge/discharge"]
 CycleDefinition = Literal["auto", "column", "half_cycles"]
 
 __all__ = [
-    "CyclingResult",
-    "SymmetricResult",
-    "cycling_summary",
-    "symmetric_summary",
-    "REST_CURRENT_FRACTION",
-    "INCOMPLETE_FRACTION",
     "CE_MAX_PCT",
+    "INCOMPLETE_FRACTION",
+    "REST_CURRENT_FRACTION",
     "SHORT_CIRCUIT_ABS_MV",
     "SHORT_CIRCUIT_DROP",
     "SHORT_CIRCUIT_MIN_POINTS",
     "SHORT_SETTLE_FRACTION",
+    "CyclingResult",
+    "SymmetricResult",
+    "cycling_summary",
+    "symmetric_summary",
 ]
 
 
@@ -132,16 +134,36 @@ class CyclingResult(Result):
         base = {"flags": list(self.flags), "inputs": dict(self.inputs)}
         out: list[Result] = []
         if np.isfinite(self.value):
-            out.append(Result("discharge_capacity_mAh_g", self.value, None,
-                              f"discharge capacity of cycle {self.last_complete_cycle}", **base,
-                              details={"cycle": self.last_complete_cycle}))
-        out.append(Result("capacity_retention_pct", self.capacity_retention_pct, None,
-                          f"discharge capacity cycle {self.last_complete_cycle} / cycle {self.reference_cycle} × 100",
-                          **base, details={"cycle": self.last_complete_cycle, "reference_cycle": self.reference_cycle}))
-        out.append(Result("coulombic_efficiency_pct", self.coulombic_efficiency_pct,
-                          self.coulombic_efficiency_se_pct if np.isfinite(self.coulombic_efficiency_se_pct) else None,
-                          f"mean CE ({self.ce_convention}) over cycles {self._span(self.ce_cycles)}", **base,
-                          details={"cycles": self.ce_cycles, "convention": self.ce_convention}))
+            out.append(
+                Result(
+                    "discharge_capacity_mAh_g",
+                    self.value,
+                    None,
+                    f"discharge capacity of cycle {self.last_complete_cycle}",
+                    **base,
+                    details={"cycle": self.last_complete_cycle},
+                )
+            )
+        out.append(
+            Result(
+                "capacity_retention_pct",
+                self.capacity_retention_pct,
+                None,
+                f"discharge capacity cycle {self.last_complete_cycle} / cycle {self.reference_cycle} × 100",
+                **base,
+                details={"cycle": self.last_complete_cycle, "reference_cycle": self.reference_cycle},
+            )
+        )
+        out.append(
+            Result(
+                "coulombic_efficiency_pct",
+                self.coulombic_efficiency_pct,
+                self.coulombic_efficiency_se_pct if np.isfinite(self.coulombic_efficiency_se_pct) else None,
+                f"mean CE ({self.ce_convention}) over cycles {self._span(self.ce_cycles)}",
+                **base,
+                details={"cycles": self.ce_cycles, "convention": self.ce_convention},
+            )
+        )
         return out
 
     @staticmethod
@@ -249,8 +271,11 @@ def cycling_summary(
         table["discharge_mAh_g"] = table["discharge_mAh"] / g
         table["specific_current_mA_g"] = table["mean_discharge_current_A"] * 1e3 / g
     with np.errstate(divide="ignore", invalid="ignore"):
-        num, den = ((table["discharge_mAh"], table["charge_mAh"]) if ce_convention == "discharge/charge"
-                    else (table["charge_mAh"], table["discharge_mAh"]))
+        num, den = (
+            (table["discharge_mAh"], table["charge_mAh"])
+            if ce_convention == "discharge/charge"
+            else (table["charge_mAh"], table["discharge_mAh"])
+        )
         table["ce_pct"] = 100.0 * num / den.where(den > 0)
     c_rates = _c_rates(table, rates, active_mass_mg, nominal_capacity_mAh_g)
     if c_rates is not None:
@@ -260,8 +285,10 @@ def cycling_summary(
     if not complete:
         raise ValueError("series_or_df: no complete cycle (charge and discharge) found")
     if reference_cycle not in complete:
-        raise ValueError(f"reference_cycle: cycle {reference_cycle} is not a complete cycle; complete cycles are "
-                         f"{complete[0]}–{complete[-1]}")
+        raise ValueError(
+            f"reference_cycle: cycle {reference_cycle} is not a complete cycle; complete cycles are "
+            f"{complete[0]}–{complete[-1]}"
+        )
     last = int(complete[-1])
     ref_cap = float(table.at[reference_cycle, "discharge_mAh"])
     table["retention_pct"] = 100.0 * table["discharge_mAh"] / ref_cap if ref_cap > 0 else np.nan
@@ -275,18 +302,39 @@ def cycling_summary(
 
     flags: list[Flag] = []
     if incomplete and incomplete[-1] == int(table.index[-1]):
-        flags.append(Flag("incomplete_last_cycle", f"cycle {incomplete[-1]} is incomplete and excluded",
-                          value=float(incomplete[-1]), threshold=INCOMPLETE_FRACTION, failing=False))
+        flags.append(
+            Flag(
+                "incomplete_last_cycle",
+                f"cycle {incomplete[-1]} is incomplete and excluded",
+                value=float(incomplete[-1]),
+                threshold=INCOMPLETE_FRACTION,
+                failing=False,
+            )
+        )
     if active_mass_mg is None:
         flags.append(Flag("no_active_mass", "no active_mass_mg: specific capacity not available", failing=False))
     if ce_mean > CE_MAX_PCT:
-        flags.append(Flag("ce_above_100", f"mean CE {ce_mean:.2f} % ({ce_convention}) > {CE_MAX_PCT:g} %; check "
-                          "ce_convention", value=ce_mean, threshold=CE_MAX_PCT, failing=False))
+        flags.append(
+            Flag(
+                "ce_above_100",
+                f"mean CE {ce_mean:.2f} % ({ce_convention}) > {CE_MAX_PCT:g} %; check ce_convention",
+                value=ce_mean,
+                threshold=CE_MAX_PCT,
+                failing=False,
+            )
+        )
     rate_table = _rate_table(table) if "c_rate" in table.columns else None
     details = {
-        "last_complete_cycle": last, "reference_cycle": reference_cycle, "capacity_retention_pct": retention,
-        "coulombic_efficiency_pct": ce_mean, "coulombic_efficiency_se_pct": ce_se, "ce_convention": ce_convention,
-        "ce_cycles": ce_cycles, "incomplete_cycles": incomplete, "cycle_definition": how, "capacity_source": source,
+        "last_complete_cycle": last,
+        "reference_cycle": reference_cycle,
+        "capacity_retention_pct": retention,
+        "coulombic_efficiency_pct": ce_mean,
+        "coulombic_efficiency_se_pct": ce_se,
+        "ce_convention": ce_convention,
+        "ce_cycles": ce_cycles,
+        "incomplete_cycles": incomplete,
+        "cycle_definition": how,
+        "capacity_source": source,
         "cycles": _records(table),
     }
     return CyclingResult(
@@ -295,10 +343,16 @@ def cycling_summary(
         uncertainty=None,
         method=f"cycling summary (cycles from {how}, capacities from {source}, CE = {ce_convention})",
         flags=flags,
-        inputs={"active_mass_mg": active_mass_mg, "reference_cycle": reference_cycle, "ce_convention": ce_convention,
-                "rates": rates if rates is None or np.isscalar(rates) else (dict(rates) if isinstance(rates, Mapping)
-                                                                             else list(rates)),
-                "nominal_capacity_mAh_g": nominal_capacity_mAh_g, "cycle_definition": cycle_definition},
+        inputs={
+            "active_mass_mg": active_mass_mg,
+            "reference_cycle": reference_cycle,
+            "ce_convention": ce_convention,
+            "rates": rates
+            if rates is None or np.isscalar(rates)
+            else (dict(rates) if isinstance(rates, Mapping) else list(rates)),
+            "nominal_capacity_mAh_g": nominal_capacity_mAh_g,
+            "cycle_definition": cycle_definition,
+        },
         details=details,
         cycles=table,
         rate_table=rate_table,
@@ -349,12 +403,16 @@ def _column_is_consistent(cycle: np.ndarray, state: np.ndarray, half: np.ndarray
     return not pairs.duplicated(subset=["cycle", "state"]).any()
 
 
-def _capacity_increments(df: pd.DataFrame, t: np.ndarray, I: np.ndarray,
-                         state: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+def _capacity_increments(
+    df: pd.DataFrame, t: np.ndarray, I: np.ndarray, state: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, str]:
     cols = ("charge_capacity_mAh", "discharge_capacity_mAh")
     if all(c in df.columns for c in cols) and df[list(cols)].notna().all().all():
-        return (_counter_increments(df[cols[0]].to_numpy(float)), _counter_increments(df[cols[1]].to_numpy(float)),
-                "capacity columns (reset-aware differences)")
+        return (
+            _counter_increments(df[cols[0]].to_numpy(float)),
+            _counter_increments(df[cols[1]].to_numpy(float)),
+            "capacity columns (reset-aware differences)",
+        )
     dt = np.diff(t, prepend=t[0])
     dq = I * dt / 3.6  # A·s → mAh
     dq = np.where(state != 0, dq, 0.0)
@@ -370,8 +428,15 @@ def _counter_increments(c: np.ndarray) -> np.ndarray:
     return np.where(reset, c, np.clip(d, 0, None))
 
 
-def _cycle_table(cycle: np.ndarray, half: np.ndarray, state: np.ndarray, I: np.ndarray, V: np.ndarray | None,
-                 dq_ch: np.ndarray, dq_dis: np.ndarray) -> pd.DataFrame:
+def _cycle_table(
+    cycle: np.ndarray,
+    half: np.ndarray,
+    state: np.ndarray,
+    I: np.ndarray,
+    V: np.ndarray | None,
+    dq_ch: np.ndarray,
+    dq_dis: np.ndarray,
+) -> pd.DataFrame:
     # mid-interval voltage within a half cycle (trapezoidal ∫V dQ); the first row of a half cycle uses V_k
     if V is not None:
         Vprev = np.r_[V[0], V[:-1]]
@@ -379,8 +444,18 @@ def _cycle_table(cycle: np.ndarray, half: np.ndarray, state: np.ndarray, I: np.n
         Vmid = np.where(same, 0.5 * (V + Vprev), V)
     else:
         Vmid = np.full(len(I), np.nan)
-    frame = pd.DataFrame({"cycle": cycle, "state": state, "I": I, "qc": dq_ch, "qd": dq_dis,
-                          "vqc": Vmid * dq_ch, "vqd": Vmid * dq_dis, "half": half})
+    frame = pd.DataFrame(
+        {
+            "cycle": cycle,
+            "state": state,
+            "I": I,
+            "qc": dq_ch,
+            "qd": dq_dis,
+            "vqc": Vmid * dq_ch,
+            "vqd": Vmid * dq_dis,
+            "half": half,
+        }
+    )
     rows = []
     for c, g in frame.groupby("cycle", sort=True):
         if not (g["state"] != 0).any():
@@ -390,16 +465,20 @@ def _cycle_table(cycle: np.ndarray, half: np.ndarray, state: np.ndarray, I: np.n
         active = g[g["state"] != 0]
         first_sign = int(active["state"].iloc[0])
         last_sign = int(active["state"].iloc[-1])
-        rows.append({
-            "cycle": int(c), "charge_mAh": qc, "discharge_mAh": qd,
-            "avg_charge_V": float(g["vqc"].sum() / qc) if qc > 0 else np.nan,
-            "avg_discharge_V": float(g["vqd"].sum() / qd) if qd > 0 else np.nan,
-            "mean_charge_current_A": float(ch["I"].abs().mean()) if len(ch) else np.nan,
-            "mean_discharge_current_A": float(dis["I"].abs().mean()) if len(dis) else np.nan,
-            "first_half": "charge" if first_sign > 0 else "discharge",
-            "last_half": "charge" if last_sign > 0 else "discharge",
-            "n_points": int(len(g)),
-        })
+        rows.append(
+            {
+                "cycle": int(c),
+                "charge_mAh": qc,
+                "discharge_mAh": qd,
+                "avg_charge_V": float(g["vqc"].sum() / qc) if qc > 0 else np.nan,
+                "avg_discharge_V": float(g["vqd"].sum() / qd) if qd > 0 else np.nan,
+                "mean_charge_current_A": float(ch["I"].abs().mean()) if len(ch) else np.nan,
+                "mean_discharge_current_A": float(dis["I"].abs().mean()) if len(dis) else np.nan,
+                "first_half": "charge" if first_sign > 0 else "discharge",
+                "last_half": "charge" if last_sign > 0 else "discharge",
+                "n_points": len(g),
+            }
+        )
     return pd.DataFrame(rows).set_index("cycle") if rows else pd.DataFrame()
 
 
@@ -447,9 +526,14 @@ def _rate_table(table: pd.DataFrame) -> pd.DataFrame:
     cap = "discharge_mAh_g" if "discharge_mAh_g" in table.columns else "discharge_mAh"
     t = table.assign(block=block, c_rate_rounded=rr)
     t = t[t["complete"]]
-    out = t.groupby("block").agg(c_rate=("c_rate_rounded", "first"), first_cycle=("c_rate", lambda s: int(s.index[0])),
-                                 last_cycle=("c_rate", lambda s: int(s.index[-1])), n_cycles=(cap, "size"),
-                                 mean_discharge=(cap, "mean"), mean_ce_pct=("ce_pct", "mean"))
+    out = t.groupby("block").agg(
+        c_rate=("c_rate_rounded", "first"),
+        first_cycle=("c_rate", lambda s: int(s.index[0])),
+        last_cycle=("c_rate", lambda s: int(s.index[-1])),
+        n_cycles=(cap, "size"),
+        mean_discharge=(cap, "mean"),
+        mean_ce_pct=("ce_pct", "mean"),
+    )
     return out.rename(columns={"mean_discharge": f"mean_{cap}"})
 
 
@@ -507,20 +591,34 @@ def symmetric_summary(
         if lv in prev_eta and eta < (1 - SHORT_CIRCUIT_DROP) * prev_eta[lv] and short_at is None:
             short_at = (float(ts[0]), eta, "step-to-step drop")
         prev_eta[lv] = eta
-        rows.append({"start_s": float(ts[0]), "end_s": float(ts[-1]), "current_A": float(np.mean(I[m])),
-                     "level": lv, "current_density": level_values[lv], "overpotential_mV": eta,
-                     "max_mV": float(Es.max()), "n_points": int(m.sum())})
+        rows.append(
+            {
+                "start_s": float(ts[0]),
+                "end_s": float(ts[-1]),
+                "current_A": float(np.mean(I[m])),
+                "level": lv,
+                "current_density": level_values[lv],
+                "overpotential_mV": eta,
+                "max_mV": float(Es.max()),
+                "n_points": int(m.sum()),
+            }
+        )
     if not rows:
         raise ValueError("series_or_df: no constant-current step found")
     steps = pd.DataFrame(rows)
     steps["block"] = np.cumsum(np.r_[True, steps["level"].to_numpy()[1:] != steps["level"].to_numpy()[:-1]])
-    blocks = steps.groupby("block").agg(current_density=("current_density", "first"), level=("level", "first"),
-                                        n_steps=("level", "size"), start_s=("start_s", "first"),
-                                        end_s=("end_s", "last"), overpotential_mV=("overpotential_mV", "median"),
-                                        max_mV=("max_mV", "median"))
-    levels = steps.groupby("current_density").agg(n_steps=("level", "size"),
-                                                  overpotential_mV=("overpotential_mV", "median"),
-                                                  max_mV=("max_mV", "median"))
+    blocks = steps.groupby("block").agg(
+        current_density=("current_density", "first"),
+        level=("level", "first"),
+        n_steps=("level", "size"),
+        start_s=("start_s", "first"),
+        end_s=("end_s", "last"),
+        overpotential_mV=("overpotential_mV", "median"),
+        max_mV=("max_mV", "median"),
+    )
+    levels = steps.groupby("current_density").agg(
+        n_steps=("level", "size"), overpotential_mV=("overpotential_mV", "median"), max_mV=("max_mV", "median")
+    )
     if report_level == "lowest":
         low = blocks["current_density"].min()
         chosen = blocks[blocks["current_density"] == low].iloc[0]
@@ -528,8 +626,15 @@ def symmetric_summary(
         chosen = blocks.iloc[-1]
     flags: list[Flag] = []
     if short_at is not None:
-        flags.append(Flag("short_circuit", f"|E| collapsed to {short_at[1]:.3g} mV at t = {short_at[0] / 3600:.3g} h "
-                          f"({short_at[2]}) while current flows", value=short_at[1], threshold=SHORT_CIRCUIT_ABS_MV))
+        flags.append(
+            Flag(
+                "short_circuit",
+                f"|E| collapsed to {short_at[1]:.3g} mV at t = {short_at[0] / 3600:.3g} h "
+                f"({short_at[2]}) while current flows",
+                value=short_at[1],
+                threshold=SHORT_CIRCUIT_ABS_MV,
+            )
+        )
     return SymmetricResult(
         quantity="overpotential_mV",
         value=float(chosen["overpotential_mV"]),
@@ -537,11 +642,21 @@ def symmetric_summary(
         method=f"Li|Li symmetric: median over steps of mean |E| in the last {1 - settle_fraction:.0%} of each step, "
         f"{report_level} block ({chosen['current_density']:.3g} {unit})",
         flags=flags,
-        inputs={"area_cm2": area_cm2, "current_density_mA_cm2": current_density_mA_cm2, "report_level": report_level,
-                "level_rtol": level_rtol, "settle_fraction": settle_fraction},
-        details={"reported_current_density": float(chosen["current_density"]), "level_unit": unit,
-                 "levels": _records(levels), "blocks": _records(blocks), "n_steps": len(steps),
-                 "short_circuit_time_s": None if short_at is None else short_at[0]},
+        inputs={
+            "area_cm2": area_cm2,
+            "current_density_mA_cm2": current_density_mA_cm2,
+            "report_level": report_level,
+            "level_rtol": level_rtol,
+            "settle_fraction": settle_fraction,
+        },
+        details={
+            "reported_current_density": float(chosen["current_density"]),
+            "level_unit": unit,
+            "levels": _records(levels),
+            "blocks": _records(blocks),
+            "n_steps": len(steps),
+            "short_circuit_time_s": None if short_at is None else short_at[0],
+        },
         steps=steps,
         blocks=blocks,
         levels=levels,
@@ -567,8 +682,9 @@ def _current_levels(absI: np.ndarray, state: np.ndarray, rtol: float) -> np.ndar
     return level
 
 
-def _level_values(absI: np.ndarray, level: np.ndarray, area: float | None,
-                  nominal: float | Sequence[float] | None) -> tuple[dict[int, float], str]:
+def _level_values(
+    absI: np.ndarray, level: np.ndarray, area: float | None, nominal: float | Sequence[float] | None
+) -> tuple[dict[int, float], str]:
     ids = sorted(int(v) for v in np.unique(level) if v >= 0)
     med = {i: float(np.median(absI[level == i])) for i in ids}
     if area is not None:
@@ -584,7 +700,7 @@ def _level_values(absI: np.ndarray, level: np.ndarray, area: float | None,
 def _short_in_step(Es_mV: np.ndarray) -> int | None:
     """Index where |E| (mV) stays < SHORT_CIRCUIT_ABS_MV or < (1 − DROP)·running max for MIN_POINTS samples."""
     n = len(Es_mV)
-    skip = max(1, int(math.ceil(SHORT_SETTLE_FRACTION * n)))
+    skip = max(1, math.ceil(SHORT_SETTLE_FRACTION * n))
     runmax = np.maximum.accumulate(Es_mV)
     low = (Es_mV < SHORT_CIRCUIT_ABS_MV) | (Es_mV < (1 - SHORT_CIRCUIT_DROP) * runmax)
     low[:skip] = False
@@ -601,6 +717,3 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-friendly rows (index kept as a column)."""
     out = table.reset_index().replace({np.nan: None})
     return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in out.to_dict("records")]
-
-
-

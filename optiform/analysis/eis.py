@@ -76,23 +76,56 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import least_squares
 
-from .types import Flag, Result, Spectrum
 from ._util import new_axes
+from .types import Flag, Result, Spectrum
 
 __all__ = [
-    "ARC_SCREEN_RATIO", "ARC_SPIKE_RATIO_MAX", "BIC_MARGIN", "BLOCKING_MODELS", "FIT_CHI2_MAX",
-    "INDUCTIVE_FAIL_FRACTION", "LIN_KK_C", "LIN_KK_MAX_M", "LIN_KK_MAX_RESIDUAL", "MAX_EXTRAPOLATION_FRACTION",
-    "METHODS_DISAGREE_FRACTION", "MIN_POINTS_BEFORE_SPIKE", "MODELS", "N_BOUNDS", "SPIKE_ANGLE_TOL_DEG",
-    "SPIKE_LINE_POINTS", "SPIKE_REF_SEGMENTS", "CircuitModel", "ConductivityResult", "FitResult", "Intercept",
-    "LinKKResult", "conductivity", "fit_blocking_cell", "fit_circuit", "high_frequency_intercept", "lin_kk",
-    "plot_nyquist", "synthetic_blocking_cell", "z_capacitor", "z_cpe", "z_inductor", "z_l_r_cpe", "z_l_r_rq_cpe",
-    "z_r_cpe", "z_r_rc", "z_r_rq", "z_r_rq_cpe", "z_resistor",
+    "ARC_SCREEN_RATIO",
+    "ARC_SPIKE_RATIO_MAX",
+    "BIC_MARGIN",
+    "BLOCKING_MODELS",
+    "FIT_CHI2_MAX",
+    "INDUCTIVE_FAIL_FRACTION",
+    "LIN_KK_C",
+    "LIN_KK_MAX_M",
+    "LIN_KK_MAX_RESIDUAL",
+    "MAX_EXTRAPOLATION_FRACTION",
+    "METHODS_DISAGREE_FRACTION",
+    "MIN_POINTS_BEFORE_SPIKE",
+    "MODELS",
+    "N_BOUNDS",
+    "SPIKE_ANGLE_TOL_DEG",
+    "SPIKE_LINE_POINTS",
+    "SPIKE_REF_SEGMENTS",
+    "CircuitModel",
+    "ConductivityResult",
+    "FitResult",
+    "Intercept",
+    "LinKKResult",
+    "conductivity",
+    "fit_blocking_cell",
+    "fit_circuit",
+    "high_frequency_intercept",
+    "lin_kk",
+    "plot_nyquist",
+    "synthetic_blocking_cell",
+    "z_capacitor",
+    "z_cpe",
+    "z_inductor",
+    "z_l_r_cpe",
+    "z_l_r_rq_cpe",
+    "z_r_cpe",
+    "z_r_rc",
+    "z_r_rq",
+    "z_r_rq_cpe",
+    "z_resistor",
 ]
 
 # --- thresholds and settings (flags: see the module docstring) --------------------------------------
@@ -273,8 +306,9 @@ class CircuitModel:
         p = [params[n] for n in self.param_names] if isinstance(params, Mapping) else list(params)
         return self.function(np.asarray(f_Hz, dtype=float), *p)
 
-    def z_and_jac(self, theta: np.ndarray, w: np.ndarray, ljw: np.ndarray,
-                  jw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def z_and_jac(
+        self, theta: np.ndarray, w: np.ndarray, ljw: np.ndarray, jw: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Z and dZ/dθ (complex, k x N: one row per parameter) at θ = (log p for positive
         parameters, n for exponents); ``w`` = ω, ``ljw`` = log(jω) = ln ω + jπ/2."""
         expo = self._expo  # type: ignore[attr-defined]
@@ -292,13 +326,24 @@ MODELS: dict[str, CircuitModel] = {
     m.name: m
     for m in (
         CircuitModel("R-CPE", (("R", ("R0",)), ("Q", ("Q2", "n2"))), z_r_cpe, "bulk R0 + electrode spike CPE2"),
-        CircuitModel("L-R-CPE", (("L", ("L",)), ("R", ("R0",)), ("Q", ("Q2", "n2"))), z_l_r_cpe,
-                     "inductance + R0 + electrode spike"),
-        CircuitModel("R-(R||CPE)-CPE", (("R", ("R0",)), ("RQ", ("R1", "Q1", "n1")), ("Q", ("Q2", "n2"))), z_r_rq_cpe,
-                     "bulk R0 + film arc R1||CPE1 + electrode spike CPE2"),
-        CircuitModel("L-R-(R||CPE)-CPE",
-                     (("L", ("L",)), ("R", ("R0",)), ("RQ", ("R1", "Q1", "n1")), ("Q", ("Q2", "n2"))), z_l_r_rq_cpe,
-                     "inductance + bulk R0 + film arc + electrode spike"),
+        CircuitModel(
+            "L-R-CPE",
+            (("L", ("L",)), ("R", ("R0",)), ("Q", ("Q2", "n2"))),
+            z_l_r_cpe,
+            "inductance + R0 + electrode spike",
+        ),
+        CircuitModel(
+            "R-(R||CPE)-CPE",
+            (("R", ("R0",)), ("RQ", ("R1", "Q1", "n1")), ("Q", ("Q2", "n2"))),
+            z_r_rq_cpe,
+            "bulk R0 + film arc R1||CPE1 + electrode spike CPE2",
+        ),
+        CircuitModel(
+            "L-R-(R||CPE)-CPE",
+            (("L", ("L",)), ("R", ("R0",)), ("RQ", ("R1", "Q1", "n1")), ("Q", ("Q2", "n2"))),
+            z_l_r_rq_cpe,
+            "inductance + bulk R0 + film arc + electrode spike",
+        ),
         CircuitModel("R-(R||C)", (("R", ("R0",)), ("RC", ("R1", "C1"))), z_r_rc, "R0 + Voigt element (no spike)"),
         CircuitModel("R-(R||CPE)", (("R", ("R0",)), ("RQ", ("R1", "Q1", "n1"))), z_r_rq, "R0 + ZARC (no spike)"),
     )
@@ -386,8 +431,9 @@ def high_frequency_intercept(spectrum: Spectrum | Any) -> Intercept:
     phi = np.arctan2(np.diff(y), np.diff(x))  # direction of segment i -> i+1 (towards low frequency)
     tol = math.radians(SPIKE_ANGLE_TOL_DEG)
     i = N - 1
-    ref = float(np.median(phi[-min(SPIKE_REF_SEGMENTS, N - 1):])) if N > 2 else math.nan
+    ref = float(np.median(phi[-min(SPIKE_REF_SEGMENTS, N - 1) :])) if N > 2 else math.nan
     if y[i] > 0 and 0.1 < ref < 0.5 * math.pi + 0.1:
+
         def ok(j: int) -> bool:  # segment j (points j, j+1) on the spike
             return bool(y[j] > 0 and abs(phi[j] - ref) <= tol)
 
@@ -415,7 +461,7 @@ def high_frequency_intercept(spectrum: Spectrum | Any) -> Intercept:
         R = float(x[k] + t * (x[k - 1] - x[k]))
         return Intercept(R, "interpolated Im=0 crossing", None, k, k, True, 0.0, None, True)
     m = min(SPIKE_LINE_POINTS, n_spike)
-    a, b, stderr = _spike_line(s.Z_ohm[k:k + m])
+    a, b, stderr = _spike_line(s.Z_ohm[k : k + m])
     n_est = float(2.0 / math.pi * math.atan2(1.0, b))
     frac = float((x[k] - a) / a) if a > 0 else math.inf
     return Intercept(a, "spike-line extrapolation", stderr, k, k, False, frac, n_est, True, m)
@@ -452,7 +498,7 @@ def _intercept_like(ic: Intercept, Z: np.ndarray) -> float:
             return float(Z.real[k])
         t = y1 / (y1 - y0)
         return float(Z.real[k] + t * (Z.real[k - 1] - Z.real[k]))
-    return _spike_line(Z[k:k + ic.line_points])[0]
+    return _spike_line(Z[k : k + ic.line_points])[0]
 
 
 # =====================================================================================================
@@ -544,9 +590,17 @@ class FitResult:
         return MODELS[self.model].impedance(f_Hz, self.params)
 
     def summary(self) -> dict[str, Any]:
-        return {"model": self.model, "params": dict(self.params), "param_errors": dict(self.param_errors),
-                "chi2": self.chi2, "chi2_per_point": self.chi2_per_point, "bic": self.bic, "aic": self.aic,
-                "at_bound": list(self.at_bound), "nfev": self.nfev}
+        return {
+            "model": self.model,
+            "params": dict(self.params),
+            "param_errors": dict(self.param_errors),
+            "chi2": self.chi2,
+            "chi2_per_point": self.chi2_per_point,
+            "bic": self.bic,
+            "aic": self.aic,
+            "at_bound": list(self.at_bound),
+            "nfev": self.nfev,
+        }
 
 
 class _Problem:
@@ -569,13 +623,17 @@ class _Problem:
         lo, hi = [], []
         for name in model.param_names:
             if name.startswith("n"):
-                lo.append(n_bounds[0]); hi.append(n_bounds[1])
+                lo.append(n_bounds[0])
+                hi.append(n_bounds[1])
             elif name.startswith("R"):
-                lo.append(math.log(zs * 1e-9)); hi.append(math.log(zs * 1e3))
+                lo.append(math.log(zs * 1e-9))
+                hi.append(math.log(zs * 1e3))
             elif name.startswith("L"):
-                lo.append(math.log(1e-15)); hi.append(math.log(1e-1))
+                lo.append(math.log(1e-15))
+                hi.append(math.log(1e-1))
             else:  # Q, C
-                lo.append(math.log(1e-20)); hi.append(math.log(1e6))
+                lo.append(math.log(1e-20))
+                hi.append(math.log(1e6))
         self.lo, self.hi = np.array(lo), np.array(hi)
         self.jw = 1j * self.w
         self._key: bytes | None = None
@@ -622,7 +680,7 @@ class _Problem:
     def cost(self, x: np.ndarray) -> float:
         Zm = self.model.function(self.f, *self.params(self.theta(x)))
         r = (Zm - self.Z) * self.inv_mod
-        v = float(np.sum(r.real ** 2 + r.imag ** 2))
+        v = float(np.sum(r.real**2 + r.imag**2))
         return v if np.isfinite(v) else math.inf
 
 
@@ -703,15 +761,17 @@ def _auto_starts(prob: _Problem, est: _Estimates) -> list[np.ndarray]:
                 vals["C1"] = 1.0 / (R1 * wp)
                 Znl = R1 / (1 + jw * R1 * vals["C1"])
             else:
-                vals["Q1"] = 1.0 / (R1 * wp ** n1)
+                vals["Q1"] = 1.0 / (R1 * wp**n1)
                 vals["n1"] = n1
-                Znl = R1 / (1 + R1 * vals["Q1"] * jw ** n1)
+                Znl = R1 / (1 + R1 * vals["Q1"] * jw**n1)
         for n2 in n2s:
             cols, keys = [np.ones_like(Z)], ["R0"]
             if "L" in names:
-                cols.append(jw); keys.append("L")
+                cols.append(jw)
+                keys.append("L")
             if n2 is not None:
-                cols.append(jw ** (-n2)); keys.append("invQ2")
+                cols.append(jw ** (-n2))
+                keys.append("invQ2")
             A = np.column_stack(cols) * imod[:, None]
             b = (Z - Znl) * imod
             c, *_ = np.linalg.lstsq(np.vstack([A.real, A.imag]), np.concatenate([b.real, b.imag]), rcond=None)
@@ -735,8 +795,9 @@ def _guess_to_x(prob: _Problem, guess: Mapping[str, float] | Sequence[float]) ->
     m = prob.model
     p = np.array([guess[n] for n in m.param_names] if isinstance(guess, Mapping) else list(guess), dtype=float)
     if p.shape != (len(m.param_names),):
-        raise ValueError(f"initial guess for {m.name}: expected {len(m.param_names)} values "
-                         f"{m.param_names}, got {p.size}")
+        raise ValueError(
+            f"initial guess for {m.name}: expected {len(m.param_names)} values {m.param_names}, got {p.size}"
+        )
     if np.any(p[~m.exponent_mask] <= 0):
         raise ValueError(f"initial guess for {m.name}: parameters other than exponents must be > 0")
     return prob.x_from_params(p)
@@ -762,8 +823,16 @@ def fit_circuit(
     return _fit(m, s.frequency_Hz, s.Z_ohm, initial_guess, n_starts, n_bounds, None, s.source)
 
 
-def _fit(m: CircuitModel, f: np.ndarray, Z: np.ndarray, initial_guess: Any, n_starts: int | None,
-         n_bounds: tuple[float, float], est: _Estimates | None, source: str) -> FitResult:
+def _fit(
+    m: CircuitModel,
+    f: np.ndarray,
+    Z: np.ndarray,
+    initial_guess: Any,
+    n_starts: int | None,
+    n_bounds: tuple[float, float],
+    est: _Estimates | None,
+    source: str,
+) -> FitResult:
     prob = _Problem(m, f, Z, n_bounds)
     if initial_guess is None:
         est = est or _estimates(f, Z)
@@ -781,8 +850,9 @@ def _fit(m: CircuitModel, f: np.ndarray, Z: np.ndarray, initial_guess: Any, n_st
     for x0 in xs:
         used += 1
         try:
-            sol = least_squares(prob.fun, x0, jac=prob.jac, method="lm", ftol=1e-10, xtol=1e-10, gtol=1e-10,
-                                max_nfev=max_nfev)
+            sol = least_squares(
+                prob.fun, x0, jac=prob.jac, method="lm", ftol=1e-10, xtol=1e-10, gtol=1e-10, max_nfev=max_nfev
+            )
         except (ValueError, np.linalg.LinAlgError):
             continue
         nfev += sol.nfev
@@ -834,10 +904,21 @@ def _finish(prob: _Problem, x: np.ndarray, nfev: int, n_starts: int) -> FitResul
             at_bound.append(f"{name}@upper")
     rss_eff = max(rss, N2 * _RSS_FLOOR)
     return FitResult(
-        model=m.name, params={n: float(v) for n, v in zip(m.param_names, p)}, param_errors=errs, chi2=rss,
-        chi2_per_point=rss / len(prob.Z), bic=N2 * math.log(rss_eff / N2) + k * math.log(N2),
-        aic=N2 * math.log(rss_eff / N2) + 2 * k, n_points=len(prob.Z), frequency_Hz=prob.f.copy(), Z_fit=Zm,
-        residuals=rc, at_bound=at_bound, covariance=cov, nfev=nfev, n_starts=n_starts,
+        model=m.name,
+        params={n: float(v) for n, v in zip(m.param_names, p)},
+        param_errors=errs,
+        chi2=rss,
+        chi2_per_point=rss / len(prob.Z),
+        bic=N2 * math.log(rss_eff / N2) + k * math.log(N2),
+        aic=N2 * math.log(rss_eff / N2) + 2 * k,
+        n_points=len(prob.Z),
+        frequency_Hz=prob.f.copy(),
+        Z_fit=Zm,
+        residuals=rc,
+        at_bound=at_bound,
+        covariance=cov,
+        nfev=nfev,
+        n_starts=n_starts,
     )
 
 
@@ -849,7 +930,7 @@ def fit_blocking_cell(
     n_bounds: tuple[float, float] = N_BOUNDS,
     intercept: Intercept | None = None,
     screen_arcs: bool = True,
-    lin_kk_result: "LinKKResult | None" = None,
+    lin_kk_result: LinKKResult | None = None,
 ) -> FitResult:
     """Fit the candidate models and choose one (returned; every candidate summarised in ``.candidates``).
 
@@ -882,12 +963,14 @@ def fit_blocking_cell(
                     arc_needed = True
                 else:
                     lk = lin_kk_result or lin_kk(s, c=LIN_KK_C, max_M=LIN_KK_MAX_M, fit_type="complex", add_cap=True)
-                    rss_lk = float(np.sum(lk.residuals_real ** 2 + lk.residuals_imag ** 2))
+                    rss_lk = float(np.sum(lk.residuals_real**2 + lk.residuals_imag**2))
                     ratio = min(simple) / rss_lk if rss_lk > 0 else math.inf
                     arc_needed = ratio > ARC_SCREEN_RATIO
                     if not arc_needed:
-                        why = (f"skipped: no arc before the spike and the arc-free fit is as good as Lin-KK "
-                               f"(chi2 ratio {ratio:.2f} <= {ARC_SCREEN_RATIO})")
+                        why = (
+                            f"skipped: no arc before the spike and the arc-free fit is as good as Lin-KK "
+                            f"(chi2 ratio {ratio:.2f} <= {ARC_SCREEN_RATIO})"
+                        )
             if not arc_needed:
                 notes[name] = why
                 continue
@@ -904,9 +987,17 @@ def fit_blocking_cell(
         if ft.bic < chosen.bic - bic_margin:
             chosen = ft
     chosen.candidates = {
-        ft.model: {"k": len(ft.params), "chi2": ft.chi2, "bic": ft.bic, "aic": ft.aic, "at_bound": list(ft.at_bound),
-                   "arc_above_spike": ft.arc_above_spike, "R_total_ohm": ft.resistance_total_ohm, "nfev": ft.nfev,
-                   "eligible": ft in eligible}
+        ft.model: {
+            "k": len(ft.params),
+            "chi2": ft.chi2,
+            "bic": ft.bic,
+            "aic": ft.aic,
+            "at_bound": list(ft.at_bound),
+            "arc_above_spike": ft.arc_above_spike,
+            "R_total_ohm": ft.resistance_total_ohm,
+            "nfev": ft.nfev,
+            "eligible": ft in eligible,
+        }
         for ft in ordered
     }
     for name, msg in notes.items():
@@ -940,8 +1031,14 @@ class LinKKResult:
         return float(max(np.max(np.abs(self.residuals_real)), np.max(np.abs(self.residuals_imag))))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"M": int(self.M), "mu": float(self.mu), "max_residual": self.max_residual, "c": self.c,
-                "fit_type": self.fit_type, "add_cap": bool(self.add_cap)}
+        return {
+            "M": int(self.M),
+            "mu": float(self.mu),
+            "max_residual": self.max_residual,
+            "c": self.c,
+            "fit_type": self.fit_type,
+            "add_cap": bool(self.add_cap),
+        }
 
 
 def _linkk_tau(f: np.ndarray, M: int) -> np.ndarray:
@@ -962,7 +1059,7 @@ def _linkk_eval(elements: np.ndarray, ts: np.ndarray, f: np.ndarray) -> np.ndarr
     w = 2 * np.pi * f
     Z = np.full(f.shape, complex(elements[0]))
     K = 1.0 / (1 + 1j * np.outer(w, ts))
-    Z = Z + K @ elements[1:1 + ts.size]
+    Z = Z + K @ elements[1 : 1 + ts.size]
     Z = Z + elements[-1] * 1j * w
     if elements.size == ts.size + 3:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -989,8 +1086,8 @@ def _linkk_fit(f: np.ndarray, ts: np.ndarray, M: int, Z: np.ndarray, fit_type: s
     a_re[:, 0] = 1 / absZ
     a_im[:, -1] = w / absZ
     K = 1.0 / (1 + 1j * np.outer(w, ts))
-    a_re[:, 1:M + 1] = K.real / absZ[:, None]
-    a_im[:, 1:M + 1] = K.imag / absZ[:, None]
+    a_re[:, 1 : M + 1] = K.real / absZ[:, None]
+    a_im[:, 1 : M + 1] = K.imag / absZ[:, None]
     if fit_type == "real":
         elements = np.linalg.pinv(a_re).dot(Z.real / absZ)
         a_im2 = np.zeros((f.size, 2))
@@ -1007,7 +1104,7 @@ def _linkk_fit(f: np.ndarray, ts: np.ndarray, M: int, Z: np.ndarray, fit_type: s
     elif fit_type == "imag":
         elements = np.linalg.pinv(a_im).dot(Z.imag / absZ)
         z_re = _linkk_eval(elements, ts, f)
-        ws = 1 / (Z.real ** 2 + Z.imag ** 2)
+        ws = 1 / (Z.real**2 + Z.imag**2)
         elements[0] = np.sum(ws * (Z.real - z_re.real)) / np.sum(ws)
     elif fit_type == "complex":
         x = np.linalg.inv(a_re.T.dot(a_re) + a_im.T.dot(a_im))
@@ -1084,15 +1181,22 @@ class ConductivityResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        d.update({
-            "conductivity_mS_cm": self.conductivity_mS_cm, "resistance_ohm": self.resistance_ohm,
-            "resistance_bulk_ohm": self.resistance_bulk_ohm, "resistance_total_ohm": self.resistance_total_ohm,
-            "basis": self.basis, "model": self.model, "params": dict(self.params),
-            "param_errors": dict(self.param_errors), "chi2": self.chi2,
-            "lin_kk": self.lin_kk.to_dict() if self.lin_kk is not None else None,
-            "intercept": self.intercept.to_dict() if self.intercept is not None else None,
-            "source": self.spectrum.source if self.spectrum is not None else None,
-        })
+        d.update(
+            {
+                "conductivity_mS_cm": self.conductivity_mS_cm,
+                "resistance_ohm": self.resistance_ohm,
+                "resistance_bulk_ohm": self.resistance_bulk_ohm,
+                "resistance_total_ohm": self.resistance_total_ohm,
+                "basis": self.basis,
+                "model": self.model,
+                "params": dict(self.params),
+                "param_errors": dict(self.param_errors),
+                "chi2": self.chi2,
+                "lin_kk": self.lin_kk.to_dict() if self.lin_kk is not None else None,
+                "intercept": self.intercept.to_dict() if self.intercept is not None else None,
+                "source": self.spectrum.source if self.spectrum is not None else None,
+            }
+        )
         return _finite_json(d)
 
     def plot(self, ax: Any = None, *, zoom: bool = True, label: str | None = None) -> Any:
@@ -1117,14 +1221,29 @@ class ConductivityResult(Result):
         R = self.resistance_ohm
         if np.isfinite(R):
             ax.plot([R], [0.0], "v", color="k", ms=8, label=f"R used ({self.basis}) = {R:.4g} Ω")
-        if self.resistance_bulk_ohm is not None and self.resistance_total_ohm is not None and \
-                abs(self.resistance_total_ohm - self.resistance_bulk_ohm) > 1e-3 * abs(self.resistance_total_ohm):
+        if (
+            self.resistance_bulk_ohm is not None
+            and self.resistance_total_ohm is not None
+            and abs(self.resistance_total_ohm - self.resistance_bulk_ohm) > 1e-3 * abs(self.resistance_total_ohm)
+        ):
             other = self.resistance_bulk_ohm if self.basis == "total" else self.resistance_total_ohm
-            ax.plot([other], [0.0], "^", color="0.4", ms=7,
-                    label=f"R {'bulk' if self.basis == 'total' else 'total'} = {other:.4g} Ω")
+            ax.plot(
+                [other],
+                [0.0],
+                "^",
+                color="0.4",
+                ms=7,
+                label=f"R {'bulk' if self.basis == 'total' else 'total'} = {other:.4g} Ω",
+            )
         if self.intercept is not None and np.isfinite(self.intercept.resistance_ohm):
-            ax.plot([self.intercept.resistance_ohm], [0.0], "x", color="r", ms=8,
-                    label=f"intercept ({self.intercept.method}) = {self.intercept.resistance_ohm:.4g} Ω")
+            ax.plot(
+                [self.intercept.resistance_ohm],
+                [0.0],
+                "x",
+                color="r",
+                ms=8,
+                label=f"intercept ({self.intercept.method}) = {self.intercept.resistance_ohm:.4g} Ω",
+            )
         ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
         ax.set_xlabel("Z' (Ω)")
         ax.set_ylabel("-Z'' (Ω)")
@@ -1230,10 +1349,15 @@ def conductivity(
         R = R_total if basis == "total" else R_bulk
         R_err = fit.resistance_total_err_ohm if basis == "total" else fit.resistance_bulk_err_ohm
         arc = "R1" in fit.params
-        how = (f"fit {fit.model} (modulus-weighted complex least squares, model by BIC); "
-               + (f"sigma = L/(R A) with R = {'R0 + R1 (total: bulk + film arc)' if basis == 'total' else 'R0 (bulk)'}"
-                  if arc else "sigma = L/(R A) with R = R0 (no film arc: bulk = total)")
-               + f"; intercept check {ic.resistance_ohm:.4g} Ω ({ic.method})")
+        how = (
+            f"fit {fit.model} (modulus-weighted complex least squares, model by BIC); "
+            + (
+                f"sigma = L/(R A) with R = {'R0 + R1 (total: bulk + film arc)' if basis == 'total' else 'R0 (bulk)'}"
+                if arc
+                else "sigma = L/(R A) with R = R0 (no film arc: bulk = total)"
+            )
+            + f"; intercept check {ic.resistance_ohm:.4g} Ω ({ic.method})"
+        )
     else:
         R_bulk, R_total = None, ic.resistance_ohm
         R, R_err = ic.resistance_ohm, ic.stderr_ohm
@@ -1260,37 +1384,69 @@ def conductivity(
     }
     # --- flags -----------------------------------------------------------------------------------
     if lk.max_residual > lin_kk_max_residual:
-        flags.append(Flag("lin_kk_residual",
-                          f"Lin-KK max |residual| {lk.max_residual:.2%} > {lin_kk_max_residual:.0%} "
-                          f"(M={lk.M}, mu={lk.mu:.3f}): spectrum not Kramers-Kronig consistent",
-                          lk.max_residual, lin_kk_max_residual))
+        flags.append(
+            Flag(
+                "lin_kk_residual",
+                f"Lin-KK max |residual| {lk.max_residual:.2%} > {lin_kk_max_residual:.0%} "
+                f"(M={lk.M}, mu={lk.mu:.3f}): spectrum not Kramers-Kronig consistent",
+                lk.max_residual,
+                lin_kk_max_residual,
+            )
+        )
     if fit is not None and fit.chi2_per_point > fit_chi2_max:
-        flags.append(Flag("fit_chi2", f"weighted chi2 per point {fit.chi2_per_point:.3g} > {fit_chi2_max:.3g} "
-                          f"for {fit.model}", fit.chi2_per_point, fit_chi2_max))
+        flags.append(
+            Flag(
+                "fit_chi2",
+                f"weighted chi2 per point {fit.chi2_per_point:.3g} > {fit_chi2_max:.3g} for {fit.model}",
+                fit.chi2_per_point,
+                fit_chi2_max,
+            )
+        )
     if Z.imag[0] > 0:
         n_ind = int(np.argmax(Z.imag <= 0)) if (Z.imag <= 0).any() else len(Z)
         frac = n_ind / len(Z)
-        flags.append(Flag("inductive_hf", f"{n_ind} inductive point(s) (Im Z > 0) at the high-frequency end "
-                          f"({frac:.0%} of the spectrum; cable inductance)", frac, INDUCTIVE_FAIL_FRACTION,
-                          failing=frac > INDUCTIVE_FAIL_FRACTION))
+        flags.append(
+            Flag(
+                "inductive_hf",
+                f"{n_ind} inductive point(s) (Im Z > 0) at the high-frequency end "
+                f"({frac:.0%} of the spectrum; cable inductance)",
+                frac,
+                INDUCTIVE_FAIL_FRACTION,
+                failing=frac > INDUCTIVE_FAIL_FRACTION,
+            )
+        )
     if not ic.has_spike:
-        flags.append(Flag("no_spike", "no capacitive spike at low frequency: not a blocking-electrode spectrum",
-                          None, None))
+        flags.append(
+            Flag("no_spike", "no capacitive spike at low frequency: not a blocking-electrode spectrum", None, None)
+        )
     elif not ic.crossing and ic.n_points_before_spike < MIN_POINTS_BEFORE_SPIKE:
         k = ic.spike_start_index or 0
         ext = float((Z.real[k] - R_total) / R_total) if R_total else math.inf
-        flags.append(Flag("few_points_before_spike",
-                          f"{ic.n_points_before_spike} point(s) before the spike begins at {f[k]:.4g} Hz: the "
-                          f"resistance is extrapolated over {ext:.1%} of R", float(ic.n_points_before_spike),
-                          float(MIN_POINTS_BEFORE_SPIKE), failing=ext > MAX_EXTRAPOLATION_FRACTION))
+        flags.append(
+            Flag(
+                "few_points_before_spike",
+                f"{ic.n_points_before_spike} point(s) before the spike begins at {f[k]:.4g} Hz: the "
+                f"resistance is extrapolated over {ext:.1%} of R",
+                float(ic.n_points_before_spike),
+                float(MIN_POINTS_BEFORE_SPIKE),
+                failing=ext > MAX_EXTRAPOLATION_FRACTION,
+            )
+        )
     if fit is not None:
         for b in fit.at_bound:
             name, side = b.split("@")
             benign = name.startswith("n") and side == "upper"
             bound = N_BOUNDS[1 if side == "upper" else 0] if name.startswith("n") else None
-            flags.append(Flag("param_at_bound", f"{fit.model}: {name} = {fit.params[name]:.4g} at its {side} bound"
-                              + (" (ideal capacitor)" if benign else ""), fit.params[name], bound,
-                              failing=not benign))
+            flags.append(
+                Flag(
+                    "param_at_bound",
+                    f"{fit.model}: {name} = {fit.params[name]:.4g} at its {side} bound"
+                    + (" (ideal capacitor)" if benign else ""),
+                    fit.params[name],
+                    bound,
+                    failing=not benign,
+                )
+            )
         if np.isfinite(ic.resistance_ohm):
             d = abs(R_total - ic.resistance_ohm) / abs(R_total)
             if d > METHODS_DISAGREE_FRACTION:
@@ -1301,34 +1457,76 @@ def conductivity(
                 allowed = max(0.5 * METHODS_DISAGREE_FRACTION * abs(R_total), 3.0 * (ic.stderr_ohm or 0.0))
                 explained = bool(np.isfinite(gap) and gap <= allowed)
                 details["intercept_of_fit_ohm"] = R_ic_fit
-                flags.append(Flag(
-                    "methods_disagree",
-                    f"fit R_total {R_total:.4g} Ω vs intercept {ic.resistance_ohm:.4g} Ω ({ic.method}): {d:.1%} apart"
-                    + (f"; the fitted curve has the same intercept ({R_ic_fit:.4g} Ω): the spectrum's shape (e.g. a "
-                       f"film arc running into the spike), the intercept is not the total resistance" if explained
-                       else f"; the fitted curve's intercept is {R_ic_fit:.4g} Ω: check the fit"),
-                    d, METHODS_DISAGREE_FRACTION, failing=not explained))
+                flags.append(
+                    Flag(
+                        "methods_disagree",
+                        f"fit R_total {R_total:.4g} Ω vs intercept {ic.resistance_ohm:.4g} Ω ({ic.method}): {d:.1%} apart"
+                        + (
+                            f"; the fitted curve has the same intercept ({R_ic_fit:.4g} Ω): the spectrum's shape (e.g. a "
+                            f"film arc running into the spike), the intercept is not the total resistance"
+                            if explained
+                            else f"; the fitted curve's intercept is {R_ic_fit:.4g} Ω: check the fit"
+                        ),
+                        d,
+                        METHODS_DISAGREE_FRACTION,
+                        failing=not explained,
+                    )
+                )
 
     if fit is not None:
-        details.update({
-            "model": fit.model, "params": fit.params, "param_errors": fit.param_errors, "chi2": fit.chi2,
-            "chi2_per_point": fit.chi2_per_point, "bic": fit.bic, "candidates": fit.candidates,
-            "Z_fit_real": fit.Z_fit.real.tolist(), "Z_fit_imag": fit.Z_fit.imag.tolist(),
-            "residuals_real": fit.residuals.real.tolist(), "residuals_imag": fit.residuals.imag.tolist(),
-            "resistance_err_ohm": R_err,
-        })
+        details.update(
+            {
+                "model": fit.model,
+                "params": fit.params,
+                "param_errors": fit.param_errors,
+                "chi2": fit.chi2,
+                "chi2_per_point": fit.chi2_per_point,
+                "bic": fit.bic,
+                "candidates": fit.candidates,
+                "Z_fit_real": fit.Z_fit.real.tolist(),
+                "Z_fit_imag": fit.Z_fit.imag.tolist(),
+                "residuals_real": fit.residuals.real.tolist(),
+                "residuals_imag": fit.residuals.imag.tolist(),
+                "resistance_err_ohm": R_err,
+            }
+        )
     if fit_error:
         details["fit_error"] = fit_error
-    inputs = {"source": s.source, "thickness_um": thickness_um, "area_cm2": A, "diameter_mm": diameter_mm,
-              "method": method, "basis": basis, "thickness_err_um": thickness_err_um, "area_err_cm2": area_err_cm2,
-              "models": list(models), "n_points": len(s), "f_min_Hz": float(f.min()), "f_max_Hz": float(f.max())}
+    inputs = {
+        "source": s.source,
+        "thickness_um": thickness_um,
+        "area_cm2": A,
+        "diameter_mm": diameter_mm,
+        "method": method,
+        "basis": basis,
+        "thickness_err_um": thickness_err_um,
+        "area_err_cm2": area_err_cm2,
+        "models": list(models),
+        "n_points": len(s),
+        "f_min_Hz": float(f.min()),
+        "f_max_Hz": float(f.max()),
+    }
     return ConductivityResult(
-        quantity="conductivity_mS_cm", value=sigma, uncertainty=unc, method=how, flags=flags, inputs=inputs,
-        details=details, conductivity_mS_cm=sigma, resistance_ohm=float(R),
-        resistance_bulk_ohm=None if R_bulk is None else float(R_bulk), resistance_total_ohm=float(R_total),
-        basis=basis, model=fit.model if fit else None, params=dict(fit.params) if fit else {},
-        param_errors=dict(fit.param_errors) if fit else {}, chi2=fit.chi2 if fit else None, lin_kk=lk,
-        intercept=ic, spectrum=s, Z_fit=fit.Z_fit if fit else None,
+        quantity="conductivity_mS_cm",
+        value=sigma,
+        uncertainty=unc,
+        method=how,
+        flags=flags,
+        inputs=inputs,
+        details=details,
+        conductivity_mS_cm=sigma,
+        resistance_ohm=float(R),
+        resistance_bulk_ohm=None if R_bulk is None else float(R_bulk),
+        resistance_total_ohm=float(R_total),
+        basis=basis,
+        model=fit.model if fit else None,
+        params=dict(fit.params) if fit else {},
+        param_errors=dict(fit.param_errors) if fit else {},
+        chi2=fit.chi2 if fit else None,
+        lin_kk=lk,
+        intercept=ic,
+        spectrum=s,
+        Z_fit=fit.Z_fit if fit else None,
     )
 
 
@@ -1385,13 +1583,23 @@ def synthetic_blocking_cell(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     A = math.pi * (diameter_mm / 10.0) ** 2 / 4.0
     R_total = thickness_um * 1e-4 / (conductivity_mS_cm * 1e-3 * A)
-    n_pts = int(round(math.log10(f_max / f_min) * points_per_decade)) + 1
+    n_pts = round(math.log10(f_max / f_min) * points_per_decade) + 1
     f = np.logspace(math.log10(f_max), math.log10(f_min), n_pts)
     Q2 = cpe_Q * A / 2.0
-    truth: dict[str, Any] = {"R_total_ohm": R_total, "R0_ohm": R_total, "R1_ohm": 0.0, "Q2": Q2, "n2": cpe_n,
-                             "L_H": L_H, "area_cm2": A, "thickness_um": thickness_um, "diameter_mm": diameter_mm,
-                             "conductivity_mS_cm": conductivity_mS_cm, "noise_rel": noise_rel,
-                             "cpe_Q_per_cm2": cpe_Q}
+    truth: dict[str, Any] = {
+        "R_total_ohm": R_total,
+        "R0_ohm": R_total,
+        "R1_ohm": 0.0,
+        "Q2": Q2,
+        "n2": cpe_n,
+        "L_H": L_H,
+        "area_cm2": A,
+        "thickness_um": thickness_um,
+        "diameter_mm": diameter_mm,
+        "conductivity_mS_cm": conductivity_mS_cm,
+        "noise_rel": noise_rel,
+        "cpe_Q_per_cm2": cpe_Q,
+    }
     Z = z_cpe(f, Q2, cpe_n) + 1j * _omega(f) * L_H
     if arc:
         if "R1_ohm" in arc:
@@ -1408,8 +1616,15 @@ def synthetic_blocking_cell(
         else:
             raise ValueError("synthetic_blocking_cell: arc needs C1_F or f_peak_Hz")
         Z = Z + z_r_rq(f, 0.0, R1, Q1, n1)
-        truth.update({"R0_ohm": R_total - R1, "R1_ohm": R1, "Q1": Q1, "n1": n1,
-                      "f_peak_Hz": 1.0 / (_TWO_PI * (R1 * Q1) ** (1.0 / n1))})
+        truth.update(
+            {
+                "R0_ohm": R_total - R1,
+                "R1_ohm": R1,
+                "Q1": Q1,
+                "n1": n1,
+                "f_peak_Hz": 1.0 / (_TWO_PI * (R1 * Q1) ** (1.0 / n1)),
+            }
+        )
     Z = Z + truth["R0_ohm"]
     truth["Z_true"] = Z.copy()
     if noise_rel > 0:

@@ -42,8 +42,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._util import as_frame as _as_frame
+from ._util import new_axes as _axes
 from .types import Flag, Result, Series
-from ._util import as_frame as _as_frame, new_axes as _axes
 
 METHODS_DISAGREE_V = 0.1  # methods_disagree: |E_threshold − E_tangent| above this, V
 NOISY_BASELINE_FRACTION = 0.2  # noisy_baseline: baseline residual std above this × threshold
@@ -53,11 +54,11 @@ MIN_BASELINE_POINTS = 3
 OnsetMethod = Literal["threshold", "tangent", "both"]
 
 __all__ = [
-    "OnsetResult",
-    "stability_onset",
+    "BASELINE_FRACTION",
     "METHODS_DISAGREE_V",
     "NOISY_BASELINE_FRACTION",
-    "BASELINE_FRACTION",
+    "OnsetResult",
+    "stability_onset",
 ]
 
 
@@ -139,55 +140,96 @@ def stability_onset(
     E_thr, start_above = _threshold_crossing(E, j, threshold_uA_cm2, hold_points)
     lower_bound = E_thr is None
     if start_above:
-        flags.append(Flag("above_threshold_at_start", f"j = {j[0]:.3g} µA/cm² already above the threshold at "
-                          f"E = {E[0]:.3f} V", value=float(j[0]), threshold=threshold_uA_cm2))
+        flags.append(
+            Flag(
+                "above_threshold_at_start",
+                f"j = {j[0]:.3g} µA/cm² already above the threshold at E = {E[0]:.3f} V",
+                value=float(j[0]),
+                threshold=threshold_uA_cm2,
+            )
+        )
     if lower_bound:
-        flags.append(Flag("no_onset", f"j never exceeds {threshold_uA_cm2:g} µA/cm² up to {E[-1]:.3f} V; value is "
-                          "a lower bound (the sweep's upper limit)", value=float(np.max(j)),
-                          threshold=threshold_uA_cm2))
+        flags.append(
+            Flag(
+                "no_onset",
+                f"j never exceeds {threshold_uA_cm2:g} µA/cm² up to {E[-1]:.3f} V; value is "
+                "a lower bound (the sweep's upper limit)",
+                value=float(np.max(j)),
+                threshold=threshold_uA_cm2,
+            )
+        )
 
     window = baseline_window_V or (float(E[0]), float(E[0] + BASELINE_FRACTION * ((E_thr if E_thr else E[-1]) - E[0])))
     baseline, resid_sd = _baseline(E, j, window)
     if baseline is not None and resid_sd > NOISY_BASELINE_FRACTION * threshold_uA_cm2:
-        flags.append(Flag("noisy_baseline", f"baseline scatter {resid_sd:.3g} µA/cm² over {window[0]:.3f}–"
-                          f"{window[1]:.3f} V", value=resid_sd,
-                          threshold=NOISY_BASELINE_FRACTION * threshold_uA_cm2, failing=False))
+        flags.append(
+            Flag(
+                "noisy_baseline",
+                f"baseline scatter {resid_sd:.3g} µA/cm² over {window[0]:.3f}–{window[1]:.3f} V",
+                value=resid_sd,
+                threshold=NOISY_BASELINE_FRACTION * threshold_uA_cm2,
+                failing=False,
+            )
+        )
     E_tan, tpoint = (None, None)
     if baseline is not None and not lower_bound:
         E_tan, tpoint = _tangent_onset(E, j, baseline, threshold_uA_cm2, smooth_points, tangent_max_uA_cm2)
     if baseline is None and method == "tangent":
         raise ValueError(f"baseline_window_V: fewer than {MIN_BASELINE_POINTS} samples in {window}")
     if E_thr is not None and E_tan is not None and abs(E_thr - E_tan) > METHODS_DISAGREE_V:
-        flags.append(Flag("methods_disagree", f"threshold onset {E_thr:.3f} V vs tangent onset {E_tan:.3f} V",
-                          value=abs(E_thr - E_tan), threshold=METHODS_DISAGREE_V, failing=False))
+        flags.append(
+            Flag(
+                "methods_disagree",
+                f"threshold onset {E_thr:.3f} V vs tangent onset {E_tan:.3f} V",
+                value=abs(E_thr - E_tan),
+                threshold=METHODS_DISAGREE_V,
+                failing=False,
+            )
+        )
 
     chosen = "tangent" if method == "tangent" else "threshold"
     if lower_bound:
         value = float(E[-1])
     elif chosen == "tangent":
         if E_tan is None:
-            raise ValueError("method='tangent': no tangent onset could be constructed (no rise above the threshold "
-                             "or the tangent is parallel to the baseline); use method='threshold'")
+            raise ValueError(
+                "method='tangent': no tangent onset could be constructed (no rise above the threshold "
+                "or the tangent is parallel to the baseline); use method='threshold'"
+            )
         value = E_tan
     else:
         value = float(E_thr)  # type: ignore[arg-type]
     details = {
-        "onset_threshold_V": E_thr, "onset_tangent_V": E_tan, "upper_limit_V": float(E[-1]),
-        "lower_bound": lower_bound, "baseline_m0_uA_cm2": None if baseline is None else baseline[0],
-        "baseline_m1_uA_cm2_V": None if baseline is None else baseline[1], "baseline_window_V": list(window),
-        "baseline_resid_sd_uA_cm2": resid_sd, "tangent_point": None if tpoint is None else list(tpoint),
+        "onset_threshold_V": E_thr,
+        "onset_tangent_V": E_tan,
+        "upper_limit_V": float(E[-1]),
+        "lower_bound": lower_bound,
+        "baseline_m0_uA_cm2": None if baseline is None else baseline[0],
+        "baseline_m1_uA_cm2_V": None if baseline is None else baseline[1],
+        "baseline_window_V": list(window),
+        "baseline_resid_sd_uA_cm2": resid_sd,
+        "tangent_point": None if tpoint is None else list(tpoint),
     }
     return OnsetResult(
         quantity="oxidation_onset_V",
         value=value,
         uncertainty=None,
-        method=(f"LSV threshold onset ({threshold_uA_cm2:g} µA/cm², hold {hold_points})" if chosen == "threshold"
-                else "LSV tangent onset (baseline ∩ tangent at steepest rise)")
+        method=(
+            f"LSV threshold onset ({threshold_uA_cm2:g} µA/cm², hold {hold_points})"
+            if chosen == "threshold"
+            else "LSV tangent onset (baseline ∩ tangent at steepest rise)"
+        )
         + (" — lower bound" if lower_bound else ""),
         flags=flags,
-        inputs={"area_cm2": area_cm2, "threshold_uA_cm2": threshold_uA_cm2, "method": method,
-                "baseline_window_V": None if baseline_window_V is None else list(baseline_window_V),
-                "hold_points": hold_points, "smooth_points": smooth_points, "tangent_max_uA_cm2": tangent_max_uA_cm2},
+        inputs={
+            "area_cm2": area_cm2,
+            "threshold_uA_cm2": threshold_uA_cm2,
+            "method": method,
+            "baseline_window_V": None if baseline_window_V is None else list(baseline_window_V),
+            "hold_points": hold_points,
+            "smooth_points": smooth_points,
+            "tangent_max_uA_cm2": tangent_max_uA_cm2,
+        },
         details=details,
         onset_threshold_V=E_thr,
         onset_tangent_V=E_tan,
@@ -243,8 +285,9 @@ def _baseline(E: np.ndarray, j: np.ndarray, window: tuple[float, float]) -> tupl
     return (float(m0), float(m1)), float(np.std(r, ddof=2))  # ≥ 3 points: ddof = 2 leaves ≥ 1
 
 
-def _tangent_onset(E: np.ndarray, j: np.ndarray, baseline: tuple[float, float], thr: float, smooth_points: int,
-                   j_max: float | None) -> tuple[float | None, tuple[float, float, float] | None]:
+def _tangent_onset(
+    E: np.ndarray, j: np.ndarray, baseline: tuple[float, float], thr: float, smooth_points: int, j_max: float | None
+) -> tuple[float | None, tuple[float, float, float] | None]:
     from scipy.signal import savgol_filter
 
     w = min(int(smooth_points) | 1, len(j) - (1 - len(j) % 2))
@@ -262,6 +305,3 @@ def _tangent_onset(E: np.ndarray, j: np.ndarray, baseline: tuple[float, float], 
     if sk <= m1:
         return None, None
     return float((jk - sk * Ek - m0) / (m1 - sk)), (Ek, jk, sk)
-
-
-

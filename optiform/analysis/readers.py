@@ -27,9 +27,10 @@ import csv
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,7 @@ def _is_empty(v: Any) -> bool:
 _DELIMS: tuple[str | None, ...] = ("\t", ";", ",", None)
 
 
-def _sniff(lines: list[str]) -> str | None | bool:
+def _sniff(lines: list[str]) -> str | bool | None:
     """Field separator of a delimited text table, judged on its last 50 non-comment lines.
 
     A separator qualifies when at least half the sample splits into the same number (>= 2) of
@@ -317,8 +318,9 @@ def _looked(what: str) -> str:
 def _xlsx_tables(src: _Src, is_header: Callable[[list[str]], bool], what: str) -> list[tuple[str, _Table]]:
     """(sheet name, table) for every sheet of a workbook whose header ``is_header`` accepts."""
     try:
-        book = pd.read_excel(src.path, sheet_name=src.sheet if src.sheet is not None else None, header=None,
-                             na_filter=False)
+        book = pd.read_excel(
+            src.path, sheet_name=src.sheet if src.sheet is not None else None, header=None, na_filter=False
+        )
     except ImportError as exc:  # .xls needs xlrd
         raise ReaderError(f"{src.name}: reading this workbook needs an extra package: {exc}") from exc
     except Exception as exc:  # a sheet that does not exist, a damaged file ...
@@ -346,8 +348,10 @@ def _xlsx_tables(src: _Src, is_header: Callable[[list[str]], bool], what: str) -
         return fallback
     if not found:
         sheets = ", ".join(map(str, book))
-        raise ReaderError(f"{src.name}: not a recognised {what} (no sheet has the expected header; sheets: {sheets}; "
-                          f"looked for {_looked(what)})")
+        raise ReaderError(
+            f"{src.name}: not a recognised {what} (no sheet has the expected header; sheets: {sheets}; "
+            f"looked for {_looked(what)})"
+        )
     return found
 
 
@@ -362,12 +366,27 @@ _UNITS: dict[str, dict[str, float]] = {
     "time": {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0},
     "potential": {"V": 1.0, "mV": 1e-3, "uV": 1e-6},
     "current": {"A": 1.0, "mA": 1e-3, "uA": 1e-6, "nA": 1e-9},
-    "capacity": {"mAh": 1.0, "Ah": 1e3, "uAh": 1e-3, "C": 1e3 / 3600, "As": 1e3 / 3600, "mC": 1 / 3600,
-                 "mAs": 1 / 3600},
+    "capacity": {
+        "mAh": 1.0,
+        "Ah": 1e3,
+        "uAh": 1e-3,
+        "C": 1e3 / 3600,
+        "As": 1e3 / 3600,
+        "mC": 1 / 3600,
+        "mAs": 1 / 3600,
+    },
     "temperature": {"°C": 0.0, "degC": 0.0, "C": 0.0, "K": -273.15},  # offsets
 }
-_DEFAULT_UNITS = {"frequency": "Hz", "impedance": "ohm", "angle": "deg", "time": "s", "potential": "V",
-                  "current": "A", "capacity": "Ah", "temperature": "°C"}
+_DEFAULT_UNITS = {
+    "frequency": "Hz",
+    "impedance": "ohm",
+    "angle": "deg",
+    "time": "s",
+    "potential": "V",
+    "current": "A",
+    "capacity": "Ah",
+    "temperature": "°C",
+}
 
 
 def _unit_key(unit: str) -> str:
@@ -380,8 +399,20 @@ def _unit_key(unit: str) -> str:
         return {"": "ohm", "k": "kohm", "K": "kohm", "M": "Mohm", "m": "mohm"}.get(prefix, u)
     if low.endswith("hz"):
         return {"": "Hz", "k": "kHz", "K": "kHz", "M": "MHz", "m": "mHz"}.get(u[:-2], u)
-    aliases = {"secs": "s", "seconds": "s", "hours": "h", "hrs": "h", "mins": "min", "minutes": "min",
-               "degrees": "deg", "degree": "deg", "°": "°", "deg": "deg", "degc": "degC", "°c": "°C"}
+    aliases = {
+        "secs": "s",
+        "seconds": "s",
+        "hours": "h",
+        "hrs": "h",
+        "mins": "min",
+        "minutes": "min",
+        "degrees": "deg",
+        "degree": "deg",
+        "°": "°",
+        "deg": "deg",
+        "degc": "degC",
+        "°c": "°C",
+    }
     return aliases.get(low, u)
 
 
@@ -410,30 +441,74 @@ def _key(name: str) -> str:
 _EIS_ROLES: dict[str, tuple[str, ...]] = {
     "frequency": ("freq", "frequency", "f", "freq.", "fre", "frequence", "fréquence", "freqency"),
     "real": ("z'", "zre", "zreal", "re(z)", "rez", "re", "real", "real(z)", "realz", "zr", "z'(a)", "zreal'"),
-    "imag": ("z''", "zim", "zimag", "zimg", "zimaginary", "im(z)", "imz", "im", "imag", "imaginary", "imag(z)",
-             "imagz", "zi", "z''(b)"),
+    "imag": (
+        "z''",
+        "zim",
+        "zimag",
+        "zimg",
+        "zimaginary",
+        "im(z)",
+        "imz",
+        "im",
+        "imag",
+        "imaginary",
+        "imag(z)",
+        "imagz",
+        "zi",
+        "z''(b)",
+    ),
     "modulus": ("|z|", "z", "zmod", "mod(z)", "modz", "modulus", "impedance", "absz", "abs(z)"),
     "phase": ("phase", "phase(z)", "zphz", "phz", "phaseangle", "theta", "phi", "angle"),
 }
-_EIS_KIND = {"frequency": "frequency", "real": "impedance", "imag": "impedance", "modulus": "impedance",
-             "phase": "angle"}
+_EIS_KIND = {
+    "frequency": "frequency",
+    "real": "impedance",
+    "imag": "impedance",
+    "modulus": "impedance",
+    "phase": "angle",
+}
 
 _SERIES_ROLES: dict[str, tuple[str, ...]] = {
     "time_s": ("testtime", "time", "elapsedtime", "totaltime", "runtime", "t", "test"),
-    "potential_V": ("ewe", "<ewe>", "voltage", "potential", "ecell", "<ecell>", "e", "v", "vf", "u", "cellvoltage",
-                    "we(1).potential", "volts"),
+    "potential_V": (
+        "ewe",
+        "<ewe>",
+        "voltage",
+        "potential",
+        "ecell",
+        "<ecell>",
+        "e",
+        "v",
+        "vf",
+        "u",
+        "cellvoltage",
+        "we(1).potential",
+        "volts",
+    ),
     "current_A": ("i", "<i>", "current", "im", "cur", "we(1).current", "amps"),
     "cycle": ("cyclenumber", "cycleindex", "cycle", "cyclec", "cycleno", "cycle#", "cyc#", "cycleno."),
     "step": ("stepindex", "ns", "step", "stepnumber", "stepno", "step#", "stepno."),
     "charge_capacity_mAh": ("qcharge", "chargecapacity", "chargecap", "chgcap", "chg.cap.", "capacitycharge"),
-    "discharge_capacity_mAh": ("qdischarge", "dischargecapacity", "dischargecap", "dchgcap", "dchg.cap.",
-                               "capacitydischarge"),
+    "discharge_capacity_mAh": (
+        "qdischarge",
+        "dischargecapacity",
+        "dischargecap",
+        "dchgcap",
+        "dchg.cap.",
+        "capacitydischarge",
+    ),
     "q_signed": ("qcharge/discharge",),
     "temperature_C": ("temperature", "temp", "auxtemperature", "auxtemperature1", "temperature1"),
 }
-_SERIES_KIND = {"time_s": "time", "potential_V": "potential", "current_A": "current",
-                "charge_capacity_mAh": "capacity", "discharge_capacity_mAh": "capacity", "q_signed": "capacity",
-                "temperature_C": "temperature"}
+_SERIES_KIND = {
+    "time_s": "time",
+    "potential_V": "potential",
+    "current_A": "current",
+    "charge_capacity_mAh": "capacity",
+    "discharge_capacity_mAh": "capacity",
+    "q_signed": "capacity",
+    "temperature_C": "temperature",
+}
 
 
 def _parse_name(name: str, roles: dict[str, tuple[str, ...]]) -> tuple[str, int, bool, str] | None:
@@ -479,8 +554,10 @@ def _factor(src: _Src, table: _Table, j: int, kind: str, unit: str) -> float:
         return _unit_factor(kind, unit)
     except KeyError:
         expected = ", ".join(_UNITS[kind])
-        raise ReaderError(f"{src.name}: {table.header_where()}: column {table.names[j]!r}: unit {unit!r} not "
-                          f"understood (expected one of {expected})") from None
+        raise ReaderError(
+            f"{src.name}: {table.header_where()}: column {table.names[j]!r}: unit {unit!r} not "
+            f"understood (expected one of {expected})"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,15 +592,19 @@ def _eis_from_table(src: _Src, table: _Table, sign: str = "auto") -> _Points:
     roles = _assign_roles(table.names, _EIS_ROLES)
     found = ", ".join(repr(n) for n in table.names)
     if "frequency" not in roles:
-        raise ReaderError(f"{src.name}: {table.header_where()}: no frequency column (found: {found}; "
-                          "looked for e.g. 'freq', 'Frequency (Hz)', 'f/Hz')")
+        raise ReaderError(
+            f"{src.name}: {table.header_where()}: no frequency column (found: {found}; "
+            "looked for e.g. 'freq', 'Frequency (Hz)', 'f/Hz')"
+        )
     polar = not ("real" in roles and "imag" in roles) and "modulus" in roles and "phase" in roles
     need = ("modulus", "phase") if polar else ("real", "imag")
     for role in need:
         if role not in roles:
             label = {"real": "Z' (real part)", "imag": "Z'' (imaginary part)"}[role]
-            raise ReaderError(f"{src.name}: {table.header_where()}: no {label} column (found: {found}; looked for "
-                              "e.g. Z', Zre, Zreal, Re(Z)/Ohm, Z'', -Z'', Zim, Zimag, -Im(Z), or |Z| and phase)")
+            raise ReaderError(
+                f"{src.name}: {table.header_where()}: no {label} column (found: {found}; looked for "
+                "e.g. Z', Zre, Zreal, Re(Z)/Ohm, Z'', -Z'', Zim, Zimag, -Im(Z), or |Z| and phase)"
+            )
     cols = {}
     for role in ("frequency", *need):
         j, _neg, unit = roles[role]
@@ -553,8 +634,10 @@ def _eis_positional(src: _Src, table: _Table, sign: str) -> _Points:
     if "unrecognised_header" in table.meta:
         lineno, names = table.meta["unrecognised_header"]
         if not _has_freq(names):
-            raise ReaderError(f"{src.name}: {table.label.format(lineno)}: no frequency column in header (found: "
-                              f"{', '.join(map(repr, names))}; looked for e.g. 'freq', 'Frequency (Hz)', 'f/Hz')")
+            raise ReaderError(
+                f"{src.name}: {table.label.format(lineno)}: no frequency column in header (found: "
+                f"{', '.join(map(repr, names))}; looked for e.g. 'freq', 'Frequency (Hz)', 'f/Hz')"
+            )
     if not table.cells:
         raise ReaderError(f"{src.name}: not a recognised impedance format (looked for {_EIS_LOOKED_FOR})")
     data = np.empty((len(table.cells), 3))
@@ -566,8 +649,12 @@ def _eis_positional(src: _Src, table: _Table, sign: str) -> _Points:
         data[k] = vals
     f, im = data[:, 0], data[:, 2]
     s, how = (1.0, "format") if sign == "as stored" else _imag_sign(f, im, False)
-    meta = {"columns": "positional (frequency, Z', Z'')", "imag_sign": "negated" if s < 0 else "as stored",
-            "imag_sign_from": how, **{k: v for k, v in table.meta.items() if k != "unrecognised_header"}}
+    meta = {
+        "columns": "positional (frequency, Z', Z'')",
+        "imag_sign": "negated" if s < 0 else "as stored",
+        "imag_sign_from": how,
+        **{k: v for k, v in table.meta.items() if k != "unrecognised_header"},
+    }
     return _Points(f, data[:, 1] + 1j * s * im, table.where, meta=meta)
 
 
@@ -655,8 +742,9 @@ def _biologic_points(src: _Src, table: _Table) -> _Points:
     idx = {}
     for col in ("freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm"):
         if col not in table.names:
-            raise ReaderError(f"{src.name}: {table.header_where()}: no column '{col}' "
-                              f"(found: {', '.join(table.names)})")
+            raise ReaderError(
+                f"{src.name}: {table.header_where()}: no column '{col}' (found: {', '.join(table.names)})"
+            )
         idx[col] = table.names.index(col)
     f, re_z, mim = (_float_column(src, table, idx[c], allow_empty=False) for c in idx)
     cycles = None
@@ -665,15 +753,24 @@ def _biologic_points(src: _Src, table: _Table) -> _Points:
             c = _float_column(src, table, table.names.index(col), allow_empty=False)
             if cycles is None or len(np.unique(c)) > 1:
                 cycles = c
-    meta = {"columns": {"frequency": "freq/Hz", "real": "Re(Z)/Ohm", "imag": "-Im(Z)/Ohm"},
-            "imag_sign": "negated", "imag_sign_from": "format", **table.meta}
+    meta = {
+        "columns": {"frequency": "freq/Hz", "real": "Re(Z)/Ohm", "imag": "-Im(Z)/Ohm"},
+        "imag_sign": "negated",
+        "imag_sign_from": "format",
+        **table.meta,
+    }
     keep = np.ones(len(f), dtype=bool)
     if (f == 0).any() and (f > 0).any():
         keep = f != 0
         meta["dropped_rows"] = {"count": int((~keep).sum()), "reason": "freq/Hz = 0 (not an impedance point)"}
     rows = np.flatnonzero(keep)
-    return _Points(f[keep], re_z[keep] - 1j * mim[keep], lambda k: table.where(int(rows[k])),
-                   None if cycles is None else cycles[keep], meta)
+    return _Points(
+        f[keep],
+        re_z[keep] - 1j * mim[keep],
+        lambda k: table.where(int(rows[k])),
+        None if cycles is None else cycles[keep],
+        meta,
+    )
 
 
 def _eis_biologic(src: _Src) -> _Points:
@@ -702,13 +799,20 @@ def _eis_gamry(src: _Src) -> _Points:
     idx = {}
     for col in ("Freq", "Zreal", "Zimag"):
         if col not in table.names:
-            raise ReaderError(f"{src.name}: line {start + 2}: no column '{col}' in ZCURVE "
-                              f"(found: {', '.join(n for n in table.names if n)})")
+            raise ReaderError(
+                f"{src.name}: line {start + 2}: no column '{col}' in ZCURVE "
+                f"(found: {', '.join(n for n in table.names if n)})"
+            )
         idx[col] = table.names.index(col)
     f, zr, zi = (_float_column(src, table, idx[c], allow_empty=False) for c in idx)
     aborted = any(ln.startswith("EXPERIMENTABORTED") for ln in lines)
-    meta = {"columns": {"frequency": "Freq", "real": "Zreal", "imag": "Zimag"}, "imag_sign": "as stored",
-            "imag_sign_from": "format", "aborted": aborted, "encoding": src.encoding}
+    meta = {
+        "columns": {"frequency": "Freq", "real": "Zreal", "imag": "Zimag"},
+        "imag_sign": "as stored",
+        "imag_sign_from": "format",
+        "aborted": aborted,
+        "encoding": src.encoding,
+    }
     return _Points(f, zr + 1j * zi, table.where, meta=meta)
 
 
@@ -725,16 +829,25 @@ def _eis_zplot(src: _Src) -> _Points:
     start = start if start is not None else header
     if start is None:
         raise ReaderError(f"{src.name}: no data header (expected an 'End Comments' line or a 'Freq(Hz)' header)")
-    rows = [(i + 1, [t.strip() for t in re.split(r"\t|,", lines[i])], lines[i])
-            for i in range(start, len(lines)) if lines[i].strip()]
+    rows = [
+        (i + 1, [t.strip() for t in re.split(r"\t|,", lines[i])], lines[i])
+        for i in range(start, len(lines))
+        if lines[i].strip()
+    ]
     for lineno, toks, raw in rows:
         if len(toks) < 6:
-            raise ReaderError(f"{src.name}: line {lineno}: expected at least 6 fields (Freq, Ampl, Bias, Time, "
-                              f"Z', Z''), got {raw.strip()!r}")
+            raise ReaderError(
+                f"{src.name}: line {lineno}: expected at least 6 fields (Freq, Ampl, Bias, Time, "
+                f"Z', Z''), got {raw.strip()!r}"
+            )
     table = _make_table(["Freq(Hz)", "Ampl", "Bias", "Time(Sec)", "Z'(a)", "Z''(b)"], rows, start, "line {}", False)
     f, zr, zi = (_float_column(src, table, j, allow_empty=False) for j in (0, 4, 5))
-    meta = {"columns": {"frequency": "Freq(Hz)", "real": "Z'(a)", "imag": "Z''(b)"}, "imag_sign": "as stored",
-            "imag_sign_from": "format", "encoding": src.encoding}
+    meta = {
+        "columns": {"frequency": "Freq(Hz)", "real": "Z'(a)", "imag": "Z''(b)"},
+        "imag_sign": "as stored",
+        "imag_sign_from": "format",
+        "encoding": src.encoding,
+    }
     return _Points(f, zr + 1j * zi, table.where, meta=meta)
 
 
@@ -757,8 +870,9 @@ def _eis_parstat(src: _Src) -> _Points:
     f = _float_column(src, table, j, allow_empty=False)
     keep = np.flatnonzero(f != 0)
     dropped = len(f) - len(keep)
-    table = _make_table(table.names, [(table.linenos[k], table.cells[k], table.raws[k]) for k in keep], 1,
-                        "line {}", True)
+    table = _make_table(
+        table.names, [(table.linenos[k], table.cells[k], table.raws[k]) for k in keep], 1, "line {}", True
+    )
     pts = _eis_from_table(src, table, sign="as stored")
     pts.meta["dropped_rows"] = {"count": dropped, "reason": "Frequency (Hz) = 0 (DC part of the run)"}
     return pts
@@ -779,7 +893,7 @@ def _eis_versastudio(src: _Src) -> _Points:
         end = next((k for k in range(i + 1, len(lines)) if lines[k].strip().startswith(f"</Segment{seg}>")), len(lines))
         dfn = next((k for k in range(i + 1, end) if lines[k].startswith("Definition=")), None)
         if dfn is not None:
-            names = _split(lines[dfn][len("Definition="):], ",")
+            names = _split(lines[dfn][len("Definition=") :], ",")
             if _has_freq(names):
                 table = _make_table(names, _tokenize(lines[:end], ",", dfn + 1), dfn + 1, "line {}", False)
                 pts = _eis_from_table(src, table, sign="as stored")
@@ -825,7 +939,7 @@ def _eis_csv(src: _Src) -> _Points:
 
 def _eis_xlsx(src: _Src) -> _Points:
     """Excel workbook: the first sheet (or ``sheet=``) with a frequency column header."""
-    sheet, table = _xlsx_tables(src, _has_freq, "impedance format")[0]
+    _sheet, table = _xlsx_tables(src, _has_freq, "impedance format")[0]
     return _eis_from_table(src, table)
 
 
@@ -838,8 +952,10 @@ def _mpr_table(src: _Src) -> _Table:
     try:
         from galvani import BioLogic  # type: ignore[import-not-found]
     except ImportError as exc:
-        raise ReaderError(f"{src.name}: install optiform[{MPR_EXTRA}] (galvani) to read .mpr files, "
-                          "or export the data from EC-Lab as text (.mpt)") from exc
+        raise ReaderError(
+            f"{src.name}: install optiform[{MPR_EXTRA}] (galvani) to read .mpr files, "
+            "or export the data from EC-Lab as text (.mpt)"
+        ) from exc
     try:
         mpr = BioLogic.MPRfile(str(src.path))
     except Exception as exc:  # galvani raises assorted errors on unknown layouts
@@ -918,9 +1034,11 @@ def detect_format(path: str | Path) -> str:
         return "parstat-txt"
     if [n.strip() for n in names] == ["Frequency", "Zre", "Zimg"]:
         return "powersuite-txt"
-    if len(names) >= 3 and {"freq/Hz", "time/s"} & set(names) and {
-        "Ewe/V", "<Ewe>/V", "Re(Z)/Ohm", "I/mA", "<I>/mA", "mode", "ox/red", "cycle number"
-    } & set(names):
+    if (
+        len(names) >= 3
+        and {"freq/Hz", "time/s"} & set(names)
+        and {"Ewe/V", "<Ewe>/V", "Re(Z)/Ohm", "I/mA", "<I>/mA", "mode", "ox/red", "cycle number"} & set(names)
+    ):
         return "biologic-mpt"  # EC-Lab export without the header block
     if _sniff(lines[:-1] if len(head) == _SNIFF_BYTES else lines) is not False:
         return "csv"
@@ -963,7 +1081,7 @@ def read_eis(path: str | Path, *, sheet: str | int | None = None, cycle: int | N
     pts = parser(src)
     _validate(src, pts)
     f, Z, cyc_meta = _select_cycle(src, pts)
-    meta = {"format": fmt, **pts.meta, **cyc_meta, "n_points": int(len(f))}
+    meta = {"format": fmt, **pts.meta, **cyc_meta, "n_points": len(f)}
     return Spectrum(f, Z, str(src.path), meta).sorted()
 
 
@@ -987,8 +1105,15 @@ def _series_xlsx(src: _Src) -> _Table:
     table = group[0][1]
     if len(group) > 1:
         sheets = [s for s, _ in group]
-        table = _Table(table.names, [c for _, t in group for c in t.cells], [n for _, t in group for n in t.linenos],
-                       f"sheets {', '.join(sheets)}: row {{}}", table.header_lineno, True, meta={"sheets": sheets})
+        table = _Table(
+            table.names,
+            [c for _, t in group for c in t.cells],
+            [n for _, t in group for n in t.linenos],
+            f"sheets {', '.join(sheets)}: row {{}}",
+            table.header_lineno,
+            True,
+            meta={"sheets": sheets},
+        )
     return table
 
 
@@ -1001,12 +1126,12 @@ def _series_gamry(src: _Src) -> _Table:
         m = re.match(r"CURVE(\d*)\t", ln)
         if not m:
             continue
-        names = ["cycle (CURVE n)"] + lines[i + 1].split("\t")
+        names = ["cycle (CURVE n)", *lines[i + 1].split("\t")]
         header = header or i + 2
         for k in range(i + 3, len(lines)):
             if not lines[k].strip() or not lines[k][:1].isspace():
                 break
-            rows.append((k + 1, [m.group(1) or "1"] + lines[k].split("\t"), lines[k]))
+            rows.append((k + 1, [m.group(1) or "1", *lines[k].split("\t")], lines[k]))
     if names is None:
         raise ReaderError(f"{src.name}: no CURVE table (a Gamry time-series file has 'CURVE<TAB>TABLE')")
     table = _make_table([n.strip() for n in names], rows, header, "line {}", True)
@@ -1049,8 +1174,10 @@ def read_series(path: str | Path, *, sheet: str | int | None = None) -> Series:
     if parser is None:
         hint = "; it holds an impedance spectrum: use read_eis" if fmt in EIS_READERS else ""
         hint = f" ({_UNSUPPORTED[fmt]})" if fmt in _UNSUPPORTED else hint
-        raise ReaderError(f"{src.name}: no time-series reader for format '{fmt}'{hint}; time-series formats: "
-                          f"{', '.join(SERIES_READERS)}")
+        raise ReaderError(
+            f"{src.name}: no time-series reader for format '{fmt}'{hint}; time-series formats: "
+            f"{', '.join(SERIES_READERS)}"
+        )
     table = parser(src)
     data, meta = _series_frame(src, table)
     return Series(data, str(src.path), {"format": fmt, **meta})
@@ -1068,8 +1195,10 @@ def _duration_column(src: _Src, table: _Table, j: int) -> np.ndarray:
             continue
         m = _DURATION.match(v)
         if not m:
-            raise ReaderError(f"{src.name}: {table.where(k)}: column {table.names[j]!r}: expected a duration "
-                              f"hh:mm:ss[.fff], got {v!r}")
+            raise ReaderError(
+                f"{src.name}: {table.where(k)}: column {table.names[j]!r}: expected a duration "
+                f"hh:mm:ss[.fff], got {v!r}"
+            )
         d, h, mi, sec = m.groups()
         out[k] = int(d or 0) * 86400 + int(h) * 3600 + int(mi) * 60 + float(sec)
     return out
@@ -1079,11 +1208,15 @@ def _series_frame(src: _Src, table: _Table) -> tuple[pd.DataFrame, dict[str, Any
     """Map a table's columns onto SERIES_COLUMNS with unit conversion."""
     roles = _assign_roles(table.names, _SERIES_ROLES)
     if not table.names:
-        raise ReaderError(f"{src.name}: not a recognised time-series table (no header row found; looked for "
-                          f"{_looked('time-series table')})")
+        raise ReaderError(
+            f"{src.name}: not a recognised time-series table (no header row found; looked for "
+            f"{_looked('time-series table')})"
+        )
     if "time_s" not in roles or not {"potential_V", "current_A"} & set(roles):
-        raise ReaderError(f"{src.name}: {table.header_where()}: expected a time column and a potential or current "
-                          f"column (found: {', '.join(map(repr, table.names))})")
+        raise ReaderError(
+            f"{src.name}: {table.header_where()}: expected a time column and a potential or current "
+            f"column (found: {', '.join(map(repr, table.names))})"
+        )
     cols: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {"columns": {}, "units": {}, "assumed_units": {}}
     for role, (j, _neg, unit) in roles.items():
@@ -1106,8 +1239,10 @@ def _series_frame(src: _Src, table: _Table) -> tuple[pd.DataFrame, dict[str, Any
     if "q_signed" in cols:
         q = cols.pop("q_signed")
         groups = cols.get("cycle")
-        for role, part in (("charge_capacity_mAh", np.clip(q, 0, None)),
-                           ("discharge_capacity_mAh", np.clip(-q, 0, None))):
+        for role, part in (
+            ("charge_capacity_mAh", np.clip(q, 0, None)),
+            ("discharge_capacity_mAh", np.clip(-q, 0, None)),
+        ):
             if role not in cols:
                 s = pd.Series(part)
                 cols[role] = (s.groupby(groups, dropna=False).cummax() if groups is not None else s).to_numpy()

@@ -49,8 +49,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._util import as_frame as _as_frame
+from ._util import new_axes as _axes
 from .types import Flag, Result, Series, Spectrum
-from ._util import as_frame as _as_frame, new_axes as _axes
 
 NOT_STEADY_REL_DRIFT = 0.02  # not_steady: relative change of I over the drift window
 SMALL_CURRENT_A = 1e-9  # small_current: absolute floor for Iss, A
@@ -65,16 +66,16 @@ I0Method = Literal["first", "extrapolated", "ohmic"]
 EISMethod = Literal["builtin", "eis"]
 
 __all__ = [
+    "INTERFACE_CHANGE_MAX",
+    "MAX_DELTA_V_MV",
+    "NOT_STEADY_REL_DRIFT",
+    "SMALL_CURRENT_A",
+    "SMALL_CURRENT_SNR",
     "ArcEstimate",
     "TransferenceResult",
     "bruce_vincent",
     "interfacial_resistance",
     "transference_number",
-    "NOT_STEADY_REL_DRIFT",
-    "SMALL_CURRENT_A",
-    "SMALL_CURRENT_SNR",
-    "INTERFACE_CHANGE_MAX",
-    "MAX_DELTA_V_MV",
 ]
 
 
@@ -187,9 +188,16 @@ def transference_number(
         dt_dIss = (dV - I0 * R0) * dV / (I0 * (dV - Iss * Rss) ** 2)
     flags = _flags(t, I, t_plus, Iss, Iss_sd, R0, Rss, dV_mV, drift_fraction)
     details = {
-        "I0_A": I0, "Iss_A": Iss, "Iss_std_A": Iss_sd, "n_steady_points": int(win.sum()),
-        "t_plus_uncorrected": Iss / I0, "t_plus_se_from_Iss": float(abs(dt_dIss) * Iss_sd / np.sqrt(win.sum())),
-        "R0_ohm": R0, "Rss_ohm": Rss, "R_source": R_source, "duration_s": float(t[-1] - t[0]),
+        "I0_A": I0,
+        "Iss_A": Iss,
+        "Iss_std_A": Iss_sd,
+        "n_steady_points": int(win.sum()),
+        "t_plus_uncorrected": Iss / I0,
+        "t_plus_se_from_Iss": float(abs(dt_dIss) * Iss_sd / np.sqrt(win.sum())),
+        "R0_ohm": R0,
+        "Rss_ohm": Rss,
+        "R_source": R_source,
+        "duration_s": float(t[-1] - t[0]),
     }
     return TransferenceResult(
         quantity="transference_number",
@@ -197,9 +205,18 @@ def transference_number(
         uncertainty=None,
         method=f"Bruce–Vincent, I0 = {i0}, Iss = mean of last {steady_fraction:.0%}, R0/Rss from {R_source}",
         flags=flags,
-        inputs={"delta_V_mV": dV_mV, "i0": i0, "R0_ohm": R0_ohm, "Rss_ohm": Rss_ohm, "Rb_ohm": Rb_ohm,
-                "R_total_ohm": R_total_ohm, "t_step_s": t_step_s, "i0_window_s": i0_window_s,
-                "steady_fraction": steady_fraction, "drift_fraction": drift_fraction},
+        inputs={
+            "delta_V_mV": dV_mV,
+            "i0": i0,
+            "R0_ohm": R0_ohm,
+            "Rss_ohm": Rss_ohm,
+            "Rb_ohm": Rb_ohm,
+            "R_total_ohm": R_total_ohm,
+            "t_step_s": t_step_s,
+            "i0_window_s": i0_window_s,
+            "steady_fraction": steady_fraction,
+            "drift_fraction": drift_fraction,
+        },
         details=details,
         t_plus=t_plus,
         t_plus_uncorrected=Iss / I0,
@@ -247,10 +264,13 @@ def interfacial_resistance(
     else:
         R_total, how = _arc_low_frequency_end(x, y, name), "built-in (local minimum of -Im)"
     if not R_total > R_bulk:
-        raise ValueError(f"{name}: arc end ({R_total:.4g} Ω) is not right of the high-frequency intercept "
-                         f"({R_bulk:.4g} Ω); pass R0_ohm/Rss_ohm")
-    return ArcEstimate(R_bulk_ohm=float(R_bulk), R_total_ohm=float(R_total),
-                       R_interface_ohm=float(R_total - R_bulk), method=how)
+        raise ValueError(
+            f"{name}: arc end ({R_total:.4g} Ω) is not right of the high-frequency intercept "
+            f"({R_bulk:.4g} Ω); pass R0_ohm/Rss_ohm"
+        )
+    return ArcEstimate(
+        R_bulk_ohm=float(R_bulk), R_total_ohm=float(R_total), R_interface_ohm=float(R_total - R_bulk), method=how
+    )
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -275,8 +295,17 @@ def _ca_trace(ca: Any, t_step_s: float | None) -> tuple[np.ndarray, np.ndarray]:
     return t[keep] - t_step, I[keep]
 
 
-def _initial_current(t: np.ndarray, I: np.ndarray, method: str, dV_mV: float, R0: float, Rb: float | None,
-                     R_total: float | None, arc_before: ArcEstimate | None, window_s: float) -> float:
+def _initial_current(
+    t: np.ndarray,
+    I: np.ndarray,
+    method: str,
+    dV_mV: float,
+    R0: float,
+    Rb: float | None,
+    R_total: float | None,
+    arc_before: ArcEstimate | None,
+    window_s: float,
+) -> float:
     if method == "first":
         return float(I[0])
     if method == "extrapolated":
@@ -298,8 +327,9 @@ def _initial_current(t: np.ndarray, I: np.ndarray, method: str, dV_mV: float, R0
     return dV_mV * 1e-3 / R_total
 
 
-def _interfacial_pair(R0: float | None, Rss: float | None, before: Any, after: Any, eis_method: EISMethod,
-                      need_total: bool) -> tuple[float, float, str, ArcEstimate | None]:
+def _interfacial_pair(
+    R0: float | None, Rss: float | None, before: Any, after: Any, eis_method: EISMethod, need_total: bool
+) -> tuple[float, float, str, ArcEstimate | None]:
     use_before = before is not None and (R0 is None or need_total)
     arc_before = interfacial_resistance(before, eis_method) if use_before else None
     arc_after = interfacial_resistance(after, eis_method) if after is not None and Rss is None else None
@@ -324,32 +354,68 @@ def _interfacial_pair(R0: float | None, Rss: float | None, before: Any, after: A
     return float(R0), float(Rss), " / ".join(sources), arc_before
 
 
-def _flags(t: np.ndarray, I: np.ndarray, t_plus: float, Iss: float, Iss_sd: float, R0: float, Rss: float,
-           dV_mV: float, drift_fraction: float) -> list[Flag]:
+def _flags(
+    t: np.ndarray,
+    I: np.ndarray,
+    t_plus: float,
+    Iss: float,
+    Iss_sd: float,
+    R0: float,
+    Rss: float,
+    dV_mV: float,
+    drift_fraction: float,
+) -> list[Flag]:
     flags: list[Flag] = []
     sel = t >= t[-1] - drift_fraction * (t[-1] - t[0])
     if sel.sum() >= 3 and Iss > 0:
         slope = np.polyfit(t[sel], I[sel], 1)[0]
         drift = float(abs(slope) * (t[sel][-1] - t[sel][0]) / Iss)
         if drift > NOT_STEADY_REL_DRIFT:
-            flags.append(Flag("not_steady", f"current still changes by {drift:.1%} over the last "
-                              f"{drift_fraction:.0%} of the trace", value=drift, threshold=NOT_STEADY_REL_DRIFT))
+            flags.append(
+                Flag(
+                    "not_steady",
+                    f"current still changes by {drift:.1%} over the last {drift_fraction:.0%} of the trace",
+                    value=drift,
+                    threshold=NOT_STEADY_REL_DRIFT,
+                )
+            )
     if not (0.0 <= t_plus <= 1.0):
-        flags.append(Flag("t_plus_out_of_range", f"t+ = {t_plus:.4g} outside [0, 1]", value=float(t_plus),
-                          threshold=1.0))
+        flags.append(
+            Flag("t_plus_out_of_range", f"t+ = {t_plus:.4g} outside [0, 1]", value=float(t_plus), threshold=1.0)
+        )
     snr = Iss / Iss_sd if Iss_sd > 0 else float("inf")
     if Iss < SMALL_CURRENT_A or snr < SMALL_CURRENT_SNR:
-        flags.append(Flag("small_current", f"steady current {Iss:.3g} A (S/N {snr:.3g}) below the noise floor "
-                          f"({SMALL_CURRENT_A:g} A or S/N {SMALL_CURRENT_SNR:g})", value=float(Iss),
-                          threshold=SMALL_CURRENT_A))
+        flags.append(
+            Flag(
+                "small_current",
+                f"steady current {Iss:.3g} A (S/N {snr:.3g}) below the noise floor "
+                f"({SMALL_CURRENT_A:g} A or S/N {SMALL_CURRENT_SNR:g})",
+                value=float(Iss),
+                threshold=SMALL_CURRENT_A,
+            )
+        )
     if R0 > 0:
         change = abs(Rss - R0) / R0
         if change > INTERFACE_CHANGE_MAX:
-            flags.append(Flag("interface_changed", f"interfacial resistance changed by {change:.0%} during "
-                              "polarization", value=float(change), threshold=INTERFACE_CHANGE_MAX, failing=False))
+            flags.append(
+                Flag(
+                    "interface_changed",
+                    f"interfacial resistance changed by {change:.0%} during polarization",
+                    value=float(change),
+                    threshold=INTERFACE_CHANGE_MAX,
+                    failing=False,
+                )
+            )
     if dV_mV > MAX_DELTA_V_MV:
-        flags.append(Flag("large_polarization", f"ΔV = {dV_mV:g} mV exceeds {MAX_DELTA_V_MV:g} mV (method assumes "
-                          "a small step)", value=dV_mV, threshold=MAX_DELTA_V_MV, failing=False))
+        flags.append(
+            Flag(
+                "large_polarization",
+                f"ΔV = {dV_mV:g} mV exceeds {MAX_DELTA_V_MV:g} mV (method assumes a small step)",
+                value=dV_mV,
+                threshold=MAX_DELTA_V_MV,
+                failing=False,
+            )
+        )
     return flags
 
 
@@ -361,8 +427,7 @@ def _arc_low_frequency_end(x: np.ndarray, y: np.ndarray, source: str) -> float:
     if y[0] > 0 and y[0] > y[1] and (len(peaks) == 0 or y[0] > y[peaks[0]]):
         peaks = np.r_[0, peaks]  # arc apex at the first point (truncated high frequencies)
     if len(peaks) == 0:
-        raise ValueError(f"{source or 'spectrum'}: no interfacial arc found (no maximum of −Im Z); "
-                         "pass R0_ohm/Rss_ohm")
+        raise ValueError(f"{source or 'spectrum'}: no interfacial arc found (no maximum of −Im Z); pass R0_ohm/Rss_ohm")
     apex = int(peaks[0])
     mins, mprops = find_peaks(-y[apex:], prominence=0)
     mins = mins[mprops["prominences"] >= ARC_MIN_PROMINENCE * y[apex]]
@@ -370,8 +435,9 @@ def _arc_low_frequency_end(x: np.ndarray, y: np.ndarray, source: str) -> float:
         return float(x[apex + int(mins[0])])
     if y[-1] < 0.1 * y[apex]:
         return float(x[-1])
-    raise ValueError(f"{source or 'spectrum'}: cannot locate the low-frequency end of the interfacial arc; "
-                     "pass R0_ohm/Rss_ohm")
+    raise ValueError(
+        f"{source or 'spectrum'}: cannot locate the low-frequency end of the interfacial arc; pass R0_ohm/Rss_ohm"
+    )
 
 
 def _eis_arc_end(spec: Spectrum, name: str) -> float:
@@ -379,13 +445,17 @@ def _eis_arc_end(spec: Spectrum, name: str) -> float:
     try:
         from .eis import high_frequency_intercept
     except ImportError:
-        raise ValueError("optiform.analysis.eis.high_frequency_intercept is not available; pass R0_ohm/Rss_ohm "
-                         "or use eis_method='builtin'") from None
+        raise ValueError(
+            "optiform.analysis.eis.high_frequency_intercept is not available; pass R0_ohm/Rss_ohm "
+            "or use eis_method='builtin'"
+        ) from None
     out = high_frequency_intercept(spec)
     val = float(getattr(out, "resistance_ohm", getattr(out, "value", out)))
     if not np.isfinite(val) or getattr(out, "has_spike", True) is False:
-        raise ValueError(f"{name}: eis.high_frequency_intercept found no low-frequency tail after the arc; "
-                         "pass R0_ohm/Rss_ohm or use eis_method='builtin'")
+        raise ValueError(
+            f"{name}: eis.high_frequency_intercept found no low-frequency tail after the arc; "
+            "pass R0_ohm/Rss_ohm or use eis_method='builtin'"
+        )
     return val
 
 
@@ -412,6 +482,3 @@ def _as_spectrum(spectrum: Any) -> Spectrum:
 
         return read_eis(spectrum)
     raise ValueError(f"eis_before/eis_after: expected a Spectrum or a path, got {type(spectrum).__name__}")
-
-
-

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ReaderError as ReaderError  # re-exported: analysis.types.ReaderError
+
 # Canonical names of derived quantities (results, the store, ingest and campaign objectives).
 QUANTITIES = {
     "conductivity_mS_cm": "mS/cm",
@@ -37,10 +39,6 @@ SERIES_COLUMNS = {
 }
 
 
-class ReaderError(ValueError):
-    """A file that cannot be read; the message names the file, line or column, and what was expected."""
-
-
 @dataclass(frozen=True)
 class Spectrum:
     """An impedance spectrum: frequency (Hz) and complex impedance (ohm, Im(Z) < 0 capacitive)."""
@@ -61,7 +59,7 @@ class Spectrum:
     def __len__(self) -> int:
         return len(self.frequency_Hz)
 
-    def sorted(self) -> "Spectrum":
+    def sorted(self) -> Spectrum:
         """Copy ordered from high to low frequency."""
         order = np.argsort(-self.frequency_Hz, kind="stable")
         return Spectrum(self.frequency_Hz[order], self.Z_ohm[order], self.source, dict(self.meta))

@@ -80,7 +80,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -204,7 +204,7 @@ def write_subsets(shared_dir: str | Path, out_dir: str | Path = DATA_DIR) -> lis
     return paths
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_data(name: str) -> pd.DataFrame:
     """The shipped training table of emulator ``name`` ('calisol' or 'peo'); a copy-safe cached frame."""
     files = {"calisol": CALISOL_CSV, "peo": PEO_CSV}
@@ -301,7 +301,7 @@ class Emulator:
         return float(np.sqrt(white) * self.gp._y_train_std)
 
 
-@lru_cache(maxsize=None)
+@cache
 def emulator(name: str) -> Emulator:
     """The fitted emulator ``name`` ('calisol' or 'peo'); fitted on first use, then cached."""
     F, y, _ = _training(name)
@@ -339,8 +339,8 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
     return {
         "rmse_ln": float(np.sqrt(np.mean(err**2))),
         "median_rel": float(np.median(np.abs(np.expm1(err)))),
-        "n": int(len(y)),
-        "folds": int(len(np.unique(folds))),
+        "n": len(y),
+        "folds": len(np.unique(folds)),
     }
 
 
@@ -421,7 +421,7 @@ def _calisol_log_sigma(cols: dict[str, np.ndarray]) -> np.ndarray:
     return emulator("calisol").predict_ln(F)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _calisol_optimum() -> tuple[tuple[tuple[str, float], ...], float]:
     inequalities = [
         lambda c: 30.0 - (c["EC"] - 0.4 * c["EMC"]),
@@ -445,7 +445,7 @@ def calisol_optimum() -> tuple[dict[str, float], float]:
     return dict(point), value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _peo_optimum() -> tuple[tuple[tuple[str, Any], ...], float]:
     lo, hi = PEO_BOUNDS["salt"]
     ln_r_lo, ln_r_hi = np.log(lo / (100.0 - lo)), np.log(hi / (100.0 - hi))
@@ -457,7 +457,7 @@ def _peo_optimum() -> tuple[tuple[tuple[str, Any], ...], float]:
         i = int(np.argmax(values))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
         res = minimize_scalar(
-            lambda z: -float(em.predict_ln(peo_features(np.exp([z]), [anion]))[0]),
+            lambda z, anion=anion: -float(em.predict_ln(peo_features(np.exp([z]), [anion]))[0]),
             bounds=(a, b),
             method="bounded",
             options={"xatol": 1e-10},
@@ -515,8 +515,7 @@ def peo_spec() -> dict[str, Any]:
     return {
         "version": 1,
         "name": "peo-lix-90C",
-        "description": "PEO + LiX at 90 °C: GP emulator of the Schauser et al. 2021 polymer-electrolyte "
-        "database (MIT)",
+        "description": "PEO + LiX at 90 °C: GP emulator of the Schauser et al. 2021 polymer-electrolyte database (MIT)",
         "reference_temperature_C": PEO_TEMPERATURE_C,
         "mixture": {
             "unit": "mol%",

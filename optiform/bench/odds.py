@@ -109,6 +109,8 @@ def _reciprocal(q: float) -> float:
 def merge_odds(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Pool :func:`random_search_odds` tables of independent draws (e.g. shards run in parallel
     under different seeds): hits and draws add up per problem and fraction, the rest is recomputed."""
-    pooled = pd.concat(list(tables), ignore_index=True).groupby(["problem", "fraction"], sort=False)[["draws", "hits"]].sum()
+    pooled = (
+        pd.concat(list(tables), ignore_index=True).groupby(["problem", "fraction"], sort=False)[["draws", "hits"]].sum()
+    )
     rows = [_odds_row(str(prob), float(f), int(r.draws), int(r.hits)) for (prob, f), r in pooled.iterrows()]
     return pd.DataFrame(rows, columns=ODDS_COLUMNS)

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
+from ..errors import BenchError
 from ..sim.loop import closed_loop
 from ..strategies import GridExhaustedError
 from .problems import Problem, get_problem
@@ -65,7 +66,7 @@ SUMMARY_FILES = ("bench.csv", "convergence.png", "summary.csv", "summary.md")
 Progress = Callable[[int, int, dict[str, Any]], None]
 
 
-class RunFailedError(RuntimeError):
+class RunFailedError(BenchError):
     """One run of a benchmark raised: names the run (problem, strategy, seed) so that it can be
     repeated alone with :func:`run_one`; the original exception is its ``__cause__``."""
 
@@ -99,7 +100,9 @@ class _RecordingLab:
         return truth
 
 
-def run_one(problem: Problem | str, strategy: str | StrategyVariant, seed: int, budget: int, batch: int) -> pd.DataFrame:
+def run_one(
+    problem: Problem | str, strategy: str | StrategyVariant, seed: int, budget: int, batch: int
+) -> pd.DataFrame:
     """One closed loop (campaign seed = lab seed = ``seed``) in a temporary store, deleted after.
 
     ``strategy``: a name or a variant with options, e.g. ``"botorch[feasibility_power=3]"``
@@ -180,7 +183,7 @@ def _last_points(
                 budget=n,
                 batch_size=n,
                 initial_batch=n,
-                on_batch=lambda r: batches.append(
+                on_batch=lambda r, n=n: batches.append(
                     (replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0)
                 ),
             )
@@ -267,13 +270,20 @@ def run_bench(
             except ValueError as exc:
                 raise ValueError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
         if spec.objectives[0].direction != "maximize":
-            raise ValueError(f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised")
+            raise ValueError(
+                f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised"
+            )
         if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
             raise ValueError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
 
     # expensive strategies first, so that the pool's last jobs are short ones
     cost = {"botorch": 0, "optuna-gp": 1}
-    jobs = [(p, v, seed) for v in sorted(variants, key=lambda v: cost.get(v.name, 2)) for p in resolved for seed in seed_list]
+    jobs = [
+        (p, v, seed)
+        for v in sorted(variants, key=lambda v: cost.get(v.name, 2))
+        for p in resolved
+        for seed in seed_list
+    ]
     total = len(jobs)
     frames: list[pd.DataFrame] = []
     t0 = time.perf_counter()
@@ -303,7 +313,10 @@ def run_bench(
         with ProcessPoolExecutor(
             max_workers=min(workers, total), mp_context=get_context("spawn"), initializer=_init_worker
         ) as pool:
-            futures = {pool.submit(run_one, _portable(p), v, seed, budget, batch): (p.name, v.label, seed) for p, v, seed in jobs}
+            futures = {
+                pool.submit(run_one, _portable(p), v, seed, budget, batch): (p.name, v.label, seed)
+                for p, v, seed in jobs
+            }
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -399,7 +412,9 @@ def summarize(
     a used-up grid) and ``median_wall_s`` (per run)."""
     runs = experiments_to_targets(df, targets)
     problem_order = (
-        [p.name if isinstance(p, Problem) else p for p in problems] if problems is not None else list(dict.fromkeys(df["problem"]))
+        [p.name if isinstance(p, Problem) else p for p in problems]
+        if problems is not None
+        else list(dict.fromkeys(df["problem"]))
     )
     missing = [p for p in problem_order if p not in set(runs["problem"])]
     if missing:
@@ -427,13 +442,17 @@ def summarize(
     return pd.DataFrame(rows)
 
 
-def summary_markdown(summary: pd.DataFrame, problems: Sequence[Problem] = (), settings: dict[str, Any] | None = None) -> str:
+def summary_markdown(
+    summary: pd.DataFrame, problems: Sequence[Problem] = (), settings: dict[str, Any] | None = None
+) -> str:
     """The summary as a Markdown table, with the settings and each problem's optimum above it."""
     targets = [c for c in summary.columns if c.startswith("to_")]
     lines = ["# optiform bench", ""]
     if settings:
         seeds = settings.get("seeds", [])
-        seed_text = f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+        seed_text = (
+            f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+        )
         lines.append(
             f"budget {settings.get('budget')} experiments (first batch: the campaign's n_initial design, then batches "
             f"of {settings.get('batch')}), seeds {seed_text}, {settings.get('workers')} worker(s), "
@@ -454,7 +473,15 @@ def summary_markdown(summary: pd.DataFrame, problems: Sequence[Problem] = (), se
         "a seed that never gets there counts as budget + 1 (censored)."
     )
     lines.append("")
-    head = ["problem", "strategy", "seeds", *[f"to {t[3:]}%" for t in targets], "median best at end", "ended early", "median s/run"]
+    head = [
+        "problem",
+        "strategy",
+        "seeds",
+        *[f"to {t[3:]}%" for t in targets],
+        "median best at end",
+        "ended early",
+        "median s/run",
+    ]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * len(targets), "--:", "--:", "--:"]) + "|")
     for _, s in summary.iterrows():
@@ -471,7 +498,9 @@ def summary_markdown(summary: pd.DataFrame, problems: Sequence[Problem] = (), se
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(df: pd.DataFrame, problems: Sequence[Problem], out: Path, settings: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_outputs(
+    df: pd.DataFrame, problems: Sequence[Problem], out: Path, settings: dict[str, Any] | None = None
+) -> dict[str, Path]:
     """Write ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` into ``out``."""
     from ..plots.convergence import plot_convergence
 

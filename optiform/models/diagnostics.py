@@ -107,7 +107,8 @@ def length_scales(surrogate: Surrogate) -> pd.DataFrame:
     if len(names) != d:  # a model not on the space's plain encoding: number the columns
         names = [(f"x{j}", f"x{j}", float("nan"), "") for j in range(d)]
     kernels = [
-        k for k in surrogate.model.covar_module.modules()
+        k
+        for k in surrogate.model.covar_module.modules()
         if isinstance(k, Kernel) and k.has_lengthscale and k.lengthscale.shape[-1] > 1
     ]
     rows = []

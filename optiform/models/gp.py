@@ -116,7 +116,9 @@ def model_values(y: np.ndarray, objective: ObjectiveSpec) -> np.ndarray:
     return np.log(y) if objective.log else y
 
 
-TRANSFER_FIT_OPTIONS = {"options": {"maxiter": 150}}  # L-BFGS-B cap for the sum kernels (transfer: uncapped ~10x slower)
+TRANSFER_FIT_OPTIONS = {
+    "options": {"maxiter": 150}
+}  # L-BFGS-B cap for the sum kernels (transfer: uncapped ~10x slower)
 MAX_FIT_ROWS = 128  # hyperparameters are fitted on at most this many rows (see fit_gp)
 
 
@@ -128,8 +130,8 @@ def transfer_kernel(d: int, categorical_dims: list[int]):
     deviation: with short one-hot length scales the choices' deviations are independent). So a
     framework can differ from the others (e.g. in how porosity matters) while sharing what they
     have in common (the composition landscape)."""
-    from gpytorch.kernels import RBFKernel, ScaleKernel
     from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.kernels import RBFKernel, ScaleKernel
 
     other = [i for i in range(d) if i not in set(categorical_dims)]
     shared = get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
@@ -147,8 +149,8 @@ def additive_kernel(d: int, groups: list[list[int]]):
     factors, e.g. salt x plasticiser x porosity x additive — the group terms learn each effect from
     every point, not only from points that vary it alone; the full term keeps the interactions (the
     marginal likelihood weighs the two)."""
-    from gpytorch.kernels import ScaleKernel
     from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.kernels import ScaleKernel
 
     parts = [ScaleKernel(get_covar_module_with_dim_scaled_prior(ard_num_dims=len(g), active_dims=g)) for g in groups]
     parts.append(ScaleKernel(get_covar_module_with_dim_scaled_prior(ard_num_dims=d)))
@@ -197,7 +199,11 @@ def fit_gp(
         else:
             covar = None
         return SingleTaskGP(
-            Xs, Ys, covar_module=covar, outcome_transform=Standardize(m=1), input_transform=Normalize(d=X.shape[-1], bounds=bounds)
+            Xs,
+            Ys,
+            covar_module=covar,
+            outcome_transform=Standardize(m=1),
+            input_transform=Normalize(d=X.shape[-1], bounds=bounds),
         )
 
     options = TRANSFER_FIT_OPTIONS if (categorical_dims or groups) else None

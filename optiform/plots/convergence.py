@@ -50,7 +50,9 @@ def convergence_curves(df: pd.DataFrame, problem: str) -> dict[str, pd.DataFrame
     return curves
 
 
-def convergence_figure(df: pd.DataFrame, problems: Sequence[str] | None = None, targets: Sequence[float] = TARGET_LINES) -> Figure:
+def convergence_figure(
+    df: pd.DataFrame, problems: Sequence[str] | None = None, targets: Sequence[float] = TARGET_LINES
+) -> Figure:
     """One panel per problem (default: every problem of the table, in order): median best so far as a
     fraction of the optimum vs experiments, interquartile band, one colour per strategy."""
     problems = list(problems) if problems is not None else list(dict.fromkeys(df["problem"]))
@@ -63,7 +65,7 @@ def convergence_figure(df: pd.DataFrame, problems: Sequence[str] | None = None, 
     nrows = math.ceil(len(problems) / ncols)
     fig = Figure(figsize=(4.6 * ncols, 3.6 * nrows + 0.6), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=False)
-    for ax in axes.flat[len(problems):]:
+    for ax in axes.flat[len(problems) :]:
         ax.set_visible(False)
     for ax, problem in zip(axes.flat, problems):
         sub = df[df["problem"] == problem]
@@ -71,18 +73,42 @@ def convergence_figure(df: pd.DataFrame, problems: Sequence[str] | None = None, 
         for strategy, c in convergence_curves(df, problem).items():
             x = c["experiment"].to_numpy()
             ax.fill_between(x, c["q25"], c["q75"], color=colours[strategy], alpha=0.2, linewidth=0, step="post")
-            ax.step(x, c["median"], where="post", color=colours[strategy], linewidth=1.6,
-                    label=f"{strategy} ({n_seeds[strategy]} seeds)")
+            ax.step(
+                x,
+                c["median"],
+                where="post",
+                color=colours[strategy],
+                linewidth=1.6,
+                label=f"{strategy} ({n_seeds[strategy]} seeds)",
+            )
         for t in targets:
             ax.axhline(t, color="0.4", linestyle=":", linewidth=0.9)
-            ax.annotate(f"{100 * t:g}%", xy=(1.0, t), xycoords=("axes fraction", "data"), xytext=(2, 0),
-                        textcoords="offset points", va="center", fontsize=7, color="0.3")
+            ax.annotate(
+                f"{100 * t:g}%",
+                xy=(1.0, t),
+                xycoords=("axes fraction", "data"),
+                xytext=(2, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color="0.3",
+            )
         first = sub[sub["batch"] == 1].groupby(["strategy", "seed"]).size()
         if len(first) and first.nunique() == 1 and int(first.iloc[0]) < int(sub["budget"].max()):
             n0 = int(first.iloc[0])  # every run's first batch: the campaign's n_initial
             ax.axvline(n0, color="0.6", linewidth=0.8, linestyle="--")
-            ax.annotate(f"first batch ({n0})", xy=(n0, 0.5), xycoords=("data", "axes fraction"), xytext=(-2, 0),
-                        textcoords="offset points", fontsize=7, color="0.4", rotation=90, ha="right", va="center")
+            ax.annotate(
+                f"first batch ({n0})",
+                xy=(n0, 0.5),
+                xycoords=("data", "axes fraction"),
+                xytext=(-2, 0),
+                textcoords="offset points",
+                fontsize=7,
+                color="0.4",
+                rotation=90,
+                ha="right",
+                va="center",
+            )
         optimum = float(sub["optimum"].iloc[0])
         ax.set_title(f"{problem} (optimum {optimum:.4g})", fontsize=10)
         ax.set_xlabel("experiments")

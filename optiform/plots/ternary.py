@@ -96,7 +96,9 @@ def plot_mixture(
     """
     path = Path(out)
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise ValueError(f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}")
+        raise ValueError(
+            f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}"
+        )
     fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -277,7 +279,9 @@ def _predict_stats(predict: Predict, table: pd.DataFrame, objective: ObjectiveSp
     cols = {s: f"{objective.name}_{s}" for s in ("median", "q05", "q95")}
     missing = [c for c in cols.values() if c not in result.columns]
     if missing:
-        raise ValueError(f"predict returned no {', '.join(missing)} (got columns {', '.join(map(str, result.columns))})")
+        raise ValueError(
+            f"predict returned no {', '.join(missing)} (got columns {', '.join(map(str, result.columns))})"
+        )
     out = pd.DataFrame({s: result.loc[table.index, c].to_numpy(float) for s, c in cols.items()}, index=table.index)
     out["width"] = out["q95"] - out["q05"]
     return out
@@ -302,7 +306,11 @@ def _split_points(
     if not has_cols:
         return _Points(list(names), empty, empty, empty, _usable(proposals, names))
     m = _usable(measured, names)
-    values = pd.to_numeric(m[objective.name], errors="coerce") if objective.name in m.columns else pd.Series(np.nan, index=m.index)
+    values = (
+        pd.to_numeric(m[objective.name], errors="coerce")
+        if objective.name in m.columns
+        else pd.Series(np.nan, index=m.index)
+    )
     status = m["status"].astype(str).str.lower() if "status" in m.columns else pd.Series("ok", index=m.index)
     failed = status.eq("failed")
     ok = ~failed & np.isfinite(values.to_numpy(float))
@@ -338,7 +346,9 @@ def _ternary_figure(
 ) -> Figure:
     keys, comps = grid_compositions(space, names, held.rest, scale)
     if not keys:
-        raise ValueError(f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})")
+        raise ValueError(
+            f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})"
+        )
     table = _predict_table(space, names, comps, held)
     stats = _predict_stats(predict, table, objective)
     points = _split_points(objective, names, measured, proposals)
@@ -352,7 +362,13 @@ def _ternary_figure(
     _ternary_points(med_tax, points, scale, med_norm, objective)
     _ternary_data_dots(wid_tax, points, scale)
     _colorbar(fig, ax_med, med_norm, MEDIAN_CMAP, f"{label}, median", _extend(points.ok, med_norm))
-    _colorbar(fig, ax_wid, wid_norm, WIDTH_CMAP, f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
+    _colorbar(
+        fig,
+        ax_wid,
+        wid_norm,
+        WIDTH_CMAP,
+        f"90% interval width ({objective.unit})" if objective.unit else "90% interval width",
+    )
     ax_med.set_title("predicted median", fontsize=11, pad=22)
     ax_wid.set_title("uncertainty: 90% interval width (q95 - q05)", fontsize=11, pad=22)
     shaded = None
@@ -472,8 +488,15 @@ def _label_proposals(tax: ternary.TernaryAxesSubplot, proposals: pd.DataFrame, c
     ax = tax.get_axes()
     for ident, p in zip(proposals["id"], coords):
         x, y = project_point(p)
-        ax.annotate(str(ident), (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7, zorder=14,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+        ax.annotate(
+            str(ident),
+            (x, y),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize=7,
+            zorder=14,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        )
 
 
 def _ternary_data_dots(tax: ternary.TernaryAxesSubplot, points: _Points, scale: int) -> None:
@@ -482,7 +505,10 @@ def _ternary_data_dots(tax: ternary.TernaryAxesSubplot, points: _Points, scale: 
     for df, kw in (
         (points.ok, {"s": 12, "color": "black", "zorder": 10}),
         (points.failed, {"s": 20, "marker": "x", "color": "0.35", "linewidths": 1.0, "zorder": 10}),
-        (points.proposals, {"s": 40, "marker": "D", "facecolors": "none", "edgecolors": "black", "linewidths": 1.4, "zorder": 12}),
+        (
+            points.proposals,
+            {"s": 40, "marker": "D", "facecolors": "none", "edgecolors": "black", "linewidths": 1.4, "zorder": 12},
+        ),
     ):
         xy = _to_ternary(df, cols, scale)
         if len(xy):
@@ -539,14 +565,32 @@ def _line_range(space: Space, names: list[str]) -> tuple[float, float]:
 def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
     """Measured values, failures (crosses at the bottom), best (red ring), proposals (dotted lines)."""
     if len(points.ok):
-        ax.scatter(points.ok[x_name], points.ok["value"], s=36, color="white", edgecolors="black", zorder=5, label="measured")
+        ax.scatter(
+            points.ok[x_name], points.ok["value"], s=36, color="white", edgecolors="black", zorder=5, label="measured"
+        )
     if len(points.failed):
         bottom = blended_transform_factory(ax.transData, ax.transAxes)
-        ax.scatter(points.failed[x_name], np.full(len(points.failed), 0.03), transform=bottom, marker="x",
-                   color="0.35", s=36, zorder=5, label="failed (no value)")
+        ax.scatter(
+            points.failed[x_name],
+            np.full(len(points.failed), 0.03),
+            transform=bottom,
+            marker="x",
+            color="0.35",
+            s=36,
+            zorder=5,
+            label="failed (no value)",
+        )
     if len(points.best):
-        ax.scatter(points.best[x_name], points.best["value"], s=150, facecolors="none", edgecolors="red",
-                   linewidths=2, zorder=6, label="best measured")
+        ax.scatter(
+            points.best[x_name],
+            points.best["value"],
+            s=150,
+            facecolors="none",
+            edgecolors="red",
+            linewidths=2,
+            zorder=6,
+            label="best measured",
+        )
     for n, xv in enumerate(points.proposals[x_name] if len(points.proposals) else []):
         ax.axvline(float(xv), color="black", ls=":", lw=1.3, label="next proposals" if n == 0 else None)
 
@@ -619,18 +663,43 @@ def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str
     """Legend under the median panel, one entry per kind of marker drawn."""
     handles = []
     if len(points.ok):
-        handles.append(Line2D([], [], ls="", marker="o", mfc=colormaps[MEDIAN_CMAP](0.6), mec="black", label="measured (colour = value)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                mfc=colormaps[MEDIAN_CMAP](0.6),
+                mec="black",
+                label="measured (colour = value)",
+            )
+        )
     if len(points.failed):
         handles.append(Line2D([], [], ls="", marker="x", color="0.35", mew=1.4, label="failed (no value)"))
     if len(points.best):
         v = float(points.best["value"].iloc[0])
-        handles.append(Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="red", mew=2,
-                              label=f"best measured ({v:.3g} {objective.unit})".replace(" )", ")")))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                ms=11,
+                mfc="none",
+                mec="red",
+                mew=2,
+                label=f"best measured ({v:.3g} {objective.unit})".replace(" )", ")"),
+            )
+        )
     if len(points.proposals):
         handles.append(Line2D([], [], ls="", marker="D", mfc="none", mec="black", mew=1.6, label="next proposals"))
     if infeasible:
-        handles.append(Polygon([[0, 0]], facecolor="none", edgecolor="crimson", hatch="xx", label=f"P({infeasible}) < 0.5"))
-    handles.append(Polygon([[0, 0]], facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", label="outside bounds"))
+        handles.append(
+            Polygon([[0, 0]], facecolor="none", edgecolor="crimson", hatch="xx", label=f"P({infeasible}) < 0.5")
+        )
+    handles.append(
+        Polygon([[0, 0]], facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", label="outside bounds")
+    )
     handles.append(Line2D([], [], color="black", ls="--", lw=1.3, label="bounds"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
 

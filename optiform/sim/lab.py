@@ -310,9 +310,9 @@ def polymer_oxidation_onset_V(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray
 
 # t_c and D from calibration 5: the LLZT values at the paper point.
 _W_PAPER = float(1.0 - 1.0 / percolation_gain(np.array(PAPER_POINT["porosity"]), np.array(True)))
-_T_PLUS_CERAMIC = PAPER_TRANSFERENCE["glass_fiber"] + (
-    PAPER_TRANSFERENCE["LLZT"] - PAPER_TRANSFERENCE["glass_fiber"]
-) / _W_PAPER
+_T_PLUS_CERAMIC = (
+    PAPER_TRANSFERENCE["glass_fiber"] + (PAPER_TRANSFERENCE["LLZT"] - PAPER_TRANSFERENCE["glass_fiber"]) / _W_PAPER
+)
 _EOX_CERAMIC_GAIN_V = (PAPER_OXIDATION_ONSET_V["LLZT"] - PAPER_OXIDATION_ONSET_V["glass_fiber"]) / _W_PAPER
 
 
@@ -340,9 +340,7 @@ def _paper_args(framework: str) -> tuple[np.ndarray, ...]:
 _SCALE_mS_cm = PAPER_CONDUCTIVITY_mS_cm["LLZT"] / float(_sigma_unscaled_ref(*_paper_args("LLZT"))[0])
 
 
-def _conductivity(
-    cols: Mapping[str, np.ndarray], is_llzt: np.ndarray, temperature_C: float | np.ndarray
-) -> np.ndarray:
+def _conductivity(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray, temperature_C: float | np.ndarray) -> np.ndarray:
     """Noise-free conductivity in mS/cm from validated column arrays."""
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     ref = _SCALE_mS_cm * _sigma_unscaled_ref(
@@ -495,9 +493,7 @@ class _Problem:
         return np.log(_conductivity(c, is_llzt, temperature_C))
 
 
-def _build_problem(
-    bounds: Mapping[str, tuple[float, float]], fixed: Mapping[str, float], is_llzt: bool
-) -> _Problem:
+def _build_problem(bounds: Mapping[str, tuple[float, float]], fixed: Mapping[str, float], is_llzt: bool) -> _Problem:
     free_mix = [k for k in MIXTURE if k not in fixed]
     dependent = None
     if free_mix:
@@ -707,7 +703,5 @@ class VirtualLab:
     ) -> tuple[dict, float]:
         """Noise-free best solid formulation within the given bounds (defaults: the bounds above) with
         the variables in `fixed` held; mixture sums to 100. Returns (point, conductivity_mS_cm). Deterministic."""
-        point, value = _optimum_cached(
-            _frozen(bounds), _frozen(choices), _frozen(fixed), float(self.temperature_C)
-        )
+        point, value = _optimum_cached(_frozen(bounds), _frozen(choices), _frozen(fixed), float(self.temperature_C))
         return dict(point), value

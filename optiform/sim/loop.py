@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
-from ..spec import in_design
 from .lab import VirtualLab
 
 RESULT_COLUMNS = ["id", "conductivity_mS_cm", "status", "note"]
@@ -94,7 +93,15 @@ def closed_loop(
         if on_batch is not None:
             measured = pd.concat(history)["conductivity_mS_cm"]
             on_batch(
-                BatchReport(number, kind, batch, results, done, float(np.nanmax(measured)) if measured.notna().any() else float("nan"), best_true)
+                BatchReport(
+                    number,
+                    kind,
+                    batch,
+                    results,
+                    done,
+                    float(np.nanmax(measured)) if measured.notna().any() else float("nan"),
+                    best_true,
+                )
             )
     out = pd.concat(history, ignore_index=True)
     out["experiment"] = np.arange(1, len(out) + 1)
@@ -163,10 +170,8 @@ def _result_columns(campaign: Campaign, results: pd.DataFrame) -> list[str]:
 
 
 def _designing(campaign: Campaign) -> bool:
-    """Whether the default strategy's next batch is its space-filling design (``in_design``)."""
-    f = campaign.formulations()
-    usable = len(campaign.training_data(campaign.spec.objectives[0]))
-    return in_design(int((f["n_results"] > 0).sum()), usable, campaign.spec.n_initial)
+    """Whether the default strategy's next batch is its space-filling design."""
+    return campaign.in_design()
 
 
 def experiments_to_reach(history: pd.DataFrame, target_mS_cm: float, budget: int) -> int:

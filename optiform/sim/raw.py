@@ -89,9 +89,9 @@ from .lab import (
 )
 
 __all__ = [
-    "AREA_16MM_cm2",
     "DEFAULT_TEMPERATURES_C",
     "FORMATS",
+    "AREA_16MM_cm2",
     "RawBatch",
     "closed_loop_raw",
     "li_symmetric_spectrum",
@@ -128,7 +128,13 @@ _LSV_THRESHOLD_uA_CM2 = 10.0
 
 
 def li_symmetric_spectrum(
-    f_Hz: np.ndarray, Rb_ohm: float, R_i_ohm: float, Q_i: float, n_i: float, R_d_ohm: float, tau_d_s: float,
+    f_Hz: np.ndarray,
+    Rb_ohm: float,
+    R_i_ohm: float,
+    Q_i: float,
+    n_i: float,
+    R_d_ohm: float,
+    tau_d_s: float,
     L_H: float = _L_H,
 ) -> np.ndarray:
     """Li|electrolyte|Li impedance in ohm (Im < 0 capacitive):
@@ -146,7 +152,7 @@ def _noisy(Z: np.ndarray, rel: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def _frequencies(f_max: float, f_min: float, points_per_decade: int) -> np.ndarray:
-    n = int(round(math.log10(f_max / f_min) * points_per_decade)) + 1
+    n = round(math.log10(f_max / f_min) * points_per_decade) + 1
     return np.logspace(math.log10(f_max), math.log10(f_min), n)
 
 
@@ -183,8 +189,15 @@ def _eis_columns(f: np.ndarray, Z: np.ndarray, amplitude_V: float = 0.01) -> dic
     Y = 1.0 / Z
     t = np.cumsum(0.5 + 3.0 / f)  # time per point: settling + 3 periods
     return {
-        "t": t, "re": Z.real, "im": Z.imag, "mod": np.abs(Z), "phase": np.degrees(np.angle(Z)),
-        "Cs": -1.0 / (w * Z.imag), "Cp": Y.imag / w, "Y": Y, "Iamp": amplitude_V * math.sqrt(2) / np.abs(Z),
+        "t": t,
+        "re": Z.real,
+        "im": Z.imag,
+        "mod": np.abs(Z),
+        "phase": np.degrees(np.angle(Z)),
+        "Cs": -1.0 / (w * Z.imag),
+        "Cp": Y.imag / w,
+        "Y": Y,
+        "Iamp": amplitude_V * math.sqrt(2) / np.abs(Z),
     }
 
 
@@ -235,25 +248,81 @@ def _mpt_header(ctx: _Context, technique_lines: list[str], title: str, columns: 
 def _write_eis_mpt(path: Path, f: np.ndarray, Z: np.ndarray, ctx: _Context) -> None:
     c = _eis_columns(f, Z)
     technique = [
-        "Mode                Single sine", "E (V)               0.0000", "vs.                 Eoc",
-        "tE (h:m:s)          0:00:0.0000", "record              0", "dI                  0.000",
-        "unit dI             mA", "dt (s)              0.000", f"fi                  {f[0] / 1e3:.3f}",
-        "unit fi             kHz", f"ff                  {f[-1] * 1e3:.3f}", "unit ff             mHz",
-        "Nd                  10", "Points              per decade", "spacing             Logarithmic",
-        "Va (mV)             10.0", "pw                  0.10", "Na                  3",
-        "corr                0", "E range min (V)     -10.000", "E range max (V)     10.000",
-        "I Range             Auto", "Bandwidth           7", "nc cycles           0",
-        "goto Ns'            0", "nr cycles           1", "inc. cycle          1",
+        "Mode                Single sine",
+        "E (V)               0.0000",
+        "vs.                 Eoc",
+        "tE (h:m:s)          0:00:0.0000",
+        "record              0",
+        "dI                  0.000",
+        "unit dI             mA",
+        "dt (s)              0.000",
+        f"fi                  {f[0] / 1e3:.3f}",
+        "unit fi             kHz",
+        f"ff                  {f[-1] * 1e3:.3f}",
+        "unit ff             mHz",
+        "Nd                  10",
+        "Points              per decade",
+        "spacing             Logarithmic",
+        "Va (mV)             10.0",
+        "pw                  0.10",
+        "Na                  3",
+        "corr                0",
+        "E range min (V)     -10.000",
+        "E range max (V)     10.000",
+        "I Range             Auto",
+        "Bandwidth           7",
+        "nc cycles           0",
+        "goto Ns'            0",
+        "nr cycles           1",
+        "inc. cycle          1",
     ]
-    cols = ["freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm", "|Z|/Ohm", "Phase(Z)/deg", "time/s", "<Ewe>/V", "<I>/mA",
-            "Cs/µF", "Cp/µF", "cycle number", "I Range", "|Ewe|/V", "|I|/A", "Ns", "(Q-Qo)/mA.h",
-            "Re(Y)/Ohm-1", "Im(Y)/Ohm-1", "|Y|/Ohm-1", "Phase(Y)/deg"]
+    cols = [
+        "freq/Hz",
+        "Re(Z)/Ohm",
+        "-Im(Z)/Ohm",
+        "|Z|/Ohm",
+        "Phase(Z)/deg",
+        "time/s",
+        "<Ewe>/V",
+        "<I>/mA",
+        "Cs/µF",
+        "Cp/µF",
+        "cycle number",
+        "I Range",
+        "|Ewe|/V",
+        "|I|/A",
+        "Ns",
+        "(Q-Qo)/mA.h",
+        "Re(Y)/Ohm-1",
+        "Im(Y)/Ohm-1",
+        "|Y|/Ohm-1",
+        "Phase(Y)/deg",
+    ]
     lines = _mpt_header(ctx, technique, "Potentio Electrochemical Impedance Spectroscopy", cols)
     for k in range(len(f)):
         Y = c["Y"][k]
-        row = [f[k], c["re"][k], -c["im"][k], c["mod"][k], c["phase"][k], c["t"][k], 0.0, 0.0, c["Cs"][k] * 1e6,
-               c["Cp"][k] * 1e6, 1.0, 12, 0.01 * math.sqrt(2), c["Iamp"][k], 0, 0.0, Y.real, Y.imag, abs(Y),
-               math.degrees(math.atan2(Y.imag, Y.real))]
+        row = [
+            f[k],
+            c["re"][k],
+            -c["im"][k],
+            c["mod"][k],
+            c["phase"][k],
+            c["t"][k],
+            0.0,
+            0.0,
+            c["Cs"][k] * 1e6,
+            c["Cp"][k] * 1e6,
+            1.0,
+            12,
+            0.01 * math.sqrt(2),
+            c["Iamp"][k],
+            0,
+            0.0,
+            Y.real,
+            Y.imag,
+            abs(Y),
+            math.degrees(math.atan2(Y.imag, Y.real)),
+        ]
         lines.append("\t".join(str(v) if isinstance(v, int) else _ecl(v) for v in row))
     _write_text(path, lines)
 
@@ -262,24 +331,56 @@ def _write_series_mpt(path: Path, t: np.ndarray, E: np.ndarray, I_A: np.ndarray,
     if ctx.technique == "CA":
         title = "Chronoamperometry / Chronocoulometry"
         technique = [
-            "Ns                  0", f"Ei (V)              {E[0]:.4f}", "vs.                 Eoc",
-            f"ti (h:m:s)          {_hms(t[-1])}", "Imax                pass", "unit Imax           mA",
-            "Imin                pass", "unit Imin           mA", "record              <I>",
-            "dI                  0.000", "unit dI             mA", f"dt (s)              {t[1] - t[0]:.4f}",
-            "E range min (V)     -10.000", "E range max (V)     10.000", "I Range             Auto",
-            "Bandwidth           5", "goto Ns'            0", "nc cycles           0",
+            "Ns                  0",
+            f"Ei (V)              {E[0]:.4f}",
+            "vs.                 Eoc",
+            f"ti (h:m:s)          {_hms(t[-1])}",
+            "Imax                pass",
+            "unit Imax           mA",
+            "Imin                pass",
+            "unit Imin           mA",
+            "record              <I>",
+            "dI                  0.000",
+            "unit dI             mA",
+            f"dt (s)              {t[1] - t[0]:.4f}",
+            "E range min (V)     -10.000",
+            "E range max (V)     10.000",
+            "I Range             Auto",
+            "Bandwidth           5",
+            "goto Ns'            0",
+            "nc cycles           0",
         ]
     else:
         title = "Linear Sweep Voltammetry"
         technique = [
-            f"Ei (V)              {E[0]:.4f}", "vs.                 Ref", f"dE/dt               {_LSV_RATE_V_S * 1e3:.3f}",
-            "dE/dt unit          mV/s", f"Ef (V)              {_LSV_END_V:.4f}", "vs.                 Ref",
-            "record              <I>", f"dE (mV)             {_LSV_STEP_V * 1e3:.2f}",
-            "E range min (V)     0.000", "E range max (V)     10.000", "I Range             Auto",
+            f"Ei (V)              {E[0]:.4f}",
+            "vs.                 Ref",
+            f"dE/dt               {_LSV_RATE_V_S * 1e3:.3f}",
+            "dE/dt unit          mV/s",
+            f"Ef (V)              {_LSV_END_V:.4f}",
+            "vs.                 Ref",
+            "record              <I>",
+            f"dE (mV)             {_LSV_STEP_V * 1e3:.2f}",
+            "E range min (V)     0.000",
+            "E range max (V)     10.000",
+            "I Range             Auto",
             "Bandwidth           5",
         ]
-    cols = ["mode", "ox/red", "error", "control changes", "counter inc.", "time/s", "control/V", "Ewe/V",
-            "<I>/mA", "cycle number", "(Q-Qo)/mA.h", "I Range", "P/W"]
+    cols = [
+        "mode",
+        "ox/red",
+        "error",
+        "control changes",
+        "counter inc.",
+        "time/s",
+        "control/V",
+        "Ewe/V",
+        "<I>/mA",
+        "cycle number",
+        "(Q-Qo)/mA.h",
+        "I Range",
+        "P/W",
+    ]
     q_mAh = np.concatenate([[0.0], np.cumsum(0.5 * (I_A[1:] + I_A[:-1]) * np.diff(t))]) / 3.6
     lines = _mpt_header(ctx, technique, title, cols)
     for k in range(len(t)):
@@ -327,8 +428,7 @@ def _write_eis_dta(path: Path, f: np.ndarray, Z: np.ndarray, ctx: _Context) -> N
         "\t#\ts\tHz\tohm\tohm\tV\tohm\t°\tA\tV\t#",
     ]
     for k in range(len(f)):
-        row = [_gamry(v) for v in (c["t"][k], f[k], c["re"][k], c["im"][k], 1.0, c["mod"][k], c["phase"][k],
-                                   0.0, 0.0)]
+        row = [_gamry(v) for v in (c["t"][k], f[k], c["re"][k], c["im"][k], 1.0, c["mod"][k], c["phase"][k], 0.0, 0.0)]
         lines.append("\t" + "\t".join([str(k), *row, "7"]))
     _write_text(path, lines)
 
@@ -336,13 +436,19 @@ def _write_eis_dta(path: Path, f: np.ndarray, Z: np.ndarray, ctx: _Context) -> N
 def _write_series_dta(path: Path, t: np.ndarray, E: np.ndarray, I_A: np.ndarray, ctx: _Context) -> None:
     if ctx.technique == "CA":
         tag, title = "CHRONOA", "Chronoamperometry Scan"
-        params = [f"VSTEP1\tPOTEN\t{_gamry(E[0])}\tF\tStep &1 V (V)", f"TSTEP1\tQUANT\t{_gamry(t[-1])}\tStep 1 &Time (s)",
-                  f"SAMPLETIME\tQUANT\t{_gamry(t[1] - t[0])}\tSample &Period (s)"]
+        params = [
+            f"VSTEP1\tPOTEN\t{_gamry(E[0])}\tF\tStep &1 V (V)",
+            f"TSTEP1\tQUANT\t{_gamry(t[-1])}\tStep 1 &Time (s)",
+            f"SAMPLETIME\tQUANT\t{_gamry(t[1] - t[0])}\tSample &Period (s)",
+        ]
     else:
         tag, title = "LSV", "Linear Sweep Voltammetry"
-        params = [f"VINIT\tPOTEN\t{_gamry(E[0])}\tF\t&Initial E (V)", f"VFINAL\tPOTEN\t{_gamry(_LSV_END_V)}\tF\t&Final E (V)",
-                  f"SCANRATE\tQUANT\t{_gamry(_LSV_RATE_V_S * 1e3)}\tScan Ra&te (mV/s)",
-                  f"STEPSIZE\tQUANT\t{_gamry(_LSV_STEP_V * 1e3)}\tStep &Size (mV)"]
+        params = [
+            f"VINIT\tPOTEN\t{_gamry(E[0])}\tF\t&Initial E (V)",
+            f"VFINAL\tPOTEN\t{_gamry(_LSV_END_V)}\tF\t&Final E (V)",
+            f"SCANRATE\tQUANT\t{_gamry(_LSV_RATE_V_S * 1e3)}\tScan Ra&te (mV/s)",
+            f"STEPSIZE\tQUANT\t{_gamry(_LSV_STEP_V * 1e3)}\tStep &Size (mV)",
+        ]
     lines = _dta_header(ctx, tag, title, params)
     lines += [
         f"CURVE\tTABLE\t{len(t)}",
@@ -356,8 +462,15 @@ def _write_series_dta(path: Path, t: np.ndarray, E: np.ndarray, I_A: np.ndarray,
 
 
 def _write_eis_csv(path: Path, f: np.ndarray, Z: np.ndarray, ctx: _Context) -> None:
-    df = pd.DataFrame({"Frequency (Hz)": f, "Z' (Ohm)": Z.real, "-Z'' (Ohm)": -Z.imag, "|Z| (Ohm)": np.abs(Z),
-                       "Phase (deg)": np.degrees(np.angle(Z))})
+    df = pd.DataFrame(
+        {
+            "Frequency (Hz)": f,
+            "Z' (Ohm)": Z.real,
+            "-Z'' (Ohm)": -Z.imag,
+            "|Z| (Ohm)": np.abs(Z),
+            "Phase (deg)": np.degrees(np.angle(Z)),
+        }
+    )
     _write_csv(path, df, ctx)
 
 
@@ -372,7 +485,9 @@ def _write_csv(path: Path, df: pd.DataFrame, ctx: _Context) -> None:
 
 _EIS_WRITERS: dict[str, Callable[..., None]] = {"mpt": _write_eis_mpt, "dta": _write_eis_dta, "csv": _write_eis_csv}
 _SERIES_WRITERS: dict[str, Callable[..., None]] = {
-    "mpt": _write_series_mpt, "dta": _write_series_dta, "csv": _write_series_csv,
+    "mpt": _write_series_mpt,
+    "dta": _write_series_dta,
+    "csv": _write_series_csv,
 }
 
 
@@ -428,8 +543,11 @@ def write_raw(
     for name, value in (("thickness_um", thickness_um), ("area_cm2", area_cm2), ("delta_V_mV", delta_V_mV)):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name}: must be > 0, got {value!r}")
-    for name, value in (("thickness_sd_um", thickness_sd_um), ("series_noise_rel", series_noise_rel),
-                        ("eis_noise_rel", eis_noise_rel)):
+    for name, value in (
+        ("thickness_sd_um", thickness_sd_um),
+        ("series_noise_rel", series_noise_rel),
+        ("eis_noise_rel", eis_noise_rel),
+    ):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name}: must be >= 0, got {value!r}")
     folder = Path(folder)
@@ -445,7 +563,9 @@ def write_raw(
     w = ceramic_path_fraction(cols["porosity"], is_llzt)
     T_lab = float(lab.temperature_C)
     true_lab = true_conductivity_mS_cm(batch, T_lab)
-    true_T = np.column_stack([true_conductivity_mS_cm(batch, T) for T in temps]) if len(batch) else np.empty((0, len(temps)))
+    true_T = (
+        np.column_stack([true_conductivity_mS_cm(batch, T) for T in temps]) if len(batch) else np.empty((0, len(temps)))
+    )
     d_mm = 20.0 * math.sqrt(area_cm2 / math.pi)
 
     manifest: list[dict] = []
@@ -471,21 +591,55 @@ def write_raw(
             sigma_T = true_T[i, j] * deviation * (1.0 if T == T_lab else math.exp(series_noise_rel * scatter[j]))
             arc = None
             if w[i] > 0:
-                arc = {"R1_fraction": _FILM_ARC_FRACTION * w[i], "n1": _FILM_ARC_N,
-                       "f_peak_Hz": _FILM_ARC_F_PEAK_HZ * sigma_T / _SIGMA_REF}
-            s = synthetic_blocking_cell(sigma_T, thickness_um=L_um, diameter_mm=d_mm, noise_rel=eis_noise_rel, arc=arc,
-                                        L_H=_L_H, cpe_Q=_SPIKE_Q_PER_CM2, cpe_n=_SPIKE_N, seed=rng, **_EIS_BLOCKING)
+                arc = {
+                    "R1_fraction": _FILM_ARC_FRACTION * w[i],
+                    "n1": _FILM_ARC_N,
+                    "f_peak_Hz": _FILM_ARC_F_PEAK_HZ * sigma_T / _SIGMA_REF,
+                }
+            s = synthetic_blocking_cell(
+                sigma_T,
+                thickness_um=L_um,
+                diameter_mm=d_mm,
+                noise_rel=eis_noise_rel,
+                arc=arc,
+                L_H=_L_H,
+                cpe_Q=_SPIKE_Q_PER_CM2,
+                cpe_n=_SPIKE_N,
+                seed=rng,
+                **_EIS_BLOCKING,
+            )
             name = f"{sid}_EIS_{T:g}C{_EXT[f_eis]}"
             ctx = _Context(sid, "SS|CSE|SS", "PEIS", T, area_cm2, f"blocking-electrode EIS, thickness {L_um:g} um")
             _EIS_WRITERS[f_eis](folder / name, s.frequency_Hz, s.Z_ohm, ctx)
-            manifest.append({"id": sid, "kind": "eis", "file": name, "group": "Tseries", "thickness_um": L_um,
-                             "area_cm2": area_cm2, "temperature_C": T, "solid": "true"})
+            manifest.append(
+                {
+                    "id": sid,
+                    "kind": "eis",
+                    "file": name,
+                    "group": "Tseries",
+                    "thickness_um": L_um,
+                    "area_cm2": area_cm2,
+                    "temperature_C": T,
+                    "solid": "true",
+                }
+            )
         # 2. Bruce-Vincent
         manifest += _write_bruce_vincent(folder, sid, f_bv, row, L_um, area_cm2, delta_V_mV, T_lab, rng)
         # 3. LSV
         manifest.append(_write_lsv(folder, sid, f_lsv, float(row["oxidation_onset_V"]), area_cm2, T_lab, rng))
 
-    columns = ["id", "kind", "file", "role", "group", "thickness_um", "area_cm2", "temperature_C", "delta_V_mV", "solid"]
+    columns = [
+        "id",
+        "kind",
+        "file",
+        "role",
+        "group",
+        "thickness_um",
+        "area_cm2",
+        "temperature_C",
+        "delta_V_mV",
+        "solid",
+    ]
     pd.DataFrame(manifest, columns=columns).to_csv(manifest_path, index=False)
     failed_path = None
     if failed:
@@ -495,8 +649,17 @@ def write_raw(
     return RawBatch(manifest_path, failed_path, measured)
 
 
-def _write_bruce_vincent(folder: Path, sid: str, fmt: str, row: pd.Series, L_um: float, area_cm2: float,
-                         delta_V_mV: float, T: float, rng: np.random.Generator) -> list[dict]:
+def _write_bruce_vincent(
+    folder: Path,
+    sid: str,
+    fmt: str,
+    row: pd.Series,
+    L_um: float,
+    area_cm2: float,
+    delta_V_mV: float,
+    T: float,
+    rng: np.random.Generator,
+) -> list[dict]:
     sigma = float(row["conductivity_mS_cm"])
     t_plus = float(row["transference_number"])
     L_cm = L_um * 1e-4
@@ -508,32 +671,59 @@ def _write_bruce_vincent(folder: Path, sid: str, fmt: str, row: pd.Series, L_um:
     f = _frequencies(_EIS_LI["f_max"], _EIS_LI["f_min"], _EIS_LI["points_per_decade"])
     rows = []
     for role, R in (("eis_before", R_i), ("eis_after", R_ss)):
-        Z = _noisy(li_symmetric_spectrum(f, Rb, R, _SEI_Q_PER_CM2 * area_cm2, _SEI_N, R_d, L_cm**2 / D),
-                   _EIS_LI["noise_rel"], rng)
+        Z = _noisy(
+            li_symmetric_spectrum(f, Rb, R, _SEI_Q_PER_CM2 * area_cm2, _SEI_N, R_d, L_cm**2 / D),
+            _EIS_LI["noise_rel"],
+            rng,
+        )
         name = f"{sid}_BV_{'EIS-before' if role == 'eis_before' else 'EIS-after'}{_EXT[fmt]}"
-        ctx = _Context(sid, "Li|CSE|Li", "PEIS", T, area_cm2, f"Li symmetric cell, {role.replace('_', ' ')} polarisation")
+        ctx = _Context(
+            sid, "Li|CSE|Li", "PEIS", T, area_cm2, f"Li symmetric cell, {role.replace('_', ' ')} polarisation"
+        )
         _EIS_WRITERS[fmt](folder / name, f, Z, ctx)
-        rows.append({"id": sid, "kind": "transference", "file": name, "role": role, "group": "BV",
-                     "temperature_C": T, "delta_V_mV": delta_V_mV})
+        rows.append(
+            {
+                "id": sid,
+                "kind": "transference",
+                "file": name,
+                "role": role,
+                "group": "BV",
+                "temperature_C": T,
+                "delta_V_mV": delta_V_mV,
+            }
+        )
     dV = delta_V_mV * 1e-3
     I0 = dV / (Rb + R_i)
     I_ss = dV / (Rb / t_plus + R_ss)
     tau = L_cm**2 / (math.pi**2 * D)
     duration = math.ceil(max(_CA_MIN_S, _CA_TAU_MULTIPLE * tau) / 600.0) * 600.0
-    t = np.concatenate([np.linspace(0.0, 0.02 * duration, 120, endpoint=False), np.linspace(0.02 * duration, duration, 700)])
+    t = np.concatenate(
+        [np.linspace(0.0, 0.02 * duration, 120, endpoint=False), np.linspace(0.02 * duration, duration, 700)]
+    )
     I = I_ss + (I0 - I_ss) * np.exp(-t / tau)
     I = I * (1.0 + _CA_NOISE_REL * rng.standard_normal(len(t))) + _CA_NOISE_A * rng.standard_normal(len(t))
     E = dV + 2e-5 * rng.standard_normal(len(t))
     name = f"{sid}_BV_CA{_EXT[fmt]}"
     ctx = _Context(sid, "Li|CSE|Li", "CA", T, area_cm2, f"Bruce-Vincent polarisation, dE = {delta_V_mV:g} mV")
     _SERIES_WRITERS[fmt](folder / name, t, E, I, ctx)
-    rows.insert(1, {"id": sid, "kind": "transference", "file": name, "role": "ca", "group": "BV",
-                    "temperature_C": T, "delta_V_mV": delta_V_mV})
+    rows.insert(
+        1,
+        {
+            "id": sid,
+            "kind": "transference",
+            "file": name,
+            "role": "ca",
+            "group": "BV",
+            "temperature_C": T,
+            "delta_V_mV": delta_V_mV,
+        },
+    )
     return rows
 
 
-def _write_lsv(folder: Path, sid: str, fmt: str, onset_V: float, area_cm2: float, T: float,
-               rng: np.random.Generator) -> dict:
+def _write_lsv(
+    folder: Path, sid: str, fmt: str, onset_V: float, area_cm2: float, T: float, rng: np.random.Generator
+) -> dict:
     E = np.arange(_LSV_START_V, _LSV_END_V + _LSV_STEP_V / 2, _LSV_STEP_V)
     t = (E - E[0]) / _LSV_RATE_V_S
     background = _LSV_BG_uA_CM2 + _LSV_BG_SLOPE * (E - E[0])
@@ -603,7 +793,7 @@ def _ingest(campaign, raw: RawBatch, data_error: type[Exception]) -> dict[str, s
     manifest = pd.read_csv(raw.manifest, dtype=str, keep_default_na=False)
     notes: dict[str, str] = {}
     failed_eis = []
-    for (sid, kind, group), rows in manifest.groupby(["id", "kind", "group"], sort=False):
+    for (sid, kind, _group), rows in manifest.groupby(["id", "kind", "group"], sort=False):
         try:
             campaign.ingest(rows.reset_index(drop=True), base_dir=raw.manifest.parent)
         except data_error as exc:
@@ -612,8 +802,9 @@ def _ingest(campaign, raw: RawBatch, data_error: type[Exception]) -> dict[str, s
             if kind == "eis":
                 failed_eis.append(sid)
     if failed_eis:
-        campaign.record(pd.DataFrame({"id": failed_eis, "status": "failed", "note": [notes[i] for i in failed_eis],
-                                      "solid": True}))
+        campaign.record(
+            pd.DataFrame({"id": failed_eis, "status": "failed", "note": [notes[i] for i in failed_eis], "solid": True})
+        )
     return notes
 
 

@@ -31,18 +31,18 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import (
     JSON,
     Boolean,
-    LargeBinary,
     DateTime,
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -57,12 +57,10 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
+from ..errors import StoreError
+
 SCHEMA_VERSION = 2
 DEFAULT_STORE_URL = "sqlite:///optiform.db"
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened or does not hold what was asked for."""
 
 
 def resolve_store_url(url: str | None = None) -> str:
@@ -82,7 +80,7 @@ def _sqlite_path(url: str) -> Path | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -102,7 +100,7 @@ class CampaignRow(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     seed: Mapped[int] = mapped_column(Integer, default=0)  # proposals: seed of batch b = campaign.batch_seed(seed, b)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    formulations: Mapped[list["FormulationRow"]] = relationship(back_populates="campaign")
+    formulations: Mapped[list[FormulationRow]] = relationship(back_populates="campaign")
 
 
 class FormulationRow(Base):
@@ -119,7 +117,7 @@ class FormulationRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # v2
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # v2
     campaign: Mapped[CampaignRow] = relationship(back_populates="formulations")
-    measurements: Mapped[list["MeasurementRow"]] = relationship(back_populates="formulation")
+    measurements: Mapped[list[MeasurementRow]] = relationship(back_populates="formulation")
 
 
 class MeasurementRow(Base):
@@ -132,7 +130,7 @@ class MeasurementRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     formulation: Mapped[FormulationRow] = relationship(back_populates="measurements")
-    values: Mapped[list["ValueRow"]] = relationship(back_populates="measurement", cascade="all, delete-orphan")
+    values: Mapped[list[ValueRow]] = relationship(back_populates="measurement", cascade="all, delete-orphan")
 
 
 class ValueRow(Base):
@@ -169,7 +167,7 @@ class AnalysisRow(Base):
     failing: Mapped[bool] = mapped_column(Boolean)
     result: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    files: Mapped[list["AnalysisFileRow"]] = relationship(cascade="all, delete-orphan")
+    files: Mapped[list[AnalysisFileRow]] = relationship(cascade="all, delete-orphan")
 
 
 class AnalysisFileRow(Base):
@@ -283,9 +281,7 @@ class Store:
         else:
             matches = [r for r in rows if r.name == name]
             if not matches:
-                raise StoreError(
-                    f"store {self.url} has no campaign {name!r}; it has {', '.join(r.name for r in rows)}"
-                )
+                raise StoreError(f"store {self.url} has no campaign {name!r}; it has {', '.join(r.name for r in rows)}")
             row = matches[0]
         return row.id, row.name, json.loads(row.spec_json), row.seed
 
@@ -311,7 +307,17 @@ class Store:
             ).all()
         return pd.DataFrame(
             rows,
-            columns=["pk", "label", "source", "batch", "strategy", "created_at", "values", "cancelled_at", "cancel_reason"],
+            columns=[
+                "pk",
+                "label",
+                "source",
+                "batch",
+                "strategy",
+                "created_at",
+                "values",
+                "cancelled_at",
+                "cancel_reason",
+            ],
         )
 
     def measurements(self, campaign_id: int) -> pd.DataFrame:

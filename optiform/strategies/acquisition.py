@@ -120,7 +120,9 @@ class FeasibilityWeighted(AcquisitionFunction):
         self.acq.set_X_pending(X_pending)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.acq(X) + feasibility_log_weight(self.feasibility_model, X, self.feasibility_power, self.log_floor).sum(dim=-1)
+        return self.acq(X) + feasibility_log_weight(
+            self.feasibility_model, X, self.feasibility_power, self.log_floor
+        ).sum(dim=-1)
 
 
 class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
@@ -134,7 +136,9 @@ class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
     keeps a gradient everywhere, so a point that strays towards the infeasible side is pulled back.
     """
 
-    def __init__(self, *args, feasibility_model=None, feasibility_power: float = 1.0, min_probability: float = 0.0, **kwargs) -> None:
+    def __init__(
+        self, *args, feasibility_model=None, feasibility_power: float = 1.0, min_probability: float = 0.0, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.feasibility_model = feasibility_model
         self.feasibility_power = float(feasibility_power)
@@ -144,7 +148,9 @@ class FeasibleQLogNEI(qLogNoisyExpectedImprovement):
         values = super()._non_reduced_forward(X)  # sample x batch x q
         if self.feasibility_model is None:
             return values
-        return values + feasibility_log_weight(self.feasibility_model, X, self.feasibility_power, self.log_floor)  # batch x q
+        return values + feasibility_log_weight(
+            self.feasibility_model, X, self.feasibility_power, self.log_floor
+        )  # batch x q
 
 
 class GreedyLogNEI(AcquisitionFunction):
@@ -189,7 +195,9 @@ class GreedyLogNEI(AcquisitionFunction):
         self.feasibility_model = feasibility_model
         self.sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
         objective = LinearMCObjective(weights=torch.tensor([self.sign], dtype=DTYPE))
-        self.X_baseline = prune_inferior_points(model, X_baseline, objective=objective) if len(X_baseline) > 1 else X_baseline
+        self.X_baseline = (
+            prune_inferior_points(model, X_baseline, objective=objective) if len(X_baseline) > 1 else X_baseline
+        )
         self.set_X_pending(X_pending)
 
     def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
@@ -272,10 +280,14 @@ def build_acquisition(
             min_probability=min_probability,
         )
         return PendingTracked(greedy, X_pending)
-    acq = PendingTracked(_model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power, min_probability), X_pending)
+    acq = PendingTracked(
+        _model_list_acquisition(ctx, objectives, X_pending, feas_model, feasibility_power, min_probability), X_pending
+    )
     if len(objectives) == 1 or feas_model is None:
         return acq
-    return FeasibilityWeighted(acq, feas_model, feasibility_power, min_probability)  # qLogNEHVI: optimized one point at a time
+    return FeasibilityWeighted(
+        acq, feas_model, feasibility_power, min_probability
+    )  # qLogNEHVI: optimized one point at a time
 
 
 def _plain_single_objective(

@@ -18,6 +18,16 @@ import pandas as pd
 from ..space import Space
 from ..spec import ObjectiveSpec, OutcomeConstraintSpec
 
+MIN_USABLE_RESULTS = 2  # a GP needs results for at least two formulations
+
+
+def in_design(n_results: int, n_usable: int, n_initial: int) -> bool:
+    """Whether the default strategy's next batch is its space-filling design: while fewer than
+    ``n_initial`` formulations have results, and while fewer than ``MIN_USABLE_RESULTS`` have a
+    usable one (a design whose films mostly stayed fluid leaves nothing to fit a GP to). Used by
+    the strategy, ``optiform status`` and the closed loop's batch labels."""
+    return n_results < n_initial or n_usable < MIN_USABLE_RESULTS
+
 
 @dataclass
 class ProposalContext:

@@ -59,9 +59,8 @@ import pandas as pd
 import torch
 
 from ..models.gp import DTYPE, to_tensor
-from ..spec import in_design
 from .acquisition import FeasiblePosteriorMean, build_acquisition
-from .base import ProposalContext, Strategy, blocked_points
+from .base import ProposalContext, Strategy, blocked_points, in_design
 from .optimize import PolytopeProjection, initial_batches, maximize_projected
 
 DEFAULTS = {
@@ -107,13 +106,17 @@ class BotorchStrategy(Strategy):
     def __init__(self, **options) -> None:
         unknown = sorted(set(options) - set(DEFAULTS))
         if unknown:
-            raise ValueError(f"botorch strategy: unknown option(s) {', '.join(unknown)}; expected {', '.join(DEFAULTS)}")
+            raise ValueError(
+                f"botorch strategy: unknown option(s) {', '.join(unknown)}; expected {', '.join(DEFAULTS)}"
+            )
         if options.get("acquisition", "greedy") not in ACQUISITIONS:
             raise ValueError(
                 f"botorch strategy: acquisition must be one of {', '.join(ACQUISITIONS)}, got {options['acquisition']!r}"
             )
         if options.get("optimizer", "projected") not in OPTIMIZERS:
-            raise ValueError(f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}")
+            raise ValueError(
+                f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}"
+            )
         for key in ("num_restarts", "raw_samples", "maxiter"):
             value = options.get(key, DEFAULTS[key])
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -155,7 +158,11 @@ class BotorchStrategy(Strategy):
         opts = {**DEFAULTS, **self.options}
         plain = opts["optimizer"] == "scipy" or opts["acquisition"] == "qlognei"  # botorch's qLogNEI
         return build_acquisition(
-            ctx, X_pending, plain=plain, feasibility_power=float(opts["feasibility_power"]), min_probability=float(opts["min_probability"])
+            ctx,
+            X_pending,
+            plain=plain,
+            feasibility_power=float(opts["feasibility_power"]),
+            min_probability=float(opts["min_probability"]),
         )
 
     @staticmethod
@@ -168,7 +175,9 @@ class BotorchStrategy(Strategy):
     def _projection(ctx: ProposalContext) -> PolytopeProjection:
         space = ctx.space
         onehot = [d for dims in space.onehot_dims.values() for d in dims]
-        return PolytopeProjection(space.model_bounds(), space.mixture_dims, held=onehot, inequalities=space.model_inequalities())
+        return PolytopeProjection(
+            space.model_bounds(), space.mixture_dims, held=onehot, inequalities=space.model_inequalities()
+        )
 
     @classmethod
     def _pool(cls, ctx: ProposalContext, size: int) -> torch.Tensor:
@@ -192,7 +201,9 @@ class BotorchStrategy(Strategy):
     def _optimize_joint(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
         """All q points at once: starting q-batches from the pool, projected ascent; the best (q, d)."""
         generator = torch.Generator().manual_seed(int(ctx.seed))
-        starts = initial_batches(acq, self._pool(ctx, int(opts["raw_samples"])), q, int(opts["num_restarts"]), generator=generator)
+        starts = initial_batches(
+            acq, self._pool(ctx, int(opts["raw_samples"])), q, int(opts["num_restarts"]), generator=generator
+        )
         X, values = maximize_projected(acq, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
         return X[int(torch.argmax(values))].detach()
 
@@ -200,7 +211,12 @@ class BotorchStrategy(Strategy):
     def _exploits(n: int, ctx: ProposalContext, opts: dict) -> bool:
         """One exploitation point when the batch has room for it (n ≥ 2), one objective and no
         outcome constraints (their thresholds would need a probability floor of their own)."""
-        return int(opts["exploit"]) > 0 and n >= 2 and len(ctx.objectives or [ctx.objective]) == 1 and not ctx.outcome_constraints
+        return (
+            int(opts["exploit"]) > 0
+            and n >= 2
+            and len(ctx.objectives or [ctx.objective]) == 1
+            and not ctx.outcome_constraints
+        )
 
     def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: dict, pending) -> torch.Tensor:
         """The ``exploit`` best predicted lattice formulations with P(feasible) ≥
@@ -268,7 +284,8 @@ class BotorchStrategy(Strategy):
         space = ctx.space
         k = len(space.components)
         inequalities = [
-            (torch.as_tensor(i, dtype=torch.long), torch.as_tensor(c, dtype=DTYPE), float(r)) for i, c, r in space.model_inequalities()
+            (torch.as_tensor(i, dtype=torch.long), torch.as_tensor(c, dtype=DTYPE), float(r))
+            for i, c, r in space.model_inequalities()
         ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -22,15 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import GridExhaustedError
 from ..space import Space
 from .base import ProposalContext, Strategy, blocked_points
 
 DEFAULT_STEP = 10.0  # in the mixture's unit (10 wt%: the paper's grid)
 MAX_GRID_POINTS = 200_000  # a finer grid is an error: raise the step
-
-
-class GridExhaustedError(RuntimeError):
-    """Fewer grid points are left than a proposal asked for."""
 
 
 class GridStrategy(Strategy):
@@ -109,7 +106,7 @@ class GridStrategy(Strategy):
         rows = np.zeros((1, 0), dtype=int)
         remaining_lo = np.append(np.cumsum(lo[::-1])[::-1], 0)  # sum of lo over components i..k-1
         remaining_hi = np.append(np.cumsum(hi[::-1])[::-1], 0)
-        target = int(round(n_units))
+        target = round(n_units)
         for i in range(len(lo)):
             used = rows.sum(axis=1)
             new = []

@@ -59,7 +59,9 @@ class PolytopeProjection:
         self.normals = []  # (a, rhs) with a·x >= rhs, a dense over d columns
         for idx, coef, rhs in inequalities:
             a = torch.zeros(d, dtype=DTYPE)
-            a[torch.as_tensor(np.asarray(idx), dtype=torch.long)] = torch.as_tensor(np.asarray(coef, dtype=float), dtype=DTYPE)
+            a[torch.as_tensor(np.asarray(idx), dtype=torch.long)] = torch.as_tensor(
+                np.asarray(coef, dtype=float), dtype=DTYPE
+            )
             self.normals.append((a, float(rhs)))
 
     def _box_simplex(self, X: torch.Tensor, held_values: torch.Tensor) -> torch.Tensor:
@@ -173,7 +175,9 @@ def initial_batches(
     z = single[top]
     z = (z - z.mean()) / z.std().clamp_min(1e-9) if len(z) > 1 else torch.zeros_like(z)
     weights = torch.exp(z.clamp(-10, 10))
-    picks = torch.stack([torch.multinomial(weights, q, replacement=False, generator=generator) for _ in range(n_candidates)])
+    picks = torch.stack(
+        [torch.multinomial(weights, q, replacement=False, generator=generator) for _ in range(n_candidates)]
+    )
     picks[0] = torch.arange(q)  # the q best single points as one candidate
     candidates = pool[top][picks]  # (n_candidates, q, d)
     with torch.no_grad():

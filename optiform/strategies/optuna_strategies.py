@@ -260,6 +260,4 @@ class OptunaGPStrategy(_OptunaStrategy):
     name = "optuna-gp"
 
     def _sampler(self, ctx: ProposalContext) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.GPSampler(
-            seed=ctx.seed, n_startup_trials=ctx.n_initial, warn_independent_sampling=False
-        )
+        return optuna.samplers.GPSampler(seed=ctx.seed, n_startup_trials=ctx.n_initial, warn_independent_sampling=False)
