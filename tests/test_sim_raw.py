@@ -16,6 +16,7 @@ from optiform.analysis.eis import conductivity
 from optiform.analysis.lsv import stability_onset
 from optiform.analysis.readers import detect_format, read_eis, read_series
 from optiform.analysis.transference import transference_number as bruce_vincent_t_plus
+from optiform.bench.loop import _ingest
 from optiform.cli import app
 from optiform.sim import (
     PAPER_POINT,
@@ -25,7 +26,7 @@ from optiform.sim import (
     transference_number,
     true_conductivity_mS_cm,
 )
-from optiform.sim.raw import AREA_16MM_cm2, RawBatch, _ingest, write_raw
+from optiform.sim.raw import AREA_16MM_cm2, RawBatch, write_raw
 from optiform.spec import example_spec_path
 
 DETECTED = {"mpt": "biologic-mpt", "dta": "gamry-dta", "csv": "csv"}

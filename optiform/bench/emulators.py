@@ -92,9 +92,9 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
 
+from ..sim.base import LognormalLab
 from ..sim.landscapes import maximise
-from ..sim.loop import LognormalLab
-from .problems import Problem
+from .problem import Problem
 
 OBJECTIVE = "conductivity_mS_cm"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "emulators"
@@ -352,7 +352,7 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
 @dataclass
 class EmulatorLab(LognormalLab):
     """Base of the emulator labs: exp(GP mean) x multiplicative lognormal noise
-    (:class:`~optiform.sim.loop.LognormalLab`)."""
+    (:class:`~optiform.sim.base.LognormalLab`)."""
 
     name: ClassVar[str] = ""
 

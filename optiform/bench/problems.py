@@ -1,42 +1,16 @@
-"""Benchmark problems: a campaign spec, a lab that measures it, and the noise-free optimum.
-
-A :class:`Problem` is plain data plus a lab factory. Benchmarks judge every run on the lab's
-noise-free ``true_value`` (NaN where infeasible) against ``optimum_value``, so "98% of the optimum"
-means ``true_value >= 0.98 * optimum_value`` for a maximised objective.
+"""The benchmark problems by name: the virtual lab on the shipped campaign (``llzt-full``) and on
+the paper's ternary slice (``llzt-ternary``), the synthetic landscapes (:mod:`optiform.bench.landscapes`)
+and the emulators of measured data (:mod:`optiform.bench.emulators`); see :class:`Problem`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..sim.lab import MIXTURE, PAPER_POINT
-from ..sim.loop import Lab
 from ..spec import CampaignSpec, load_spec
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One benchmark problem.
-
-    ``spec`` is a campaign (TOML path, dict or :class:`CampaignSpec`) whose single objective the lab
-    returns; ``make_lab(seed)`` builds a fresh seeded lab; ``optimum_value`` is the best noise-free
-    objective within the campaign's space (continuous, not rounded to the lattice); ``synthetic``
-    says whether the landscape is invented (True) or an emulator fitted to measured data (False).
-    """
-
-    name: str
-    description: str
-    spec: Any
-    make_lab: Callable[[int], Lab]
-    optimum_value: float
-    synthetic: bool = True
-
-    def campaign_spec(self) -> CampaignSpec:
-        """The problem's campaign, validated."""
-        return self.spec if isinstance(self.spec, CampaignSpec) else load_spec(self.spec)
-
+from .problem import Problem
 
 # --------------------------------------------------------------------------------------------------
 # Registry: name -> zero-argument factory returning a Problem
@@ -142,9 +116,9 @@ def _lazy(module: str, function: str) -> Callable[[], Problem]:
 PROBLEMS: dict[str, Callable[[], Problem]] = {
     "llzt-full": _llzt_full,
     "llzt-ternary": _llzt_ternary,
-    "shifted": _lazy("sim.landscapes", "shifted_problem"),
-    "ridge": _lazy("sim.landscapes", "ridge_problem"),
-    "four-component": _lazy("sim.landscapes", "four_component_problem"),
+    "shifted": _lazy("bench.landscapes", "shifted_problem"),
+    "ridge": _lazy("bench.landscapes", "ridge_problem"),
+    "four-component": _lazy("bench.landscapes", "four_component_problem"),
     "calisol": _lazy("bench.emulators", "calisol_problem"),
     "peo": _lazy("bench.emulators", "peo_problem"),
 }

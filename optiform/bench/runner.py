@@ -1,6 +1,6 @@
 """Run strategies x problems x seeds as closed loops and summarise how fast each reaches the optimum.
 
-Every run (problem, strategy, seed) is one :func:`optiform.sim.loop.closed_loop` on a fresh campaign
+Every run (problem, strategy, seed) is one :func:`optiform.bench.loop.closed_loop` on a fresh campaign
 (``Campaign.create(problem.spec, seed=seed)``, its own temporary SQLite store) and a fresh lab
 (``problem.make_lab(seed)``): the same seed gives the same run. The first batch is the campaign's
 ``n_initial`` points for every strategy (the default strategy's space-filling design; a model-free
@@ -38,9 +38,10 @@ import pandas as pd
 
 from ..campaign import Campaign
 from ..errors import BenchError
-from ..sim.loop import closed_loop
 from ..strategies import GridExhaustedError
-from .problems import Problem, get_problem
+from .loop import closed_loop
+from .problem import Problem
+from .problems import PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
 
 TARGETS = (0.95, 0.98)
@@ -359,8 +360,6 @@ def _portable(problem: Problem) -> Problem | str:
         pickle.dumps(problem)
         return problem
     except Exception:
-        from .problems import PROBLEMS
-
         if problem.name not in PROBLEMS:
             raise ValueError(
                 f"problem {problem.name!r} cannot be sent to a worker process (its make_lab does not pickle) "

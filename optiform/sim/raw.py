@@ -3,7 +3,8 @@
 SYNTHETIC data: the numbers come from :class:`optiform.sim.lab.VirtualLab` (a model calibrated to
 Nguyen et al. 2024), and every file says so in its header. The files are written so that
 :mod:`optiform.analysis.readers` reads them and ``optiform ingest`` / :meth:`Campaign.ingest`
-analyses them, closing the loop through the same path as real data.
+analyses them (:func:`optiform.bench.loop.closed_loop_raw` closes the loop through them, the
+same path as real data).
 
 Per formulation (one row of the batch; ``lab.measure`` decides the outcome first)
 -------------------------------------------------------------------------------
@@ -58,15 +59,6 @@ Manifest (``manifest.csv``, the format of :mod:`optiform.ingest`): one row per f
 ``LSV``), thickness_um and area_cm2 (eis), temperature_C, delta_V_mV (transference), area_cm2 (lsv).
 Each group becomes one ingested measurement: conductivity at the campaign's reference temperature
 and Ea from the series; t+; the oxidation onset.
-
-Closed loop through raw files (:func:`closed_loop_raw`, used by ``optiform demo --raw``): propose ->
-:func:`write_raw` into ``folder/batch-NN`` -> ``Campaign.record(failed.csv)`` (fluid and failed
-cells: status failed, ``solid`` recorded) -> ``Campaign.ingest(manifest.csv)`` -> next proposal.
-A manifest is ingested whole; when its analysis fails (DataError) each group is ingested on its own,
-an EIS group that still fails is recorded as failed ("analysis failed: ...") and a failing t+ or
-LSV group is skipped (reported in the note). The EIS rows of the manifest carry ``solid = true``
-(the film was measured between blocking electrodes), which ingest records with the conductivity,
-so the feasibility model learns from solid and fluid films alike.
 """
 
 from __future__ import annotations
@@ -93,7 +85,6 @@ __all__ = [
     "FORMATS",
     "AREA_16MM_cm2",
     "RawBatch",
-    "closed_loop_raw",
     "li_symmetric_spectrum",
     "write_raw",
 ]
@@ -736,98 +727,3 @@ def _write_lsv(
     ctx = _Context(sid, "Li|CSE|SS", "LSV", T, area_cm2, f"anodic LSV at {_LSV_RATE_V_S * 1e3:g} mV/s")
     _SERIES_WRITERS[fmt](folder / name, t, E, I_A, ctx)
     return {"id": sid, "kind": "lsv", "file": name, "group": "LSV", "area_cm2": area_cm2, "temperature_C": T}
-
-
-# --------------------------------------------------------------------------------------------------
-# Closed loop through raw files
-# --------------------------------------------------------------------------------------------------
-
-
-def closed_loop_raw(
-    campaign,
-    lab: VirtualLab,
-    folder: str | Path,
-    budget: int,
-    batch_size: int = 4,
-    initial_batch: int | None = None,
-    strategy: str | None = None,
-    on_batch: Callable | None = None,
-    temperatures_C: Sequence[float] = DEFAULT_TEMPERATURES_C,
-    fmt: str = "mixed",
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """Run propose -> :func:`write_raw` -> record failed / ingest raw files, until ``budget``.
-
-    Like :func:`optiform.sim.loop.closed_loop` (same batches, same returned history: one row per
-    experiment with batch, kind, ``conductivity_mS_cm`` - here the value ingested from the files -,
-    status, ``true_mS_cm``, ``experiment``, ``best_true_mS_cm``), but every value reaches the
-    campaign through raw files in ``folder/batch-NN`` (see the module docstring for failures).
-    ``seed`` seeds the instrument noise (default: a child of the lab's seed independent of its
-    streams). ``on_batch`` receives a :class:`optiform.sim.loop.BatchReport` whose ``results`` has
-    id, conductivity_mS_cm, activation_energy_eV, transference_number, oxidation_onset_V (as
-    ingested), solid, status (ok, flagged or failed) and note.
-    """
-    from ..space import DataError
-    from .loop import closed_loop
-
-    folder = Path(folder)
-    rng = np.random.default_rng(seed if seed is not None else np.random.SeedSequence(lab.seed).spawn(3)[2])
-
-    def make(batch: pd.DataFrame, number: int) -> pd.DataFrame:
-        raw = write_raw(batch, folder / f"batch-{number:02d}", lab, temperatures_C, fmt, rng)
-        if raw.failed is not None:
-            campaign.record(raw.failed)
-        return _results(campaign, raw.measured, _ingest(campaign, raw, DataError))
-
-    return closed_loop(campaign, lab, budget, batch_size, initial_batch, strategy, on_batch, make=make)
-
-
-def _ingest(campaign, raw: RawBatch, data_error: type[Exception]) -> dict[str, str]:
-    """Ingest the manifest whole; if that fails, group by group. Returns id -> note of the failures;
-    an id whose EIS group fails is recorded as a failed measurement (the film was solid)."""
-    try:
-        campaign.ingest(raw.manifest)
-        return {}
-    except data_error:
-        pass
-    manifest = pd.read_csv(raw.manifest, dtype=str, keep_default_na=False)
-    notes: dict[str, str] = {}
-    failed_eis = []
-    for (sid, kind, _group), rows in manifest.groupby(["id", "kind", "group"], sort=False):
-        try:
-            campaign.ingest(rows.reset_index(drop=True), base_dir=raw.manifest.parent)
-        except data_error as exc:
-            message = str(exc).splitlines()[0].split(": ", 2)[-1]
-            notes[sid] = "; ".join(filter(None, [notes.get(sid, ""), f"{kind} analysis failed: {message}"]))
-            if kind == "eis":
-                failed_eis.append(sid)
-    if failed_eis:
-        campaign.record(
-            pd.DataFrame({"id": failed_eis, "status": "failed", "note": [notes[i] for i in failed_eis], "solid": True})
-        )
-    return notes
-
-
-_INGESTED = ("conductivity_mS_cm", "activation_energy_eV", "transference_number", "oxidation_onset_V")
-
-
-def _results(campaign, measured: pd.DataFrame, notes: dict[str, str]) -> pd.DataFrame:
-    """Per formulation of the batch: the values as ingested, and ok / flagged / failed."""
-    data = campaign.data()
-    rows = []
-    for _, m in measured.iterrows():
-        sid = m["id"]
-        d = data[(data["id"] == sid) & data["status"].isin(["ok", "flagged", "failed"])]
-        row = {"id": sid}
-        for q in _INGESTED:
-            values = d[q].dropna() if q in d.columns else pd.Series(dtype=float)
-            row[q] = float(values.iloc[-1]) if len(values) else np.nan
-        eis = d[d["conductivity_mS_cm"].notna()] if "conductivity_mS_cm" in d.columns else d.iloc[:0]
-        if m["status"] != "ok" or not len(eis):
-            status = "failed"
-        else:
-            status = "flagged" if (eis["status"] == "flagged").any() else "ok"
-        flagged = d[d["status"] == "flagged"]["note"].tolist()
-        note = "; ".join(filter(None, [m["note"], notes.get(sid, ""), *(f"flagged: {x}" for x in flagged)]))
-        rows.append({**row, "solid": bool(m["solid"]), "status": status, "note": note})
-    return pd.DataFrame(rows, index=measured.index)
