@@ -162,6 +162,11 @@ def test_write_raw_rejects_bad_arguments(tmp_path: Path) -> None:
     assert isinstance(write_raw(batch, tmp_path / "y", lab), RawBatch)
     with pytest.raises(FileExistsError, match="manifest"):
         write_raw(batch, tmp_path / "y", lab)
+    with pytest.raises(DataError, match="fmt"):
+        write_raw(batch, tmp_path / "z", lab, fmt="xlsx")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match="cannot create the folder"):
+        write_raw(batch, tmp_path / "file", lab)
 
 
 def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path) -> None:

@@ -92,6 +92,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
 
+from ..errors import DataError, path_error
 from ..sim.base import LognormalLab
 from ..sim.landscapes import maximise
 from .problem import Problem
@@ -141,7 +142,10 @@ PEO_OPTIMUM: dict[str, Any] = {
 def build_calisol_subset(source: str | Path) -> pd.DataFrame:
     """The CALiSol rows the ``calisol`` emulator is fitted to, from the shared extract
     ``calisol23_lipf6_carbonates_mass_molal.csv`` (selection in the module docstring)."""
-    d = pd.read_csv(source)
+    try:
+        d = pd.read_csv(source)
+    except OSError as exc:
+        raise path_error(source, exc, "read the CALiSol extract") from exc
     keep = (
         (d["PC_wfrac_solvent"] == 0)
         & (d["DEC_wfrac_solvent"] == 0)
@@ -168,7 +172,10 @@ def build_calisol_subset(source: str | Path) -> pd.DataFrame:
 def build_peo_subset(source: str | Path) -> pd.DataFrame:
     """The Schauser et al. rows the ``peo`` emulator is fitted to, from the shared extract
     ``schauser2021_polymer_salt_long.csv`` (selection in the module docstring)."""
-    d = pd.read_csv(source, encoding="latin-1")
+    try:
+        d = pd.read_csv(source, encoding="latin-1")
+    except OSError as exc:
+        raise path_error(source, exc, "read the Schauser et al. extract") from exc
     keep = (
         (d["polymer"] == "PEO")
         & (d["temperature_C"] == PEO_TEMPERATURE_C)
@@ -195,7 +202,10 @@ def build_peo_subset(source: str | Path) -> pd.DataFrame:
 def write_subsets(shared_dir: str | Path, out_dir: str | Path = DATA_DIR) -> list[Path]:
     """Rebuild both shipped CSVs from the shared extracts in ``shared_dir``; returns their paths."""
     shared, out = Path(shared_dir), Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(out, exc, "create the folder") from exc
     paths = [out / CALISOL_CSV, out / PEO_CSV]
     calisol = build_calisol_subset(shared / "calisol23_lipf6_carbonates_mass_molal.csv")
     peo = build_peo_subset(shared / "schauser2021_polymer_salt_long.csv")
@@ -209,7 +219,7 @@ def load_data(name: str) -> pd.DataFrame:
     """The shipped training table of emulator ``name`` ('calisol' or 'peo'); a copy-safe cached frame."""
     files = {"calisol": CALISOL_CSV, "peo": PEO_CSV}
     if name not in files:
-        raise ValueError(f"unknown emulator {name!r}; expected one of {', '.join(files)}")
+        raise DataError(f"unknown emulator {name!r}; expected one of {', '.join(files)}")
     return pd.read_csv(DATA_DIR / files[name])
 
 
@@ -328,7 +338,7 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
     elif by == "source" and name == "peo":
         folds = pd.factorize(d["doi"])[0]
     else:
-        raise ValueError(f"by={by!r} is not available for {name!r}")
+        raise DataError(f"by={by!r} is not available for {name!r}")
     pred = np.empty_like(y)
     for f in np.unique(folds):
         test = folds == f
@@ -366,12 +376,12 @@ class EmulatorLab(LognormalLab):
 
 def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> np.ndarray:
     if name not in X.columns:
-        raise ValueError(f"column {name!r}: missing")
+        raise DataError(f"column {name!r}: missing")
     values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"column {name!r}: values must be finite numbers")
+        raise DataError(f"column {name!r}: values must be finite numbers")
     if np.any(values < minimum):
-        raise ValueError(f"column {name!r}: values must be >= {minimum:g}")
+        raise DataError(f"column {name!r}: values must be >= {minimum:g}")
     return values
 
 
@@ -385,7 +395,7 @@ class CalisolLab(EmulatorLab):
         ec, dmc, emc = (_numeric(X, k) for k in CALISOL_SOLVENTS)
         total = ec + dmc + emc
         if np.any(total <= 0):
-            raise ValueError("columns 'EC', 'DMC', 'EMC': their sum must be > 0")
+            raise DataError("columns 'EC', 'DMC', 'EMC': their sum must be > 0")
         molality = _numeric(X, CALISOL_MOLALITY)
         return calisol_features(ec / total, emc / total, molality, CALISOL_TEMPERATURE_C)
 
@@ -400,13 +410,13 @@ class PeoLab(EmulatorLab):
         eo = _numeric(X, "EO")
         salt = _numeric(X, "salt")
         if np.any(eo <= 0) or np.any(salt <= 0):
-            raise ValueError("columns 'EO' and 'salt': must be > 0 (r = salt / EO)")
+            raise DataError("columns 'EO' and 'salt': must be > 0 (r = salt / EO)")
         if "anion" not in X.columns:
-            raise ValueError(f"column 'anion': missing (one of {', '.join(PEO_ANIONS)})")
+            raise DataError(f"column 'anion': missing (one of {', '.join(PEO_ANIONS)})")
         anion = X["anion"].to_numpy(dtype=object)
         unknown = sorted({str(a) for a in anion if a not in PEO_ANIONS})
         if unknown:
-            raise ValueError(f"column 'anion': unknown value(s) {unknown}; expected one of {list(PEO_ANIONS)}")
+            raise DataError(f"column 'anion': unknown value(s) {unknown}; expected one of {list(PEO_ANIONS)}")
         return peo_features(salt / eo, anion)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import DataError
 from ..sim.lab import MIXTURE, PAPER_POINT
 from ..spec import CampaignSpec, load_spec
 from .problem import Problem
@@ -17,7 +18,7 @@ from .problem import Problem
 # --------------------------------------------------------------------------------------------------
 # Factories are called on demand (``get_problem``), so an expensive optimum is computed only for the
 # problems a benchmark uses, and a problem whose module is missing or broken does not break the
-# registry: asking for it raises a ValueError naming the problem and the import error.
+# registry: asking for it raises a DataError naming the problem and the import error.
 
 # The paper's values of every non-mixture variable (Nguyen et al. 2024: LiDFOB 0.05 mol/mol of the
 # salt, FEC 5 wt%, porosity 0.75, porous LLZT film). The virtual lab fills a column it is not given
@@ -131,16 +132,16 @@ def problem_names() -> list[str]:
 
 
 def get_problem(name: str) -> Problem:
-    """The problem registered as ``name``. Unknown names raise ValueError listing the known ones; a
-    problem whose module cannot be imported (or whose factory fails) raises ValueError saying why."""
+    """The problem registered as ``name``. Unknown names raise DataError listing the known ones; a
+    problem whose module cannot be imported (or whose factory fails) raises DataError saying why."""
     try:
         factory = PROBLEMS[name]
     except KeyError:
-        raise ValueError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
+        raise DataError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
     try:
         problem = factory()
     except Exception as exc:  # a missing or broken module must not take the other problems down
-        raise ValueError(f"problem {name!r} is unavailable: {type(exc).__name__}: {exc}") from exc
+        raise DataError(f"problem {name!r} is unavailable: {type(exc).__name__}: {exc}") from exc
     if not isinstance(problem, Problem):
-        raise ValueError(f"problem {name!r}: its factory returned {type(problem).__name__}, not a Problem")
+        raise DataError(f"problem {name!r}: its factory returned {type(problem).__name__}, not a Problem")
     return problem

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
-from ..errors import BenchError
+from ..errors import BenchError, DataError, StrategyError
 from ..strategies import GridExhaustedError
 from .loop import closed_loop
 from .problem import Problem
@@ -240,42 +240,44 @@ def run_bench(
     process); ``progress(done, total, info)`` is called after each run with info = problem,
     strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
     writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
-    Unknown problem or strategy names, and options a strategy does not take, raise ValueError
-    before anything runs.
+    Bad arguments and unknown problem names raise DataError, a variant the problem's space cannot use
+    StrategyError, unknown strategy names and options a strategy does not take the error of
+    :func:`~optiform.bench.variants.parse_strategy`, all before anything runs; a run that raises
+    raises :class:`RunFailedError` (a BenchError).
     """
     resolved = [p if isinstance(p, Problem) else get_problem(p) for p in problems]
     if not resolved:
-        raise ValueError("no problem given")
+        raise DataError("no problem given")
     names = [p.name for p in resolved]
     if len(set(names)) < len(names):
-        raise ValueError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+        raise DataError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
     variants = list({v.label: v for v in map(parse_strategy, strategies)}.values())
     if not variants:
-        raise ValueError("no strategy given")
+        raise DataError("no strategy given")
     seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
     if not seed_list or (isinstance(seeds, (int, np.integer)) and seeds < 1):
-        raise ValueError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
+        raise DataError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
     if len(set(seed_list)) < len(seed_list):
-        raise ValueError("seeds: a seed is listed twice")
+        raise DataError("seeds: a seed is listed twice")
     for label, value in (("budget", budget), ("batch", batch)):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label}: expected a positive integer, got {value!r}")
+            raise DataError(f"{label}: expected a positive integer, got {value!r}")
     workers = default_workers() if workers is None else workers
     if not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+        raise DataError(f"workers: expected a positive integer, got {workers!r}")
     for p in resolved:
         spec = p.campaign_spec()
         for v in variants:  # e.g. a kernel the problem's space cannot use
             try:
                 v.apply(spec)
             except ValueError as exc:
-                raise ValueError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
+                raise StrategyError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
         if spec.objectives[0].direction != "maximize":
-            raise ValueError(
+            raise DataError(
                 f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised"
             )
         if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
-            raise ValueError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
+            raise DataError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
 
     # expensive strategies first, so that the pool's last jobs are short ones
     cost = {"botorch": 0, "optuna-gp": 1}
@@ -361,7 +363,7 @@ def _portable(problem: Problem) -> Problem | str:
         return problem
     except Exception:
         if problem.name not in PROBLEMS:
-            raise ValueError(
+            raise DataError(
                 f"problem {problem.name!r} cannot be sent to a worker process (its make_lab does not pickle) "
                 f"and is not registered: use workers=1 or a module-level make_lab"
             ) from None
@@ -417,7 +419,7 @@ def summarize(
     )
     missing = [p for p in problem_order if p not in set(runs["problem"])]
     if missing:
-        raise ValueError(f"no runs of problem(s) {', '.join(missing)} in the table")
+        raise DataError(f"no runs of problem(s) {', '.join(missing)} in the table")
     rows = []
     for problem in problem_order:
         r_p = runs[runs["problem"] == problem]

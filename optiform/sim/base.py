@@ -9,6 +9,8 @@ from typing import ClassVar, Protocol
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
+
 
 class Lab(Protocol):
     """What a closed loop needs from a lab (the virtual lab, a landscape or a data emulator).
@@ -56,7 +58,7 @@ class LognormalLab:
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.noise_rel) and self.noise_rel >= 0):
-            raise ValueError("noise_rel: must be a finite number >= 0")
+            raise DataError("noise_rel: must be a finite number >= 0")
         self._rng = np.random.default_rng(self.seed)
 
     def true_value(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract

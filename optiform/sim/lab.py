@@ -81,6 +81,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
+from ..errors import DataError
+
 # --------------------------------------------------------------------------------------------------
 # Public constants
 # --------------------------------------------------------------------------------------------------
@@ -363,7 +365,7 @@ def _solid(mema: np.ndarray, sn: np.ndarray, fec: np.ndarray) -> np.ndarray:
 def _columns(X: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Numeric column arrays (missing columns take PAPER_POINT values) and the is-LLZT mask.
 
-    Raises ValueError naming the column for non-numeric, non-finite or unphysical values.
+    Raises DataError naming the column for non-numeric, non-finite or unphysical values.
     """
     n = len(X)
     cols: dict[str, np.ndarray] = {}
@@ -371,26 +373,26 @@ def _columns(X: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
         if name in X.columns:
             values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"column {name!r}: values must be finite numbers")
+                raise DataError(f"column {name!r}: values must be finite numbers")
         else:
             values = np.full(n, float(PAPER_POINT[name]))
         cols[name] = values
     for name in MIXTURE:
         if np.any(cols[name] < 0):
-            raise ValueError(f"column {name!r}: wt% must be >= 0")
+            raise DataError(f"column {name!r}: wt% must be >= 0")
     if np.any(cols["MEMA"] + cols["SN"] <= 0):
-        raise ValueError("columns 'MEMA' and 'SN': MEMA + SN must be > 0")
+        raise DataError("columns 'MEMA' and 'SN': MEMA + SN must be > 0")
     if np.any((cols["LiDFOB_mol_frac"] < 0) | (cols["LiDFOB_mol_frac"] > 1)):
-        raise ValueError("column 'LiDFOB_mol_frac': mole fraction must be within [0, 1]")
+        raise DataError("column 'LiDFOB_mol_frac': mole fraction must be within [0, 1]")
     if np.any((cols["FEC_wt_pct"] < 0) | (cols["FEC_wt_pct"] >= 100)):
-        raise ValueError("column 'FEC_wt_pct': wt% must be within [0, 100)")
+        raise DataError("column 'FEC_wt_pct': wt% must be within [0, 100)")
     if np.any((cols["porosity"] <= 0) | (cols["porosity"] >= 1)):
-        raise ValueError("column 'porosity': pore fraction must be within (0, 1)")
+        raise DataError("column 'porosity': pore fraction must be within (0, 1)")
     if "framework" in X.columns:
         fw = X["framework"].to_numpy(dtype=object)
         unknown = sorted({str(v) for v in fw if v not in FRAMEWORKS})
         if unknown:
-            raise ValueError(f"column 'framework': unknown value(s) {unknown}; expected {list(FRAMEWORKS)}")
+            raise DataError(f"column 'framework': unknown value(s) {unknown}; expected {list(FRAMEWORKS)}")
         is_llzt = fw == "LLZT"
     else:
         is_llzt = np.full(n, PAPER_POINT["framework"] == "LLZT")
@@ -400,7 +402,7 @@ def _columns(X: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
 def _temperature(temperature_C: float | np.ndarray) -> float | np.ndarray:
     t = np.asarray(temperature_C, dtype=float)
     if not np.all(np.isfinite(t)) or np.any(t <= -273.15):
-        raise ValueError("temperature_C: must be finite and above -273.15 °C")
+        raise DataError("temperature_C: must be finite and above -273.15 °C")
     return float(t) if t.ndim == 0 else t
 
 
@@ -591,17 +593,17 @@ def _optimum_cached(
     fixed_d = dict(fixed)
     unknown = set(all_bounds) - set(CONTINUOUS) | (set(fixed_d) - set(CONTINUOUS) - {"framework"})
     if unknown:
-        raise ValueError(f"unknown variable(s) {sorted(unknown)}")
+        raise DataError(f"unknown variable(s) {sorted(unknown)}")
     for name, (lo, hi) in all_bounds.items():
         if not lo <= hi:
-            raise ValueError(f"bounds for {name!r}: lower {lo} > upper {hi}")
+            raise DataError(f"bounds for {name!r}: lower {lo} > upper {hi}")
     _columns(pd.DataFrame([fixed_d]))  # fixed values must be physical (raises naming the column)
     frameworks = list(dict(choices).get("framework", FRAMEWORKS))
     if "framework" in fixed_d:
         frameworks = [fixed_d["framework"]]
     for fw in frameworks:
         if fw not in FRAMEWORKS:
-            raise ValueError(f"framework: unknown value {fw!r}; expected {list(FRAMEWORKS)}")
+            raise DataError(f"framework: unknown value {fw!r}; expected {list(FRAMEWORKS)}")
     best: tuple[dict[str, Any], float] | None = None
     for fw in frameworks:
         problem = _build_problem(all_bounds, fixed_d, fw == "LLZT")
@@ -609,7 +611,7 @@ def _optimum_cached(
         if found is not None and (best is None or found[1] > best[1]):
             best = ({**found[0], "framework": fw}, found[1])
     if best is None:
-        raise ValueError("no solid formulation within the given bounds and fixed values")
+        raise DataError("no solid formulation within the given bounds and fixed values")
     point = {k: best[0][k] for k in (*CONTINUOUS, "framework")}
     return tuple(point.items()), best[1]
 
@@ -652,9 +654,9 @@ class VirtualLab:
         for name in ("noise_rel", "noise_t_plus", "noise_onset_V"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+                raise DataError(f"{name}: must be a finite number >= 0, got {value!r}")
         if not 0.0 <= self.failure_rate <= 1.0:
-            raise ValueError(f"failure_rate: must be within [0, 1], got {self.failure_rate!r}")
+            raise DataError(f"failure_rate: must be within [0, 1], got {self.failure_rate!r}")
         _temperature(self.temperature_C)
         self._rng = np.random.default_rng(self.seed)
         fail_seq, extra_seq = np.random.SeedSequence(self.seed).spawn(2)

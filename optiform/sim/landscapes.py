@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
+from ..errors import DataError
 from .base import LognormalLab
 
 OBJECTIVE = "conductivity_mS_cm"
@@ -278,20 +279,20 @@ class LandscapeLab(LognormalLab):
 
     def fractions(self, X: pd.DataFrame) -> list[np.ndarray]:
         """Mass fractions of the whole mixture, one array per component (columns normalised by their
-        sum). Raises ValueError naming a missing, non-numeric, non-finite or negative column."""
+        sum). Raises DataError naming a missing, non-numeric, non-finite or negative column."""
         arrays = []
         for name in self.components:
             if name not in X.columns:
-                raise ValueError(f"column {name!r}: missing (need {', '.join(self.components)})")
+                raise DataError(f"column {name!r}: missing (need {', '.join(self.components)})")
             values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"column {name!r}: values must be finite numbers")
+                raise DataError(f"column {name!r}: values must be finite numbers")
             if np.any(values < 0):
-                raise ValueError(f"column {name!r}: wt% must be >= 0")
+                raise DataError(f"column {name!r}: wt% must be >= 0")
             arrays.append(values)
         total = np.sum(arrays, axis=0)
         if np.any(total <= 0):
-            raise ValueError(f"columns {', '.join(self.components)}: their sum must be > 0")
+            raise DataError(f"columns {', '.join(self.components)}: their sum must be > 0")
         return [a / total for a in arrays]
 
     def true_value(self, X: pd.DataFrame) -> np.ndarray:

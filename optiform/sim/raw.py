@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.eis import synthetic_blocking_cell
+from ..errors import DataError, path_error
 from .lab import (
     PAPER_CONDUCTIVITY_mS_cm,
     VirtualLab,
@@ -521,28 +522,32 @@ def write_raw(
     ``thickness_sd_um``) rounded to 1 µm, as measured and stated in the manifest). ``area_cm2``:
     electrode area (default a 16 mm disc). ``series_noise_rel``: per-temperature scatter of σ (sd of
     ln); ``eis_noise_rel``: proportional noise of the blocking-cell spectra. See the module docstring
-    for the cell models. Returns a :class:`RawBatch`; raises ValueError for a bad argument and
+    for the cell models. Returns a :class:`RawBatch`; raises DataError for a bad argument (or a folder that cannot be
+    created) and
     FileExistsError when ``folder`` already holds a manifest.
     """
     if "id" not in batch.columns:
-        raise ValueError("batch: needs an 'id' column (the campaign's sample ids)")
+        raise DataError("batch: needs an 'id' column (the campaign's sample ids)")
     if fmt not in (*FORMATS, "mixed"):
-        raise ValueError(f"fmt: expected one of {', '.join(FORMATS)} or 'mixed', got {fmt!r}")
+        raise DataError(f"fmt: expected one of {', '.join(FORMATS)} or 'mixed', got {fmt!r}")
     temps = [float(t) for t in temperatures_C]
     if not temps or any(not math.isfinite(t) or t <= -273.15 for t in temps) or len(set(temps)) != len(temps):
-        raise ValueError(f"temperatures_C: expected distinct temperatures above -273.15 °C, got {temperatures_C!r}")
+        raise DataError(f"temperatures_C: expected distinct temperatures above -273.15 °C, got {temperatures_C!r}")
     for name, value in (("thickness_um", thickness_um), ("area_cm2", area_cm2), ("delta_V_mV", delta_V_mV)):
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name}: must be > 0, got {value!r}")
+            raise DataError(f"{name}: must be > 0, got {value!r}")
     for name, value in (
         ("thickness_sd_um", thickness_sd_um),
         ("series_noise_rel", series_noise_rel),
         ("eis_noise_rel", eis_noise_rel),
     ):
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name}: must be >= 0, got {value!r}")
+            raise DataError(f"{name}: must be >= 0, got {value!r}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(folder, exc, "create the folder") from exc
     manifest_path = folder / MANIFEST_NAME
     if manifest_path.exists():
         raise FileExistsError(f"{manifest_path}: exists; write each batch into a fresh folder")
@@ -573,7 +578,7 @@ def write_raw(
             fmt_col.append("")
             continue
         if L_um <= 0:
-            raise ValueError(f"thickness_um: film {sid} drew a thickness of {L_um} µm; lower thickness_sd_um")
+            raise DataError(f"thickness_um: film {sid} drew a thickness of {L_um} µm; lower thickness_sd_um")
         f_eis, f_bv, f_lsv = (fmt if fmt != "mixed" else FORMATS[(i + k) % 3] for k in range(3))
         fmt_col.append(f"{f_eis}/{f_bv}/{f_lsv}")
         deviation = row["conductivity_mS_cm"] / true_lab[i]
