@@ -8,13 +8,13 @@ fixed condition of each problem, never a search variable.
 
 Both fits: scikit-learn ``GaussianProcessRegressor`` on ln(conductivity / mS cm^-1),
 ``normalize_y=True``, kernel ConstantKernel x RBF (ARD: one length scale per feature) +
-WhiteKernel, 3 optimizer restarts, ``random_state=0``, BLAS limited to one thread (a fit takes
-well under a second). The lab's noise-free ``true_value`` is exp(GP mean of ln sigma); ``measure``
+WhiteKernel, 3 optimizer restarts, ``random_state=0``, BLAS limited to one thread. The lab's noise-free ``true_value`` is exp(GP mean of ln sigma); ``measure``
 multiplies it by exp(noise_rel z), z ~ N(0, 1), noise_rel = 0.03 by default, from a numpy
 Generator seeded once per lab. Cross-validation: k = 5 folds over *groups* (every measurement of
 one formulation in the same fold, groups assigned to folds by a seeded permutation); errors are
 the RMSE of ln sigma (``rmse_ln``) and the median of |sigma_pred / sigma_meas - 1|
-(``median_rel``). Run ``.venv/bin/python benchmarks/emulators.py`` to reproduce every figure.
+(``median_rel``). Run ``.venv/bin/python benchmarks/emulators.py`` to reproduce every figure (it
+also reports the fit time).
 
 1. ``calisol`` — LiPF6 in EC/DMC/EMC at 25 °C (CALiSol-23, CC BY 4.0)
 ---------------------------------------------------------------------
@@ -245,9 +245,7 @@ def peo_features(r: np.ndarray, anion: np.ndarray) -> np.ndarray:
     """GP inputs: ln r and r (r = [Li]/[EO]) and the one-hot anion (order :data:`PEO_ANIONS`).
 
     r next to ln r lets the ARD kernel fit both the gentle rise at low r and the collapse at
-    r >= 0.2 (crystalline PEO-salt complexes): the fit's log marginal likelihood is 5 units higher
-    than with ln r alone, the CV error about equal, and ClO4 (one source) is no longer pulled above
-    its own data by the other anions (maximum 1.08 vs 2.24 mS/cm; measured up to 1.23)."""
+    r >= 0.2 (crystalline PEO-salt complexes)."""
     r = np.asarray(r, dtype=float)
     anion = np.asarray(anion, dtype=object)
     onehot = [(anion == a).astype(float) for a in PEO_ANIONS]

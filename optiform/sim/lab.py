@@ -635,7 +635,7 @@ class VirtualLab:
 
     Seeding: ``seed`` seeds three generators created once, whose streams successive :meth:`measure`
     calls continue (a closed loop with a fixed seed is reproducible): the conductivity noise
-    (``default_rng(seed)``, unchanged from earlier versions), and two independent children of
+    (``default_rng(seed)``), and two independent children of
     ``SeedSequence(seed)`` for the failures and for the t+/onset noise. Every stream draws one
     number per row whatever the outcome, so switching failures off leaves the noise unchanged.
     """
