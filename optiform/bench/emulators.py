@@ -85,15 +85,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
 from scipy.optimize import minimize_scalar
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from ..errors import DataError, path_error
-from ..sim.base import LognormalLab
+from ..sim.base import FloatArray, LognormalLab
 from ..sim.landscapes import maximise
 from .problem import Problem
 
@@ -241,7 +242,7 @@ def calisol_features(
     return np.column_stack([ec, emc, molality, inv]).astype(float)
 
 
-def peo_features(r: np.ndarray, anion: np.ndarray) -> np.ndarray:
+def peo_features(r: npt.ArrayLike, anion: npt.ArrayLike) -> np.ndarray:
     """GP inputs: ln r and r (r = [Li]/[EO]) and the one-hot anion (order :data:`PEO_ANIONS`).
 
     r next to ln r lets the ARD kernel fit both the gentle rise at low r and the collapse at
@@ -297,7 +298,7 @@ class Emulator:
     n: int
     fit_seconds: float
 
-    def predict_ln(self, F: np.ndarray) -> np.ndarray:
+    def predict_ln(self, F: np.ndarray) -> FloatArray:
         """GP mean of ln(sigma / mS cm^-1) at feature rows F."""
         with threadpool_limits(1):
             return np.asarray(self.gp.predict(np.atleast_2d(F)), dtype=float)
@@ -367,15 +368,15 @@ class EmulatorLab(LognormalLab):
     def features(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+    def true_value(self, X: pd.DataFrame) -> FloatArray:
         """Noise-free conductivity in mS/cm per row: exp(emulator mean of ln sigma)."""
         return np.exp(emulator(self.name).predict_ln(self.features(X)))
 
 
-def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> np.ndarray:
+def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> FloatArray:
     if name not in X.columns:
         raise DataError(f"column {name!r}: missing")
-    values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
+    values: FloatArray = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
         raise DataError(f"column {name!r}: values must be finite numbers")
     if np.any(values < minimum):

@@ -14,14 +14,16 @@ draw in a million is still bounded: zero hits in N draws give ``p < 3.69 / N``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 from scipy.stats import chi2
 
 from ..errors import DataError
 from ..space import Space
-from .problems import Problem, get_problem
+from .problem import Problem
+from .problems import get_problem
 
 ODDS_COLUMNS = [
     "problem",
@@ -83,7 +85,7 @@ def random_search_odds(
     return pd.DataFrame([_odds_row(p.name, f, done, int(k)) for f, k in zip(fractions, hits)], columns=ODDS_COLUMNS)
 
 
-def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict:
+def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict[str, Any]:
     low, high = poisson_interval(hits)
     p, p_low, p_high = hits / draws, low / draws, min(high / draws, 1.0)
     median = np.inf if p == 0 else (1.0 if p == 1 else float(np.log(2) / -np.log1p(-p)))

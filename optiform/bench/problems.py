@@ -13,6 +13,16 @@ from ..sim.lab import MIXTURE, PAPER_POINT
 from ..spec import CampaignSpec, load_spec
 from .problem import Problem
 
+__all__ = [
+    "PAPER_FIXED",
+    "PROBLEMS",
+    "Problem",
+    "get_problem",
+    "problem_names",
+    "ternary_optimum",
+    "ternary_spec",
+]
+
 # --------------------------------------------------------------------------------------------------
 # Registry: name -> zero-argument factory returning a Problem
 # --------------------------------------------------------------------------------------------------
@@ -108,7 +118,8 @@ def _lazy(module: str, function: str) -> Callable[[], Problem]:
     def factory() -> Problem:
         import importlib
 
-        return getattr(importlib.import_module(f"optiform.{module}"), function)()
+        made: Problem = getattr(importlib.import_module(f"optiform.{module}"), function)()
+        return made
 
     factory.__qualname__ = factory.__name__ = f"{module}.{function}"
     return factory

@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from ..campaign import Campaign
 from ..errors import BenchError, DataError, StrategyError
 from ..strategies import GridExhaustedError
-from .loop import closed_loop
+from .loop import BatchReport, closed_loop
 from .problem import Problem
 from .problems import PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
@@ -114,7 +114,7 @@ def run_one(
     variant = strategy if isinstance(strategy, StrategyVariant) else parse_strategy(strategy)
     spec = variant.apply(p.campaign_spec())
     lab = _RecordingLab(p.make_lab(seed))
-    batches: list[tuple[Any, float]] = []
+    batches: list[tuple[BatchReport, float]] = []
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{p.name}-{variant.name}-{seed}-")
     t0 = time.perf_counter()
     try:
@@ -168,7 +168,7 @@ def _last_points(
     lab: _RecordingLab,
     budget: int,
     batch: int,
-    batches: list[tuple[Any, float]],
+    batches: list[tuple[BatchReport, float]],
     t0: float,
 ) -> None:
     """After a used-up grid (fewer points left than a batch): make what is left as one last, smaller
@@ -177,17 +177,12 @@ def _last_points(
     number = batches[-1][0].number if batches else 0
     asked = min(batch if batches else campaign.spec.n_initial, budget - made)  # the batch that failed
     for n in range(asked - 1, 0, -1):
+
+        def record(r: BatchReport, n: int = n) -> None:
+            batches.append((replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0))
+
         try:
-            closed_loop(
-                campaign,
-                lab,
-                budget=n,
-                batch_size=n,
-                initial_batch=n,
-                on_batch=lambda r, n=n: batches.append(
-                    (replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0)
-                ),
-            )
+            closed_loop(campaign, lab, budget=n, batch_size=n, initial_batch=n, on_batch=record)
             return
         except GridExhaustedError:
             continue
@@ -197,7 +192,7 @@ def _quiet_warnings() -> None:
     """Hide the GP's numerical notes (e.g. linear_operator's "added jitter" NumericalWarning): a
     benchmark makes hundreds of fits and the notes drown the progress display."""
     try:
-        from linear_operator.utils.warnings import NumericalWarning
+        from linear_operator.utils.warnings import NumericalWarning  # type: ignore[import-untyped]
 
         warnings.simplefilter("ignore", NumericalWarning)
     except ImportError:  # pragma: no cover - linear_operator comes with botorch
@@ -324,11 +319,11 @@ def run_bench(
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for fut in done:
-                    exc = fut.exception()
-                    if exc is not None:
+                    error = fut.exception()
+                    if error is not None:
                         for other in pending:
                             other.cancel()
-                        raise RunFailedError(*futures[fut], exc) from exc
+                        raise RunFailedError(*futures[fut], error) from error
                     finished(fut.result())
     elapsed = time.perf_counter() - t0
 

@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
 
 from ..errors import DataError
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class Lab(Protocol):

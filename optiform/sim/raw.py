@@ -67,9 +67,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
 
 from ..analysis.eis import synthetic_blocking_cell
 from ..errors import DataError, path_error
@@ -90,6 +92,8 @@ __all__ = [
     "write_raw",
 ]
 
+ComplexArray = npt.NDArray[np.complex128]
+
 AREA_16MM_cm2 = round(math.pi * 0.8**2, 4)  # 16 mm disc electrodes: 2.0106 cm²
 DEFAULT_TEMPERATURES_C: tuple[float, ...] = (30.0, 40.0, 50.0, 60.0, 70.0)
 FORMATS = ("mpt", "dta", "csv")
@@ -106,8 +110,8 @@ _ASR_INTERFACE_OHM_CM2 = 20.0  # Li|CSE interface (SEI + charge transfer) at 1.1
 _INTERFACE_GROWTH = 0.05  # R_i after polarisation = 1.05 R_i before
 _SEI_Q_PER_CM2, _SEI_N = 2e-6, 0.85
 _D_SALT_CM2_S = 2e-7  # at 1.117 mS/cm
-_EIS_BLOCKING = dict(f_max=1e5, f_min=1.0, points_per_decade=10)
-_EIS_LI = dict(f_max=2e5, f_min=0.1, points_per_decade=10, noise_rel=0.001)
+_EIS_BLOCKING: dict[str, Any] = dict(f_max=1e5, f_min=1.0, points_per_decade=10)
+_EIS_LI: dict[str, Any] = dict(f_max=2e5, f_min=0.1, points_per_decade=10, noise_rel=0.001)
 _CA_MIN_S, _CA_TAU_MULTIPLE, _CA_NOISE_REL, _CA_NOISE_A = 3600.0, 10.0, 0.001, 1e-9
 _LSV_START_V, _LSV_END_V, _LSV_STEP_V, _LSV_RATE_V_S = 3.0, 6.0, 0.005, 0.001
 _LSV_BG_uA_CM2, _LSV_BG_SLOPE, _LSV_B_V, _LSV_JLIM, _LSV_NOISE = 0.2, 0.5, 0.06, 250.0, 0.05
@@ -128,19 +132,21 @@ def li_symmetric_spectrum(
     R_d_ohm: float,
     tau_d_s: float,
     L_H: float = _L_H,
-) -> np.ndarray:
+) -> ComplexArray:
     """Li|electrolyte|Li impedance in ohm (Im < 0 capacitive):
     Z = jωL + Rb + R_i || CPE_i + R_d tanh(√(jωτ_d))/√(jωτ_d) (finite-length Warburg, dc limit R_d)."""
     w = 2.0 * np.pi * np.asarray(f_Hz, dtype=float)
     arc = 1.0 / (1.0 / R_i_ohm + Q_i * (1j * w) ** n_i)
     s = np.sqrt(1j * w * tau_d_s)
     th = np.where(np.abs(s) > 20.0, 1.0 + 0j, np.tanh(np.where(np.abs(s) > 20.0, 0.0, s)))
-    return 1j * w * L_H + Rb_ohm + arc + R_d_ohm * th / s
+    Z: ComplexArray = 1j * w * L_H + Rb_ohm + arc + R_d_ohm * th / s
+    return Z
 
 
-def _noisy(Z: np.ndarray, rel: float, rng: np.random.Generator) -> np.ndarray:
+def _noisy(Z: ComplexArray, rel: float, rng: np.random.Generator) -> ComplexArray:
     n = len(Z)
-    return Z + rel * np.abs(Z) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    noisy: ComplexArray = Z + rel * np.abs(Z) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    return noisy
 
 
 def _frequencies(f_max: float, f_min: float, points_per_decade: int) -> np.ndarray:
@@ -564,8 +570,8 @@ def write_raw(
     )
     d_mm = 20.0 * math.sqrt(area_cm2 / math.pi)
 
-    manifest: list[dict] = []
-    failed: list[dict] = []
+    manifest: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     thick_col, fmt_col = [], []
     for i, row in measured.iterrows():
         sid = str(batch.at[i, "id"])
@@ -655,7 +661,7 @@ def _write_bruce_vincent(
     delta_V_mV: float,
     T: float,
     rng: np.random.Generator,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     sigma = float(row["conductivity_mS_cm"])
     t_plus = float(row["transference_number"])
     L_cm = L_um * 1e-4
@@ -719,7 +725,7 @@ def _write_bruce_vincent(
 
 def _write_lsv(
     folder: Path, sid: str, fmt: str, onset_V: float, area_cm2: float, T: float, rng: np.random.Generator
-) -> dict:
+) -> dict[str, Any]:
     E = np.arange(_LSV_START_V, _LSV_END_V + _LSV_STEP_V / 2, _LSV_STEP_V)
     t = (E - E[0]) / _LSV_RATE_V_S
     background = _LSV_BG_uA_CM2 + _LSV_BG_SLOPE * (E - E[0])
