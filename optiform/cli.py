@@ -627,9 +627,8 @@ def demo(
 
     Example: optiform demo --out demo-run --batches 6
     """
+    from .bench.loop import closed_loop, closed_loop_raw
     from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
-    from .sim.loop import closed_loop
-    from .sim.raw import closed_loop_raw
 
     folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
     if folder.exists() and any(folder.iterdir()):
