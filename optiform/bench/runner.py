@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..campaign import Campaign
 from ..errors import BenchError, DataError, StrategyError
@@ -192,7 +192,7 @@ def _quiet_warnings() -> None:
     """Hide the GP's numerical notes (e.g. linear_operator's "added jitter" NumericalWarning): a
     benchmark makes hundreds of fits and the notes drown the progress display."""
     try:
-        from linear_operator.utils.warnings import NumericalWarning  # type: ignore[import-untyped]
+        from linear_operator.utils.warnings import NumericalWarning
 
         warnings.simplefilter("ignore", NumericalWarning)
     except ImportError:  # pragma: no cover - linear_operator comes with botorch

@@ -8,7 +8,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..errors import DataError
 

@@ -78,7 +78,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
 from ..errors import DataError

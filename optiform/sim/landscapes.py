@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
 from ..errors import DataError

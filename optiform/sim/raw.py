@@ -71,7 +71,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..analysis.eis import synthetic_blocking_cell
 from ..errors import DataError, path_error
