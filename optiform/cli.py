@@ -23,6 +23,7 @@ from rich.table import Table
 from .campaign import Campaign
 from .space import DataError
 from .spec import SpecError, example_spec_path
+from .spec.strategy import STRATEGY_NAMES
 from .store import StoreError, resolve_store_url
 
 app = typer.Typer(
@@ -103,7 +104,8 @@ def propose(
     batch_mass_g: Annotated[float | None, typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
     strategy: Annotated[
-        str | None, typer.Option(help="botorch (default), random, sobol, grid, optuna-tpe or optuna-gp.")
+        str | None,
+        typer.Option(help=f"{STRATEGY_NAMES[0]} (default), {', '.join(STRATEGY_NAMES[1:-1])} or {STRATEGY_NAMES[-1]}."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: derived from the batch number).")] = None,
     fix: Annotated[
@@ -399,7 +401,7 @@ def bench(
     strategies: Annotated[
         str,
         typer.Option(
-            help="Comma-separated strategies: botorch, random, sobol, grid, optuna-tpe, optuna-gp; with options as "
+            help=f"Comma-separated strategies: {', '.join(STRATEGY_NAMES)}; with options as "
             "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
         ),
     ] = "botorch,random",
@@ -427,7 +429,6 @@ def bench(
     from .bench import get_problem, problem_names, run_bench, summarize
     from .bench.runner import SUMMARY_FILES, RunFailedError, default_workers
     from .bench.variants import parse_strategy, split_strategies
-    from .strategies import STRATEGIES
 
     problem_list = [p.strip() for p in problems.split(",") if p.strip()]
     strategy_list = split_strategies(strategies)
@@ -437,7 +438,7 @@ def bench(
             f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}"
         )
     if not strategy_list:
-        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGIES)}")
+        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGY_NAMES)}")
     strategy_list = list(dict.fromkeys(parse_strategy(s).label for s in strategy_list))
     folder = out or Path(f"bench-{datetime.now():%Y%m%d-%H%M%S}")
     clash = [name for name in SUMMARY_FILES if (folder / name).exists()]
