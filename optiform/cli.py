@@ -402,7 +402,7 @@ def bench(
         str,
         typer.Option(
             help=f"Comma-separated strategies: {', '.join(STRATEGY_NAMES)}; with options as "
-            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
+            "name\\[key=value,...], e.g. botorch\\[feasibility_power=3,n_initial=8]."
         ),
     ] = "botorch,random",
     seeds: Annotated[

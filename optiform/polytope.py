@@ -48,7 +48,7 @@ def lattice_box(lo: Array, hi: Array, scale: Array, integral: IntArray) -> tuple
     return z_lo, z_hi
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Polytope:
     """{lo <= x <= hi, Σ_{i<k} x_i = total, A x <= b}; ``A`` (m, p) and ``b`` (m,) may have no rows."""
 
