@@ -26,6 +26,7 @@ from ._version import __version__
 from .campaign import Campaign
 from .errors import DataError, OptiformError
 from .spec import example_spec_path
+from .spec.strategy import STRATEGY_NAMES
 from .store import Store, resolve_store_url
 
 app = typer.Typer(
@@ -141,7 +142,8 @@ def propose(
     batch_mass_g: Annotated[float | None, typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
     strategy: Annotated[
-        str | None, typer.Option(help="botorch (default), random, sobol, grid, optuna-tpe or optuna-gp.")
+        str | None,
+        typer.Option(help=f"{STRATEGY_NAMES[0]} (default), {', '.join(STRATEGY_NAMES[1:-1])} or {STRATEGY_NAMES[-1]}."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: derived from the batch number).")] = None,
     fix: Annotated[
@@ -462,8 +464,8 @@ def bench(
     strategies: Annotated[
         str,
         typer.Option(
-            help="Comma-separated strategies: botorch, random, sobol, grid, optuna-tpe, optuna-gp; with options as "
-            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
+            help=f"Comma-separated strategies: {', '.join(STRATEGY_NAMES)}; with options as "
+            "name\\[key=value,...], e.g. botorch\\[feasibility_power=3,n_initial=8]."
         ),
     ] = "botorch,random",
     seeds: Annotated[
@@ -490,7 +492,6 @@ def bench(
     from .bench import get_problem, problem_names, run_bench, summarize
     from .bench.runner import SUMMARY_FILES, RunFailedError, default_workers
     from .bench.variants import parse_strategy, split_strategies
-    from .strategies import STRATEGIES
 
     problem_list = [p.strip() for p in problems.split(",") if p.strip()]
     strategy_list = split_strategies(strategies)
@@ -500,7 +501,7 @@ def bench(
             f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}"
         )
     if not strategy_list:
-        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGIES)}")
+        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGY_NAMES)}")
     strategy_list = list(dict.fromkeys(parse_strategy(s).label for s in strategy_list))
     folder = out or Path(f"bench-{datetime.now():%Y%m%d-%H%M%S}")
     clash = [name for name in SUMMARY_FILES if (folder / name).exists()]

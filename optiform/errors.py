@@ -5,18 +5,19 @@ bug and surfaces with its traceback. Each subclass also derives from the built-i
 replaced (``ValueError`` or ``RuntimeError``), so ``except ValueError`` in existing scripts still
 catches it.
 
-=====================  ==========================================================================
-class                  raised for
-=====================  ==========================================================================
-``SpecError``          a campaign file or spec that does not satisfy the schema (names each key)
-``DataError``          a table, value, id or argument that does not fit the campaign (names where)
-``StoreError``         a store that cannot be opened, is busy, or lacks what was asked for
-``AnalysisError``      an instrument file or measurement that cannot be analysed
-``ReaderError``        (an ``AnalysisError``) an instrument file that cannot be read
-``StrategyError``      a strategy that cannot propose (unknown name, bad options, space used up)
-``GridExhaustedError`` (a ``StrategyError``) the grid strategy has no unmade point left
-``BenchError``         a benchmark that cannot run (``RunFailedError``: one run failed)
-=====================  ==========================================================================
+=======================  ==========================================================================
+class                    raised for
+=======================  ==========================================================================
+``SpecError``            a campaign file or spec that does not satisfy the schema (names each key)
+``DataError``            a table, value, id or argument that does not fit the campaign (names where)
+``StoreError``           a store that cannot be opened, is busy, or lacks what was asked for
+``AnalysisError``        an instrument file or measurement that cannot be analysed
+``ReaderError``          (an ``AnalysisError``) an instrument file that cannot be read
+``StrategyError``        a strategy that cannot propose (unknown name, bad options, space used up)
+``GridExhaustedError``   (a ``StrategyError``) the grid strategy has no unmade point left
+``SpaceExhaustedError``  (a ``StrategyError``) too few distinct new formulations fit the space
+``BenchError``           a benchmark that cannot run (``RunFailedError``: one run failed)
+=======================  ==========================================================================
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "GridExhaustedError",
     "OptiformError",
     "ReaderError",
+    "SpaceExhaustedError",
     "SpecError",
     "StoreError",
     "StrategyError",
@@ -69,6 +71,10 @@ class StrategyError(OptiformError, ValueError):
 
 class GridExhaustedError(StrategyError, RuntimeError):
     """Every point of the grid strategy's lattice is already made or pending."""
+
+
+class SpaceExhaustedError(StrategyError, RuntimeError):
+    """Too few distinct formulations fit on the lattice away from those already made or pending."""
 
 
 class BenchError(OptiformError, RuntimeError):

@@ -15,10 +15,12 @@ sheet gives LiTFSI:LiDFOB = 19:1 mol.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import DataError, path_error
 from .spec import CampaignSpec, RecipeSpec
 
 
@@ -27,10 +29,11 @@ def weighing_sheet(spec: CampaignSpec, batch: pd.DataFrame, batch_mass_g: float)
 
     Columns: ``id`` (when ``batch`` has one), ``chemical``, ``role`` (component, split, additive),
     ``wt_pct`` (of the whole solution), ``mass_g``, ``molar_mass_g_mol`` and ``amount_mmol`` (NaN
-    where no molar mass is declared).
+    where no molar mass is declared). A value that cannot be weighed (a negative amount, additives
+    of 100 wt% or more, a mole fraction outside [0, 1]) is a :class:`DataError`.
     """
     if not batch_mass_g > 0:
-        raise ValueError(f"batch_mass_g must be > 0 g, got {batch_mass_g}")
+        raise DataError(f"batch_mass_g must be > 0 g, got {batch_mass_g}")
     recipe = spec.recipe or RecipeSpec()
     rows = []
     ids = batch["id"] if "id" in batch.columns else pd.Series([None] * len(batch), index=batch.index)
@@ -52,18 +55,20 @@ def weighing_sheet(spec: CampaignSpec, batch: pd.DataFrame, batch_mass_g: float)
     return sheet if "id" in batch.columns else sheet.drop(columns="id")
 
 
-def _chemicals(spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series):
+def _chemicals(
+    spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series
+) -> Iterator[tuple[str, str, float, float | None]]:
     """Yield (chemical, role, wt% of whole solution, molar mass or None) for one formulation."""
     additives = {chem: float(row[v]) if isinstance(v, str) else float(v) for chem, v in recipe.additives.items()}
     for comp in spec.components:
         if not float(row[comp]) >= 0:
-            raise ValueError(f"{comp}: a mixture component must be >= 0 {spec.mixture.unit}, got {row[comp]}")
+            raise DataError(f"{comp}: a mixture component must be >= 0 {spec.mixture.unit}, got {row[comp]}")
     for chem, wt in additives.items():
         if not wt >= 0:
-            raise ValueError(f"{chem}: an additive must be >= 0 wt%, got {wt:g}")
+            raise DataError(f"{chem}: an additive must be >= 0 wt%, got {wt:g}")
     rest = 100.0 - sum(additives.values())
     if rest <= 0:
-        raise ValueError(f"additives add up to {100 - rest:g} wt%, leaving nothing for the mixture")
+        raise DataError(f"additives add up to {100 - rest:g} wt%, leaving nothing for the mixture")
     total = spec.mixture.total
     for comp in spec.components:
         wt = rest * float(row[comp]) / total
@@ -74,7 +79,7 @@ def _chemicals(spec: CampaignSpec, recipe: RecipeSpec, row: pd.Series):
         (chem1, m1), (chem2, m2) = split.molar_mass_g_mol.items()
         f = float(row[split.by])
         if not 0.0 <= f <= 1.0:
-            raise ValueError(f"{split.by}: a mole fraction must lie in [0, 1], got {f:g}")
+            raise DataError(f"{split.by}: a mole fraction must lie in [0, 1], got {f:g}")
         w2 = f * m2 / (f * m2 + (1.0 - f) * m1) if wt > 0 else 0.0
         yield chem1, f"split of {comp}", wt * (1.0 - w2), m1
         yield chem2, f"split of {comp}", wt * w2, m2
@@ -114,19 +119,22 @@ def write_batch(batch: pd.DataFrame, path: str | Path, sheet: pd.DataFrame | Non
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{path}: expected a .csv or .xlsx file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        if sheet is None:
-            table = batch
-        elif "id" in batch.columns:
-            table = batch.merge(weighing_wide(sheet), on="id", how="left")
+        raise DataError(f"{path}: expected a .csv or .xlsx file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            if sheet is None:
+                table = batch
+            elif "id" in batch.columns:
+                table = batch.merge(weighing_wide(sheet), on="id", how="left")
+            else:
+                table = pd.concat([batch.reset_index(drop=True), weighing_wide(sheet)], axis=1)
+            table.to_csv(path, index=False)
         else:
-            table = pd.concat([batch.reset_index(drop=True), weighing_wide(sheet)], axis=1)
-        table.to_csv(path, index=False)
-    else:
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            batch.to_excel(xl, sheet_name="batch", index=False)
-            if sheet is not None:
-                sheet.to_excel(xl, sheet_name="weighing", index=False)
+            with pd.ExcelWriter(path, engine="openpyxl") as xl:
+                batch.to_excel(xl, sheet_name="batch", index=False)
+                if sheet is not None:
+                    sheet.to_excel(xl, sheet_name="weighing", index=False)
+    except OSError as exc:
+        raise path_error(path, exc, "write the batch") from None
     return path

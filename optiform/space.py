@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, linprog, milp, minimize
-from scipy.optimize import LinearConstraint as _LinearRows
 from scipy.stats import qmc
 
-from .errors import DataError
+from .errors import DataError, SpaceExhaustedError, SpecError
+from .polytope import Polytope, bounded_simplex_gibbs, constraint_slack
 from .spec import CampaignSpec, ContinuousParameter, LinearConstraint
 
 __all__ = ["DataError", "LinearConstraint", "Space", "round_mixture"]
@@ -71,7 +70,7 @@ class Space:
         sampling, rounding, neighbours, model bounds and categorical combinations then keep them,
         while the model encoding (``to_model``) is unchanged, so models fitted on the whole space
         (e.g. on results of every framework) serve the restricted one. Mixture components cannot be
-        fixed (fix them with bounds). Raises ValueError naming the parameter and what was expected."""
+        fixed (fix them with bounds). Raises DataError naming the parameter and what was expected."""
         if not fixed:
             return self
         out: dict[str, float | str] = {}
@@ -79,22 +78,22 @@ class Space:
             if name in self.categorical:
                 choices = self.categorical[name]
                 if str(value) not in choices:
-                    raise ValueError(f"fixed {name}={value!r}: expected one of {', '.join(choices)}")
+                    raise DataError(f"fixed {name}={value!r}: expected one of {', '.join(choices)}")
                 out[name] = str(value)
             elif name in self.continuous:
                 p = self.continuous[name]
                 try:
                     v = float(value)
                 except (TypeError, ValueError):
-                    raise ValueError(f"fixed {name}={value!r}: expected a number") from None
+                    raise DataError(f"fixed {name}={value!r}: expected a number") from None
                 if not (math.isfinite(v) and p.min - 1e-9 <= v <= p.max + 1e-9):
-                    raise ValueError(f"fixed {name}={value!r}: expected a number within [{p.min:g}, {p.max:g}]")
+                    raise DataError(f"fixed {name}={value!r}: expected a number within [{p.min:g}, {p.max:g}]")
                 on_lattice = float(_round_parameter(np.array([v]), p)[0])
                 if abs(on_lattice - v) > 1e-9 * max(1.0, abs(v)):
-                    raise ValueError(f"fixed {name}={value!r}: not on its resolution lattice (nearest {on_lattice:g})")
+                    raise DataError(f"fixed {name}={value!r}: not on its resolution lattice (nearest {on_lattice:g})")
                 out[name] = on_lattice
             else:
-                raise ValueError(
+                raise DataError(
                     f"fixed: unknown parameter {name!r}; expected one of {', '.join([*self.continuous, *self.categorical])}"
                 )
         return replace(self, fixed=tuple(sorted({**self.fixed_values, **out}.items())))
@@ -147,7 +146,7 @@ class Space:
             combos = [{**c, **{d: float(d == chosen) for d in dims}} for c in combos for chosen in dims]
         for name, value in self.fixed:
             if name in self.categorical:
-                dim = self.onehot_dims[name][self.categorical[name].index(value)]
+                dim = self.onehot_dims[name][self.categorical[name].index(str(value))]
                 combos = [c for c in combos if c[dim] == 1.0]
         return combos
 
@@ -160,7 +159,7 @@ class Space:
             if name in self.fixed_values:  # a held parameter: both bounds at its value
                 p = self.continuous[name]
                 bounds[:, len(self.components) + j] = (
-                    (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+                    (float(self.fixed_values[name]) - p.min) / (p.max - p.min) if p.max > p.min else 0.0
                 )
         return bounds
 
@@ -277,7 +276,7 @@ class Space:
         With known constraints, a row whose rounding breaks one goes instead to the lattice point
         that satisfies them all at the least L1 distance in model coordinates (Σ|Δc|/total over
         components + Σ|Δp|/range over parameters: the quantity the plain rounding minimises), found
-        by a small mixed-integer program (scipy's HiGHS). Raises ValueError when no lattice point
+        by a small mixed-integer program (scipy's HiGHS). Raises SpecError when no lattice point
         satisfies them (the spec checks this on loading).
         """
         out = self._round_plain(df)
@@ -417,8 +416,8 @@ class Space:
         A = np.array([[c.coefficients.get(v, 0.0) for v in self.numeric] for c in self.constraints], dtype=float)
         A = A.reshape(len(self.constraints), len(self.numeric))
         b = np.array([c.rhs for c in self.constraints], dtype=float)
-        size = np.abs(A) @ np.abs(self._numeric_bounds).max(axis=0) if len(b) else np.zeros(0)
-        return A, b, 1e-9 * np.maximum.reduce([np.ones_like(b), np.abs(b), size])
+        lo, hi = self._numeric_bounds
+        return A, b, constraint_slack(A, b, lo, hi)
 
     @cached_property
     def _model_constraint_arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +433,8 @@ class Space:
         A, b, slack = self._constraint_arrays
         if not len(b):
             return np.ones(len(values), dtype=bool)
-        return np.all(values @ A.T <= b + slack * (tol / 1e-9), axis=1)
+        within: np.ndarray = np.all(values @ A.T <= b + slack * (tol / 1e-9), axis=1)
+        return within
 
     def satisfies(self, df: pd.DataFrame, tol: float = 1e-9) -> np.ndarray:
         """(n,) bool per row: numeric values finite and within their bounds, components summing to
@@ -455,7 +455,8 @@ class Space:
         for name, choices in self.categorical.items():
             if name in df.columns:
                 ok &= df[name].isin(choices).to_numpy()
-        return ok
+        out: np.ndarray = ok
+        return out
 
     def model_inequalities(self) -> list[tuple[np.ndarray, np.ndarray, float]]:
         """The known constraints in model coordinates in botorch's ``inequality_constraints``
@@ -483,7 +484,7 @@ class Space:
             return out
         V = df[self.numeric].to_numpy(float)[todo]
         if not np.all(np.isfinite(V)):
-            raise ValueError(f"project: rows need finite values in {', '.join(self.numeric)}")
+            raise DataError(f"project: rows need finite values in {', '.join(self.numeric)}")
         lb, ub = self.model_bounds()[:, : len(self.numeric)]
         X = np.array([self._qp_project(x, lb, ub) for x in self._to_numeric_model(V)])
         fixed = self._from_numeric_model(X)
@@ -504,51 +505,27 @@ class Space:
         k = len(self.components)
         return np.hstack([X[:, :k] * self.total, lo_p + X[:, k:] * span_p])
 
+    @cached_property
+    def _model_polytope(self) -> Polytope:
+        """The numeric model columns' polytope: model bounds, Σ mixture fractions = 1, known constraints."""
+        lb, ub = self.model_bounds()[:, : len(self.numeric)]
+        A_m, b_m = self._model_constraint_arrays
+        return Polytope(lb, ub, len(self.components), 1.0, A_m, b_m)
+
+    def _infeasible(self) -> SpecError:
+        return SpecError(f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}")
+
     def _qp_project(self, y: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-        """argmin ½‖x - y‖² over lb <= x <= ub, Σ x[:k] = 1, A_m x <= b_m (numeric model columns)."""
-        k = len(self.components)
-        G, h = self._model_constraint_arrays
-        e = np.concatenate([np.ones(k), np.zeros(len(y) - k)])
-        cons = [{"type": "eq", "fun": lambda x: np.array([e @ x - 1.0]), "jac": lambda x: e[None, :]}]
-        if len(h):
-            cons.append({"type": "ineq", "fun": lambda x: h - G @ x, "jac": lambda x: -G})
+        """argmin ½‖x - y‖² over lb <= x <= ub, Σ x[:k] = 1, A_m x <= b_m (numeric model columns),
+        accepted when the point keeps the known constraints in declared units."""
 
-        def solve(start: np.ndarray) -> np.ndarray | None:
-            res = minimize(
-                lambda x: 0.5 * float((x - y) @ (x - y)),
-                start,
-                jac=lambda x: x - y,
-                bounds=list(zip(lb, ub)),
-                constraints=cons,
-                method="SLSQP",
-                options={"ftol": 1e-14, "maxiter": 500},
-            )
-            x = np.clip(res.x, lb, ub)
-            ok = self._within_constraints(self._from_numeric_model(x[None, :]))[0] and abs(e @ x - 1.0) < 1e-9
-            return x if res.success and ok else None
+        def keeps(x: np.ndarray) -> bool:
+            return bool(self._within_constraints(self._from_numeric_model(x[None, :]))[0])
 
-        # from the clipped point first; from a feasible one (an LP) if SLSQP does not converge there
-        x = solve(np.clip(y, lb, ub))
+        x = self._model_polytope.project(y, keeps, lb, ub)
         if x is None:
-            start = self._feasible_l1(y, lb, ub)
-            x = solve(start)
-            x = start if x is None else x
+            raise self._infeasible()
         return x
-
-    def _feasible_l1(self, y: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-        """The feasible point nearest ``y`` in L1 (a linear program: variables x, t >= |x - y|)."""
-        p, k = len(y), len(self.components)
-        G, h = self._model_constraint_arrays
-        eye = np.eye(p)
-        A_ub = np.vstack([np.hstack([G, np.zeros((len(h), p))]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])])
-        b_ub = np.concatenate([h, y, -y])
-        A_eq = np.concatenate([np.ones(k), np.zeros(2 * p - k)])[None, :]
-        bounds = [*zip(lb, ub), *[(0, None)] * p]
-        c = np.concatenate([np.zeros(p), np.ones(p)])
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=bounds, method="highs")
-        if res.status != 0:
-            raise ValueError(f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}")
-        return np.clip(res.x[:p], lb, ub)
 
     def _nearest_lattice_point(self, y: np.ndarray) -> np.ndarray:
         """The lattice point (mixture on ``resolution`` summing to the total, parameters on their
@@ -560,32 +537,16 @@ class Space:
         step = np.array([self.step] * k + [p.resolution if p.resolution is not None else 1.0 for p in ps])
         integral = np.array([1] * k + [int(p.resolution is not None) for p in ps])
         lo, hi = self._numeric_bounds
-        z_lo = np.where(integral == 1, np.ceil(lo / step - 1e-9), lo)
-        z_hi = np.where(integral == 1, np.floor(hi / step + 1e-9), hi)
         _, span_p = self._parameter_box
         weight = np.concatenate([np.full(k, 1.0 / self.total), 1.0 / np.where(span_p > 0, span_p, 1.0)])
         A, b, slack = self._constraint_arrays
-        p = len(y)
-        eye = np.eye(p)
-        rows = [
-            _LinearRows(np.hstack([A * step, np.zeros((len(b), p))]), -np.inf, b + slack),
-            _LinearRows(np.hstack([eye * step, -eye]), -np.inf, y),  # step·z - t <= y
-            _LinearRows(np.hstack([-eye * step, -eye]), -np.inf, -y),  # -step·z - t <= -y
-            _LinearRows(np.concatenate([step[:k], np.zeros(2 * p - k)])[None, :], self.total, self.total),
-        ]
-        res = milp(
-            np.concatenate([np.zeros(p), weight]),
-            constraints=rows,
-            integrality=np.concatenate([integral, np.zeros(p, dtype=int)]),
-            bounds=Bounds(np.concatenate([z_lo, np.zeros(p)]), np.concatenate([z_hi, np.full(p, np.inf)])),
-        )
-        if res.status != 0 or res.x is None:
-            raise ValueError(
+        found = Polytope(lo, hi, k, self.total, A, b + slack).nearest_lattice_point(y, weight, step, integral)
+        if found is None:
+            raise SpecError(
                 f"no lattice point keeps the bounds and the constraints {[c.text for c in self.constraints]} "
                 f"(mixture resolution {self.step:g} {self.unit}); relax them or use a finer resolution"
             )
-        z = np.where(integral == 1, np.round(res.x[:p]), np.clip(res.x[:p], lo, hi))
-        values = z * step
+        values = found
         values[:k] = np.round(values[:k], _decimals(self.step))
         for j, prm in enumerate(ps, start=k):
             if prm.resolution is not None:
@@ -593,7 +554,7 @@ class Space:
         if not self._within_constraints(values[None, :])[0] and not integral.all():
             # a continuous parameter off by HiGHS's feasibility tolerance: project it, lattice fixed
             x = self._to_numeric_model(values[None, :])[0]
-            lb, ub = self.model_bounds()[:, :p]
+            lb, ub = self.model_bounds()[:, : len(y)]
             fix = integral == 1
             x = self._qp_project(x, np.where(fix, x, lb), np.where(fix, x, ub))
             values = np.where(fix, values, self._from_numeric_model(x[None, :])[0])
@@ -601,54 +562,11 @@ class Space:
 
     def _hit_and_run(self, m: int, rng: np.random.Generator, sweeps: int = 40) -> np.ndarray:
         """``m`` points (m, p) of numeric values, uniform over the polytope (bounds, mixture total,
-        known constraints): independent hit-and-run chains in model coordinates, each making
-        ``sweeps``·p moves along random directions that keep the sum, scaled per variable by its
-        extent over the polytope (variables that cannot move stay fixed)."""
-        k = len(self.components)
-        lb, ub = self.model_bounds()[:, : len(self.numeric)]
-        A_m, b_m = self._model_constraint_arrays
-        p = len(lb)
-        G = np.vstack([-np.eye(p), np.eye(p), A_m])
-        h = np.concatenate([-lb, ub, b_m])
-        A_eq = np.concatenate([np.ones(k), np.zeros(p - k)])[None, :]
-        # each variable's extent over the polytope: directions are scaled by it (an elongated
-        # polytope mixes slowly under isotropic directions); the chains start at the mid-range point
-        width = np.zeros(p)
-        centre = np.zeros(p)
-        for j in range(p):
-            ends = []
-            for sign in (1.0, -1.0):
-                cost = np.zeros(p)
-                cost[j] = sign
-                res = linprog(cost, A_ub=A_m, b_ub=b_m, A_eq=A_eq, b_eq=[1.0], bounds=list(zip(lb, ub)), method="highs")
-                if res.status != 0:
-                    raise ValueError(
-                        f"no point within the bounds keeps the constraints {[c.text for c in self.constraints]}"
-                    )
-                ends.append(res.x)
-            width[j] = max(ends[1][j] - ends[0][j], 0.0)
-            centre += (ends[0] + ends[1]) / (2 * p)  # average of 2p points of the polytope: inside it
-        width[width < 1e-12] = 0.0
-        mix_w = width[:k]
-
-        def directions(n: int) -> np.ndarray:
-            # a symmetric direction law keeps hit-and-run reversible for the uniform distribution
-            D = rng.standard_normal((n, p)) * width
-            D[:, :k] -= mix_w * D[:, :k].sum(axis=1, keepdims=True) / max(mix_w.sum(), 1e-300)
-            return D / np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-300)
-
-        X = np.tile(centre, (m, 1))
-        GT = np.ascontiguousarray(G.T)
-        for _ in range(sweeps * max(p, 1)):
-            D = directions(m)
-            GD = D @ GT
-            S = np.maximum(h - X @ GT, 0.0)  # slack of each inequality
-            t_hi = np.divide(S, GD, out=np.full_like(S, np.inf), where=GD > 1e-12).min(axis=1)
-            t_lo = np.divide(S, GD, out=np.full_like(S, -np.inf), where=GD < -1e-12).max(axis=1)
-            ok = np.isfinite(t_hi) & np.isfinite(t_lo) & (t_hi >= t_lo)
-            t = np.where(ok, t_lo + (t_hi - t_lo) * rng.random(m), 0.0)
-            X += t[:, None] * D
-        return self._from_numeric_model(np.clip(X, lb, ub))
+        known constraints): hit-and-run chains in model coordinates (:meth:`Polytope.hit_and_run`)."""
+        X = self._model_polytope.hit_and_run(m, rng, sweeps)
+        if X is None:
+            raise self._infeasible()
+        return self._from_numeric_model(X)
 
     # --- sampling ----------------------------------------------------------------------------
     def sample_uniform(self, n: int, seed: int | None = None, sobol: bool = True) -> pd.DataFrame:
@@ -700,7 +618,9 @@ class Space:
                 Up = (V[:, k:] - lo_p) / np.where(span_p > 0, span_p, 1.0)
                 accepted.append(np.hstack([V[:, :k], Up, U[:, k - 1 + len(lo_p) :]]))
             else:
-                accepted.append(np.hstack([_bounded_simplex_gibbs(bounds, self.total, m, rng), U[:, k - 1 :]]))
+                accepted.append(
+                    np.hstack([bounded_simplex_gibbs(bounds[:, 0], bounds[:, 1], self.total, m, rng), U[:, k - 1 :]])
+                )
         Z = np.vstack(accepted)[:n]
         out = pd.DataFrame(Z[:, :k], columns=self.components)
         j = k
@@ -718,23 +638,20 @@ class Space:
         out = {}
         for j, (name, p) in enumerate(self.continuous.items()):
             if name in self.fixed_values:
-                out[k - 1 + j] = (self.fixed_values[name] - p.min) / (p.max - p.min) if p.max > p.min else 0.0
+                out[k - 1 + j] = (float(self.fixed_values[name]) - p.min) / (p.max - p.min) if p.max > p.min else 0.0
         for j, (name, choices) in enumerate(self.categorical.items()):
             if name in self.fixed_values:
-                out[k - 1 + len(self.continuous) + j] = (choices.index(self.fixed_values[name]) + 0.5) / len(choices)
+                out[k - 1 + len(self.continuous) + j] = (choices.index(str(self.fixed_values[name])) + 0.5) / len(
+                    choices
+                )
         return out
 
     def space_filling(self, n: int, seed: int | None = None, existing: pd.DataFrame | None = None) -> pd.DataFrame:
         """A rounded space-filling design of ``n`` points over the constrained simplex x parameter
         box, never within one step of ``existing`` formulations or of each other: the first such
-        points of a scrambled Sobol sequence (``sample_uniform``, seeded), in sequence order.
-
-        A low-discrepancy prefix, not a max-min pick: greedy max-min selection from a Sobol pool
-        (the earlier design) pushed points to the corners and edges of the space, where films are
-        fluid or poor. On the shipped 6-variable campaign the best of 14 design points was worth 29%
-        of the virtual lab's optimum (median of 40 seeds) against 41% for the Sobol prefix, and the
-        closed loop (10 seeds, budget 60) reached 90% of the optimum after 50 experiments instead of
-        58.5, ending at 94.1% instead of 92.6% (median).
+        points of a scrambled Sobol sequence (``sample_uniform``, seeded), in sequence order (a
+        low-discrepancy prefix, not a max-min pick, which pushes points to the corners and edges).
+        Raises :class:`SpaceExhaustedError` when fewer than ``n`` such points fit on the lattice.
         """
         existing = existing if existing is not None else pd.DataFrame(columns=self.variables)
         design = pd.DataFrame(columns=self.variables)
@@ -744,7 +661,7 @@ class Space:
             design = self.distinct(self.round(self.sample_uniform(max(m, 16 * n), seed=seed)), existing, n)
             if len(design) == n:
                 return design.reset_index(drop=True)
-        raise RuntimeError(
+        raise SpaceExhaustedError(
             f"only {len(design)} distinct formulations fit on the lattice away from the {len(existing)} "
             f"already made; lower the resolution or widen the bounds"
         )
@@ -755,34 +672,6 @@ def _simplex_from_unit(U: np.ndarray) -> np.ndarray:
     m = U.shape[0]
     edges = np.hstack([np.zeros((m, 1)), np.sort(U, axis=1), np.ones((m, 1))])
     return np.diff(edges, axis=1)
-
-
-def _bounded_simplex_gibbs(
-    bounds: np.ndarray, total: float, m: int, rng: np.random.Generator, sweeps: int = 40
-) -> np.ndarray:
-    """``m`` points (m, k) uniform over {lo <= x <= hi, sum x = total} (``bounds`` (k, 2)), for bounds
-    that rejection from the simplex cannot handle.
-
-    Each of ``m`` independent chains starts at the point that shares the free amount in proportion
-    to each component's range, then makes ``sweeps``·k moves; a move redraws one random pair (i, j)
-    uniformly along x_i + x_j = const within both components' bounds (this leaves the uniform
-    distribution invariant).
-    """
-    lo, hi = bounds[:, 0], bounds[:, 1]
-    k = len(lo)
-    span = hi - lo
-    share = (total - lo.sum()) / span.sum() if span.sum() > 0 else 0.0
-    X = np.tile(lo + share * span, (m, 1))
-    rows = np.arange(m)
-    for _ in range(sweeps * k):
-        i = rng.integers(k, size=m)
-        j = (i + rng.integers(1, k, size=m)) % k
-        pair = X[rows, i] + X[rows, j]
-        a = np.maximum(lo[i], pair - hi[j])
-        b = np.minimum(hi[i], pair - lo[j])
-        X[rows, i] = a + (b - a) * rng.random(m)
-        X[rows, j] = pair - X[rows, i]
-    return X
 
 
 def round_mixture(x: np.ndarray, bounds: np.ndarray, total: float, step: float) -> np.ndarray:
@@ -816,7 +705,8 @@ def round_mixture(x: np.ndarray, bounds: np.ndarray, total: float, step: float) 
 
 def _round_parameter(v: np.ndarray, p: ContinuousParameter) -> np.ndarray:
     if p.resolution is None:
-        return np.clip(v, p.min, p.max)
+        clipped: np.ndarray = np.clip(v, p.min, p.max)
+        return clipped
     step = p.resolution
     lo = math.ceil(p.min / step - 1e-9) * step
     hi = math.floor(p.max / step + 1e-9) * step

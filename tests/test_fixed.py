@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from optiform import Campaign
 from optiform.cli import app
+from optiform.errors import DataError
 from optiform.sim import VirtualLab
 from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec
@@ -24,6 +25,8 @@ def test_restrict_validates_names_and_values() -> None:
         ({"porosity": "high"}, "expected a number"),
     ]:
         with pytest.raises(ValueError, match=message):
+            SPACE.restrict(fixed)
+        with pytest.raises(DataError, match=message):  # one of optiform's errors
             SPACE.restrict(fixed)
 
 

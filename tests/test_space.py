@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optiform.errors import SpaceExhaustedError, StrategyError
 from optiform.space import DataError, Space, round_mixture
 from optiform.spec import example_spec_path, load_spec, parse_spec
 
@@ -236,6 +237,9 @@ def test_space_filling_runs_out_of_lattice_points() -> None:
     _check_design(sp, df, 2)
     with pytest.raises(RuntimeError, match="distinct formulations"):
         sp.space_filling(4, seed=0)
+    with pytest.raises(SpaceExhaustedError, match="distinct formulations") as err:  # one of optiform's errors
+        sp.space_filling(4, seed=0)
+    assert isinstance(err.value, StrategyError)
 
 
 def test_space_filling_single_composition() -> None:

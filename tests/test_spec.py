@@ -13,10 +13,16 @@ import pydantic
 import pytest
 
 from optiform.spec import (
+    STRATEGY_NAMES,
+    STRATEGY_REGISTRY,
+    BotorchOptions,
     CampaignSpec,
     CategoricalParameter,
     ContinuousParameter,
+    GridOptions,
+    RandomOptions,
     SpecError,
+    StrategyOptions,
     example_spec_path,
     load_spec,
     parse_spec,
@@ -99,6 +105,41 @@ def test_json_round_trip(path: Path | None) -> None:
     back = CampaignSpec.model_validate_json(spec.model_dump_json())
     assert back == spec
     assert type(back.parameters.get("framework")) is type(spec.parameters.get("framework"))
+
+
+def test_strategy_options_are_kept_as_written_and_typed_on_demand(shipped_dict: dict[str, Any]) -> None:
+    options = {"exploit": 2, "feasibility_power": 5}
+    spec = parse_spec(_mutated(shipped_dict, lambda d: d.update(strategy={"options": options})))
+    stored = spec.model_dump(mode="json")
+    assert stored["strategy"]["options"] == options  # only what the user set, no defaults
+    assert CampaignSpec.model_validate(stored) == spec  # a spec the store kept loads again
+    assert CampaignSpec.model_validate_json(spec.model_dump_json()) == spec
+    typed = spec.strategy.typed_options
+    assert isinstance(typed, BotorchOptions)
+    assert (typed.exploit, typed.feasibility_power, typed.maxiter) == (2, 5.0, 200)
+    assert typed.given() == {"exploit": 2, "feasibility_power": 5.0}
+
+
+def test_every_strategy_problem_is_reported(shipped_dict: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["strategy"] = {"options": {"num_restart": 3, "exploit": -1, "optimizer": "adam"}}
+
+    lines = _error(_mutated(shipped_dict, change)).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "strategy.options.num_restart",
+        "strategy.options.optimizer",
+        "strategy.options.exploit",
+    ]
+
+
+def test_strategy_registry_lists_each_strategy_once() -> None:
+    assert (
+        STRATEGY_NAMES == tuple(STRATEGY_REGISTRY) == ("botorch", "random", "sobol", "grid", "optuna-tpe", "optuna-gp")
+    )
+    for name, info in STRATEGY_REGISTRY.items():
+        assert issubclass(info.options, StrategyOptions) and info.options.strategy == name
+        assert info.description and "\n" not in info.description
+    assert set(GridOptions.model_fields) == {"step", "fixed"} and not RandomOptions.model_fields
 
 
 def test_spec_is_frozen() -> None:
@@ -403,6 +444,23 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     # strategy
     "unknown_strategy": (lambda d: d.update(strategy={"name": "nope"}), [r"strategy\.name: unknown strategy 'nope'"]),
     "n_initial_zero": (lambda d: d.update(strategy={"n_initial": 0}), [r"strategy\.n_initial"]),
+    # strategy options: checked against the strategy's options model on loading
+    "misspelt_strategy_option": (
+        lambda d: d.update(strategy={"options": {"num_restart": 3}}),
+        [r"strategy\.options\.num_restart: unknown option of the botorch strategy; expected optimizer, .*num_restarts"],
+    ),
+    "bad_strategy_option": (
+        lambda d: d.update(strategy={"options": {"exploit": -1}}),
+        [r"strategy\.options\.exploit: must be a whole number of points >= 0, got -1"],
+    ),
+    "option_of_an_optionless_strategy": (
+        lambda d: d.update(strategy={"name": "sobol", "options": {"step": 5}}),
+        [r"strategy\.options\.step: the sobol strategy takes no options"],
+    ),
+    "bad_grid_step": (
+        lambda d: d.update(strategy={"name": "grid", "options": {"step": 0}}),
+        [r"strategy\.options\.step: expected a positive number \(mixture unit\), got 0"],
+    ),
 }
 
 
@@ -463,6 +521,14 @@ name = "y"
 def test_good_text_loads(tmp_path: Path) -> None:
     spec = load_spec(_write(tmp_path, GOOD))
     assert spec.components == ["A", "B", "C"] and list(spec.parameters) == ["x"]
+
+
+def test_bad_strategy_option_in_a_file_names_the_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + '[strategy]\nname = "grid"\noptions = { step = 10, fixd = { x = 0.5 } }\n')
+    with pytest.raises(
+        SpecError, match=r": strategy\.options\.fixd: unknown option of the grid strategy; expected step, fixed$"
+    ):
+        load_spec(path)
 
 
 @pytest.mark.parametrize(

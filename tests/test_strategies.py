@@ -3,6 +3,8 @@ resolution and pending work, are seeded, and (optuna) keep in the study the form
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,19 @@ from optuna.trial import TrialState
 
 from optiform import Campaign
 from optiform.bench.loop import closed_loop
+from optiform.errors import StrategyError
 from optiform.sim import VirtualLab
 from optiform.space import Space
-from optiform.spec import example_spec_path, load_spec, parse_spec
-from optiform.strategies import STRATEGIES, GridExhaustedError, get_strategy
+from optiform.spec import (
+    STRATEGY_NAMES,
+    STRATEGY_REGISTRY,
+    BotorchOptions,
+    GridOptions,
+    example_spec_path,
+    load_spec,
+    parse_spec,
+)
+from optiform.strategies import STRATEGIES, STRATEGY_CLASSES, GridExhaustedError, get_strategy
 from optiform.strategies.grid import GridStrategy
 from optiform.strategies.optuna_strategies import OptunaEncoding, _OptunaStrategy, repair
 
@@ -84,6 +95,47 @@ def test_registry_has_the_new_strategies() -> None:
     assert {"grid", "optuna-tpe", "optuna-gp"} <= set(STRATEGIES)
     with pytest.raises(ValueError, match="optuna-tpe takes no options"):
         get_strategy("optuna-tpe", {"n_trials": 3})
+
+
+def test_strategy_classes_follow_the_spec_registry() -> None:
+    """One list of names (optiform.spec.STRATEGY_REGISTRY); each class takes its options model."""
+    assert tuple(STRATEGY_CLASSES) == STRATEGY_NAMES
+    for name, cls in STRATEGIES.items():
+        assert cls.name == name and cls.options_model is STRATEGY_REGISTRY[name].options
+
+
+def test_strategies_receive_typed_options() -> None:
+    botorch = get_strategy("botorch", {"exploit": 2, "feasibility_power": 5})
+    assert isinstance(botorch.options, BotorchOptions)
+    assert (botorch.options.exploit, botorch.options.feasibility_power, botorch.options.maxiter) == (2, 5.0, 200)
+    assert get_strategy("botorch", BotorchOptions(exploit=0)).options.exploit == 0
+    grid = GridStrategy(GridOptions(step=5))
+    assert grid.step == 5.0 and grid.fixed == {} and GridStrategy(step=20).step == 20.0
+    assert get_strategy("grid", {"fixed": {"T": 0.3}}).options == GridOptions(fixed={"T": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        (
+            "bayes",
+            {},
+            r"^unknown strategy 'bayes'; expected one of botorch, random, sobol, grid, optuna-tpe, optuna-gp$",
+        ),
+        ("botorch", {"exploit": -1}, r"^botorch strategy: exploit must be a whole number of points >= 0, got -1$"),
+        ("grid", {"step": "ten"}, r"^strategy\.options\.step: expected a positive number \(mixture unit\), got 'ten'$"),
+        ("random", {"step": 1}, r"^strategy\.options: random takes no options \(got step\)$"),
+    ],
+)
+def test_strategy_errors_are_strategy_errors(name: str, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(StrategyError, match=message):
+        get_strategy(name, options)
+
+
+def test_importing_the_strategies_leaves_torch_and_optuna_unloaded() -> None:
+    code = "import sys, optiform.strategies; print(sorted({'torch', 'optuna'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # --- grid --------------------------------------------------------------------------------------

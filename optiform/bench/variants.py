@@ -4,12 +4,13 @@
 the default strategy with the same strategy under other options. A variant is written
 ``name`` or ``name[key=value,key=value,...]``:
 
-* ``name`` is a strategy of :data:`optiform.strategies.STRATEGIES`;
+* ``name`` is a strategy of :data:`optiform.spec.STRATEGY_REGISTRY`;
 * each value is read as JSON (``3``, ``0.5``, ``true``, ``"text"``); a bare word is a string;
 * the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``), the key
   ``kernel`` its surrogate's kernel (``[model] kernel``: rbf, transfer, additive); every other key
-  is a strategy option (``[strategy.options]``), checked by the strategy itself, so a misspelt
-  option is an error before anything runs;
+  is a strategy option (``[strategy.options]``), checked against the strategy's options model
+  (:class:`optiform.spec.BotorchOptions`, ...), so a misspelt option is an error before anything
+  runs;
 * options are added to those the problem's campaign already gives the same strategy.
 
 The variant's label (the text given, without spaces) names it in ``bench.csv``, the summary and the
@@ -24,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from ..spec import CampaignSpec, ModelSpec, load_spec
+from ..errors import StrategyError
+from ..spec import STRATEGY_NAMES, STRATEGY_REGISTRY, CampaignSpec, ModelSpec, load_spec
 
 _VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -74,18 +76,18 @@ def split_strategies(text: str) -> list[str]:
 
 def parse_strategy(text: str) -> StrategyVariant:
     """Read ``name`` or ``name[key=value,...]`` (see the module docstring) and check it: the name
-    must be a known strategy, ``n_initial`` a positive whole number, and the strategy must accept
-    the options. Raises ValueError naming the variant and what was expected."""
-    from ..strategies import STRATEGIES, get_strategy
-
+    must be a known strategy, ``n_initial`` a positive whole number, and the strategy's options
+    model must accept the options. Raises StrategyError naming the variant and what was expected."""
     compact = re.sub(r"\s+", "", text)
     match = _VARIANT.match(compact)
     if match is None:
-        raise ValueError(f"strategy {text!r}: expected name or name[key=value,...], e.g. botorch[feasibility_power=3]")
+        raise StrategyError(
+            f"strategy {text!r}: expected name or name[key=value,...], e.g. botorch[feasibility_power=3]"
+        )
     name = match["name"]
-    if name not in STRATEGIES:
+    if name not in STRATEGY_REGISTRY:
         where = "" if compact == name else f"strategy {text!r}: "
-        raise ValueError(f"{where}unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+        raise StrategyError(f"{where}unknown strategy {name!r}; expected one of {', '.join(STRATEGY_NAMES)}")
     options: dict[str, Any] = {}
     n_initial = kernel = None
     for pair in (match["options"] or "").split(","):
@@ -93,25 +95,25 @@ def parse_strategy(text: str) -> StrategyVariant:
             continue
         key, sep, raw = pair.partition("=")
         if not sep or not _KEY.match(key) or not raw:
-            raise ValueError(f"strategy {text!r}: option {pair!r} is not key=value")
+            raise StrategyError(f"strategy {text!r}: option {pair!r} is not key=value")
         if key in options or (key == "n_initial" and n_initial is not None) or (key == "kernel" and kernel is not None):
-            raise ValueError(f"strategy {text!r}: option {key!r} given twice")
+            raise StrategyError(f"strategy {text!r}: option {key!r} given twice")
         value = _value(raw)
         if key == "n_initial":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
+                raise StrategyError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
             n_initial = value
         elif key == "kernel":
             kinds = get_args(ModelSpec.model_fields["kernel"].annotation)
             if value not in kinds:
-                raise ValueError(f"strategy {text!r}: kernel must be one of {', '.join(kinds)}, got {raw!r}")
+                raise StrategyError(f"strategy {text!r}: kernel must be one of {', '.join(kinds)}, got {raw!r}")
             kernel = value
         else:
             options[key] = value
     try:
-        get_strategy(name, options)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"strategy {text!r}: {exc}") from None
+        STRATEGY_REGISTRY[name].options.from_options(options)
+    except StrategyError as exc:
+        raise StrategyError(f"strategy {text!r}: {exc}") from None
     if match["options"] is not None and not match["options"]:
         compact = name  # "botorch[]" is plain botorch
     return StrategyVariant(label=compact, name=name, options=options, n_initial=n_initial, kernel=kernel)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,9 +107,10 @@ def length_scales(surrogate: Surrogate) -> pd.DataFrame:
     names = dimension_names(surrogate)
     if len(names) != d:  # a model not on the space's plain encoding: number the columns
         names = [(f"x{j}", f"x{j}", float("nan"), "") for j in range(d)]
+    model: Any = surrogate.model  # torch modules' attributes are dynamic
     kernels = [
         k
-        for k in surrogate.model.covar_module.modules()
+        for k in model.covar_module.modules()
         if isinstance(k, Kernel) and k.has_lengthscale and k.lengthscale.shape[-1] > 1
     ]
     rows = []
@@ -128,7 +130,7 @@ def loo_predictions(surrogate: Surrogate, groups: Sequence | None = None) -> tup
 
     ``groups``: one label per training row (e.g. the formulation id); rows sharing a label are left
     out together. Default: every row alone."""
-    model = surrogate.model
+    model: Any = surrogate.model  # torch modules' attributes are dynamic
     model.eval()  # train_inputs are then the transformed (normalised) inputs
     X = model.train_inputs[0]
     y = model.train_targets
@@ -150,8 +152,8 @@ def loo_predictions(surrogate: Surrogate, groups: Sequence | None = None) -> tup
             block_inv = torch.linalg.inv(K_inv[S][:, S])
             mean[S] = y[S] - (block_inv @ alpha[S]).squeeze(-1)
             var[S] = torch.diagonal(block_inv)
-        measured, mean, var = _untransform(model, y, mean, var)
-    return mean, np.sqrt(var), measured
+        measured_np, mean_np, var_np = _untransform(model, y, mean, var)
+    return mean_np, np.sqrt(var_np), measured_np
 
 
 def _untransform(model, y: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> tuple[np.ndarray, ...]:
@@ -190,7 +192,7 @@ def diagnose(surrogate: Surrogate, groups: Sequence | None = None) -> ModelDiagn
 
 def _signal_std(surrogate: Surrogate) -> float:
     """Prior sd of the latent function at the training inputs (mean over rows), model scale."""
-    model = surrogate.model
+    model: Any = surrogate.model  # torch modules' attributes are dynamic
     with torch.no_grad():
         prior_var = model.forward(model.train_inputs[0]).variance.mean()
     transform = getattr(model, "outcome_transform", None)

@@ -14,15 +14,11 @@ approximation of the logistic-Gaussian integral, with the variance capped at
 ``MODERATION_VARIANCE_CAP`` = 1; below the cap scikit-learn's ``predict_proba``, a finer erf
 mixture, agrees to ~1e-2). The cap matters for separable labels such as a sharp solid/fluid
 boundary: the fitted amplitude then runs to its bound and the Laplace variance stays near it even
-at the training points, so uncapped, a film made and found fluid kept P ~ 0.1-0.3 and the
-acquisition proposed its neighbours again. On the paper's ternary slice (10 random sets of 20
-lattice points, scored on all 1 446 lattice points) the Brier score fell from 0.085 to 0.050 and the
-log loss from 0.33 to 0.19 with the cap; the boundary (P = 0.5 where μ = 0) does not move.
+at the training points, so uncapped, a film made and found fluid would keep P ~ 0.1-0.3 and the
+acquisition would propose its neighbours again; the boundary (P = 0.5 where μ = 0) does not move.
 
-Measured on the virtual lab (3000 test points, 20-60 random training points): accuracy 0.86-0.98
-and 97-100% of points with P > 0.7 actually solid, against 0.83-0.94 and 82-100% for a GP
-regression on ±1 labels, and 10x faster to fit. Above ``MAX_FIT_ROWS`` rows the kernel's
-hyperparameters are fitted on a seeded subset and the classifier then conditions on every row.
+Above ``MAX_FIT_ROWS`` rows the kernel's hyperparameters are fitted on a seeded subset and the
+classifier then conditions on every row.
 """
 
 from __future__ import annotations
@@ -66,8 +62,8 @@ class FeasibilityModel:
         self._span = to_tensor(np.where(upper > lower, upper - lower, 1.0))
         self._X = to_tensor(est.X_train_)
         self._alpha = to_tensor(est.y_train_ - est.pi_)
-        # v = L⁻¹ W^½ k as one matmul with M = L⁻¹ W^½ (n x n), precomputed: a batched triangular
-        # solve per point broadcasts L and was 60% of a proposal's time at n = 300.
+        # v = L⁻¹ W^½ k as one matmul with M = L⁻¹ W^½ (n x n), precomputed (a batched triangular
+        # solve per point would broadcast L for every point).
         L = to_tensor(est.L_)
         self._M = torch.linalg.solve_triangular(L, torch.diag(to_tensor(est.W_sr_)), upper=False)
         self._amplitude = float(kernel.k1.constant_value)

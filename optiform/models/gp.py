@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,8 @@ Z90 = 1.6448536269514722  # standard-normal 95th percentile: the 90% interval is
 def compute_threads(n: int = 1) -> Iterator[None]:
     """Run torch and the BLAS pools under numpy/scipy (scikit-learn's classifier) on ``n`` threads
     inside the block. The models here are small (tens to hundreds of points): one thread is as
-    fast as two on an idle machine and, measured here, 20x faster on a busy one (thread
-    oversubscription: a q=4 proposal took 155 s on 2 threads next to another process, 7.7 s on 1).
-    For BLAS, even on an idle machine: the classifier's likelihood at 128 rows took 18 ms on two
-    OpenBLAS threads and 4.6 ms on one."""
+    fast as two on an idle machine and much faster on a busy one, where more threads oversubscribe
+    the cores."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -75,7 +74,7 @@ class Surrogate:
         """Posterior mean and std of the modelled value z at model coordinates X (n, d)."""
         Xt = X if isinstance(X, torch.Tensor) else to_tensor(X)
         with torch.no_grad():
-            post = self.model.posterior(Xt)
+            post: Any = self.model.posterior(Xt)  # a GPyTorchPosterior (mean, variance)
             mu = post.mean.squeeze(-1).numpy()
             sd = post.variance.clamp_min(1e-12).sqrt().squeeze(-1).numpy()
         return mu, sd
@@ -88,8 +87,9 @@ class Surrogate:
 
     def noise_std(self) -> float:
         """Learnt observation-noise standard deviation on the model scale (ln units for log)."""
-        noise = self.model.likelihood.noise.detach().mean()
-        scale = self.model.outcome_transform.stdvs.squeeze() if hasattr(self.model, "outcome_transform") else 1.0
+        model: Any = self.model  # torch modules' attributes are dynamic
+        noise = model.likelihood.noise.detach().mean()
+        scale = model.outcome_transform.stdvs.squeeze() if hasattr(model, "outcome_transform") else 1.0
         return float(noise.sqrt() * scale)
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from botorch.acquisition import AcquisitionFunction
@@ -83,8 +84,8 @@ class PendingTracked(AcquisitionFunction):
         self.acq = acq
         self._pending = None if X_pending is None else X_pending.detach().clone()
 
-    @property
-    def X_pending(self) -> torch.Tensor | None:
+    @property  # botorch infers X_pending: Tensor, though it sets it to None too
+    def X_pending(self) -> torch.Tensor | None:  # type: ignore[override]
         return self._pending
 
     def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
@@ -112,8 +113,8 @@ class FeasibilityWeighted(AcquisitionFunction):
         self.feasibility_power = float(feasibility_power)
         self.log_floor = log_floor_of(min_probability)
 
-    @property
-    def X_pending(self) -> torch.Tensor | None:
+    @property  # botorch infers X_pending: Tensor, though it sets it to None too
+    def X_pending(self) -> torch.Tensor | None:  # type: ignore[override]
         return self.acq.X_pending
 
     def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
@@ -201,7 +202,8 @@ class GreedyLogNEI(AcquisitionFunction):
         self.set_X_pending(X_pending)
 
     def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
-        self.X_pending = None if X_pending is None else X_pending.detach().clone()
+        # botorch infers X_pending: Tensor, though it sets it to None too
+        self.X_pending = None if X_pending is None else X_pending.detach().clone()  # type: ignore[assignment]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         from botorch.utils.safe_math import log_fatplus, logmeanexp
@@ -241,7 +243,8 @@ class FeasiblePosteriorMean(AcquisitionFunction):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         if X.shape[-2] != 1:
             raise ValueError(f"FeasiblePosteriorMean: q must be 1, got {X.shape[-2]}")
-        value = self.sign * self.model.posterior(X).mean.squeeze(-1).squeeze(-1)
+        posterior: Any = self.model.posterior(X)  # a GPyTorchPosterior (mean)
+        value = self.sign * posterior.mean.squeeze(-1).squeeze(-1)
         if self.feasibility_model is not None:
             shortfall = (self.feasibility_model.log_prob(X).squeeze(-1) - self.log_floor).clamp_max(0.0)
             value = value + self.PENALTY_PER_LOG_P * shortfall
@@ -371,7 +374,7 @@ def _model_list_acquisition(
 
 def observed_model_values(surrogate: Surrogate) -> torch.Tensor:
     """The training values of a surrogate on its model scale (ln y for log quantities), shape (n,)."""
-    model = surrogate.model
+    model: Any = surrogate.model  # torch modules' attributes are dynamic
     y = model.train_targets.detach().unsqueeze(-1)
     transform = getattr(model, "outcome_transform", None)
     if transform is not None:
@@ -401,10 +404,15 @@ def constraint_callables(
     sd = float(observed.std()) if observed.numel() > 1 else 0.0
     scale = sd if math.isfinite(sd) and sd > 1e-9 else 1.0
     out: list[Callable[[torch.Tensor], torch.Tensor]] = []
+
+    def below(a: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        return lambda Z: (a - Z[..., output]) / scale
+
+    def above(b: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        return lambda Z: (Z[..., output] - b) / scale
+
     if constraint.min is not None:
-        lower = math.log(constraint.min) if log else constraint.min
-        out.append(lambda Z, a=lower: (a - Z[..., output]) / scale)
+        out.append(below(math.log(constraint.min) if log else constraint.min))
     if constraint.max is not None:
-        upper = math.log(constraint.max) if log else constraint.max
-        out.append(lambda Z, b=upper: (Z[..., output] - b) / scale)
+        out.append(above(math.log(constraint.max) if log else constraint.max))
     return out

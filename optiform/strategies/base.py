@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..space import Space
-from ..spec import ObjectiveSpec, OutcomeConstraintSpec
+from ..spec import ObjectiveSpec, OutcomeConstraintSpec, StrategyOptions
 
 MIN_USABLE_RESULTS = 2  # a GP needs results for at least two formulations
 
@@ -52,26 +52,25 @@ class ProposalContext:
 
 
 class Strategy(ABC):
-    """Base class; subclasses set ``name`` and implement :meth:`propose`."""
+    """Base class; subclasses set ``name`` and ``options_model`` (the strategy's options model of
+    :data:`optiform.spec.STRATEGY_REGISTRY`) and implement :meth:`propose`.
+
+    Built from typed options (``BotorchStrategy(BotorchOptions(exploit=2))``) or from keywords
+    checked against the options model (``GridStrategy(step=5)``; a bad one is a StrategyError)."""
 
     name: ClassVar[str]
+    options_model: ClassVar[type[StrategyOptions]]
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, options: StrategyOptions | None = None, /, **values: Any) -> None:
+        if options is None:
+            options = self.options_model.from_options(values)
+        elif values or not isinstance(options, self.options_model):
+            raise TypeError(f"{type(self).__name__}: expected one {self.options_model.__name__} or keywords")
         self.options = options
 
     @abstractmethod
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         """``n`` rounded, distinct formulations (variable columns only)."""
-
-
-class OptionlessStrategy(Strategy):
-    """A strategy that takes no options: any given is an error (a misspelt option of the default
-    strategy, say, must not silently run this one unchanged)."""
-
-    def __init__(self, **options: Any) -> None:
-        if options:
-            raise ValueError(f"strategy.options: {self.name} takes no options (got {', '.join(options)})")
-        super().__init__()
 
 
 def blocked_points(ctx: ProposalContext) -> pd.DataFrame:

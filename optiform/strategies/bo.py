@@ -23,35 +23,28 @@ Optimizer (option ``optimizer``):
 Exploitation (option ``exploit``, default 1 point): for one objective without outcome constraints
 and a batch of two or more, the first point is the best *predicted* formulation with P(feasible) ≥
 ``exploit_min_probability`` (0.5; :class:`~optiform.strategies.acquisition.FeasiblePosteriorMean`),
-and the other n - 1 come from the acquisition with that point pending. The feasibility-weighted
+and the other n - 1 come from the acquisition with that point pending: the feasibility-weighted
 acquisition alone stays well inside the solid region, while the model's own best guess often lies
-near the boundary where the optimum is: on the virtual lab (budget 60, seeds 0-3) the median best
-noise-free value rose from 88.8% to 92.9% of the optimum with it. The point is chosen on the
-lattice: the continuous maximizer's rounding and every lattice move of up to two steps from it
-that is not yet made or pending, ranked by the same criterion (plain rounding could cross the
-feasibility boundary or land on a formulation already made). ``exploit = k`` takes the k best of
-those candidates (at most n - 1): on the paper's ternary slice k = 2 reached 98% of the optimum a
-little sooner (median 26.5 vs 28 experiments, seeds 0-9, budget 40), but on llzt-full the median
-best after 60 fell from 92.6% to 88.1%, so the default stays 1.
+near the boundary where the optimum is. The point is chosen on the lattice: the continuous
+maximizer's rounding and every lattice move of up to two steps from it that is not yet made or
+pending, ranked by the same criterion (plain rounding could cross the feasibility boundary or land
+on a formulation already made). ``exploit = k`` takes the k best of those candidates (at most
+n - 1).
 
 Option ``min_probability`` (default 0): points of the acquisition with P(feasible) below it are
 penalised by ``FLOOR_PENALTY_PER_LOG_P`` (100) per unit of log P below the floor, i.e. excluded
-unless nothing else is left. With 0.5 the share of fluid films after the design fell from 21% to
-14% on llzt-full (10 seeds, budget 60), but the median best fell from 92.6% to 90.6%.
+unless nothing else is left.
 
 Each proposal is rounded to the lattice; one that lands within ``min_spacing`` rounding steps (in
 every variable) of an existing or pending formulation or of a batch-mate is replaced by the lattice
 neighbour with the highest acquisition value that does not. The default 0 only forbids the same
-lattice point: near the optimum the best formulation is often one step from one already made (on
-the paper's ternary slice, 30:50:20 is the only 1 wt% point above 98% of the optimum and sits one
-step from three others above 97.5%). With ``min_spacing = 1`` (the earlier rule) the median best
-of 20 seeds on that slice was 97.7% after 60 experiments and 2/20 reached 98%; with 0, 6/10
-reached 98% within 30 (seeds 0-9).
+lattice point: near the optimum the best formulation is often one step from one already made.
+
+Every option, its default and unit: :class:`optiform.spec.BotorchOptions`.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -59,90 +52,36 @@ import pandas as pd
 import torch
 
 from ..models.gp import DTYPE, to_tensor
+from ..spec import BotorchOptions
+from ..spec.strategy import ACQUISITIONS, OPTIMIZERS
 from .acquisition import FeasiblePosteriorMean, build_acquisition
 from .base import ProposalContext, Strategy, blocked_points, in_design
 from .optimize import PolytopeProjection, initial_batches, maximize_projected
 
-DEFAULTS = {
-    "optimizer": "projected",
-    "acquisition": "greedy",
-    "num_restarts": 8,
-    "raw_samples": 256,
-    "maxiter": 200,
-    "feasibility_power": 7.0,
-    "exploit": 1,
-    "exploit_min_probability": 0.5,
-    "min_spacing": 0.0,
-    "min_probability": 0.0,
-}
-OPTIMIZERS = ("projected", "scipy")
-ACQUISITIONS = ("greedy", "qlognei")
+DEFAULTS = BotorchOptions().model_dump()  # every option's default, by name
 
-
-def _number(options: dict, key: str, expected: str) -> float:
-    """Option ``key`` (its default when absent) as a float; a value that is not a number (a string,
-    a boolean) or not ``expected`` (e.g. "a number >= 0", checked by the caller) is a ValueError
-    naming the option."""
-    value = options.get(key, DEFAULTS[key])
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"botorch strategy: {key} must be {expected}, got {value!r}")
-    return float(value)
+__all__ = ["ACQUISITIONS", "DEFAULTS", "OPTIMIZERS", "BotorchStrategy"]
 
 
 class BotorchStrategy(Strategy):
-    """GP + botorch acquisition; options: optimizer, num_restarts, raw_samples, maxiter,
-    feasibility_power (α: each point's improvement is weighted by P(feasible)^α; default 7, a
-    risk-averse choice — a fluid film is a wasted experiment — that halves the value of a point
-    with P = 0.91). Measured on the virtual lab with the current defaults (budget 100, 10 seeds,
-    ``benchmarks/closed_loop.py --options``; median experiments to 95% of the optimum / solid films
-    after the design): α = 7 60 / 78%, α = 10 64 / 81%; on the bench's llzt-full seeds α = 5 65,
-    α = 7 60, α = 10 64. Earlier (budget 60, maxiter 200, before the exploitation point): α = 1
-    (budget 48, 4 seeds) left 44% solid. ``maxiter`` 60 instead of 200 cost 2 points of best % and
-    15 experiments to 90% of the optimum. ``exploit`` (a number of points),
-    ``exploit_min_probability`` and ``min_probability``: see the module docstring."""
+    """GP + botorch acquisition (see the module docstring); options :class:`~optiform.spec.BotorchOptions`:
+    optimizer, acquisition, num_restarts, raw_samples, maxiter, feasibility_power (α: each point's
+    improvement is weighted by P(feasible)^α; default 7, a risk-averse choice — a fluid film is a
+    wasted experiment — that halves the value of a point with P = 0.91), exploit,
+    exploit_min_probability, min_spacing and min_probability."""
 
     name = "botorch"
-
-    def __init__(self, **options) -> None:
-        unknown = sorted(set(options) - set(DEFAULTS))
-        if unknown:
-            raise ValueError(
-                f"botorch strategy: unknown option(s) {', '.join(unknown)}; expected {', '.join(DEFAULTS)}"
-            )
-        if options.get("acquisition", "greedy") not in ACQUISITIONS:
-            raise ValueError(
-                f"botorch strategy: acquisition must be one of {', '.join(ACQUISITIONS)}, got {options['acquisition']!r}"
-            )
-        if options.get("optimizer", "projected") not in OPTIMIZERS:
-            raise ValueError(
-                f"botorch strategy: optimizer must be one of {', '.join(OPTIMIZERS)}, got {options['optimizer']!r}"
-            )
-        for key in ("num_restarts", "raw_samples", "maxiter"):
-            value = options.get(key, DEFAULTS[key])
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"botorch strategy: {key} must be a positive whole number, got {value!r}")
-        exploit = options.get("exploit", 1)
-        if isinstance(exploit, bool) or not isinstance(exploit, int) or exploit < 0:
-            raise ValueError(f"botorch strategy: exploit must be a whole number of points >= 0, got {exploit!r}")
-        checks = {
-            "feasibility_power": ("a number >= 0", lambda v: 0.0 <= v < math.inf),
-            "exploit_min_probability": ("between 0 and 1", lambda v: 0.0 < v < 1.0),
-            "min_probability": ("within [0, 1)", lambda v: 0.0 <= v < 1.0),
-            "min_spacing": (">= 0 rounding steps", lambda v: 0.0 <= v < math.inf),
-        }
-        for key, (expected, ok) in checks.items():
-            if not ok(_number(options, key, expected)):
-                raise ValueError(f"botorch strategy: {key} must be {expected}, got {options[key]!r}")
-        super().__init__(**options)
+    options_model = BotorchOptions
+    options: BotorchOptions
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         if in_design(ctx.n_results, len(ctx.train), ctx.n_initial):
             return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))
         torch.manual_seed(ctx.seed)
         pending = self._pending_X(ctx)
-        opts = {**DEFAULTS, **self.options}
+        opts = self.options
         acq = self._build(ctx, pending)
-        if opts["optimizer"] == "scipy":
+        if opts.optimizer == "scipy":
             raw = self._optimize_scipy(acq, n, ctx, opts)
         elif len(ctx.objectives) > 1:
             raw = self._optimize_greedy(acq, n, ctx, opts)
@@ -155,14 +94,14 @@ class BotorchStrategy(Strategy):
 
     # --- pieces ------------------------------------------------------------------------------
     def _build(self, ctx: ProposalContext, X_pending: torch.Tensor | None):
-        opts = {**DEFAULTS, **self.options}
-        plain = opts["optimizer"] == "scipy" or opts["acquisition"] == "qlognei"  # botorch's qLogNEI
+        opts = self.options
+        plain = opts.optimizer == "scipy" or opts.acquisition == "qlognei"  # botorch's qLogNEI
         return build_acquisition(
             ctx,
             X_pending,
             plain=plain,
-            feasibility_power=float(opts["feasibility_power"]),
-            min_probability=float(opts["min_probability"]),
+            feasibility_power=opts.feasibility_power,
+            min_probability=opts.min_probability,
         )
 
     @staticmethod
@@ -198,43 +137,38 @@ class BotorchStrategy(Strategy):
             parts.append(part)
         return torch.cat(parts)
 
-    def _optimize_joint(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+    def _optimize_joint(self, acq, q: int, ctx: ProposalContext, opts: BotorchOptions) -> torch.Tensor:
         """All q points at once: starting q-batches from the pool, projected ascent; the best (q, d)."""
         generator = torch.Generator().manual_seed(int(ctx.seed))
-        starts = initial_batches(
-            acq, self._pool(ctx, int(opts["raw_samples"])), q, int(opts["num_restarts"]), generator=generator
-        )
-        X, values = maximize_projected(acq, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
+        starts = initial_batches(acq, self._pool(ctx, opts.raw_samples), q, opts.num_restarts, generator=generator)
+        X, values = maximize_projected(acq, starts, self._projection(ctx), maxiter=opts.maxiter)
         return X[int(torch.argmax(values))].detach()
 
     @staticmethod
-    def _exploits(n: int, ctx: ProposalContext, opts: dict) -> bool:
+    def _exploits(n: int, ctx: ProposalContext, opts: BotorchOptions) -> bool:
         """One exploitation point when the batch has room for it (n ≥ 2), one objective and no
         outcome constraints (their thresholds would need a probability floor of their own)."""
         return (
-            int(opts["exploit"]) > 0
-            and n >= 2
-            and len(ctx.objectives or [ctx.objective]) == 1
-            and not ctx.outcome_constraints
+            opts.exploit > 0 and n >= 2 and len(ctx.objectives or [ctx.objective]) == 1 and not ctx.outcome_constraints
         )
 
-    def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: dict, pending) -> torch.Tensor:
+    def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: BotorchOptions, pending) -> torch.Tensor:
         """The ``exploit`` best predicted lattice formulations with P(feasible) ≥
         ``exploit_min_probability`` (:class:`FeasiblePosteriorMean`, :meth:`_exploit_on_lattice`;
         at most n - 1), then the rest of the batch by the acquisition with them pending."""
         surrogate = ctx.surrogate()
         greedy = FeasiblePosteriorMean(
-            surrogate.model, surrogate.objective.maximize, ctx.feasibility(), float(opts["exploit_min_probability"])
+            surrogate.model, surrogate.objective.maximize, ctx.feasibility(), opts.exploit_min_probability
         )
         # Start from the num_restarts best distinct points of the pool plus the measured formulations
         # (a Boltzmann pick of q = 1 starts repeats the same few points, and ascent from them often
         # stopped at a local maximum).
-        pool = torch.cat([self._pool(ctx, int(opts["raw_samples"])), self._under_fixings(ctx, surrogate.train_X)])
+        pool = torch.cat([self._pool(ctx, opts.raw_samples), self._under_fixings(ctx, surrogate.train_X)])
         with torch.no_grad():
             pool_values = greedy(pool.unsqueeze(1))
-        starts = pool[pool_values.topk(min(int(opts["num_restarts"]), len(pool))).indices].unsqueeze(1)
-        X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=int(opts["maxiter"]))
-        k = min(int(opts["exploit"]), n - 1)
+        starts = pool[pool_values.topk(min(opts.num_restarts, len(pool))).indices].unsqueeze(1)
+        X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=opts.maxiter)
+        k = min(opts.exploit, n - 1)
         best = self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
         acq.set_X_pending(best if pending is None else torch.cat([pending, best]))
         try:
@@ -244,16 +178,17 @@ class BotorchStrategy(Strategy):
         return torch.cat([best, rest])
 
     @staticmethod
-    def _exploit_on_lattice(greedy, best: torch.Tensor, ctx: ProposalContext, opts: dict, k: int = 1) -> torch.Tensor:
+    def _exploit_on_lattice(
+        greedy, best: torch.Tensor, ctx: ProposalContext, opts: BotorchOptions, k: int = 1
+    ) -> torch.Tensor:
         """The ``k`` lattice points near the continuous maximizer ``best`` (1 x d, model coordinates)
         with the highest exploitation value (k x d): among its rounding and the lattice moves of up
         to two steps from it, not yet made or pending. Plain rounding can land on the wrong side of a
-        feasibility boundary or on a point already made, and near a sharp optimum one step matters
-        (on the paper's ternary slice 30:50:20 is the only 1 wt% point above 98% of the optimum)."""
+        feasibility boundary or on a point already made, and near a sharp optimum one step matters."""
         space = ctx.space
         point = space.round(space.from_model(best.numpy()))
         candidates = pd.concat([point, space.neighbours(point.iloc[0], max_steps=2)], ignore_index=True)
-        candidates = space.distinct(candidates, blocked_points(ctx), n=10**6, steps=float(opts["min_spacing"]))
+        candidates = space.distinct(candidates, blocked_points(ctx), n=10**6, steps=opts.min_spacing)
         if not len(candidates):
             return best
         X = to_tensor(space.to_model(candidates))
@@ -261,23 +196,23 @@ class BotorchStrategy(Strategy):
             values = greedy(X.unsqueeze(1))
         return X[torch.argsort(values, descending=True)[:k]]
 
-    def _optimize_greedy(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+    def _optimize_greedy(self, acq, q: int, ctx: ProposalContext, opts: BotorchOptions) -> torch.Tensor:
         """One point at a time, each added to the pending points before the next."""
-        pool = self._pool(ctx, int(opts["raw_samples"]))
+        pool = self._pool(ctx, opts.raw_samples)
         project = self._projection(ctx)
         generator = torch.Generator().manual_seed(int(ctx.seed))
         base_pending = acq.X_pending
         chosen: list[torch.Tensor] = []
         for _ in range(q):
-            starts = initial_batches(acq, pool, 1, int(opts["num_restarts"]), generator=generator)
-            X, values = maximize_projected(acq, starts, project, maxiter=int(opts["maxiter"]))
+            starts = initial_batches(acq, pool, 1, opts.num_restarts, generator=generator)
+            X, values = maximize_projected(acq, starts, project, maxiter=opts.maxiter)
             chosen.append(X[int(torch.argmax(values))].detach())
             stacked = torch.cat(chosen)
             acq.set_X_pending(stacked if base_pending is None else torch.cat([base_pending, stacked]))
         acq.set_X_pending(base_pending)
         return torch.cat(chosen)
 
-    def _optimize_scipy(self, acq, q: int, ctx: ProposalContext, opts: dict) -> torch.Tensor:
+    def _optimize_scipy(self, acq, q: int, ctx: ProposalContext, opts: BotorchOptions) -> torch.Tensor:
         """Plain botorch: ``optimize_acqf_mixed`` with SLSQP for the sum and linear constraints."""
         from botorch.optim import optimize_acqf_mixed
 
@@ -293,8 +228,8 @@ class BotorchStrategy(Strategy):
                 acq_function=acq,
                 bounds=to_tensor(space.model_bounds()),
                 q=q,
-                num_restarts=int(opts["num_restarts"]),
-                raw_samples=int(opts["raw_samples"]),
+                num_restarts=opts.num_restarts,
+                raw_samples=opts.raw_samples,
                 fixed_features_list=space.categorical_fixings(),
                 equality_constraints=[(torch.arange(k), torch.ones(k, dtype=DTYPE), 1.0)],
                 inequality_constraints=inequalities or None,
@@ -311,7 +246,7 @@ class BotorchStrategy(Strategy):
     ) -> pd.DataFrame:
         """Keep rounded proposals that are new; move the others to their best new lattice neighbour."""
         space = ctx.space
-        steps = float({**DEFAULTS, **self.options}["min_spacing"])
+        steps = self.options.min_spacing
         blocked = blocked_points(ctx)
         kept: list[pd.Series] = []
         for _, row in batch.iterrows():

@@ -16,36 +16,34 @@ asked for, :class:`GridExhaustedError` is raised.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import GridExhaustedError
+from ..errors import GridExhaustedError, StrategyError
 from ..space import Space
+from ..spec import GridOptions
+from ..spec.strategy import DEFAULT_GRID_STEP
 from .base import ProposalContext, Strategy, blocked_points
 
-DEFAULT_STEP = 10.0  # in the mixture's unit (10 wt%: the paper's grid)
+DEFAULT_STEP = DEFAULT_GRID_STEP  # in the mixture's unit (10 wt%: the paper's grid)
 MAX_GRID_POINTS = 200_000  # a finer grid is an error: raise the step
 
 
 class GridStrategy(Strategy):
-    """A regular mixture grid; options ``step`` (mixture unit, default 10) and ``fixed``
-    (variable -> value for the variables that are not mixture components)."""
+    """A regular mixture grid; options (:class:`~optiform.spec.GridOptions`) ``step`` (mixture
+    unit, default 10) and ``fixed`` (variable -> value for the variables that are not mixture
+    components)."""
 
     name = "grid"
+    options_model = GridOptions
+    options: GridOptions
 
-    def __init__(self, step: float = DEFAULT_STEP, fixed: dict[str, Any] | None = None, **unknown: Any) -> None:
-        if unknown:
-            raise ValueError(f"strategy.options: unknown option(s) {', '.join(unknown)} for grid; allowed: step, fixed")
-        if not (isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step) and step > 0):
-            raise ValueError(f"strategy.options.step: expected a positive number (mixture unit), got {step!r}")
-        if fixed is not None and not isinstance(fixed, dict):
-            raise ValueError(f"strategy.options.fixed: expected a table of variable = value, got {fixed!r}")
-        super().__init__(step=step, fixed=fixed)
-        self.step = float(step)
-        self.fixed = dict(fixed or {})
+    def __init__(self, options: GridOptions | None = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
+        self.step = float(self.options.step)
+        self.fixed = dict(self.options.fixed or {})
 
     # --- the grid ------------------------------------------------------------------------------
     def fixed_values(self, space: Space) -> dict[str, Any]:
@@ -53,25 +51,25 @@ class GridStrategy(Strategy):
         rounded to its resolution."""
         unknown = [k for k in self.fixed if k not in space.variables]
         if unknown:
-            raise ValueError(
+            raise StrategyError(
                 f"strategy.options.fixed: unknown variable(s) {', '.join(unknown)}; "
                 f"expected some of {', '.join(v for v in space.variables if v not in space.components) or 'none'}"
             )
         gridded = [k for k in self.fixed if k in space.components]
         if gridded:
-            raise ValueError(f"strategy.options.fixed: {', '.join(gridded)} are mixture components, set by the grid")
+            raise StrategyError(f"strategy.options.fixed: {', '.join(gridded)} are mixture components, set by the grid")
         values: dict[str, Any] = {}
         for name, p in space.continuous.items():
             v = self.fixed.get(name, (p.min + p.max) / 2)
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and p.min <= v <= p.max):
-                raise ValueError(
+                raise StrategyError(
                     f"strategy.options.fixed.{name}: expected a number in [{p.min:g}, {p.max:g}], got {v!r}"
                 )
             values[name] = float(v)
         for name, choices in space.categorical.items():
             v = self.fixed.get(name, choices[0])
             if v not in choices:
-                raise ValueError(f"strategy.options.fixed.{name}: {v!r} is not one of {', '.join(choices)}")
+                raise StrategyError(f"strategy.options.fixed.{name}: {v!r} is not one of {', '.join(choices)}")
             values[name] = v
         return values
 
@@ -92,14 +90,14 @@ class GridStrategy(Strategy):
         """(m, k) integer compositions in grid units: lo_i <= u_i <= hi_i, sum u = total/step."""
         ratio = self.step / space.step
         if abs(ratio - round(ratio)) > 1e-9 * ratio or round(ratio) < 2:
-            raise ValueError(
+            raise StrategyError(
                 f"strategy.options.step: {self.step:g} {space.unit} must be a multiple of mixture.resolution "
                 f"({space.step:g}) and at least twice it (neighbours one resolution step apart count as the same "
                 f"formulation)"
             )
         n_units = space.total / self.step
         if abs(n_units - round(n_units)) > 1e-9 * n_units:
-            raise ValueError(f"strategy.options.step: {self.step:g} must divide mixture.total ({space.total:g})")
+            raise StrategyError(f"strategy.options.step: {self.step:g} must divide mixture.total ({space.total:g})")
         bounds = space.component_bounds()
         lo = np.ceil(bounds[:, 0] / self.step - 1e-9).astype(int)
         hi = np.floor(bounds[:, 1] / self.step + 1e-9).astype(int)
@@ -117,7 +115,7 @@ class GridStrategy(Strategy):
                     new.append(np.column_stack([rows[ok], np.full(int(ok.sum()), u)]))
             rows = np.vstack(new) if new else np.zeros((0, i + 1), dtype=int)
             if len(rows) > MAX_GRID_POINTS:
-                raise ValueError(
+                raise StrategyError(
                     f"strategy.options.step: a {self.step:g} {space.unit} grid has over {MAX_GRID_POINTS} points; "
                     f"choose a larger step"
                 )

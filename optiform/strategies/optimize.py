@@ -32,6 +32,9 @@ import numpy as np
 import torch
 
 from ..models.gp import DTYPE
+from ..polytope import bounded_simplex_projection
+
+__all__ = ["PolytopeProjection", "bounded_simplex_projection", "initial_batches", "maximize_projected"]
 
 Constraint = tuple[np.ndarray, np.ndarray, float]  # (indices, coefficients, rhs): Σ coef·x[idx] >= rhs
 
@@ -97,19 +100,6 @@ class PolytopeProjection:
             a[self.held] = 0.0  # held columns do not move; their part sits in a·Y
         gap = (rhs - Y @ a).clamp_min(0.0)
         return Y + gap.unsqueeze(1) * a / a.dot(a).clamp_min(1e-300)
-
-
-def bounded_simplex_projection(V: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float) -> np.ndarray:
-    """Rows of V projected onto {lo <= x <= hi, Σx = total}: x = clip(v - τ, lo, hi) with τ where
-    the (piecewise-linear, non-increasing) sum crosses ``total``; exact, from the 2k breakpoints."""
-    knots = np.sort(np.concatenate([V - hi, V - lo], axis=1), axis=1)  # (b, 2k)
-    sums = np.clip(V[:, None, :] - knots[:, :, None], lo, hi).sum(axis=2)  # (b, 2k), non-increasing
-    j = np.clip((sums > total).sum(axis=1), 1, knots.shape[1] - 1)  # first knot with sum <= total
-    rows = np.arange(len(V))
-    t0, t1, s0, s1 = knots[rows, j - 1], knots[rows, j], sums[rows, j - 1], sums[rows, j]
-    frac = np.where(s0 > s1, (s0 - total) / np.where(s0 > s1, s0 - s1, 1.0), 0.0)
-    tau = t0 + np.clip(frac, 0.0, 1.0) * (t1 - t0)
-    return np.clip(V - tau[:, None], lo, hi)
 
 
 def maximize_projected(

@@ -48,8 +48,10 @@ import pandas as pd
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from ..space import DataError, Space
-from .base import OptionlessStrategy, ProposalContext, blocked_points
+from ..errors import DataError
+from ..space import Space
+from ..spec import OptunaGPOptions, OptunaTPEOptions
+from .base import ProposalContext, Strategy, blocked_points
 
 MAX_ASKS = 8  # asks per batch point before falling back to a space-filling point
 MIX_PREFIX = "stick:"  # optuna parameter name of component i's stick-breaking fraction
@@ -143,7 +145,7 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(verbosity)
 
 
-class _OptunaStrategy(OptionlessStrategy):
+class _OptunaStrategy(Strategy):
     """Shared machinery: build the study from the context, ask, repair, tell the repaired point."""
 
     @abstractmethod
@@ -246,6 +248,7 @@ class OptunaTPEStrategy(_OptunaStrategy):
     """optuna's multivariate TPE with the constant liar for pending formulations."""
 
     name = "optuna-tpe"
+    options_model = OptunaTPEOptions
 
     def _sampler(self, ctx: ProposalContext) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(
@@ -258,6 +261,7 @@ class OptunaGPStrategy(_OptunaStrategy):
     formulations have no usable result)."""
 
     name = "optuna-gp"
+    options_model = OptunaGPOptions
 
     def _sampler(self, ctx: ProposalContext) -> optuna.samplers.BaseSampler:
         return optuna.samplers.GPSampler(seed=ctx.seed, n_startup_trials=ctx.n_initial, warn_independent_sampling=False)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import OptionlessStrategy, ProposalContext, blocked_points
+from ..errors import SpaceExhaustedError
+from ..spec import RandomOptions, SobolOptions
+from .base import ProposalContext, Strategy, blocked_points
 
 
-class RandomStrategy(OptionlessStrategy):
+class RandomStrategy(Strategy):
     """Uniform random points of the constrained space, rounded, distinct from what exists."""
 
     name = "random"
+    options_model = RandomOptions
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         blocked = blocked_points(ctx)
@@ -21,13 +24,14 @@ class RandomStrategy(OptionlessStrategy):
             if len(batch) == n:
                 return batch
             draw *= 4
-        raise RuntimeError(f"random search found only {len(batch)} new distinct formulations")
+        raise SpaceExhaustedError(f"random search found only {len(batch)} new distinct formulations")
 
 
-class SobolStrategy(OptionlessStrategy):
+class SobolStrategy(Strategy):
     """Space-filling design: the next scrambled Sobol points (rounded) away from existing formulations."""
 
     name = "sobol"
+    options_model = SobolOptions
 
     def propose(self, n: int, ctx: ProposalContext) -> pd.DataFrame:
         return ctx.space.space_filling(n, seed=ctx.seed, existing=blocked_points(ctx))

@@ -1,0 +1,23 @@
+"""``[model]``: the surrogate model's options."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import StrictModel
+
+
+class ModelSpec(StrictModel):
+    """Surrogate model options (``[model]``).
+
+    ``kernel = "rbf"`` (default): one RBF kernel with ARD length scales over every model column
+    (categorical choices one-hot). ``kernel = "transfer"``: a shared kernel over every column plus a
+    choice-specific one (:func:`optiform.models.gp.transfer_kernel`), for categorical choices that
+    share most of their landscape but differ in part — e.g. glass-fibre results informing LLZT
+    proposals (``propose(fixed={"framework": "LLZT"})``); it needs a categorical parameter.
+    ``kernel = "additive"``: one kernel per group of variables (the mixture, each other parameter)
+    plus one over all of them (:func:`optiform.models.gp.additive_kernel`), for objectives that are
+    close to a product of factors, such as conductivity over composition and processing.
+    """
+
+    kernel: Literal["rbf", "transfer", "additive"] = "rbf"

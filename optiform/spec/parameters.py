@@ -1,0 +1,58 @@
+"""``[parameters]``: continuous variables with bounds (and an optional rounding resolution) and
+categorical variables with two or more choices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from .base import StrictModel, fail_at, lattice_in
+
+
+class ContinuousParameter(StrictModel):
+    """A continuous variable with bounds; ``resolution`` rounds proposals (optional)."""
+
+    min: float
+    max: float
+    resolution: float | None = Field(default=None, gt=0)
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContinuousParameter:
+        if self.min > self.max:
+            fail_at(("min",), f"min must be <= max (got min={self.min:g}, max={self.max:g})", self.min)
+        if self.resolution is not None and not lattice_in(self.min, self.max, self.resolution):
+            fail_at(
+                ("resolution",),
+                f"no multiple of the resolution {self.resolution:g} lies in [{self.min:g}, {self.max:g}]",
+                self.resolution,
+            )
+        return self
+
+
+class CategoricalParameter(StrictModel):
+    """A categorical variable with two or more distinct choices."""
+
+    choices: list[str]
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(v) < 2:
+            raise ValueError("needs at least 2 choices")
+        if len(set(v)) != len(v):
+            raise ValueError(f"choices must be distinct (got {v})")
+        return v
+
+
+def _parameter_kind(v: Any) -> str:
+    if isinstance(v, CategoricalParameter) or (isinstance(v, dict) and "choices" in v):
+        return "categorical"
+    return "continuous"
+
+
+Parameter = Annotated[
+    Annotated[ContinuousParameter, Tag("continuous")] | Annotated[CategoricalParameter, Tag("categorical")],
+    Discriminator(_parameter_kind),
+]
