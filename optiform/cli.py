@@ -465,7 +465,7 @@ def bench(
         str,
         typer.Option(
             help=f"Comma-separated strategies: {', '.join(STRATEGY_NAMES)}; with options as "
-            "name\\[key=value,...], e.g. botorch\\[feasibility_power=3,n_initial=8]."
+            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
         ),
     ] = "botorch,random",
     seeds: Annotated[
@@ -490,23 +490,23 @@ def bench(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .bench import get_problem, problem_names, run_bench, summarize
-    from .bench.runner import SUMMARY_FILES, RunFailedError, default_workers
+    from .bench.runner import SUMMARY_FILES, default_workers
     from .bench.variants import parse_strategy, split_strategies
 
     problem_list = [p.strip() for p in problems.split(",") if p.strip()]
     strategy_list = split_strategies(strategies)
     unknown_p = [p for p in problem_list if p not in problem_names()]
     if unknown_p or not problem_list:
-        raise ValueError(
+        raise DataError(
             f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}"
         )
     if not strategy_list:
-        raise ValueError(f"no strategy given; expected some of {', '.join(STRATEGY_NAMES)}")
+        raise DataError(f"no strategy given; expected some of {', '.join(STRATEGY_NAMES)}")
     strategy_list = list(dict.fromkeys(parse_strategy(s).label for s in strategy_list))
     folder = out or Path(f"bench-{datetime.now():%Y%m%d-%H%M%S}")
     clash = [name for name in SUMMARY_FILES if (folder / name).exists()]
     if clash:
-        raise ValueError(f"{folder}: already holds {', '.join(clash)}; choose a fresh --out folder")
+        raise DataError(f"{folder}: already holds {', '.join(clash)}; choose a fresh --out folder")
     n_workers = workers or default_workers()
     with console.status("loading problems..."):
         resolved = [get_problem(p) for p in problem_list]
@@ -535,14 +535,7 @@ def bench(
                 f"{100 * info['fraction_of_optimum']:.1f}% in {info['wall_s']:.0f} s",
             )
 
-        try:
-            df = run_bench(
-                resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance
-            )
-        except RunFailedError as exc:  # a strategy or problem broke: name the run, exit 1 (--debug: traceback)
-            if state.debug:
-                raise
-            raise ValueError(str(exc)) from exc
+        df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
     summary = summarize(df, resolved)
     console.print(
         f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)"
