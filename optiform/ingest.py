@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,17 +48,9 @@ from .errors import AnalysisError, DataError, path_error
 from .spec import CampaignSpec
 from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message
 
-KINDS = ("eis", "transference", "lsv", "cycling", "symmetric")
 TRANSFERENCE_ROLES = ("eis_before", "ca", "eis_after")
 NUMERIC = ("thickness_um", "area_cm2", "temperature_C", "delta_V_mV", "active_mass_mg")
 COLUMNS = ("id", "kind", "file", "role", "group", *NUMERIC)
-REQUIRED = {
-    "eis": ("thickness_um", "area_cm2", "temperature_C"),
-    "transference": ("delta_V_mV",),
-    "lsv": ("area_cm2",),
-    "cycling": (),
-    "symmetric": (),
-}
 REFERENCE_TOLERANCE_C = 0.5
 OUTCOME_WORDS = {"true": 1.0, "1": 1.0, "yes": 1.0, "false": 0.0, "0": 0.0, "no": 0.0}
 
@@ -189,14 +181,15 @@ def _parse_rows(
             message = cancelled_message(rec["id"], cancelled["cancelled_at"], cancelled["cancel_reason"])
             problems.append(f"{where}: {message}")
         kind = rec["kind"].lower()
-        if kind not in KINDS:
-            problems.append(f"{where}: kind {rec['kind']!r} is not one of {', '.join(KINDS)}")
+        how = ANALYSES.get(kind)
+        if how is None:
+            problems.append(f"{where}: kind {rec['kind']!r} is not one of {', '.join(ANALYSES)}")
         path = (folder / rec["file"]) if rec["file"] else folder
         if not rec["file"] or not path.is_file():
             problems.append(f"{where}: file {rec['file']!r} not found (looked in {folder})")
         role = rec.get("role", "").lower()
-        if kind == "transference" and role not in TRANSFERENCE_ROLES:
-            problems.append(f"{where}: role {role!r}: a transference file is one of {', '.join(TRANSFERENCE_ROLES)}")
+        if how is not None and how.roles and role not in how.roles:
+            problems.append(f"{where}: role {role!r}: a {kind} file is one of {', '.join(how.roles)}")
         meta = {}
         for name in NUMERIC:
             raw = rec.get(name, "")
@@ -215,8 +208,8 @@ def _parse_rows(
                 problems.append(f"{where}: {outcome}: expected true or false, got {rec[outcome]!r}")
             else:
                 meta[outcome] = flag
-        for name in REQUIRED.get(kind, ()):
-            if name not in meta and not (kind == "transference" and role != "ca" and name == "delta_V_mV"):
+        for name in how.required_for(role) if how is not None else ():
+            if name not in meta:
                 problems.append(f"{where}: {name} is required for kind {kind!r}")
         if len(problems) == n_before:
             content = path.read_bytes()
@@ -255,14 +248,15 @@ def _group(rows: list[_Row], origin: str) -> list[_Group]:
             )
         seen.setdefault(r.sha256, r)
     for g in groups.values():
-        if g.kind == "transference":
+        how = ANALYSES[g.kind]
+        if how.roles:
             roles = sorted(r.role for r in g.rows)
-            if roles != sorted(TRANSFERENCE_ROLES):
+            if roles != sorted(how.roles):
                 problems.append(
                     f"{origin}: line {g.rows[0].line}: {g.label}: needs exactly one file per role "
-                    f"{', '.join(TRANSFERENCE_ROLES)} (got {', '.join(roles)})"
+                    f"{', '.join(how.roles)} (got {', '.join(roles)})"
                 )
-        elif g.kind in ("lsv", "cycling", "symmetric") and len(g.rows) > 1:
+        elif how.one_file and len(g.rows) > 1:
             problems.append(f"{origin}: line {g.rows[1].line}: {g.label}: one {g.kind} file per group")
         outcomes = {k: v for r in g.rows for k, v in r.meta.items() if k not in NUMERIC}
         for k in outcomes:
@@ -292,13 +286,7 @@ def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin:
 def _analyse(spec: CampaignSpec, g: _Group) -> None:
     """Run the analysis for one group; fills ``g.results`` and ``g.values`` (plus the pass/fail
     outcome when the manifest gives it)."""
-    {
-        "eis": _analyse_eis,
-        "transference": _analyse_transference,
-        "lsv": _analyse_lsv,
-        "cycling": _analyse_cycling,
-        "symmetric": _analyse_symmetric,
-    }[g.kind](spec, g)
+    ANALYSES[g.kind].analyse(spec, g)
     for r in g.rows:
         g.values.update({k: v for k, v in r.meta.items() if k not in NUMERIC})
 
@@ -382,6 +370,34 @@ def _sub_results(res: Result) -> Iterable[Result]:
     if callable(subs):
         subs = subs()
     return list(subs) if subs else [res]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How one ``kind`` of manifest row is ingested: ``analyse`` turns a group of its files into
+    results and values; ``required`` metadata columns for every file (more per role in
+    ``required_by_role``); ``roles``: a group holds exactly one file of each (empty: no roles);
+    ``one_file``: a group is a single file."""
+
+    analyse: Callable[[CampaignSpec, _Group], None]
+    required: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    required_by_role: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    one_file: bool = False
+
+    def required_for(self, role: str) -> tuple[str, ...]:
+        return (*self.required, *self.required_by_role.get(role, ()))
+
+
+ANALYSES: dict[str, Analysis] = {
+    "eis": Analysis(_analyse_eis, required=("thickness_um", "area_cm2", "temperature_C")),
+    "transference": Analysis(_analyse_transference, roles=TRANSFERENCE_ROLES, required_by_role={"ca": ("delta_V_mV",)}),
+    "lsv": Analysis(_analyse_lsv, required=("area_cm2",), one_file=True),
+    "cycling": Analysis(_analyse_cycling, one_file=True),
+    "symmetric": Analysis(_analyse_symmetric, one_file=True),
+}
+"""The manifest's kinds: the one table to register a new kind of measurement in."""
+KINDS = tuple(ANALYSES)
 
 
 # --- writing ----------------------------------------------------------------------------------
