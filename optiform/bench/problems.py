@@ -144,14 +144,15 @@ def problem_names() -> list[str]:
 
 def get_problem(name: str) -> Problem:
     """The problem registered as ``name``. Unknown names raise DataError listing the known ones; a
-    problem whose module cannot be imported (or whose factory fails) raises DataError saying why."""
+    problem whose module cannot be imported raises DataError saying why (any other failure of its
+    factory is a bug and propagates)."""
     try:
         factory = PROBLEMS[name]
     except KeyError:
         raise DataError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
     try:
         problem = factory()
-    except Exception as exc:  # a missing or broken module must not take the other problems down
+    except ImportError as exc:  # a missing optional module must not take the other problems down
         raise DataError(f"problem {name!r} is unavailable: {type(exc).__name__}: {exc}") from exc
     if not isinstance(problem, Problem):
         raise DataError(f"problem {name!r}: its factory returned {type(problem).__name__}, not a Problem")
