@@ -1,12 +1,13 @@
 # optiform: two commands on a fresh machine.
 #   make demo   creates .venv, installs optiform, runs a closed-loop campaign on the virtual lab
 #   make test   same set-up, then the test suite
+# and for contributors: make lint, make test-fast, make bench (see CONTRIBUTING.md).
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -22,11 +23,20 @@ demo: $(STAMP)
 	$(BIN)/optiform demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
+
+# everything but the tests marked slow (closed loops, notebooks, long fits)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check optiform tests benchmarks
+	$(BIN)/ruff format --check optiform tests benchmarks
+	$(BIN)/mypy
 
 # the main comparison of benchmarks/README.md: the default strategy against random search (10-15 min on 2 cores)
 bench: $(STAMP)
 	$(BIN)/optiform bench --problems llzt-full,llzt-ternary --strategies botorch,random --seeds 20 --budget 60 --batch 4 --out benchmarks/results/bench-$$(date +%Y%m%d-%H%M%S)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache demo-*
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache demo-*
