@@ -37,7 +37,6 @@ from optiform.analysis.eis import (
     high_frequency_intercept,
     lin_kk,
     plot_nyquist,
-    synthetic_blocking_cell,
     z_capacitor,
     z_cpe,
     z_inductor,
@@ -46,6 +45,7 @@ from optiform.analysis.eis import (
     z_r_rq_cpe,
 )
 from optiform.analysis.types import Spectrum
+from optiform.sim.cell import synthetic_blocking_cell
 
 DATA = Path(__file__).resolve().parent / "data" / "instrument" / "impedance.py"
 

@@ -79,7 +79,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.eis import synthetic_blocking_cell
+from .cell import synthetic_blocking_cell
 from .lab import (
     PAPER_CONDUCTIVITY_mS_cm,
     VirtualLab,
