@@ -7,19 +7,22 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import AnalysisError
 from ..types import Spectrum
 
 
 def _as_spectrum(obj: Any) -> Spectrum:
+    """A :class:`Spectrum` from a Spectrum, a path (read by :func:`~optiform.analysis.readers.read_eis`)
+    or a (frequency_Hz, Z_ohm) tuple."""
     if isinstance(obj, Spectrum):
         return obj
     if isinstance(obj, (str, os.PathLike)):
-        from ..readers import read_eis  # on first use: the readers are not needed for arrays
+        from ..readers import read_eis  # imported on use: spectra given as arrays do not need the readers
 
         return read_eis(obj)
     if isinstance(obj, tuple) and len(obj) == 2:
         return Spectrum(np.asarray(obj[0], dtype=float), np.asarray(obj[1], dtype=complex))
-    raise TypeError(f"expected a Spectrum, a path or a (frequency_Hz, Z_ohm) tuple, got {type(obj).__name__}")
+    raise AnalysisError(f"expected a Spectrum, a path or a (frequency_Hz, Z_ohm) tuple, got {type(obj).__name__}")
 
 
 def _clean(spectrum: Spectrum, min_points: int = 5) -> Spectrum:
@@ -29,5 +32,5 @@ def _clean(spectrum: Spectrum, min_points: int = 5) -> Spectrum:
     if not ok.all():
         s = Spectrum(s.frequency_Hz[ok], s.Z_ohm[ok], s.source, dict(s.meta))
     if len(s) < min_points:
-        raise ValueError(f"{s.source or 'spectrum'}: {len(s)} usable points; at least {min_points} are needed")
+        raise AnalysisError(f"{s.source or 'spectrum'}: {len(s)} usable points; at least {min_points} are needed")
     return s

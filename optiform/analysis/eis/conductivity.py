@@ -55,10 +55,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ...errors import AnalysisError
 from .._util import new_axes
 from ..types import Flag, Result, Spectrum
 from ._spectrum import _as_spectrum, _clean
-from .elements import BLOCKING_MODELS, MODELS
+from .elements import BLOCKING_MODELS, MODELS, _model
 from .fitting import N_BOUNDS, FitResult, fit_blocking_cell
 from .intercept import Intercept, _intercept_like, high_frequency_intercept
 from .validation import LIN_KK_C, LIN_KK_MAX_M, LinKKResult, lin_kk
@@ -124,7 +125,8 @@ class ConductivityResult(Result):
                 "source": self.spectrum.source if self.spectrum is not None else None,
             }
         )
-        return _finite_json(d)
+        out: dict[str, Any] = _finite_json(d)
+        return out
 
     def plot(self, ax: Any = None, *, zoom: bool = True, label: str | None = None) -> Any:
         """Nyquist plot: data, fitted model (dense), intercept(s) marked; Z' (Ω) vs -Z'' (Ω), equal aspect.
@@ -209,19 +211,20 @@ def _finite_json(obj: Any) -> Any:
 
 
 def _area(area_cm2: float | None, diameter_mm: float | None) -> float:
-    if (area_cm2 is None) == (diameter_mm is None):
-        raise ValueError("conductivity: give exactly one of area_cm2 or diameter_mm")
-    if area_cm2 is not None:
+    """Electrode area in cm² from exactly one of ``area_cm2`` or ``diameter_mm`` (π d²/4)."""
+    if area_cm2 is not None and diameter_mm is None:
         if not (area_cm2 > 0 and math.isfinite(area_cm2)):
-            raise ValueError(f"conductivity: area_cm2 must be a positive number, got {area_cm2!r}")
+            raise AnalysisError(f"conductivity: area_cm2 must be a positive number, got {area_cm2!r}")
         return float(area_cm2)
-    if not (diameter_mm > 0 and math.isfinite(diameter_mm)):  # type: ignore[operator]
-        raise ValueError(f"conductivity: diameter_mm must be a positive number, got {diameter_mm!r}")
-    return math.pi * (diameter_mm / 10.0) ** 2 / 4.0  # type: ignore[operator]
+    if diameter_mm is not None and area_cm2 is None:
+        if not (diameter_mm > 0 and math.isfinite(diameter_mm)):
+            raise AnalysisError(f"conductivity: diameter_mm must be a positive number, got {diameter_mm!r}")
+        return math.pi * (diameter_mm / 10.0) ** 2 / 4.0
+    raise AnalysisError("conductivity: give exactly one of area_cm2 or diameter_mm")
 
 
 def conductivity(
-    path_or_spectrum: str | os.PathLike | Spectrum,
+    path_or_spectrum: str | os.PathLike[str] | Spectrum,
     *,
     thickness_um: float,
     area_cm2: float | None = None,
@@ -246,11 +249,11 @@ def conductivity(
     combined with ``thickness_err_um`` and ``area_err_cm2`` in quadrature. Flags: module docstring.
     """
     if method not in ("auto", "fit", "intercept"):
-        raise ValueError(f"conductivity: method must be 'auto', 'fit' or 'intercept', got {method!r}")
+        raise AnalysisError(f"conductivity: method must be 'auto', 'fit' or 'intercept', got {method!r}")
     if basis not in ("total", "bulk"):
-        raise ValueError(f"conductivity: basis must be 'total' or 'bulk', got {basis!r}")
+        raise AnalysisError(f"conductivity: basis must be 'total' or 'bulk', got {basis!r}")
     if not (thickness_um is not None and thickness_um > 0 and math.isfinite(thickness_um)):
-        raise ValueError(f"conductivity: thickness_um must be a positive number, got {thickness_um!r}")
+        raise AnalysisError(f"conductivity: thickness_um must be a positive number, got {thickness_um!r}")
     A = _area(area_cm2, diameter_mm)
     L_cm = thickness_um * 1e-4
     raw = _as_spectrum(path_or_spectrum)
@@ -263,6 +266,8 @@ def conductivity(
     fit: FitResult | None = None
     fit_error = None
     if method in ("auto", "fit"):
+        for name in models:
+            _model(name)  # an unknown model name is the caller's error, not a failed fit
         try:
             fit = fit_blocking_cell(s, models, intercept=ic, lin_kk_result=lk)
         except (RuntimeError, ValueError, np.linalg.LinAlgError) as e:
@@ -292,7 +297,7 @@ def conductivity(
         if basis == "bulk":
             how += " (bulk not separable by the intercept: total used)"
     if not (np.isfinite(R) and R > 0):
-        raise ValueError(f"{s.source or 'spectrum'}: no positive resistance found (R = {R!r})")
+        raise AnalysisError(f"{s.source or 'spectrum'}: no positive resistance found (R = {R!r})")
     sigma = L_cm / (R * A) * 1000.0
     rel2 = (thickness_err_um / thickness_um) ** 2 + (area_err_cm2 / A) ** 2
     if R_err is not None and np.isfinite(R_err):

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ...errors import AnalysisError
 
 __all__ = [
     "BLOCKING_MODELS",
@@ -70,7 +72,8 @@ def z_r_cpe(f_Hz: Any, R0: float, Q2: float, n2: float) -> np.ndarray:
 
 def z_l_r_cpe(f_Hz: Any, L: float, R0: float, Q2: float, n2: float) -> np.ndarray:
     """L-R-CPE: Z = jωL + R0 + 1/(Q2 (jω)^n2) - as R-CPE plus cable inductance."""
-    return z_inductor(f_Hz, L) + R0 + z_cpe(f_Hz, Q2, n2)
+    Z: np.ndarray = z_inductor(f_Hz, L) + R0 + z_cpe(f_Hz, Q2, n2)
+    return Z
 
 
 def z_r_rq_cpe(f_Hz: Any, R0: float, R1: float, Q1: float, n1: float, Q2: float, n2: float) -> np.ndarray:
@@ -79,12 +82,14 @@ def z_r_rq_cpe(f_Hz: Any, R0: float, R1: float, Q1: float, n1: float, Q2: float,
     R0: bulk resistance; R1 || CPE1: an arc from inside the film (grain boundary, ceramic-polymer
     interface); CPE2: the electrode spike. The electrolyte's total resistance is R0 + R1.
     """
-    return R0 + _parallel(np.full(np.shape(f_Hz), complex(R1)), z_cpe(f_Hz, Q1, n1)) + z_cpe(f_Hz, Q2, n2)
+    Z: np.ndarray = R0 + _parallel(np.full(np.shape(f_Hz), complex(R1)), z_cpe(f_Hz, Q1, n1)) + z_cpe(f_Hz, Q2, n2)
+    return Z
 
 
 def z_l_r_rq_cpe(f_Hz: Any, L: float, R0: float, R1: float, Q1: float, n1: float, Q2: float, n2: float) -> np.ndarray:
     """L-R-(R||CPE)-CPE: Z = jωL + R0 + R1 / (1 + R1 Q1 (jω)^n1) + 1/(Q2 (jω)^n2)."""
-    return z_inductor(f_Hz, L) + z_r_rq_cpe(f_Hz, R0, R1, Q1, n1, Q2, n2)
+    Z: np.ndarray = z_inductor(f_Hz, L) + z_r_rq_cpe(f_Hz, R0, R1, Q1, n1, Q2, n2)
+    return Z
 
 
 def z_r_rc(f_Hz: Any, R0: float, R1: float, C1: float) -> np.ndarray:
@@ -100,31 +105,31 @@ def z_r_rq(f_Hz: Any, R0: float, R1: float, Q1: float, n1: float) -> np.ndarray:
 # Elements with analytic derivatives with respect to θ: log(p) for positive parameters, p itself
 # for CPE exponents (names starting with "n"). Each adds its Z to ``Z`` and writes dZ/dθ into the
 # rows ``J[0..k-1]`` it is given (ω = ``w``, jω = ``jw``, log(jω) = ``ljw``).
-def _el_R(p, w, jw, ljw, Z, J):
+def _el_R(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     Z += p[0]
     J[0] = p[0]  # dZ/dlog R = R
 
 
-def _el_L(p, w, jw, ljw, Z, J):
+def _el_L(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     z = jw * p[0]
     Z += z
     J[0] = z
 
 
-def _el_C(p, w, jw, ljw, Z, J):
+def _el_C(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     z = 1.0 / (jw * p[0])
     Z += z
     J[0] = -z
 
 
-def _el_Q(p, w, jw, ljw, Z, J):
+def _el_Q(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     z = np.exp(-p[1] * ljw) / p[0]
     Z += z
     J[0] = -z
     J[1] = -z * ljw
 
 
-def _el_RQ(p, w, jw, ljw, Z, J):
+def _el_RQ(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     R, Q, n = p
     yq = Q * np.exp(n * ljw)
     z = 1.0 / (1.0 / R + yq)
@@ -135,7 +140,7 @@ def _el_RQ(p, w, jw, ljw, Z, J):
     J[2] = J[1] * ljw
 
 
-def _el_RC(p, w, jw, ljw, Z, J):
+def _el_RC(p: np.ndarray, w: np.ndarray, jw: np.ndarray, ljw: np.ndarray, Z: np.ndarray, J: np.ndarray) -> None:
     R, C = p
     yc = jw * C
     z = 1.0 / (1.0 / R + yc)
@@ -145,7 +150,8 @@ def _el_RC(p, w, jw, ljw, Z, J):
     J[1] = -z2 * yc
 
 
-_ELEMENTS: dict[str, Callable] = {"R": _el_R, "L": _el_L, "C": _el_C, "Q": _el_Q, "RQ": _el_RQ, "RC": _el_RC}
+_Element = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+_ELEMENTS: dict[str, _Element] = {"R": _el_R, "L": _el_L, "C": _el_C, "Q": _el_Q, "RQ": _el_RQ, "RC": _el_RC}
 
 
 @dataclass(frozen=True)
@@ -157,12 +163,16 @@ class CircuitModel:
     elements: tuple[tuple[str, tuple[str, ...]], ...]
     function: Callable[..., np.ndarray]
     description: str = ""
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _expo: np.ndarray = field(init=False, repr=False, compare=False)
+    _plan: tuple[tuple[_Element, int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = tuple(n for _, ns in self.elements for n in ns)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_expo", np.array([n.startswith("n") for n in names]))
-        plan, i = [], 0
+        plan: list[tuple[_Element, int, int]] = []
+        i = 0
         for kind, ns in self.elements:
             plan.append((_ELEMENTS[kind], i, i + len(ns)))
             i += len(ns)
@@ -170,11 +180,11 @@ class CircuitModel:
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        return self._names  # type: ignore[attr-defined]
+        return self._names
 
     @property
     def exponent_mask(self) -> np.ndarray:
-        return self._expo.copy()  # type: ignore[attr-defined]
+        return self._expo.copy()
 
     def impedance(self, f_Hz: Any, params: Mapping[str, float] | Sequence[float]) -> np.ndarray:
         """Z(f) for parameters given as a mapping by name or a sequence in :attr:`param_names` order."""
@@ -186,13 +196,13 @@ class CircuitModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Z and dZ/dθ (complex, k x N: one row per parameter) at θ = (log p for positive
         parameters, n for exponents); ``w`` = ω, ``ljw`` = log(jω) = ln ω + jπ/2."""
-        expo = self._expo  # type: ignore[attr-defined]
+        expo = self._expo
         p = np.exp(theta)
         p[expo] = theta[expo]
         jw = 1j * w if jw is None else jw
         Z = np.zeros(w.shape, dtype=complex)
         J = np.empty((theta.size, w.size), dtype=complex)
-        for el, i, j in self._plan:  # type: ignore[attr-defined]
+        for el, i, j in self._plan:
             el(p[i:j], w, jw, ljw, Z, J[i:j])
         return Z, J
 
@@ -224,3 +234,11 @@ MODELS: dict[str, CircuitModel] = {
     )
 }
 BLOCKING_MODELS: tuple[str, ...] = ("R-CPE", "L-R-CPE", "R-(R||CPE)-CPE", "L-R-(R||CPE)-CPE")
+
+
+def _model(name: str) -> CircuitModel:
+    """The model registered as ``name`` in :data:`MODELS` (an AnalysisError naming the models otherwise)."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise AnalysisError(f"unknown circuit model {name!r} (models: {', '.join(MODELS)})") from None

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
+from ...errors import AnalysisError
 from ..types import Spectrum
 from ._spectrum import _as_spectrum, _clean
-from .elements import _TWO_PI, BLOCKING_MODELS, MODELS, CircuitModel, z_cpe
+from .elements import _TWO_PI, BLOCKING_MODELS, MODELS, CircuitModel, _model, z_cpe
 from .intercept import Intercept, high_frequency_intercept
 from .validation import LIN_KK_C, LIN_KK_MAX_M, LinKKResult, lin_kk
 
@@ -125,7 +126,8 @@ class FitResult:
             return None
         if "C1" in p:
             return 1.0 / (_TWO_PI * p["R1"] * p["C1"])
-        return 1.0 / (_TWO_PI * (p["R1"] * p["Q1"]) ** (1.0 / p["n1"]))
+        peak: float = 1.0 / (_TWO_PI * (p["R1"] * p["Q1"]) ** (1.0 / p["n1"]))
+        return peak
 
     @property
     def arc_above_spike(self) -> bool:
@@ -336,7 +338,7 @@ def _auto_starts(prob: _Problem, est: _Estimates) -> list[np.ndarray]:
                 elif key == "L":
                     # a tiny L would sit on a plateau of the log-scale cost: start from a visible one
                     v["L"] = max(ci, L_floor)
-                else:
+                elif n2 is not None:  # key "invQ2": the spike's CPE
                     v["Q2"] = 1.0 / ci if ci > 0 else 1.0 / (float(np.max(np.abs(Z))) * float(np.min(w)) ** n2)
                     v["n2"] = n2
             x = prob.x_from_params(np.array([v[nm] for nm in names], dtype=float))
@@ -349,11 +351,11 @@ def _guess_to_x(prob: _Problem, guess: Mapping[str, float] | Sequence[float]) ->
     m = prob.model
     p = np.array([guess[n] for n in m.param_names] if isinstance(guess, Mapping) else list(guess), dtype=float)
     if p.shape != (len(m.param_names),):
-        raise ValueError(
+        raise AnalysisError(
             f"initial guess for {m.name}: expected {len(m.param_names)} values {m.param_names}, got {p.size}"
         )
     if np.any(p[~m.exponent_mask] <= 0):
-        raise ValueError(f"initial guess for {m.name}: parameters other than exponents must be > 0")
+        raise AnalysisError(f"initial guess for {m.name}: parameters other than exponents must be > 0")
     return prob.x_from_params(p)
 
 
@@ -372,7 +374,7 @@ def fit_circuit(
     many of the (cost-ranked) automatic starts are optimised (default 2, 3 for models with an arc);
     the loop stops early once two starts reach the same minimum.
     """
-    m = MODELS[model] if isinstance(model, str) else model
+    m = _model(model) if isinstance(model, str) else model
     s = _clean(_as_spectrum(spectrum), min_points=len(m.param_names) + 1)
     return _fit(m, s.frequency_Hz, s.Z_ohm, initial_guess, n_starts, n_bounds, None, s.source)
 
@@ -396,11 +398,13 @@ def _fit(
     elif isinstance(initial_guess, (list, tuple)) and initial_guess and isinstance(initial_guess[0], Mapping):
         xs = [_guess_to_x(prob, g) for g in initial_guess]
     else:
-        xs = [_guess_to_x(prob, initial_guess)]  # type: ignore[arg-type]
+        xs = [_guess_to_x(prob, initial_guess)]
     # Visible arcs converge in ~10-30 evaluations; a film arc the data do not support wanders along
     # flat directions (R1 -> 0 or R1 || CPE1 -> a second CPE), so arc models get a tighter budget.
     max_nfev = 100 if "R1" in m.param_names else 200
-    best, costs, nfev, used = None, [], 0, 0
+    best: Any = None  # scipy's OptimizeResult
+    costs: list[float] = []
+    nfev = used = 0
     for x0 in xs:
         used += 1
         try:
@@ -421,7 +425,7 @@ def _fit(
         if best.cost <= 0.5 * 2 * len(f) * _RSS_FLOOR:
             break  # exact fit (noise-free data)
     if best is None:
-        raise RuntimeError(f"{source or 'spectrum'}: fitting {m.name} failed from every start")
+        raise AnalysisError(f"{source or 'spectrum'}: fitting {m.name} failed from every start")
     return _finish(prob, best.x, nfev, used)
 
 
@@ -504,12 +508,13 @@ def fit_blocking_cell(
     s = _clean(_as_spectrum(spectrum))
     f, Z = s.frequency_Hz, s.Z_ohm
     est = _estimates(f, Z, intercept)
-    names = sorted(dict.fromkeys(models), key=lambda n: ("R1" in MODELS[n].param_names, len(MODELS[n].param_names)))
+    by_name = {name: _model(name) for name in models}
+    names = sorted(by_name, key=lambda n: ("R1" in by_name[n].param_names, len(by_name[n].param_names)))
     fits: dict[str, FitResult] = {}
     notes: dict[str, str] = {}
     arc_needed: bool | None = None
     for name in names:
-        pn = MODELS[name].param_names
+        pn = by_name[name].param_names
         if "R1" in pn and screen_arcs:
             if arc_needed is None:
                 simple = [ft.chi2 for ft in fits.values()]
@@ -529,11 +534,11 @@ def fit_blocking_cell(
                 notes[name] = why
                 continue
         try:
-            fits[name] = _fit(MODELS[name], f, Z, None, None, n_bounds, est, s.source)
+            fits[name] = _fit(by_name[name], f, Z, None, None, n_bounds, est, s.source)
         except (RuntimeError, ValueError, np.linalg.LinAlgError) as e:
             notes[name] = f"error: {e}"
     if not fits:
-        raise RuntimeError(f"{s.source or 'spectrum'}: no model could be fitted ({notes})")
+        raise AnalysisError(f"{s.source or 'spectrum'}: no model could be fitted ({notes})")
     ordered = sorted(fits.values(), key=lambda ft: len(ft.params))
     eligible = [ft for ft in ordered if ft.benign_bounds_only and ft.arc_above_spike]
     chosen = eligible[0] if eligible else ordered[0]  # nothing acceptable: keep the simplest fit

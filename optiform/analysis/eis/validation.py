@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ...errors import AnalysisError
 from ..types import Spectrum
 from ._spectrum import _as_spectrum
 
@@ -70,7 +71,7 @@ def _linkk_tau(f: np.ndarray, M: int) -> np.ndarray:
 def _linkk_eval(elements: np.ndarray, ts: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Z of R_ohm + Σ R_k/(1 + jωτ_k) + jωL (+ 1/(jωC), C = 1/elements[-2] when add_cap)."""
     w = 2 * np.pi * f
-    Z = np.full(f.shape, complex(elements[0]))
+    Z: np.ndarray = np.full(f.shape, complex(elements[0]))
     K = 1.0 / (1 + 1j * np.outer(w, ts))
     Z = Z + K @ elements[1 : 1 + ts.size]
     Z = Z + elements[-1] * 1j * w
@@ -88,7 +89,10 @@ def _linkk_mu(Rs: np.ndarray) -> float:
     return 1 - neg / pos
 
 
-def _linkk_fit(f: np.ndarray, ts: np.ndarray, M: int, Z: np.ndarray, fit_type: str, add_cap: bool):
+def _linkk_fit(
+    f: np.ndarray, ts: np.ndarray, M: int, Z: np.ndarray, fit_type: str, add_cap: bool
+) -> tuple[np.ndarray, float]:
+    """Lin-KK elements and mu for M time constants ``ts`` (linear least squares as impedance.py)."""
     w = 2 * np.pi * f
     absZ = np.abs(Z)
     ncol = M + 3 if add_cap else M + 2
@@ -124,7 +128,7 @@ def _linkk_fit(f: np.ndarray, ts: np.ndarray, M: int, Z: np.ndarray, fit_type: s
         y = a_re.T.dot(Z.real / absZ) + a_im.T.dot(Z.imag / absZ)
         elements = x.dot(y)
     else:
-        raise ValueError(f"fit_type must be 'real', 'imag' or 'complex', got {fit_type!r}")
+        raise AnalysisError(f"fit_type must be 'real', 'imag' or 'complex', got {fit_type!r}")
     mu = _linkk_mu(elements[1:-2] if add_cap else elements[1:-1])
     return elements, mu
 
@@ -149,7 +153,7 @@ def lin_kk(
     s = _as_spectrum(spectrum)
     f, Z = s.frequency_Hz, s.Z_ohm
     if fit_type not in ("real", "imag", "complex"):
-        raise ValueError(f"fit_type must be 'real', 'imag' or 'complex', got {fit_type!r}")
+        raise AnalysisError(f"fit_type must be 'real', 'imag' or 'complex', got {fit_type!r}")
     if c is not None:
         M, mu = 0, 1.0
         while mu > c and M < max_M:
