@@ -117,7 +117,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     (MS Access database, unsupported), ``binary`` (other binary) or ``unknown``.
     """
     path = Path(path)
-    head = _Head(Path(path), _read_bytes(Path(path), _SNIFF_BYTES))
+    head = _Head(path, _read_bytes(path, _SNIFF_BYTES))
     for _precedence, name, rule in _SNIFF_ORDER:
         if rule(head):
             return name
