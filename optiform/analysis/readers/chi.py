@@ -10,13 +10,13 @@ from ._columns import _eis_from_table, _Points
 from ._common import _Head, _make_table, _split, _Src, _tokenize
 
 
-def sniff(head: _Head) -> bool:
+def sniff_chi(head: _Head) -> bool:
     """A 'Freq/Hz,' header line and 'CHI' or 'A.C. Impedance' in the first 40 lines."""
     top = head.top
     return re.search(r"^Freq/Hz\s*,", top, re.M) is not None and ("CHI" in top or "A.C. Impedance" in top)
 
 
-def read_eis(src: _Src) -> _Points:
+def read_eis_chi(src: _Src) -> _Points:
     """CH Instruments text: comma-separated table under 'Freq/Hz, Z'/ohm, Z"/ohm, ...'; Z'' as Im(Z)."""
     lines = src.lines()
     start = next((i for i, ln in enumerate(lines) if ln.startswith("Freq/Hz")), None)

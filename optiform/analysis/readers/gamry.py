@@ -10,12 +10,12 @@ from ._columns import _Points
 from ._common import _float_column, _Head, _make_table, _Src, _Table
 
 
-def sniff(head: _Head) -> bool:
+def sniff_gamry(head: _Head) -> bool:
     """'EXPLAIN' on the first line, or a ZCURVE table."""
     return head.first == "EXPLAIN" or re.search(r"^ZCURVE\t", head.text, re.M) is not None
 
 
-def read_eis(src: _Src) -> _Points:
+def read_eis_gamry(src: _Src) -> _Points:
     """Gamry ``.DTA``: the ZCURVE table (Freq in Hz, Zreal and Zimag in ohm, Zimag as Im(Z)).
 
     The table runs until the first line that does not start with whitespace, so an aborted run
@@ -54,7 +54,7 @@ def read_eis(src: _Src) -> _Points:
     return _Points(f, zr + 1j * zi, table.where, meta=meta)
 
 
-def read_series(src: _Src) -> _Table:
+def read_series_gamry(src: _Src) -> _Table:
     """Gamry ``.DTA`` CURVE table(s) (T in s, Vf in V, Im in A, Temp in degC); CURVE1, CURVE2 ...
     of a cyclic run become cycles."""
     lines = src.lines()

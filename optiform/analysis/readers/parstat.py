@@ -11,12 +11,12 @@ from ._common import _float_column, _Head, _make_table, _split, _Src, _tokenize
 _COLUMNS = {"Frequency (Hz)", "Zre (ohms)", "Zim (ohms)"}
 
 
-def sniff(head: _Head) -> bool:
+def sniff_parstat(head: _Head) -> bool:
     """The three impedance columns on the first line."""
     return _COLUMNS <= set(head.names)
 
 
-def read_eis(src: _Src) -> _Points:
+def read_eis_parstat(src: _Src) -> _Points:
     """Parstat text: tab-separated with 'Frequency (Hz)', 'Zre (ohms)', 'Zim (ohms)' (Zim as Im(Z)).
     Rows with frequency 0 (the DC part of the run) are dropped."""
     lines = src.lines()

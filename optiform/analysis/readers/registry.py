@@ -8,9 +8,9 @@ The order: binary signatures first (``.mpr`` magic, workbooks, Access databases,
 files), then header lines that only one instrument writes, then looser layout rules (an EC-Lab
 export without its header block, any delimited numeric table).
 
-Adding a format: write a module with its sniff function(s) and its ``read_eis`` (-> impedance
-points) and/or ``read_series`` (-> a table) functions, and add one :class:`Format` entry to
-:data:`FORMATS`.
+Adding a format: write a module with its sniff function(s) and its ``read_eis_*`` (-> impedance
+points) and/or ``read_series_*`` (-> a table) functions, import them here and add one :class:`Format`
+entry to :data:`FORMATS`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,33 @@ from pathlib import Path
 
 from ...errors import ReaderError
 from ..types import Series, Spectrum
-from . import biologic, chi, gamry, parstat, powersuite, tables, unsupported, versastudio, zplot
 from ._columns import _Points, _select_cycle, _series_frame, _validate
 from ._common import _EIS_DESCRIPTIONS, _SNIFF_BYTES, _eis_looked_for, _Head, _read_bytes, _Src, _Table
+from .biologic import (
+    read_eis_mpr,
+    read_eis_mpt,
+    read_series_mpr,
+    read_series_mpt,
+    sniff_mpr,
+    sniff_mpt,
+    sniff_mpt_columns,
+)
+from .chi import read_eis_chi, sniff_chi
+from .gamry import read_eis_gamry, read_series_gamry, sniff_gamry
+from .parstat import read_eis_parstat, sniff_parstat
+from .powersuite import read_eis_powersuite, sniff_powersuite
+from .tables import (
+    read_eis_csv,
+    read_eis_xlsx,
+    read_series_csv,
+    read_series_xlsx,
+    sniff_csv,
+    sniff_xls,
+    sniff_xlsx,
+)
+from .unsupported import ARBIN_RES, BINARY, sniff_arbin_res, sniff_binary
+from .versastudio import read_eis_versastudio, sniff_versastudio
+from .zplot import read_eis_zplot, sniff_autolab, sniff_zplot
 
 __all__ = ["EIS_READERS", "FORMATS", "SERIES_READERS", "Format", "detect_format", "read_eis", "read_series"]
 
@@ -53,30 +77,30 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format(
         "biologic-mpt",
-        ((40, biologic.sniff_mpt), (140, biologic.sniff_mpt_columns)),
-        biologic.read_eis_mpt,
-        biologic.read_series_mpt,
+        ((40, sniff_mpt), (140, sniff_mpt_columns)),
+        read_eis_mpt,
+        read_series_mpt,
         "EC-Lab .mpt",
     ),
-    Format("biologic-mpr", ((10, biologic.sniff_mpr),), biologic.read_eis_mpr, biologic.read_series_mpr),
-    Format("gamry-dta", ((50, gamry.sniff),), gamry.read_eis, gamry.read_series, "Gamry .DTA (ZCURVE)"),
-    Format("zplot-z", ((60, zplot.sniff_zplot),), zplot.read_eis, description="ZPlot/ZView .z"),
-    Format("autolab-txt", ((70, zplot.sniff_autolab),), zplot.read_eis, description="Autolab Z60W text"),
-    Format("chi-txt", ((90, chi.sniff),), chi.read_eis, description="CH Instruments text"),
-    Format("parstat-txt", ((100, parstat.sniff),), parstat.read_eis, description="Parstat text"),
-    Format("versastudio-par", ((80, versastudio.sniff),), versastudio.read_eis, description="VersaStudio .par"),
-    Format("powersuite-txt", ((110, powersuite.sniff),), powersuite.read_eis, description="PowerSuite text"),
+    Format("biologic-mpr", ((10, sniff_mpr),), read_eis_mpr, read_series_mpr),
+    Format("gamry-dta", ((50, sniff_gamry),), read_eis_gamry, read_series_gamry, "Gamry .DTA (ZCURVE)"),
+    Format("zplot-z", ((60, sniff_zplot),), read_eis_zplot, description="ZPlot/ZView .z"),
+    Format("autolab-txt", ((70, sniff_autolab),), read_eis_zplot, description="Autolab Z60W text"),
+    Format("chi-txt", ((90, sniff_chi),), read_eis_chi, description="CH Instruments text"),
+    Format("parstat-txt", ((100, sniff_parstat),), read_eis_parstat, description="Parstat text"),
+    Format("versastudio-par", ((80, sniff_versastudio),), read_eis_versastudio, description="VersaStudio .par"),
+    Format("powersuite-txt", ((110, sniff_powersuite),), read_eis_powersuite, description="PowerSuite text"),
     Format(
         "csv",
-        ((150, tables.sniff_csv),),
-        tables.read_eis_csv,
-        tables.read_series_csv,
+        ((150, sniff_csv),),
+        read_eis_csv,
+        read_series_csv,
         "a CSV/XLSX/text table with frequency, Z' and Z'' (or |Z| and phase) columns",
     ),
-    Format("xlsx", ((20, tables.sniff_xlsx),), tables.read_eis_xlsx, tables.read_series_xlsx),
-    Format("xls", ((21, tables.sniff_xls),), tables.read_eis_xlsx, tables.read_series_xlsx),
-    Format("arbin-res", ((22, unsupported.sniff_arbin_res),), unsupported=unsupported.ARBIN_RES),
-    Format("binary", ((30, unsupported.sniff_binary),), unsupported=unsupported.BINARY),
+    Format("xlsx", ((20, sniff_xlsx),), read_eis_xlsx, read_series_xlsx),
+    Format("xls", ((21, sniff_xls),), read_eis_xlsx, read_series_xlsx),
+    Format("arbin-res", ((22, sniff_arbin_res),), unsupported=ARBIN_RES),
+    Format("binary", ((30, sniff_binary),), unsupported=BINARY),
 )
 """Every format optiform recognises, in the order :data:`EIS_READERS`, :data:`SERIES_READERS` and
 messages list them; detection follows the sniff precedences."""

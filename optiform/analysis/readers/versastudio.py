@@ -10,12 +10,12 @@ from ._columns import _concat_sweeps, _eis_from_table, _has_freq, _Points
 from ._common import _Head, _make_table, _split, _Src, _tokenize
 
 
-def sniff(head: _Head) -> bool:
+def sniff_versastudio(head: _Head) -> bool:
     """'<Application>' on the first line and 'VersaStudio' in the first 40 lines."""
     return head.first == "<Application>" and "VersaStudio" in head.top
 
 
-def read_eis(src: _Src) -> _Points:
+def read_eis_versastudio(src: _Src) -> _Points:
     """VersaStudio ``.par``: ``<SegmentN>`` blocks with a 'Definition=' header (comma-separated);
     'Frequency(Hz)', 'Z Real', 'Z Imag' (ohm, Z Imag as Im(Z)). Several EIS segments = cycles."""
     lines = src.lines()

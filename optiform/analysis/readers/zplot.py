@@ -21,7 +21,7 @@ def sniff_autolab(head: _Head) -> bool:
     return "Z60W Data File" in head.first
 
 
-def read_eis(src: _Src) -> _Points:
+def read_eis_zplot(src: _Src) -> _Points:
     """ZPlot/ZView ``.z`` (and the same layout in Autolab 'Z60W' text): data follow 'End Comments'
     or the 'Freq(Hz) ... Z'(a) Z''(b)' header; fields 1, 5, 6 are f (Hz), Z' and Z'' (ohm)."""
     lines = src.lines()
