@@ -24,8 +24,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# the main comparison of benchmarks/README.md: the default strategy against random search (10-15 min on 2 cores)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/closed_loop.py
+	$(BIN)/optiform bench --problems llzt-full,llzt-ternary --strategies botorch,random --seeds 20 --budget 60 --batch 4 --out benchmarks/results/bench-$$(date +%Y%m%d-%H%M%S)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache demo-*

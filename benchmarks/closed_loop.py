@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 
 from optiform import Campaign
+from optiform.bench.loop import closed_loop, experiments_to_reach
 from optiform.sim.lab import GLOBAL_OPTIMUM, VirtualLab
-from optiform.sim.loop import closed_loop, experiments_to_reach
 from optiform.spec import example_spec_path, load_spec
 
 STRATEGIES = ("botorch", "botorch-plain", "random", "botorch-qlognei")

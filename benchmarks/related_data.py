@@ -9,8 +9,7 @@ about the composition landscape over to LLZT):
 * ``llzt-only``: an LLZT space-filling design of ``n_initial`` (14), then model batches of 4;
 * ``with-gf``: 20 glass-fibre results recorded first (a space-filling glass-fibre design measured on
   the virtual lab), then LLZT model batches of 4 straight away (``--gf-design``, default 0: the
-  model already has 20 results; with N > 0 an N-point LLZT Sobol design comes first. With 7, on
-  the earlier defaults, the arm needed +11% experiments to 95%).
+  model already has 20 results; with N > 0 an N-point LLZT Sobol design comes first).
 
 Per run we count the LLZT experiments until one reaches 90% and 95% of the LLZT optimum
 (noise-free, solid; ``VirtualLab.optimum(choices={"framework": ["LLZT"]})``); a run that never does

@@ -12,19 +12,26 @@ best, predict, weighing sheets, ternary map).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import DataError, StoreError, StrategyError, path_error
 from .recipe import weighing_sheet, write_batch
-from .space import SUM_TOLERANCE, DataError, Space
+from .space import SUM_TOLERANCE, Space
 from .spec import CampaignSpec, ObjectiveSpec, load_spec
-from .store import FormulationRow, MeasurementRow, Store, ValueRow
-from .store.db import StoreError
+from .store import NewMeasurement, Store, cancelled_message
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .ingest import IngestReport
+    from .models.diagnostics import ModelDiagnostics
+    from .models.feasibility import FeasibilityModel
+    from .models.gp import Surrogate
 
 META_COLUMNS = ("id", "replicate", "status", "note")
 STATUSES = ("ok", "failed")
@@ -61,7 +68,7 @@ class Campaign:
     # --- construction ------------------------------------------------------------------------
     @classmethod
     def create(
-        cls, spec: str | Path | CampaignSpec | dict, store: str | Store | None = None, seed: int | None = None
+        cls, spec: str | Path | CampaignSpec | dict[str, Any], store: str | Store | None = None, seed: int | None = None
     ) -> Campaign:
         """Start a campaign from a campaign file (or spec) in a store (URL, default ``optiform.db``).
 
@@ -77,8 +84,8 @@ class Campaign:
     def open(cls, store: str | Store | None = None, name: str | None = None) -> Campaign:
         """Reopen a campaign; ``name`` is needed when the store holds several."""
         st = store if isinstance(store, Store) else Store(store, create=False)
-        cid, _, spec_dict, seed = st.campaign(name)
-        return cls(st, cid, CampaignSpec.model_validate(spec_dict), seed)
+        record = st.campaign(name)
+        return cls(st, record.id, CampaignSpec.model_validate(record.spec), record.seed)
 
     @property
     def name(self) -> str:
@@ -162,11 +169,23 @@ class Campaign:
         d = d[(d["status"] == "ok") & np.isfinite(pd.to_numeric(d[obj.name], errors="coerce"))]
         return d[["id", *self.space.variables, obj.name]].reset_index(drop=True)
 
+    def _objective(self, name: str | None) -> ObjectiveSpec:
+        """An objective by name (default: the first); DataError naming the objectives otherwise."""
+        if not name:
+            return self.spec.objectives[0]
+        if name not in self.spec.objective_names:
+            raise DataError(f"unknown objective {name!r}; expected one of {', '.join(self.spec.objective_names)}")
+        return self.spec.objective(name)
+
     def _quantity(self, objective: ObjectiveSpec | str | None) -> ObjectiveSpec:
         """An objective or constrained quantity by spec or name (default: the first objective)."""
         if objective is None:
             return self.spec.objectives[0]
-        return self.spec.quantity(objective if isinstance(objective, str) else objective.name)
+        name = objective if isinstance(objective, str) else objective.name
+        names = [q.name for q in self.spec.modelled_quantities]
+        if name not in names:
+            raise DataError(f"{name!r} is neither an objective nor a constrained quantity (have: {', '.join(names)})")
+        return self.spec.quantity(name)
 
     def best(self, objective: str | None = None, by: str = "measured") -> pd.Series:
         """Best measured formulation for ``objective`` (default: the first): id, variables, the mean
@@ -178,8 +197,8 @@ class Campaign:
         the predicted median and 90% interval in the objective's units (see
         :func:`optiform.models.gp.summarize`); it needs results for 2 or more formulations."""
         if by not in ("measured", "model"):
-            raise ValueError(f"best: by must be 'measured' or 'model', got {by!r}")
-        obj = self.spec.objective(objective) if objective else self.spec.objectives[0]
+            raise DataError(f"best: by must be 'measured' or 'model', got {by!r}")
+        obj = self._objective(objective)
         train = self.training_data(obj)
         if not len(train):
             raise DataError(f"campaign {self.name!r} has no measured {obj.name} yet")
@@ -224,7 +243,7 @@ class Campaign:
         names = list(objectives) if objectives is not None else self.spec.objective_names
         unknown = [n for n in names if n not in self.spec.objective_names]
         if not names or unknown or len(set(names)) != len(names):
-            raise ValueError(
+            raise DataError(
                 f"pareto: objectives must be distinct names among {', '.join(self.spec.objective_names)} "
                 f"(got {', '.join(names) or 'none'})"
             )
@@ -263,7 +282,7 @@ class Campaign:
         return front[["id", *self.space.variables, *quantities, "n_replicates", "breaks"]].reset_index(drop=True)
 
     # --- model -------------------------------------------------------------------------------
-    def surrogate(self, objective: ObjectiveSpec | str | None = None):
+    def surrogate(self, objective: ObjectiveSpec | str | None = None) -> Surrogate:
         """The fitted GP of an objective or constrained quantity (default: the first objective),
         refitted only when its training data changed."""
         from .models import fit_surrogate  # torch import deferred: the CLI starts fast
@@ -278,7 +297,8 @@ class Campaign:
         if cached is None or cached[0] != key:
             with compute_threads(1):
                 self._surrogates[obj.name] = (key, fit_surrogate(self.space, train, obj))
-        return self._surrogates[obj.name][1]
+        surrogate: Surrogate = self._surrogates[obj.name][1]
+        return surrogate
 
     def feasibility_data(self) -> pd.DataFrame:
         """Rows with the declared pass/fail outcome recorded (variables + the outcome, 1 or 0)."""
@@ -289,7 +309,7 @@ class Campaign:
         d = d[d[name].notna() & (d["status"] != "flagged")]
         return d[[*self.space.variables, name]].reset_index(drop=True)
 
-    def feasibility_model(self):
+    def feasibility_model(self) -> FeasibilityModel | None:
         """The fitted feasibility model, or None (no ``[feasibility]`` declared, or only one class
         seen so far). Refitted only when its data changed."""
         from .models.feasibility import fit_feasibility
@@ -304,7 +324,8 @@ class Campaign:
             with compute_threads(1):
                 model = fit_feasibility(self.space, data, self.spec.feasibility.name) if len(data) else None
             self._surrogates["__feasibility__"] = (key, model)
-        return self._surrogates["__feasibility__"][1]
+        fitted: FeasibilityModel | None = self._surrogates["__feasibility__"][1]
+        return fitted
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per objective: ``_mean``, ``_std``, ``_median``, ``_q05``, ``_q95`` (90% interval) in the
@@ -316,12 +337,12 @@ class Campaign:
             parts.append(pd.DataFrame({f"P_{feas.name}": feas.probability(X)}, index=X.index))
         return pd.concat(parts, axis=1).set_index(df.index)
 
-    def diagnostics(self, objective: str | None = None):
+    def diagnostics(self, objective: str | None = None) -> ModelDiagnostics:
         """Length scales, noise and leave-one-formulation-out parity check (R², coverage of the 90%
         intervals) of the objective's GP: a :class:`optiform.models.diagnostics.ModelDiagnostics`."""
         from .models.diagnostics import diagnose
 
-        obj = self.spec.objective(objective) if objective else self.spec.objectives[0]
+        obj = self._objective(objective)
         return diagnose(self.surrogate(obj), groups=list(self.training_data(obj)["id"]))
 
     # --- proposing ---------------------------------------------------------------------------
@@ -346,7 +367,7 @@ class Campaign:
         from .strategies import ProposalContext, get_strategy
 
         if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+            raise DataError(f"n must be a positive integer, got {n!r}")
         name = strategy or self.spec.strategy.name
         strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
         table = self.formulations()
@@ -375,25 +396,12 @@ class Campaign:
             batch = strat.propose(int(n), ctx)
         for key, value in space.fixed:
             if not (batch[key] == value).all():
-                raise ValueError(f"strategy {name!r} does not support fixed parameters ({key}={value!r} not kept)")
+                raise StrategyError(f"strategy {name!r} does not support fixed parameters ({key}={value!r} not kept)")
         return self._store_proposals(batch, batch_no, name)
 
     def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str) -> pd.DataFrame:
-        with self.store.transaction() as s:
-            labels = s.query(FormulationRow.label).filter(FormulationRow.campaign_id == self.id).all()
-            start = _next_number(label for (label,) in labels)
-            ids = [f"F{start + i:04d}" for i in range(len(batch))]
-            for label, (_, row) in zip(ids, batch.iterrows()):
-                s.add(
-                    FormulationRow(
-                        campaign_id=self.id,
-                        label=label,
-                        values=_json_values(row, self.space),
-                        source="proposed",
-                        batch=batch_no,
-                        strategy=strategy,
-                    )
-                )
+        values = [_json_values(row, self.space) for _, row in batch.iterrows()]
+        ids = self.store.add_formulations(self.id, values, source="proposed", batch=batch_no, strategy=strategy)
         out = batch[self.space.variables].copy()
         out.insert(0, "id", ids)
         return out.reset_index(drop=True)
@@ -411,17 +419,6 @@ class Campaign:
         sheet = self.weighing_sheet(batch, batch_mass_g) if batch_mass_g else None
         return write_batch(batch, path, sheet)
 
-    def formulation_row(self, session, sample_id: str) -> FormulationRow:
-        """The stored formulation ``sample_id`` of this campaign in ``session``; DataError if unknown."""
-        f = (
-            session.query(FormulationRow)
-            .filter(FormulationRow.campaign_id == self.id, FormulationRow.label == sample_id)
-            .one_or_none()
-        )
-        if f is None:
-            raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
-        return f
-
     def cancel(self, sample_id: str, reason: str = "") -> None:
         """Withdraw a pending proposal: it stays in the store with status ``cancelled``, the time and
         ``reason``; it is no longer pending (not conditioned on, not on weighing sheets) and cannot
@@ -429,19 +426,7 @@ class Campaign:
         out, record it with ``status = failed`` instead).
 
         Raises DataError for an unknown id, an already cancelled one, or one with results."""
-        from .store.db import _now
-
-        with self.store.transaction() as s:
-            f = self.formulation_row(s, sample_id)
-            if f.cancelled_at is not None:
-                raise DataError(f"{sample_id} was already {_cancelled_text(f.cancelled_at, f.cancel_reason)}")
-            if f.measurements:
-                raise DataError(
-                    f"{sample_id} has {len(f.measurements)} recorded result(s); only a pending formulation "
-                    f"can be cancelled"
-                )
-            f.cancelled_at = _now()
-            f.cancel_reason = reason.strip()
+        self.store.cancel(self.id, sample_id, reason, campaign_name=self.name)
 
     # --- recording ---------------------------------------------------------------------------
     def record(self, results: pd.DataFrame | str | Path, origin: str | None = None) -> RecordReport:
@@ -459,37 +444,36 @@ class Campaign:
         return plan.write()
 
     # --- raw instrument files -----------------------------------------------------------------
-    def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None):
+    def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None) -> IngestReport:
         """Analyse the raw files a manifest lists and store the derived values (see
         :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to."""
         from .ingest import ingest
 
-        return ingest(self, manifest, Path(base_dir) if base_dir is not None else None)
+        return ingest(self.store, self.id, self.spec, manifest, Path(base_dir) if base_dir is not None else None)
 
     def analyses(self, sample_id: str | None = None) -> pd.DataFrame:
         """Derived values from raw files: quantity, value, uncertainty, method, flags, files."""
-        from .ingest import analyses
-
-        return analyses(self, sample_id)
+        return self.store.analyses(self.id, sample_id)
 
     def accept(self, sample_id: str) -> int:
         """Accept a formulation's flagged measurements into the model; returns how many."""
-        from .ingest import accept
-
-        return accept(self, sample_id)
+        return self.store.accept(self.id, sample_id, campaign_name=self.name)
 
     def plot_nyquist(self, sample_id: str, out: str | Path) -> Path:
         """Nyquist plot of a formulation's ingested conductivity spectra with their fits (re-analysed
         from the stored raw files)."""
+        import tempfile
+
         from .analysis.eis import conductivity, plot_nyquist
-        from .ingest import raw_files_of, temporary_folder
 
         rows = self._analyses_of(sample_id, "conductivity_mS_cm")
-        with temporary_folder() as tmp:
+        with tempfile.TemporaryDirectory(prefix="optiform-") as tmp:
             results = []
             for _, a in rows.iterrows():
-                path = next(iter(raw_files_of(self, int(a["analysis_pk"]), Path(tmp)).values()))
-                inputs = self._stored_inputs(int(a["analysis_pk"]))
+                raw = self.store.analysis_files(int(a["analysis_pk"]))[0]
+                path = Path(tmp) / raw.name
+                path.write_bytes(raw.content)
+                inputs = self.store.analysis_result(int(a["analysis_pk"]))["inputs"]
                 results.append(conductivity(path, thickness_um=inputs["thickness_um"], area_cm2=inputs["area_cm2"]))
             ax = plot_nyquist(results)
         ax.set_title(f"{self.name}: {sample_id}")
@@ -516,19 +500,13 @@ class Campaign:
             raise DataError(f"{sample_id}: no ingested {quantity} (ingest raw files with 'optiform ingest MANIFEST')")
         return rows
 
-    def _stored_inputs(self, analysis_pk: int) -> dict[str, Any]:
-        from .store.db import AnalysisRow
-
-        with self.store.transaction() as s:
-            return dict(s.get(AnalysisRow, analysis_pk).result["inputs"])
-
     # --- plotting ----------------------------------------------------------------------------
     def plot_ternary(self, out: str | Path, axes: list[str] | None = None, objective: str | None = None) -> Path:
         """Ternary map of the objective's predicted median and uncertainty with the other variables
         held at the best measured formulation's values (see :mod:`optiform.plots.ternary`)."""
         from .plots import plot_mixture
 
-        obj = self.spec.objective(objective) if objective else self.spec.objectives[0]
+        obj = self._objective(objective)
         best = self.best(obj.name)
         surrogate = self.surrogate(obj)
         plotted = list(axes) if axes else self.space.components
@@ -551,28 +529,15 @@ class Campaign:
         )
 
 
-def _cancelled_text(when: Any, reason: str | None) -> str:
-    """'cancelled 2025-05-01 14:02 UTC: reason' for messages."""
-    stamp = pd.Timestamp(when)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return f"cancelled {stamp:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else "")
-
-
-def _cancelled_message(label: str, row: Any) -> str:
-    """Why ``label`` (a formulations() row or a FormulationRow) takes no results."""
-    get = row.get if isinstance(row, pd.Series) else lambda k: getattr(row, k)
-    return (
-        f"sample {label} was {_cancelled_text(get('cancelled_at'), get('cancel_reason'))}; "
-        f"a cancelled formulation cannot receive results"
-    )
-
-
-def _save(fig, out: str | Path) -> Path:
+def _save(fig: Figure, out: str | Path) -> Path:
     path = Path(out)
     if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"{path}: expected a .png or .svg file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, bbox_inches="tight")
+        raise DataError(f"{path}: expected a .png or .svg file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    except OSError as exc:
+        raise path_error(path, exc, "write the plot") from None
     return path
 
 
@@ -592,6 +557,8 @@ def read_results(results: pd.DataFrame | str | Path, origin: str | None = None) 
             df = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True, comment="#")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"{path}: cannot read as a table: {exc}") from None
+    except OSError as exc:
+        raise path_error(path, exc, "read the results") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, origin or str(path), [i + 2 for i in range(len(df))]
 
@@ -601,11 +568,6 @@ def batch_seed(campaign_seed: int, batch_no: int) -> int:
     so the streams of different campaigns never coincide (``seed + batch`` would give campaign 3's
     batch 2 the stream of campaign 4's batch 1, and benchmark runs over seeds would share draws)."""
     return int(np.random.SeedSequence([int(campaign_seed), int(batch_no)]).generate_state(1)[0])
-
-
-def _next_number(labels) -> int:
-    numbers = [int(m.group(1)) for label in labels if (m := re.fullmatch(r"F(\d+)", label))]
-    return max(numbers, default=0) + 1
 
 
 def _json_values(row: pd.Series, space: Space) -> dict[str, Any]:
@@ -627,6 +589,8 @@ class _RecordPlan:
         self.space = campaign.space
         self.objectives = [o for o in campaign.spec.modelled_quantities if o.name in df.columns]
         self.rows: list[dict[str, Any]] = []
+        feasibility = campaign.spec.feasibility
+        self._outcome = feasibility.name if feasibility is not None else ""  # the pass/fail column, if any
 
     def _columns(self) -> None:
         spec = self.c.spec
@@ -660,12 +624,12 @@ class _RecordPlan:
         for i, line in enumerate(self.lines):
             row = self.df.iloc[i]
             where = f"{self.origin}: line {line}"
-            entry = {"line": line, "note": "" if _blank(row.get("note")) else str(row["note"]).strip()}
+            entry: dict[str, Any] = {"line": line, "note": "" if _blank(row.get("note")) else str(row["note"]).strip()}
             entry["status"] = self._status(row, where, problems)
             feasible = self._feasible(row, where, problems)
             if feasible is False:
                 entry["status"] = "failed"
-                entry["note"] = entry["note"] or f"{self.c.spec.feasibility.name} = false"
+                entry["note"] = entry["note"] or f"{self._outcome} = false"
             entry["values"] = self._values(row, where, problems, entry["status"], feasible)
             if i in external:
                 entry["key"] = external[i]
@@ -674,7 +638,10 @@ class _RecordPlan:
                 if label not in self.known:
                     problems.append(f"{where}: unknown sample id {label!r} in campaign {self.c.name!r}")
                 elif self.known[label]["status"] == "cancelled":
-                    problems.append(f"{where}: {_cancelled_message(label, self.known[label])}")
+                    known = self.known[label]
+                    problems.append(
+                        f"{where}: {cancelled_message(label, known['cancelled_at'], known['cancel_reason'])}"
+                    )
                 else:
                     self._check_variables(row, label, where, problems)
                 entry["key"] = label
@@ -725,7 +692,7 @@ class _RecordPlan:
             else:
                 values[obj.name] = v
         if feasible is False and values:
-            name = self.c.spec.feasibility.name
+            name = self._outcome
             problems.append(f"{where}: {name} = false carries no objective value (got {', '.join(values)})")
         if status == "ok" and not values:
             problems.append(
@@ -733,7 +700,7 @@ class _RecordPlan:
                 f"give one, or set status = failed"
             )
         if feasible is not None:
-            values[self.c.spec.feasibility.name] = float(feasible)
+            values[self._outcome] = float(feasible)
         return values
 
     def _replicate(self, row: pd.Series, where: str, problems: list[str]) -> int | None:
@@ -777,7 +744,7 @@ class _RecordPlan:
             return {i: ("new", i) for i in idx}
         keys: dict[int, Any] = {}
         existing = formulations[formulations["source"] == "external"] if len(formulations) else formulations
-        seen: dict[tuple, Any] = {}
+        seen: dict[tuple[Any, ...], Any] = {}
         for i, (_, row) in zip(idx, clean.iterrows()):
             signature = tuple(
                 row[v] if v in self.space.categorical else round(float(row[v]), 9) for v in self.space.variables
@@ -804,52 +771,31 @@ class _RecordPlan:
                 entry["replicate"] = counts[key]
 
     def write(self) -> RecordReport:
-        report = RecordReport()
-        stored = self.c.store.measurements(self.c.id)
-        taken = {(r.label, int(r.replicate)) for r in stored.itertuples()}
-        with self.c.store.transaction() as s:
-            rows = s.query(FormulationRow).filter(FormulationRow.campaign_id == self.c.id).all()
-            by_label = {f.label: f for f in rows}
-            next_no = _next_number(by_label)
-            new_labels: dict[Any, str] = {}
-            for entry in self.rows:
-                key = entry["key"]
-                if isinstance(key, tuple):  # a new outside formulation
-                    kid = _key_id(key)
-                    if kid not in new_labels:
-                        label = f"F{next_no:04d}"
-                        next_no += 1
-                        f = FormulationRow(
-                            campaign_id=self.c.id,
-                            label=label,
-                            values=_json_values(key[2], self.space),
-                            source="external",
-                        )
-                        s.add(f)
-                        by_label[label] = f
-                        new_labels[kid] = label
-                        report.new_formulations.append(label)
-                    label = new_labels[kid]
-                else:
-                    label = key
-                    if by_label[label].cancelled_at is not None:  # cancelled since check(): store nothing
-                        raise DataError(
-                            f"{self.origin}: line {entry['line']}: {_cancelled_message(label, by_label[label])}"
-                        )
-                rep = entry["replicate"]
-                if (label, rep) in taken:
-                    report.duplicates.append(
-                        f"{self.origin}: line {entry['line']}: {label} replicate {rep} is already recorded "
-                        f"(not stored; number new replicates in a 'replicate' column)"
-                    )
-                    continue
-                taken.add((label, rep))
-                m = MeasurementRow(
-                    formulation=by_label[label], replicate=rep, status=entry["status"], note=entry["note"]
+        rows = []
+        for entry in self.rows:
+            key = entry["key"]
+            new = isinstance(key, tuple)  # a new outside formulation
+            rows.append(
+                NewMeasurement(
+                    label=None if new else key,
+                    replicate=entry["replicate"],
+                    status=entry["status"],
+                    note=entry["note"],
+                    values=entry["values"],
+                    where=f"{self.origin}: line {entry['line']}",
+                    new_values=_json_values(key[2], self.space) if new else None,
+                    new_key=_key_id(key) if new else None,
                 )
-                m.values = [ValueRow(quantity=q, value=v) for q, v in entry["values"].items()]
-                s.add(m)
-                report.added += 1
+            )
+        outcome = self.c.store.add_measurements(self.c.id, rows)
+        report = RecordReport(added=outcome.added, new_formulations=list(outcome.new_labels.values()))
+        for i in outcome.duplicates:
+            row = rows[i]
+            label = row.label if row.label is not None else outcome.new_labels[row.new_key]
+            report.duplicates.append(
+                f"{row.where}: {label} replicate {row.replicate} is already recorded "
+                f"(not stored; number new replicates in a 'replicate' column)"
+            )
         return report
 
 

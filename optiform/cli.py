@@ -1,8 +1,10 @@
-"""Command line: ``optiform init | propose | record | cancel | status | pareto | plot ternary | demo``.
+"""Command line: ``optiform init | list | propose | record | ingest | accept | cancel | status | show |
+pareto | plot | bench | demo``.
 
 The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
-holding several campaigns needs ``--campaign NAME``. Errors print one readable message and exit
-with status 1 (``--debug`` shows the traceback).
+holding several campaigns needs ``--campaign NAME``; both go before or after the command. An
+:class:`~optiform.errors.OptiformError` prints one readable message and exits with status 1
+(``--debug`` shows the traceback); any other exception is a bug and surfaces with its traceback.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ._version import __version__
 from .campaign import Campaign
-from .space import DataError
-from .spec import SpecError, example_spec_path
-from .store import StoreError, resolve_store_url
+from .errors import DataError, OptiformError
+from .spec import example_spec_path
+from .store import Store, resolve_store_url
 
 app = typer.Typer(
     help="optiform: which electrolyte formulations to make next.\n\n"
@@ -31,13 +34,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are literal: 'botorch[feasibility_power=3]' keeps its brackets
 )
-plot_app = typer.Typer(help="Draw maps and plots of a campaign.", no_args_is_help=True)
+plot_app = typer.Typer(help="Draw maps and plots of a campaign.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(plot_app, name="plot")
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
-USER_ERRORS = (SpecError, DataError, StoreError, ValueError, FileNotFoundError, KeyError)
+STORE_HELP = "Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db); before or after the command."
+CAMPAIGN_HELP = "Campaign name, when the store holds several; before or after the command."
+StoreOption = Annotated[str | None, typer.Option("--store", help=STORE_HELP)]
+CampaignOption = Annotated[str | None, typer.Option("--campaign", help=CAMPAIGN_HELP)]
 
 
 class State:
@@ -49,51 +56,82 @@ class State:
 state = State()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"optiform {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
-    store: Annotated[
-        str | None, typer.Option(help="Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db).")
-    ] = None,
-    campaign: Annotated[str | None, typer.Option(help="Campaign name, when the store holds several.")] = None,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     state.store, state.campaign, state.debug = store, campaign, debug
 
 
 def _user_errors(func: Callable[..., None]) -> Callable[..., None]:
-    """Turn expected errors (bad files, unknown ids, ...) into one message and exit status 1."""
+    """Turn optiform's errors (bad files, unknown ids, ...) into one message and exit status 1;
+    anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> None:
         try:
             func(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except OptiformError as exc:
             if state.debug:
                 raise
-            err_console.print(f"[red]error:[/red] {escape(_message(exc))}", highlight=False)
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
-def _open() -> Campaign:
-    return Campaign.open(resolve_store_url(state.store), name=state.campaign)
+def _url(store: str | None) -> str:
+    """The store named after the command, else before it, else $OPTIFORM_STORE or the default."""
+    return resolve_store_url(store or state.store)
+
+
+def _open(store: str | None = None, campaign: str | None = None) -> Campaign:
+    return Campaign.open(_url(store), name=campaign or state.campaign)
 
 
 # --- commands -------------------------------------------------------------------------------
 @app.command()
 @_user_errors
-def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")]) -> None:
+def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")], store: StoreOption = None) -> None:
     """Create a campaign in the store from a campaign file.
 
-    Example: optiform --store sqlite:///run.db init campaigns/llzt-cse/campaign.toml
+    Example: optiform init campaigns/llzt-cse/campaign.toml --store sqlite:///run.db
     """
-    c = Campaign.create(file, store=resolve_store_url(state.store))
+    c = Campaign.create(file, store=_url(store))
     console.print(
         f"created campaign [bold]{c.name}[/bold] in {c.store.url}: {len(c.space.variables)} variables, "
         f"objective(s) {', '.join(c.spec.objective_names)}; the first {c.spec.n_initial} proposals are a "
         f"space-filling design"
     )
+
+
+@app.command("list")
+@_user_errors
+def list_campaigns(store: StoreOption = None) -> None:
+    """List the campaigns in a store: formulations, measurements, pending proposals, created.
+
+    Example: optiform list --store sqlite:///run.db
+    """
+    st = Store(_url(store), create=False)
+    table = st.campaigns()
+    st.close()
+    if not len(table):
+        console.print(f"store {st.url} holds no campaign; create one with 'optiform init FILE'", highlight=False)
+        return
+    table["created"] = pd.to_datetime(table["created_at"], utc=True).dt.strftime("%Y-%m-%d")
+    columns = ["name", "formulations", "measurements", "pending", "created", "description"]
+    console.print(_table(table[columns], f"campaigns in {st.url}"))
 
 
 @app.command()
@@ -110,16 +148,18 @@ def propose(
         list[str] | None,
         typer.Option(help="Hold a parameter at one value, NAME=VALUE (repeatable), e.g. framework=LLZT."),
     ] = None,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Propose the next batch; they are stored as pending until results are recorded.
 
     Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx --fix framework=LLZT
     """
-    c = _open()
+    c = _open(store, campaign)
     if batch_mass_g is not None and batch_mass_g <= 0:
-        raise ValueError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
-        raise ValueError(f"--out {out}: expected a .csv or .xlsx file name")
+        raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
     with console.status(f"proposing {n} formulation(s)..."):
         batch = c.propose(n, strategy=strategy, seed=seed, fixed=_parse_fixed(fix or []))
     console.print(_table(batch, f"next batch of {c.name}"))
@@ -141,14 +181,18 @@ def _parse_fixed(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise ValueError(f"--fix {item!r}: expected NAME=VALUE, e.g. framework=LLZT")
+            raise DataError(f"--fix {item!r}: expected NAME=VALUE, e.g. framework=LLZT")
         out[name.strip()] = value.strip()
     return out
 
 
 @app.command()
 @_user_errors
-def record(file: Annotated[Path, typer.Argument(help="Results table (.csv or .xlsx).")]) -> None:
+def record(
+    file: Annotated[Path, typer.Argument(help="Results table (.csv or .xlsx).")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
     """Record measured results: columns id, objective(s), optional replicate, status, note.
 
     Rows without an id but with every variable column are outside data (e.g. literature points).
@@ -156,7 +200,7 @@ def record(file: Annotated[Path, typer.Argument(help="Results table (.csv or .xl
 
     Example: optiform record results-batch3.csv
     """
-    c = _open()
+    c = _open(store, campaign)
     report = c.record(file)
     console.print(str(report))
     for line in report.duplicates:
@@ -165,12 +209,15 @@ def record(file: Annotated[Path, typer.Argument(help="Results table (.csv or .xl
 
 @app.command()
 @_user_errors
-def status() -> None:
+def status(
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
     """Summarise the campaign: counts, best measured formulation, what comes next.
 
     Example: optiform status
     """
-    c = _open()
+    c = _open(store, campaign)
     f = c.formulations()
     counts = f["status"].value_counts()
     console.print(f"[bold]{c.name}[/bold]  ({c.store.url})  {c.spec.description}")
@@ -235,6 +282,8 @@ def pareto(
     include_infeasible: Annotated[
         bool, typer.Option(help="Also list formulations that break an outcome constraint (column 'breaks').")
     ] = False,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Print the non-dominated measured formulations (the Pareto front) over the objectives.
 
@@ -243,7 +292,7 @@ def pareto(
 
     Example: optiform pareto --objectives conductivity_mS_cm,transference_number --csv front.csv
     """
-    c = _open()
+    c = _open(store, campaign)
     names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
     front = c.pareto(names, include_infeasible=include_infeasible)
     shown = names or c.spec.objective_names
@@ -257,7 +306,7 @@ def pareto(
     )
     if csv is not None:
         if csv.suffix.lower() != ".csv":
-            raise ValueError(f"--csv {csv}: expected a .csv file name")
+            raise DataError(f"--csv {csv}: expected a .csv file name")
         csv.parent.mkdir(parents=True, exist_ok=True)
         front.to_csv(csv, index=False)
         console.print(f"wrote {csv}")
@@ -281,6 +330,8 @@ def plot_ternary(
         str | None, typer.Option(help="Three mixture components A,B,C (needed with more than three).")
     ] = None,
     objective: Annotated[str | None, typer.Option(help="Objective to map (default: the first).")] = None,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Ternary map of predicted median and uncertainty, with measured points and next proposals.
 
@@ -288,7 +339,7 @@ def plot_ternary(
 
     Example: optiform plot ternary --out map.png
     """
-    c = _open()
+    c = _open(store, campaign)
     names = [a.strip() for a in axes.split(",")] if axes else None
     with console.status("fitting the model and drawing..."):
         path = c.plot_ternary(out, axes=names, objective=objective)
@@ -299,6 +350,8 @@ def plot_ternary(
 @_user_errors
 def ingest(
     manifest: Annotated[Path, typer.Argument(help="Manifest CSV: id, kind, file, role, group, metadata.")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Analyse raw instrument files listed in a manifest and store the derived values.
 
@@ -309,7 +362,7 @@ def ingest(
 
     Example: optiform ingest raw/manifest.csv
     """
-    c = _open()
+    c = _open(store, campaign)
     with console.status("reading and analysing files..."):
         report = c.ingest(manifest)
     console.print(str(report))
@@ -323,12 +376,16 @@ def ingest(
 
 @app.command()
 @_user_errors
-def accept(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")]) -> None:
+def accept(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
     """Accept a formulation's flagged measurements (failing quality flags) into the model.
 
     Example: optiform accept F0007
     """
-    n = _open().accept(sample_id)
+    n = _open(store, campaign).accept(sample_id)
     console.print(
         f"accepted {n} flagged measurement(s) of {sample_id}" if n else f"{sample_id} has no flagged measurement"
     )
@@ -339,25 +396,31 @@ def accept(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F
 def cancel(
     sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0012.")],
     reason: Annotated[str, typer.Option(help="Why it is withdrawn (kept in the store).")] = "",
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Withdraw a pending proposal: it stays in the store as cancelled (with the time and reason),
     is no longer pending and cannot receive results. The same point may be proposed again.
 
     Example: optiform cancel F0012 --reason "LiDFOB out of stock"
     """
-    c = _open()
+    c = _open(store, campaign)
     c.cancel(sample_id, reason)
     console.print(f"cancelled {sample_id}" + (f": {reason.strip()}" if reason.strip() else ""), highlight=False)
 
 
 @app.command()
 @_user_errors
-def show(sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")]) -> None:
+def show(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0007.")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
     """Print a formulation: its variables, measurements and values derived from raw files.
 
     Example: optiform show F0007
     """
-    c = _open()
+    c = _open(store, campaign)
     f = c.formulations().set_index("id")
     if sample_id not in f.index:
         raise DataError(f"unknown sample id {sample_id!r} in campaign {c.name!r}")
@@ -512,12 +575,14 @@ def bench(
 def plot_nyquist(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
     out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("nyquist.png"),
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Nyquist plot of a formulation's ingested conductivity spectra with their fits.
 
     Example: optiform plot nyquist F0007 --out f7-nyquist.png
     """
-    console.print(f"wrote {_open().plot_nyquist(sample_id, out)}")
+    console.print(f"wrote {_open(store, campaign).plot_nyquist(sample_id, out)}")
 
 
 @plot_app.command("arrhenius")
@@ -525,12 +590,14 @@ def plot_nyquist(
 def plot_arrhenius(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
     out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("arrhenius.png"),
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
 ) -> None:
     """Arrhenius plot of a formulation's ingested conductivities over temperature, with the fit.
 
     Example: optiform plot arrhenius F0007 --out f7-arrhenius.png
     """
-    console.print(f"wrote {_open().plot_arrhenius(sample_id, out)}")
+    console.print(f"wrote {_open(store, campaign).plot_arrhenius(sample_id, out)}")
 
 
 @app.command()
@@ -560,13 +627,12 @@ def demo(
 
     Example: optiform demo --out demo-run --batches 6
     """
+    from .bench.loop import closed_loop, closed_loop_raw
     from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
-    from .sim.loop import closed_loop
-    from .sim.raw import closed_loop_raw
 
     folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
     if folder.exists() and any(folder.iterdir()):
-        raise ValueError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
+        raise DataError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
     folder.mkdir(parents=True, exist_ok=True)
     c = Campaign.create(example_spec_path(), store=f"sqlite:///{folder / 'optiform.db'}", seed=seed)
     lab = VirtualLab(seed=seed)
@@ -634,11 +700,6 @@ def _cell(v, digits: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Entry point (console script ``optiform``)."""
     app(args=argv)
-
-
-def _message(exc: Exception) -> str:
-    msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return msg
 
 
 if __name__ == "__main__":  # pragma: no cover

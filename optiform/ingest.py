@@ -35,21 +35,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .analysis.types import Result
-from .space import DataError
-from .store.db import AnalysisFileRow, AnalysisRow, FormulationRow, MeasurementRow, RawFileRow, ValueRow
-
-if TYPE_CHECKING:
-    from .campaign import Campaign
+from .errors import AnalysisError, DataError, path_error
+from .spec import CampaignSpec
+from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message
 
 KINDS = ("eis", "transference", "lsv", "cycling", "symmetric")
 TRANSFERENCE_ROLES = ("eis_before", "ca", "eis_after")
@@ -126,36 +123,47 @@ def read_manifest(
         raise DataError(f"{path}: manifest not found")
     try:
         df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read the manifest as CSV: {exc}") from None
+    except OSError as exc:
+        raise path_error(path, exc, "read the manifest") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, str(path), path.parent, [i + 2 for i in range(len(df))]
 
 
-def ingest(campaign: Campaign, manifest: pd.DataFrame | str | Path, base_dir: Path | None = None) -> IngestReport:
-    """Validate, analyse and store a manifest's files (see module docstring)."""
+def ingest(
+    store: Store,
+    campaign_id: int,
+    spec: CampaignSpec,
+    manifest: pd.DataFrame | str | Path,
+    base_dir: Path | None = None,
+) -> IngestReport:
+    """Validate, analyse and store a manifest's files into campaign ``campaign_id`` of ``store``
+    (see module docstring)."""
     df, origin, folder, lines = read_manifest(manifest, base_dir)
-    rows = _parse_rows(campaign, df, origin, folder, lines)
+    rows = _parse_rows(store, campaign_id, spec, df, origin, folder, lines)
     groups = _group(rows, origin)
-    known = _ingested_files(campaign)
+    known = store.ingested_files(campaign_id)
     report = IngestReport()
     todo = [g for g in groups if not _already_ingested(g, known, origin, report)]
     problems: list[str] = []
     for g in todo:
         try:
-            _analyse(campaign, g)
-        except (ValueError, OSError) as exc:
+            _analyse(spec, g)
+        except (AnalysisError, ValueError, OSError) as exc:
             first = g.rows[0]
             problems.append(f"{origin}: line {first.line}: {g.label}: {exc}")
     if problems:
         raise DataError("\n".join(problems))
-    _write(campaign, todo, report)
+    _write(store, campaign_id, todo, origin, report)
     return report
 
 
 # --- validation -------------------------------------------------------------------------------
-def _parse_rows(campaign: Campaign, df: pd.DataFrame, origin: str, folder: Path, lines: list[int]) -> list[_Row]:
-    outcome = campaign.spec.feasibility.name if campaign.spec.feasibility is not None else None
+def _parse_rows(
+    store: Store, campaign_id: int, spec: CampaignSpec, df: pd.DataFrame, origin: str, folder: Path, lines: list[int]
+) -> list[_Row]:
+    outcome = spec.feasibility.name if spec.feasibility is not None else None
     unknown = [c for c in df.columns if c not in COLUMNS and c != outcome]
     missing = [c for c in ("id", "kind", "file") if c not in df.columns]
     if unknown or missing:
@@ -166,9 +174,7 @@ def _parse_rows(campaign: Campaign, df: pd.DataFrame, origin: str, folder: Path,
             + f"expected id, kind, file and optional role, group, {', '.join(NUMERIC)}"
             + (f", {outcome}" if outcome else "")
         )
-    from .campaign import _cancelled_message
-
-    table = campaign.formulations().set_index("id")
+    table = store.formulations(campaign_id).set_index("label")
     ids = set(table.index)
     problems: list[str] = []
     rows: list[_Row] = []
@@ -177,9 +183,11 @@ def _parse_rows(campaign: Campaign, df: pd.DataFrame, origin: str, folder: Path,
         where = f"{origin}: line {line}"
         n_before = len(problems)
         if rec["id"] not in ids:
-            problems.append(f"{where}: unknown sample id {rec['id']!r} in campaign {campaign.name!r}")
-        elif table.at[rec["id"], "status"] == "cancelled":
-            problems.append(f"{where}: {_cancelled_message(rec['id'], table.loc[rec['id']])}")
+            problems.append(f"{where}: unknown sample id {rec['id']!r} in campaign {spec.name!r}")
+        elif pd.notna(table.at[rec["id"], "cancelled_at"]):
+            cancelled = table.loc[rec["id"]]
+            message = cancelled_message(rec["id"], cancelled["cancelled_at"], cancelled["cancel_reason"])
+            problems.append(f"{where}: {message}")
         kind = rec["kind"].lower()
         if kind not in KINDS:
             problems.append(f"{where}: kind {rec['kind']!r} is not one of {', '.join(KINDS)}")
@@ -265,21 +273,6 @@ def _group(rows: list[_Row], origin: str) -> list[_Group]:
     return list(groups.values())
 
 
-def _ingested_files(campaign: Campaign) -> dict[str, tuple[str, str, str]]:
-    """sha256 -> (sample id, kind, group) of every file this campaign has ingested."""
-    with campaign.store.transaction() as s:
-        rows = (
-            s.query(RawFileRow.sha256, FormulationRow.label, AnalysisRow.kind, AnalysisRow.group)
-            .join(AnalysisFileRow, AnalysisFileRow.raw_file_id == RawFileRow.id)
-            .join(AnalysisRow, AnalysisRow.id == AnalysisFileRow.analysis_id)
-            .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
-            .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
-            .filter(FormulationRow.campaign_id == campaign.id)
-            .all()
-        )
-    return {sha: (label, kind, group) for sha, label, kind, group in rows}
-
-
 def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin: str, report: IngestReport) -> bool:
     seen = [r for r in g.rows if r.sha256 in known]
     if not seen:
@@ -296,7 +289,7 @@ def _already_ingested(g: _Group, known: dict[str, tuple[str, str, str]], origin:
 
 
 # --- analysis ---------------------------------------------------------------------------------
-def _analyse(campaign: Campaign, g: _Group) -> None:
+def _analyse(spec: CampaignSpec, g: _Group) -> None:
     """Run the analysis for one group; fills ``g.results`` and ``g.values`` (plus the pass/fail
     outcome when the manifest gives it)."""
     {
@@ -305,16 +298,16 @@ def _analyse(campaign: Campaign, g: _Group) -> None:
         "lsv": _analyse_lsv,
         "cycling": _analyse_cycling,
         "symmetric": _analyse_symmetric,
-    }[g.kind](campaign, g)
+    }[g.kind](spec, g)
     for r in g.rows:
         g.values.update({k: v for k, v in r.meta.items() if k not in NUMERIC})
 
 
-def _analyse_eis(campaign: Campaign, g: _Group) -> None:
+def _analyse_eis(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.arrhenius import arrhenius
     from .analysis.eis import conductivity
 
-    ref = campaign.spec.reference_temperature_C
+    ref = spec.reference_temperature_C
     temps, sigmas, at_ref = [], [], []
     for r in g.rows:
         res = conductivity(r.path, thickness_um=r.meta["thickness_um"], area_cm2=r.meta["area_cm2"])
@@ -330,12 +323,12 @@ def _analyse_eis(campaign: Campaign, g: _Group) -> None:
         g.results.append((fit, list(g.rows), None))
         g.values["activation_energy_eV"] = fit.value
         if not at_ref and min(temps) <= ref <= max(temps):
-            g.values["conductivity_mS_cm"] = float(fit.predict(ref))  # interpolated: method in the analyses
+            g.values["conductivity_mS_cm"] = float(fit.predict([ref])[0])  # interpolated: method in the analyses
     if at_ref:
         g.values["conductivity_mS_cm"] = float(np.mean(at_ref))
 
 
-def _analyse_transference(campaign: Campaign, g: _Group) -> None:
+def _analyse_transference(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.readers import read_eis, read_series
     from .analysis.transference import transference_number
 
@@ -351,7 +344,7 @@ def _analyse_transference(campaign: Campaign, g: _Group) -> None:
     g.values[res.quantity] = res.value
 
 
-def _analyse_lsv(campaign: Campaign, g: _Group) -> None:
+def _analyse_lsv(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.lsv import stability_onset
     from .analysis.readers import read_series
 
@@ -361,7 +354,7 @@ def _analyse_lsv(campaign: Campaign, g: _Group) -> None:
     g.values[res.quantity] = res.value
 
 
-def _analyse_cycling(campaign: Campaign, g: _Group) -> None:
+def _analyse_cycling(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.cycling import cycling_summary
     from .analysis.readers import read_series
 
@@ -373,7 +366,7 @@ def _analyse_cycling(campaign: Campaign, g: _Group) -> None:
             g.values[sub.quantity] = sub.value
 
 
-def _analyse_symmetric(campaign: Campaign, g: _Group) -> None:
+def _analyse_symmetric(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.cycling import symmetric_summary
     from .analysis.readers import read_series
 
@@ -392,116 +385,40 @@ def _sub_results(res: Result) -> Iterable[Result]:
 
 
 # --- writing ----------------------------------------------------------------------------------
-def _write(campaign: Campaign, groups: list[_Group], report: IngestReport) -> None:
+def _write(store: Store, campaign_id: int, groups: list[_Group], origin: str, report: IngestReport) -> None:
     if not groups:
         return
-    with campaign.store.transaction() as s:
-        forms = {f.label: f for f in s.query(FormulationRow).filter(FormulationRow.campaign_id == campaign.id).all()}
-        files: dict[str, RawFileRow] = {}
-        for g in groups:
-            f = forms[g.id]
-            if f.cancelled_at is not None:  # cancelled since validation: store nothing
-                raise DataError(
-                    f"{g.label}: formulation {g.id} was cancelled; a cancelled formulation cannot receive results"
-                )
-            replicate = max((m.replicate for m in f.measurements), default=0) + 1
-            status = "flagged" if g.failing else "ok"
-            m = MeasurementRow(
-                formulation=f, replicate=replicate, status=status, note=f"ingested {g.kind} group {g.group}"
+    stored = []
+    for g in groups:
+        analyses = [
+            NewAnalysis(
+                quantity=res.quantity,
+                value=float(res.value),
+                uncertainty=None if res.uncertainty is None else float(res.uncertainty),
+                temperature_C=temperature,
+                method=res.method,
+                failing=res.failing,
+                result=res.to_dict(),
+                files=[RawFile(r.path.name, r.content, r.sha256, r.role or g.kind) for r in rows],
             )
-            m.values = [ValueRow(quantity=q, value=float(v)) for q, v in g.values.items()]
-            s.add(m)
-            s.flush()
-            for res, rows, temperature in g.results:
-                a = AnalysisRow(
-                    measurement_id=m.id,
-                    kind=g.kind,
-                    group=g.group,
-                    quantity=res.quantity,
-                    value=float(res.value),
-                    uncertainty=None if res.uncertainty is None else float(res.uncertainty),
-                    temperature_C=temperature,
-                    method=res.method,
-                    failing=res.failing,
-                    result=res.to_dict(),
-                )
-                for r in rows:
-                    a.files.append(AnalysisFileRow(raw_file=_raw_file(s, files, r), role=r.role or g.kind))
-                s.add(a)
-            values = ", ".join(f"{q}={v:.4g}" for q, v in g.values.items()) or "no objective value"
-            report.measurements.append(f"{g.label}: {values}")
-            if g.failing:
-                codes = sorted({fl.code for res, _, _ in g.results for fl in res.flags if fl.failing})
-                report.flagged.append(f"{g.label}: {', '.join(codes)}")
-
-
-def _raw_file(session, cache: dict[str, RawFileRow], r: _Row) -> RawFileRow:
-    if r.sha256 not in cache:
-        existing = session.query(RawFileRow).filter(RawFileRow.sha256 == r.sha256).one_or_none()
-        cache[r.sha256] = existing or RawFileRow(
-            sha256=r.sha256, name=r.path.name, size_bytes=len(r.content), content=r.content
-        )
-    return cache[r.sha256]
-
-
-# --- reading back -----------------------------------------------------------------------------
-def analyses(campaign: Campaign, sample_id: str | None = None) -> pd.DataFrame:
-    """Derived values with method, uncertainty, flags and files (one row per analysis)."""
-    with campaign.store.transaction() as s:
-        q = (
-            s.query(AnalysisRow, MeasurementRow.replicate, MeasurementRow.status, FormulationRow.label)
-            .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
-            .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
-            .filter(FormulationRow.campaign_id == campaign.id)
-        )
-        if sample_id is not None:
-            q = q.filter(FormulationRow.label == sample_id)
-        out = []
-        for a, replicate, status, label in q.order_by(AnalysisRow.id).all():
-            out.append(
-                {
-                    "id": label,
-                    "replicate": replicate,
-                    "status": status,
-                    "kind": a.kind,
-                    "group": a.group,
-                    "quantity": a.quantity,
-                    "value": a.value,
-                    "uncertainty": a.uncertainty,
-                    "temperature_C": a.temperature_C,
-                    "method": a.method,
-                    "flags": "; ".join(
-                        f"{fl['code']}{'' if fl['failing'] else ' (warning)'}" for fl in a.result["flags"]
-                    ),
-                    "files": ", ".join(f"{af.role}:{af.raw_file.name}" for af in a.files),
-                    "analysis_pk": a.id,
-                }
+            for res, rows, temperature in g.results
+        ]
+        stored.append(
+            IngestedGroup(
+                label=g.id,
+                kind=g.kind,
+                group=g.group,
+                status="flagged" if g.failing else "ok",
+                note=f"ingested {g.kind} group {g.group}",
+                values={q: float(v) for q, v in g.values.items()},
+                analyses=analyses,
+                where=f"{origin}: line {g.rows[0].line}",
             )
-    return pd.DataFrame(out)
-
-
-def raw_files_of(campaign: Campaign, analysis_pk: int, folder: Path) -> dict[str, Path]:
-    """Write the raw files of an analysis into ``folder`` (original names); role -> path."""
-    with campaign.store.transaction() as s:
-        a = s.get(AnalysisRow, analysis_pk)
-        out = {}
-        for af in a.files:
-            path = folder / af.raw_file.name
-            path.write_bytes(af.raw_file.content)
-            out[f"{af.role}:{af.raw_file.name}"] = path
-    return out
-
-
-def accept(campaign: Campaign, sample_id: str) -> int:
-    """Accept a formulation's flagged measurements into the model; returns how many."""
-    with campaign.store.transaction() as s:
-        f = campaign.formulation_row(s, sample_id)
-        flagged = [m for m in f.measurements if m.status == "flagged"]
-        for m in flagged:
-            m.status = "ok"
-            m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
-        return len(flagged)
-
-
-def temporary_folder() -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix="optiform-")
+        )
+    store.add_ingested_groups(campaign_id, stored)
+    for g in groups:
+        values = ", ".join(f"{q}={v:.4g}" for q, v in g.values.items()) or "no objective value"
+        report.measurements.append(f"{g.label}: {values}")
+        if g.failing:
+            codes = sorted({fl.code for res, _, _ in g.results for fl in res.flags if fl.failing})
+            report.flagged.append(f"{g.label}: {', '.join(codes)}")

@@ -16,6 +16,7 @@ from optiform.bench import problems as problems_module
 from optiform.bench.problems import PAPER_FIXED, ternary_optimum
 from optiform.bench.runner import SUMMARY_FILES, experiments_to_targets
 from optiform.cli import app
+from optiform.errors import DataError, StrategyError
 from optiform.plots.convergence import convergence_curves
 from optiform.sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
 from optiform.space import Space
@@ -200,6 +201,17 @@ def test_unknown_names_raise_before_running() -> None:
         run_bench(["llzt-ternary"], ["random", "bayes"], seeds=1, budget=2, batch=1, workers=1)
     with pytest.raises(ValueError, match=r"unknown problem 'moon'"):
         run_bench(["moon"], ["random"], seeds=1, budget=2, batch=1, workers=1)
+
+
+def test_bad_bench_input_raises_the_error_family() -> None:
+    with pytest.raises(DataError, match=r"unknown problem 'moon'"):
+        get_problem("moon")
+    with pytest.raises(DataError, match=r"budget: expected a positive integer"):
+        run_bench(["llzt-ternary"], ["random"], seeds=1, budget=0, batch=1, workers=1)
+    with pytest.raises(DataError, match=r"seeds"):
+        run_bench(["llzt-ternary"], ["random"], seeds=[1, 1], budget=2, batch=1, workers=1)
+    with pytest.raises(StrategyError, match=r"strategy 'botorch\[kernel=additive\]' on problem 'llzt-ternary'"):
+        run_bench(["llzt-ternary"], ["botorch[kernel=additive]"], seeds=1, budget=2, batch=1, workers=1)
 
 
 def test_parallel_workers_give_the_same_runs(bench: tuple[pd.DataFrame, Path]) -> None:

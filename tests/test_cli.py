@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,56 @@ def test_errors_are_one_message_and_exit_1(cli, tmp_path: Path, args, message: s
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_store_and_campaign_go_before_or_after_the_command(cli, tmp_path: Path) -> None:
+    (tmp_path / "small.toml").write_text(SMALL)
+    url = f"sqlite:///{tmp_path / 'after.db'}"
+    assert "created campaign cli-small" in cli("init", "small.toml", "--store", url).output
+    assert "F0001" in cli("propose", "-n", "2", "--store", url, "--campaign", "cli-small").output
+    assert "pending: 2" in cli("--store", url, "status").output
+    assert "pending: 2" in cli("status", "--store", url).output
+    assert not (tmp_path / "optiform.db").exists()  # the default store was never touched
+    # after the command wins over before it
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert "pending: 2" in cli("--store", other, "status", "--store", url).output
+
+
+def test_version(cli) -> None:
+    from optiform import __version__
+
+    out = cli("--version").output
+    assert out.strip() == f"optiform {__version__}"
+
+
+def test_list_shows_the_campaigns_of_a_store(cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    (tmp_path / "small.toml").write_text(SMALL)
+    cli("init", "small.toml", "--store", url)
+    cli("init", str(LLZT), "--store", url)
+    cli("propose", "-n", "3", "--store", url, "--campaign", "cli-small")
+    out = cli("list", "--store", url).output
+    assert "cli-small" in out and "llzt-cse" in out
+    assert re.search(r"cli-small\s*│\s*3\s*│\s*0\s*│\s*3\s*│", out), out  # formulations, measurements, pending
+    assert re.search(r"llzt-cse\s*│\s*0\s*│\s*0\s*│\s*0\s*│", out), out
+    empty = cli("list", "--store", f"sqlite:///{tmp_path / 'none.db'}", ok=False)
+    assert empty.exit_code == 1 and "no store at" in empty.output
+
+
+def test_an_unexpected_exception_is_a_bug_not_a_message(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only optiform's own errors become one-line messages; anything else keeps its traceback."""
+    from optiform.campaign import Campaign
+
+    (tmp_path / "small.toml").write_text(SMALL)
+    cli("init", "small.toml")
+
+    def broken(self, *args, **kwargs):
+        raise KeyError("internal")
+
+    monkeypatch.setattr(Campaign, "formulations", broken)
+    result = cli("status", ok=False)
+    assert isinstance(result.exception, KeyError)
+    assert "error:" not in result.output
 
 
 def test_bad_results_file_exit_1_and_nothing_stored(cli, tmp_path: Path) -> None:

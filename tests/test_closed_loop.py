@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from optiform import Campaign
+from optiform.bench.loop import closed_loop, experiments_to_reach
 from optiform.sim import GLOBAL_OPTIMUM, VirtualLab
-from optiform.sim.loop import closed_loop, experiments_to_reach
 from optiform.spec import example_spec_path
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from optiform.sim.landscapes import sample_simplex
 from optiform.spec import load_spec
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+EXTRACTS = Path(__file__).resolve().parent / "data" / "conductivity"
 
 
 def test_shipped_data_match_the_documented_selection():
@@ -38,20 +41,19 @@ def test_shipped_data_match_the_documented_selection():
 
 
 def test_rebuild_from_shared_extracts_reproduces_the_shipped_csvs(tmp_path):
-    from pathlib import Path
-
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "conductivity"
-    if not shared.is_dir():
-        pytest.skip("shared extracts not available")
+    # the shared extracts, whole, gzip-compressed in tests/data/conductivity (see tests/data/PROVENANCE.md)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for packed in sorted(EXTRACTS.glob("*.csv.gz")):
+        (shared / packed.stem).write_bytes(gzip.decompress(packed.read_bytes()))
     for path in em.write_subsets(shared, tmp_path):
         shipped = pd.read_csv(em.DATA_DIR / path.name)
         pd.testing.assert_frame_equal(pd.read_csv(path), shipped)
 
 
-def test_fit_is_fast_and_cached():
+def test_fit_is_cached():
     e = em.emulator("calisol")
     assert em.emulator("calisol") is e
-    assert e.fit_seconds < 10.0  # "a few seconds" with margin for a loaded 2-core machine
     assert e.n == 145
 
 

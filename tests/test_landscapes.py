@@ -1,4 +1,5 @@
-"""Synthetic benchmark landscapes (optiform.sim.landscapes): optima, labs, campaigns."""
+"""Synthetic benchmark landscapes (optiform.sim.landscapes, their problems in optiform.bench.landscapes):
+optima, labs, campaigns."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optiform.bench.landscapes import LANDSCAPES, four_component_problem, ridge_problem, shifted_problem
 from optiform.bench.problems import Problem
 from optiform.campaign import Campaign
 from optiform.sim import landscapes as ls
 from optiform.spec import load_spec
 
 CASES = [
-    (ls.ShiftedLab, ls.SHIFTED_OPTIMUM, ls.shifted_problem),
-    (ls.RidgeLab, ls.RIDGE_OPTIMUM, ls.ridge_problem),
-    (ls.FourComponentLab, ls.FOUR_COMPONENT_OPTIMUM, ls.four_component_problem),
+    (ls.ShiftedLab, ls.SHIFTED_OPTIMUM, shifted_problem),
+    (ls.RidgeLab, ls.RIDGE_OPTIMUM, ridge_problem),
+    (ls.FourComponentLab, ls.FOUR_COMPONENT_OPTIMUM, four_component_problem),
 ]
 IDS = ["shifted", "ridge", "four-component"]
 
@@ -116,15 +118,15 @@ def test_mixture_is_normalised_and_bad_input_is_named():
 def test_problems_are_registered_and_synthetic():
     from optiform.bench.problems import get_problem
 
-    for name in ls.LANDSCAPES:
+    for name in LANDSCAPES:
         problem = get_problem(name)
         assert isinstance(problem, Problem) and problem.name == name and problem.synthetic
         assert "SYNTHETIC" in problem.description
 
 
-@pytest.mark.parametrize("name", list(ls.LANDSCAPES))
+@pytest.mark.parametrize("name", list(LANDSCAPES))
 def test_campaign_create_and_propose(name, tmp_path):
-    problem = ls.LANDSCAPES[name]()
+    problem = LANDSCAPES[name]()
     spec = load_spec(problem.spec)
     assert spec.objective_names == [ls.OBJECTIVE] and spec.objectives[0].maximize
     campaign = Campaign.create(problem.spec, store=f"sqlite:///{tmp_path}/x.db", seed=0)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optiform.errors import DataError
 from optiform.sim import (
     DEFAULT_BOUNDS,
     FRAMEWORKS,
@@ -318,6 +319,10 @@ def test_optimum_rejects_bad_arguments():
         lab.optimum(choices={"framework": ["LLZO"]})
     with pytest.raises(ValueError, match="no solid"):
         lab.optimum(fixed={"MEMA": 10.0, "SN": 60.0})
+    with pytest.raises(DataError, match="porosity"):
+        lab.optimum(fixed={"porosity": 1.5})
+    with pytest.raises(DataError, match="noise_rel"):
+        VirtualLab(noise_rel=-1.0)
 
 
 # ---------------------------------------------------------------- calibration 5: t+ and oxidation onset

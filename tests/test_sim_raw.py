@@ -16,6 +16,7 @@ from optiform.analysis.eis import conductivity
 from optiform.analysis.lsv import stability_onset
 from optiform.analysis.readers import detect_format, read_eis, read_series
 from optiform.analysis.transference import transference_number as bruce_vincent_t_plus
+from optiform.bench.loop import _ingest
 from optiform.cli import app
 from optiform.sim import (
     PAPER_POINT,
@@ -25,7 +26,7 @@ from optiform.sim import (
     transference_number,
     true_conductivity_mS_cm,
 )
-from optiform.sim.raw import AREA_16MM_cm2, RawBatch, _ingest, write_raw
+from optiform.sim.raw import AREA_16MM_cm2, RawBatch, write_raw
 from optiform.spec import example_spec_path
 
 DETECTED = {"mpt": "biologic-mpt", "dta": "gamry-dta", "csv": "csv"}
@@ -161,6 +162,11 @@ def test_write_raw_rejects_bad_arguments(tmp_path: Path) -> None:
     assert isinstance(write_raw(batch, tmp_path / "y", lab), RawBatch)
     with pytest.raises(FileExistsError, match="manifest"):
         write_raw(batch, tmp_path / "y", lab)
+    with pytest.raises(DataError, match="fmt"):
+        write_raw(batch, tmp_path / "z", lab, fmt="xlsx")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match="cannot create the folder"):
+        write_raw(batch, tmp_path / "file", lab)
 
 
 def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import pytest
 from optuna.trial import TrialState
 
 from optiform import Campaign
+from optiform.bench.loop import closed_loop
 from optiform.sim import VirtualLab
-from optiform.sim.loop import closed_loop
 from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec, parse_spec
 from optiform.strategies import STRATEGIES, GridExhaustedError, get_strategy

@@ -1,21 +1,30 @@
-"""Benchmarks of proposal strategies on problems with a known optimum (``optiform bench``).
+"""Benchmarks of proposal strategies on problems with a known optimum (``optiform bench``), and the
+closed loop they run.
 
-:func:`run_bench` runs strategies x problems x seeds as closed loops and returns a tidy table (one
-row per experiment); :func:`summarize` turns it into experiments-to-95%/98%-of-optimum figures;
-problems are looked up by name in :data:`PROBLEMS` (:func:`get_problem`, :func:`problem_names`);
-:func:`random_search_odds` estimates how many experiments random search needs where no budget shows it.
+:func:`closed_loop` runs propose -> measure -> record on a lab (:func:`closed_loop_raw` through raw
+instrument files); :func:`run_bench` runs strategies x problems x seeds as closed loops and returns
+a tidy table (one row per experiment); :func:`summarize` turns it into experiments-to-95%/98%-of-
+optimum figures; problems are looked up by name in :data:`PROBLEMS` (:func:`get_problem`,
+:func:`problem_names`); :func:`random_search_odds` estimates how many experiments random search
+needs where no budget shows it.
 """
 
+from .loop import BatchReport, closed_loop, closed_loop_raw, experiments_to_reach
 from .odds import random_search_odds
-from .problems import PROBLEMS, Problem, get_problem, problem_names
+from .problem import Problem
+from .problems import PROBLEMS, get_problem, problem_names
 from .runner import BENCH_COLUMNS, TARGETS, RunFailedError, run_bench, run_one, summarize
 
 __all__ = [
     "BENCH_COLUMNS",
     "PROBLEMS",
     "TARGETS",
+    "BatchReport",
     "Problem",
     "RunFailedError",
+    "closed_loop",
+    "closed_loop_raw",
+    "experiments_to_reach",
     "get_problem",
     "problem_names",
     "random_search_odds",

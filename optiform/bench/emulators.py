@@ -8,13 +8,13 @@ fixed condition of each problem, never a search variable.
 
 Both fits: scikit-learn ``GaussianProcessRegressor`` on ln(conductivity / mS cm^-1),
 ``normalize_y=True``, kernel ConstantKernel x RBF (ARD: one length scale per feature) +
-WhiteKernel, 3 optimizer restarts, ``random_state=0``, BLAS limited to one thread (a fit takes
-well under a second). The lab's noise-free ``true_value`` is exp(GP mean of ln sigma); ``measure``
+WhiteKernel, 3 optimizer restarts, ``random_state=0``, BLAS limited to one thread. The lab's noise-free ``true_value`` is exp(GP mean of ln sigma); ``measure``
 multiplies it by exp(noise_rel z), z ~ N(0, 1), noise_rel = 0.03 by default, from a numpy
 Generator seeded once per lab. Cross-validation: k = 5 folds over *groups* (every measurement of
 one formulation in the same fold, groups assigned to folds by a seeded permutation); errors are
 the RMSE of ln sigma (``rmse_ln``) and the median of |sigma_pred / sigma_meas - 1|
-(``median_rel``). Run ``.venv/bin/python benchmarks/emulators.py`` to reproduce every figure.
+(``median_rel``). Run ``.venv/bin/python benchmarks/emulators.py`` to reproduce every figure (it
+also reports the fit time).
 
 1. ``calisol`` — LiPF6 in EC/DMC/EMC at 25 °C (CALiSol-23, CC BY 4.0)
 ---------------------------------------------------------------------
@@ -85,6 +85,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.exceptions import ConvergenceWarning
@@ -92,9 +93,10 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from threadpoolctl import threadpool_limits
 
+from ..errors import DataError, path_error
+from ..sim.base import FloatArray, LognormalLab
 from ..sim.landscapes import maximise
-from ..sim.loop import LognormalLab
-from .problems import Problem
+from .problem import Problem
 
 OBJECTIVE = "conductivity_mS_cm"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "emulators"
@@ -141,7 +143,10 @@ PEO_OPTIMUM: dict[str, Any] = {
 def build_calisol_subset(source: str | Path) -> pd.DataFrame:
     """The CALiSol rows the ``calisol`` emulator is fitted to, from the shared extract
     ``calisol23_lipf6_carbonates_mass_molal.csv`` (selection in the module docstring)."""
-    d = pd.read_csv(source)
+    try:
+        d = pd.read_csv(source)
+    except OSError as exc:
+        raise path_error(source, exc, "read the CALiSol extract") from exc
     keep = (
         (d["PC_wfrac_solvent"] == 0)
         & (d["DEC_wfrac_solvent"] == 0)
@@ -168,7 +173,10 @@ def build_calisol_subset(source: str | Path) -> pd.DataFrame:
 def build_peo_subset(source: str | Path) -> pd.DataFrame:
     """The Schauser et al. rows the ``peo`` emulator is fitted to, from the shared extract
     ``schauser2021_polymer_salt_long.csv`` (selection in the module docstring)."""
-    d = pd.read_csv(source, encoding="latin-1")
+    try:
+        d = pd.read_csv(source, encoding="latin-1")
+    except OSError as exc:
+        raise path_error(source, exc, "read the Schauser et al. extract") from exc
     keep = (
         (d["polymer"] == "PEO")
         & (d["temperature_C"] == PEO_TEMPERATURE_C)
@@ -195,7 +203,10 @@ def build_peo_subset(source: str | Path) -> pd.DataFrame:
 def write_subsets(shared_dir: str | Path, out_dir: str | Path = DATA_DIR) -> list[Path]:
     """Rebuild both shipped CSVs from the shared extracts in ``shared_dir``; returns their paths."""
     shared, out = Path(shared_dir), Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(out, exc, "create the folder") from exc
     paths = [out / CALISOL_CSV, out / PEO_CSV]
     calisol = build_calisol_subset(shared / "calisol23_lipf6_carbonates_mass_molal.csv")
     peo = build_peo_subset(shared / "schauser2021_polymer_salt_long.csv")
@@ -209,7 +220,7 @@ def load_data(name: str) -> pd.DataFrame:
     """The shipped training table of emulator ``name`` ('calisol' or 'peo'); a copy-safe cached frame."""
     files = {"calisol": CALISOL_CSV, "peo": PEO_CSV}
     if name not in files:
-        raise ValueError(f"unknown emulator {name!r}; expected one of {', '.join(files)}")
+        raise DataError(f"unknown emulator {name!r}; expected one of {', '.join(files)}")
     return pd.read_csv(DATA_DIR / files[name])
 
 
@@ -231,13 +242,11 @@ def calisol_features(
     return np.column_stack([ec, emc, molality, inv]).astype(float)
 
 
-def peo_features(r: np.ndarray, anion: np.ndarray) -> np.ndarray:
+def peo_features(r: npt.ArrayLike, anion: npt.ArrayLike) -> np.ndarray:
     """GP inputs: ln r and r (r = [Li]/[EO]) and the one-hot anion (order :data:`PEO_ANIONS`).
 
     r next to ln r lets the ARD kernel fit both the gentle rise at low r and the collapse at
-    r >= 0.2 (crystalline PEO-salt complexes): the fit's log marginal likelihood is 5 units higher
-    than with ln r alone, the CV error about equal, and ClO4 (one source) is no longer pulled above
-    its own data by the other anions (maximum 1.08 vs 2.24 mS/cm; measured up to 1.23)."""
+    r >= 0.2 (crystalline PEO-salt complexes)."""
     r = np.asarray(r, dtype=float)
     anion = np.asarray(anion, dtype=object)
     onehot = [(anion == a).astype(float) for a in PEO_ANIONS]
@@ -289,7 +298,7 @@ class Emulator:
     n: int
     fit_seconds: float
 
-    def predict_ln(self, F: np.ndarray) -> np.ndarray:
+    def predict_ln(self, F: np.ndarray) -> FloatArray:
         """GP mean of ln(sigma / mS cm^-1) at feature rows F."""
         with threadpool_limits(1):
             return np.asarray(self.gp.predict(np.atleast_2d(F)), dtype=float)
@@ -328,7 +337,7 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
     elif by == "source" and name == "peo":
         folds = pd.factorize(d["doi"])[0]
     else:
-        raise ValueError(f"by={by!r} is not available for {name!r}")
+        raise DataError(f"by={by!r} is not available for {name!r}")
     pred = np.empty_like(y)
     for f in np.unique(folds):
         test = folds == f
@@ -352,26 +361,26 @@ def cross_validate(name: str, k: int = 5, seed: int = 0, by: str = "formulation"
 @dataclass
 class EmulatorLab(LognormalLab):
     """Base of the emulator labs: exp(GP mean) x multiplicative lognormal noise
-    (:class:`~optiform.sim.loop.LognormalLab`)."""
+    (:class:`~optiform.sim.base.LognormalLab`)."""
 
     name: ClassVar[str] = ""
 
     def features(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+    def true_value(self, X: pd.DataFrame) -> FloatArray:
         """Noise-free conductivity in mS/cm per row: exp(emulator mean of ln sigma)."""
         return np.exp(emulator(self.name).predict_ln(self.features(X)))
 
 
-def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> np.ndarray:
+def _numeric(X: pd.DataFrame, name: str, minimum: float = 0.0) -> FloatArray:
     if name not in X.columns:
-        raise ValueError(f"column {name!r}: missing")
-    values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
+        raise DataError(f"column {name!r}: missing")
+    values: FloatArray = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"column {name!r}: values must be finite numbers")
+        raise DataError(f"column {name!r}: values must be finite numbers")
     if np.any(values < minimum):
-        raise ValueError(f"column {name!r}: values must be >= {minimum:g}")
+        raise DataError(f"column {name!r}: values must be >= {minimum:g}")
     return values
 
 
@@ -385,7 +394,7 @@ class CalisolLab(EmulatorLab):
         ec, dmc, emc = (_numeric(X, k) for k in CALISOL_SOLVENTS)
         total = ec + dmc + emc
         if np.any(total <= 0):
-            raise ValueError("columns 'EC', 'DMC', 'EMC': their sum must be > 0")
+            raise DataError("columns 'EC', 'DMC', 'EMC': their sum must be > 0")
         molality = _numeric(X, CALISOL_MOLALITY)
         return calisol_features(ec / total, emc / total, molality, CALISOL_TEMPERATURE_C)
 
@@ -400,13 +409,13 @@ class PeoLab(EmulatorLab):
         eo = _numeric(X, "EO")
         salt = _numeric(X, "salt")
         if np.any(eo <= 0) or np.any(salt <= 0):
-            raise ValueError("columns 'EO' and 'salt': must be > 0 (r = salt / EO)")
+            raise DataError("columns 'EO' and 'salt': must be > 0 (r = salt / EO)")
         if "anion" not in X.columns:
-            raise ValueError(f"column 'anion': missing (one of {', '.join(PEO_ANIONS)})")
+            raise DataError(f"column 'anion': missing (one of {', '.join(PEO_ANIONS)})")
         anion = X["anion"].to_numpy(dtype=object)
         unknown = sorted({str(a) for a in anion if a not in PEO_ANIONS})
         if unknown:
-            raise ValueError(f"column 'anion': unknown value(s) {unknown}; expected one of {list(PEO_ANIONS)}")
+            raise DataError(f"column 'anion': unknown value(s) {unknown}; expected one of {list(PEO_ANIONS)}")
         return peo_features(salt / eo, anion)
 
 

@@ -14,13 +14,16 @@ draw in a million is still bounded: zero hits in N draws give ``p < 3.69 / N``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from ..errors import DataError
 from ..space import Space
-from .problems import Problem, get_problem
+from .problem import Problem
+from .problems import get_problem
 
 ODDS_COLUMNS = [
     "problem",
@@ -42,7 +45,7 @@ def poisson_interval(hits: int, level: float = 0.95) -> tuple[float, float]:
     ``chi2(a/2; 2k) / 2`` and ``chi2(1 - a/2; 2k + 2) / 2`` with ``a = 1 - level``; the lower end
     is 0 for ``hits = 0``."""
     if hits < 0:
-        raise ValueError(f"hits must be >= 0, got {hits}")
+        raise DataError(f"hits must be >= 0, got {hits}")
     alpha = 1.0 - level
     low = 0.0 if hits == 0 else float(chi2.ppf(alpha / 2, 2 * hits) / 2)
     return low, float(chi2.ppf(1 - alpha / 2, 2 * hits + 2) / 2)
@@ -64,12 +67,12 @@ def random_search_odds(
     """
     p = problem if isinstance(problem, Problem) else get_problem(problem)
     if draws < 1 or chunk < 1:
-        raise ValueError(f"draws and chunk must be >= 1, got draws={draws}, chunk={chunk}")
+        raise DataError(f"draws and chunk must be >= 1, got draws={draws}, chunk={chunk}")
     if any(not 0.0 < f <= 1.0 for f in fractions):
-        raise ValueError(f"fractions must be within (0, 1], got {list(fractions)}")
+        raise DataError(f"fractions must be within (0, 1], got {list(fractions)}")
     spec = p.campaign_spec()
     if spec.objectives[0].direction != "maximize" or not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
-        raise ValueError(f"problem {p.name!r}: the odds judge a maximised objective with a positive optimum_value")
+        raise DataError(f"problem {p.name!r}: the odds judge a maximised objective with a positive optimum_value")
     space, lab = Space(spec), p.make_lab(seed)
     hits = np.zeros(len(fractions), dtype=np.int64)
     done = 0
@@ -82,7 +85,7 @@ def random_search_odds(
     return pd.DataFrame([_odds_row(p.name, f, done, int(k)) for f, k in zip(fractions, hits)], columns=ODDS_COLUMNS)
 
 
-def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict:
+def _odds_row(problem: str, fraction: float, draws: int, hits: int) -> dict[str, Any]:
     low, high = poisson_interval(hits)
     p, p_low, p_high = hits / draws, low / draws, min(high / draws, 1.0)
     median = np.inf if p == 0 else (1.0 if p == 1 else float(np.log(2) / -np.log1p(-p)))

@@ -1,49 +1,34 @@
-"""Benchmark problems: a campaign spec, a lab that measures it, and the noise-free optimum.
-
-A :class:`Problem` is plain data plus a lab factory. Benchmarks judge every run on the lab's
-noise-free ``true_value`` (NaN where infeasible) against ``optimum_value``, so "98% of the optimum"
-means ``true_value >= 0.98 * optimum_value`` for a maximised objective.
+"""The benchmark problems by name: the virtual lab on the shipped campaign (``llzt-full``) and on
+the paper's ternary slice (``llzt-ternary``), the synthetic landscapes (:mod:`optiform.bench.landscapes`)
+and the emulators of measured data (:mod:`optiform.bench.emulators`); see :class:`Problem`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DataError
 from ..sim.lab import MIXTURE, PAPER_POINT
-from ..sim.loop import Lab
 from ..spec import CampaignSpec, load_spec
+from .problem import Problem
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One benchmark problem.
-
-    ``spec`` is a campaign (TOML path, dict or :class:`CampaignSpec`) whose single objective the lab
-    returns; ``make_lab(seed)`` builds a fresh seeded lab; ``optimum_value`` is the best noise-free
-    objective within the campaign's space (continuous, not rounded to the lattice); ``synthetic``
-    says whether the landscape is invented (True) or an emulator fitted to measured data (False).
-    """
-
-    name: str
-    description: str
-    spec: Any
-    make_lab: Callable[[int], Lab]
-    optimum_value: float
-    synthetic: bool = True
-
-    def campaign_spec(self) -> CampaignSpec:
-        """The problem's campaign, validated."""
-        return self.spec if isinstance(self.spec, CampaignSpec) else load_spec(self.spec)
-
+__all__ = [
+    "PAPER_FIXED",
+    "PROBLEMS",
+    "Problem",
+    "get_problem",
+    "problem_names",
+    "ternary_optimum",
+    "ternary_spec",
+]
 
 # --------------------------------------------------------------------------------------------------
 # Registry: name -> zero-argument factory returning a Problem
 # --------------------------------------------------------------------------------------------------
 # Factories are called on demand (``get_problem``), so an expensive optimum is computed only for the
 # problems a benchmark uses, and a problem whose module is missing or broken does not break the
-# registry: asking for it raises a ValueError naming the problem and the import error.
+# registry: asking for it raises a DataError naming the problem and the import error.
 
 # The paper's values of every non-mixture variable (Nguyen et al. 2024: LiDFOB 0.05 mol/mol of the
 # salt, FEC 5 wt%, porosity 0.75, porous LLZT film). The virtual lab fills a column it is not given
@@ -133,7 +118,8 @@ def _lazy(module: str, function: str) -> Callable[[], Problem]:
     def factory() -> Problem:
         import importlib
 
-        return getattr(importlib.import_module(f"optiform.{module}"), function)()
+        made: Problem = getattr(importlib.import_module(f"optiform.{module}"), function)()
+        return made
 
     factory.__qualname__ = factory.__name__ = f"{module}.{function}"
     return factory
@@ -142,9 +128,9 @@ def _lazy(module: str, function: str) -> Callable[[], Problem]:
 PROBLEMS: dict[str, Callable[[], Problem]] = {
     "llzt-full": _llzt_full,
     "llzt-ternary": _llzt_ternary,
-    "shifted": _lazy("sim.landscapes", "shifted_problem"),
-    "ridge": _lazy("sim.landscapes", "ridge_problem"),
-    "four-component": _lazy("sim.landscapes", "four_component_problem"),
+    "shifted": _lazy("bench.landscapes", "shifted_problem"),
+    "ridge": _lazy("bench.landscapes", "ridge_problem"),
+    "four-component": _lazy("bench.landscapes", "four_component_problem"),
     "calisol": _lazy("bench.emulators", "calisol_problem"),
     "peo": _lazy("bench.emulators", "peo_problem"),
 }
@@ -157,16 +143,16 @@ def problem_names() -> list[str]:
 
 
 def get_problem(name: str) -> Problem:
-    """The problem registered as ``name``. Unknown names raise ValueError listing the known ones; a
-    problem whose module cannot be imported (or whose factory fails) raises ValueError saying why."""
+    """The problem registered as ``name``. Unknown names raise DataError listing the known ones; a
+    problem whose module cannot be imported (or whose factory fails) raises DataError saying why."""
     try:
         factory = PROBLEMS[name]
     except KeyError:
-        raise ValueError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
+        raise DataError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
     try:
         problem = factory()
     except Exception as exc:  # a missing or broken module must not take the other problems down
-        raise ValueError(f"problem {name!r} is unavailable: {type(exc).__name__}: {exc}") from exc
+        raise DataError(f"problem {name!r} is unavailable: {type(exc).__name__}: {exc}") from exc
     if not isinstance(problem, Problem):
-        raise ValueError(f"problem {name!r}: its factory returned {type(problem).__name__}, not a Problem")
+        raise DataError(f"problem {name!r}: its factory returned {type(problem).__name__}, not a Problem")
     return problem

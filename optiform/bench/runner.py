@@ -1,6 +1,6 @@
 """Run strategies x problems x seeds as closed loops and summarise how fast each reaches the optimum.
 
-Every run (problem, strategy, seed) is one :func:`optiform.sim.loop.closed_loop` on a fresh campaign
+Every run (problem, strategy, seed) is one :func:`optiform.bench.loop.closed_loop` on a fresh campaign
 (``Campaign.create(problem.spec, seed=seed)``, its own temporary SQLite store) and a fresh lab
 (``problem.make_lab(seed)``): the same seed gives the same run. The first batch is the campaign's
 ``n_initial`` points for every strategy (the default strategy's space-filling design; a model-free
@@ -37,10 +37,11 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
-from ..errors import BenchError
-from ..sim.loop import closed_loop
+from ..errors import BenchError, DataError, StrategyError
 from ..strategies import GridExhaustedError
-from .problems import Problem, get_problem
+from .loop import BatchReport, closed_loop
+from .problem import Problem
+from .problems import PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
 
 TARGETS = (0.95, 0.98)
@@ -113,7 +114,7 @@ def run_one(
     variant = strategy if isinstance(strategy, StrategyVariant) else parse_strategy(strategy)
     spec = variant.apply(p.campaign_spec())
     lab = _RecordingLab(p.make_lab(seed))
-    batches: list[tuple[Any, float]] = []
+    batches: list[tuple[BatchReport, float]] = []
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{p.name}-{variant.name}-{seed}-")
     t0 = time.perf_counter()
     try:
@@ -167,7 +168,7 @@ def _last_points(
     lab: _RecordingLab,
     budget: int,
     batch: int,
-    batches: list[tuple[Any, float]],
+    batches: list[tuple[BatchReport, float]],
     t0: float,
 ) -> None:
     """After a used-up grid (fewer points left than a batch): make what is left as one last, smaller
@@ -176,17 +177,12 @@ def _last_points(
     number = batches[-1][0].number if batches else 0
     asked = min(batch if batches else campaign.spec.n_initial, budget - made)  # the batch that failed
     for n in range(asked - 1, 0, -1):
+
+        def record(r: BatchReport, n: int = n) -> None:
+            batches.append((replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0))
+
         try:
-            closed_loop(
-                campaign,
-                lab,
-                budget=n,
-                batch_size=n,
-                initial_batch=n,
-                on_batch=lambda r, n=n: batches.append(
-                    (replace(r, number=number + 1, n_experiments=made + n), time.perf_counter() - t0)
-                ),
-            )
+            closed_loop(campaign, lab, budget=n, batch_size=n, initial_batch=n, on_batch=record)
             return
         except GridExhaustedError:
             continue
@@ -239,42 +235,44 @@ def run_bench(
     process); ``progress(done, total, info)`` is called after each run with info = problem,
     strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
     writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
-    Unknown problem or strategy names, and options a strategy does not take, raise ValueError
-    before anything runs.
+    Bad arguments and unknown problem names raise DataError, a variant the problem's space cannot use
+    StrategyError, unknown strategy names and options a strategy does not take the error of
+    :func:`~optiform.bench.variants.parse_strategy`, all before anything runs; a run that raises
+    raises :class:`RunFailedError` (a BenchError).
     """
     resolved = [p if isinstance(p, Problem) else get_problem(p) for p in problems]
     if not resolved:
-        raise ValueError("no problem given")
+        raise DataError("no problem given")
     names = [p.name for p in resolved]
     if len(set(names)) < len(names):
-        raise ValueError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+        raise DataError(f"problem listed twice: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
     variants = list({v.label: v for v in map(parse_strategy, strategies)}.values())
     if not variants:
-        raise ValueError("no strategy given")
+        raise DataError("no strategy given")
     seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
     if not seed_list or (isinstance(seeds, (int, np.integer)) and seeds < 1):
-        raise ValueError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
+        raise DataError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
     if len(set(seed_list)) < len(seed_list):
-        raise ValueError("seeds: a seed is listed twice")
+        raise DataError("seeds: a seed is listed twice")
     for label, value in (("budget", budget), ("batch", batch)):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label}: expected a positive integer, got {value!r}")
+            raise DataError(f"{label}: expected a positive integer, got {value!r}")
     workers = default_workers() if workers is None else workers
     if not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+        raise DataError(f"workers: expected a positive integer, got {workers!r}")
     for p in resolved:
         spec = p.campaign_spec()
         for v in variants:  # e.g. a kernel the problem's space cannot use
             try:
                 v.apply(spec)
             except ValueError as exc:
-                raise ValueError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
+                raise StrategyError(f"strategy {v.label!r} on problem {p.name!r}: {exc}") from exc
         if spec.objectives[0].direction != "maximize":
-            raise ValueError(
+            raise DataError(
                 f"problem {p.name!r}: benchmarks judge a maximised objective; {spec.objectives[0].name} is minimised"
             )
         if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
-            raise ValueError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
+            raise DataError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
 
     # expensive strategies first, so that the pool's last jobs are short ones
     cost = {"botorch": 0, "optuna-gp": 1}
@@ -321,11 +319,11 @@ def run_bench(
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for fut in done:
-                    exc = fut.exception()
-                    if exc is not None:
+                    error = fut.exception()
+                    if error is not None:
                         for other in pending:
                             other.cancel()
-                        raise RunFailedError(*futures[fut], exc) from exc
+                        raise RunFailedError(*futures[fut], error) from error
                     finished(fut.result())
     elapsed = time.perf_counter() - t0
 
@@ -359,10 +357,8 @@ def _portable(problem: Problem) -> Problem | str:
         pickle.dumps(problem)
         return problem
     except Exception:
-        from .problems import PROBLEMS
-
         if problem.name not in PROBLEMS:
-            raise ValueError(
+            raise DataError(
                 f"problem {problem.name!r} cannot be sent to a worker process (its make_lab does not pickle) "
                 f"and is not registered: use workers=1 or a module-level make_lab"
             ) from None
@@ -418,7 +414,7 @@ def summarize(
     )
     missing = [p for p in problem_order if p not in set(runs["problem"])]
     if missing:
-        raise ValueError(f"no runs of problem(s) {', '.join(missing)} in the table")
+        raise DataError(f"no runs of problem(s) {', '.join(missing)} in the table")
     rows = []
     for problem in problem_order:
         r_p = runs[runs["problem"] == problem]

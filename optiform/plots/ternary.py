@@ -31,11 +31,13 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import ternary
 from matplotlib import colormaps
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
@@ -44,6 +46,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
+from numpy.typing import ArrayLike
 from ternary.helpers import project_point, simplex_iterator
 
 from .. import spec as _spec
@@ -172,11 +175,13 @@ def grid_compositions(
     """Grid keys inside the plotted components' bounds and their (n, 3) compositions (mixture unit)."""
     bounds = _named_bounds(space, names)
     tol = 1e-9 * space.total
-    keys, rows = [], []
+    keys: list[tuple[int, int, int]] = []
+    rows = []
     for key in simplex_iterator(scale):
         comp = np.array(key_to_composition(key, scale, rest))
         if np.all(comp >= bounds[:, 0] - tol) and np.all(comp <= bounds[:, 1] + tol):
-            keys.append(tuple(int(v) for v in key))
+            i, j, k = (int(v) for v in key)
+            keys.append((i, j, k))
             rows.append(comp)
     return keys, np.array(rows, dtype=float).reshape(-1, 3)
 
@@ -222,7 +227,7 @@ def _held_values(space: Space, names: Sequence[str], fixed: Mapping[str, object]
     for name in others:
         values[name] = _check_fixed(space, name, fixed[name])
     held_comps = [c for c in space.components if c not in names]
-    rest = space.total - sum(float(values[c]) for c in held_comps)  # type: ignore[arg-type]
+    rest = space.total - sum(float(cast(float, values[c])) for c in held_comps)  # components are numbers
     if rest <= 0:
         raise ValueError(f"fixed: held components {', '.join(held_comps)} leave nothing of the total {space.total:g}")
     return _Held(values, rest, _held_text(space, names, values, rest))
@@ -438,7 +443,7 @@ def _ternary_ticks_and_labels(
 
 def _tick_values(rest: float) -> np.ndarray:
     """Round tick values from 0 to at most ``rest`` (about five intervals: 0, 20, ... for 90)."""
-    values = MaxNLocator(nbins=N_TICKS, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, rest)
+    values = np.asarray(MaxNLocator(nbins=N_TICKS, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, rest), dtype=float)
     return values[(values >= 0) & (values <= rest * (1 + 1e-9))]
 
 
@@ -603,7 +608,11 @@ def _line_axes(ax: Axes, space: Space, names: list[str], lo: float, hi: float) -
             ax.axvspan(a, b, facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", lw=0, zorder=0)
     ax.set_xlim(0, total)
     ax.set_xlabel(f"{names[0]} ({space.unit})")
-    top = ax.secondary_xaxis("top", functions=(lambda v: total - v, lambda v: total - v))
+
+    def flip(v: ArrayLike) -> ArrayLike:
+        return total - np.asarray(v)
+
+    top = ax.secondary_xaxis("top", functions=(flip, flip))
     top.set_xlabel(f"{names[1]} ({space.unit})")
     ax.grid(alpha=0.3)
 
@@ -638,7 +647,7 @@ def _colorbar(fig: Figure, ax: Axes, norm: Normalize, cmap: str, label: str, ext
     mappable = ScalarMappable(norm=norm, cmap=colormaps[cmap])
     cb = fig.colorbar(mappable, ax=ax, shrink=0.72, pad=0.06, fraction=0.045, extend=extend)
     cb.set_label(label, fontsize=10)
-    if isinstance(norm, LogNorm):
+    if isinstance(norm, LogNorm) and norm.vmin is not None and norm.vmax is not None:
         decades = np.log10(norm.vmax / norm.vmin)
         cb.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)) if decades >= 1 else MaxNLocator(6))
         cb.ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -661,7 +670,7 @@ def _infeasible_overlay(ax: Axes, keys: list[tuple[int, int, int]], p: np.ndarra
 
 def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str | None = None) -> None:
     """Legend under the median panel, one entry per kind of marker drawn."""
-    handles = []
+    handles: list[Artist] = []
     if len(points.ok):
         handles.append(
             Line2D(

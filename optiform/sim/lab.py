@@ -75,11 +75,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution, minimize
+
+from ..errors import DataError
+from .base import BoolArray, FloatArray
 
 # --------------------------------------------------------------------------------------------------
 # Public constants
@@ -149,7 +152,7 @@ _EOX_D_PHI, _EOX_D_SALT, _EOX_D_DFOB, _EOX_D_FEC = 0.3, 1.0, 0.5, 0.01  # V per 
 _DFOB_PAPER = 0.05
 
 
-def _logistic(z: np.ndarray) -> np.ndarray:
+def _logistic(z: FloatArray) -> FloatArray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
@@ -164,17 +167,17 @@ _PERC_AMPLITUDE = float(
 # --------------------------------------------------------------------------------------------------
 
 
-def sn_share(mema: np.ndarray, sn: np.ndarray) -> np.ndarray:
+def sn_share(mema: FloatArray, sn: FloatArray) -> FloatArray:
     """SN share of the organic (polymer + plasticizer) phase, phi = SN / (MEMA + SN); wt/wt."""
     return sn / (mema + sn)
 
 
-def salt_fraction(mema: np.ndarray, sn: np.ndarray, salt: np.ndarray) -> np.ndarray:
+def salt_fraction(mema: FloatArray, sn: FloatArray, salt: FloatArray) -> FloatArray:
     """Salt mass fraction of the mixture, c = salt / (MEMA + SN + salt); wt/wt (normalises any total)."""
     return salt / (mema + sn + salt)
 
 
-def plasticizer_factor(phi: np.ndarray) -> np.ndarray:
+def plasticizer_factor(phi: FloatArray) -> FloatArray:
     """Free-volume gain from the SN plasticizer: f_SN = exp(B (phi - phi_paper)), B = 4, phi_paper = 0.625.
 
     Monotone increasing in phi (SN share of the organic phase, wt/wt); equals 1 at 30:50:20.
@@ -182,7 +185,7 @@ def plasticizer_factor(phi: np.ndarray) -> np.ndarray:
     return np.exp(_SN_FREE_VOLUME_B * (phi - _PHI_PAPER))
 
 
-def salt_factor(c: np.ndarray) -> np.ndarray:
+def salt_factor(c: FloatArray) -> FloatArray:
     """Carrier number x mobility: f_salt = (c/c0) exp(1 - c/c0), c0 = 0.20 (salt mass fraction).
 
     Carriers grow as c, mobility falls as exp(-c/c0) (ion pairing, viscosity); maximum 1 at c = c0.
@@ -191,12 +194,12 @@ def salt_factor(c: np.ndarray) -> np.ndarray:
     return u * np.exp(1.0 - u)
 
 
-def _log_gaussian(x: np.ndarray, optimum: float, offset: float, width: float) -> np.ndarray:
+def _log_gaussian(x: FloatArray, optimum: float, offset: float, width: float) -> FloatArray:
     """exp(-0.5 (ln((x + offset) / (optimum + offset)) / width)**2): 1 at x = optimum, finite at x = 0."""
     return np.exp(-0.5 * (np.log((x + offset) / (optimum + offset)) / width) ** 2)
 
 
-def lidfob_factor(x: np.ndarray) -> np.ndarray:
+def lidfob_factor(x: FloatArray) -> FloatArray:
     """Dual-salt synergy: f_DFOB = exp(-0.5 (ln((x + 0.05) / 0.14) / 1.0)**2).
 
     x is the LiDFOB mole fraction of the salt (mol/mol); optimum at x = 0.09 (the paper used 0.05).
@@ -204,17 +207,17 @@ def lidfob_factor(x: np.ndarray) -> np.ndarray:
     return _log_gaussian(x, _DFOB_OPT, _DFOB_OFFSET, _DFOB_WIDTH)
 
 
-def fec_factor(fec_wt_pct: np.ndarray) -> np.ndarray:
+def fec_factor(fec_wt_pct: FloatArray) -> FloatArray:
     """FEC co-plasticizer: f_FEC = exp(-0.5 (ln((F + 3) / 9) / 0.8)**2), F in wt%; optimum at 6 wt%."""
     return _log_gaussian(fec_wt_pct, _FEC_OPT, _FEC_OFFSET, _FEC_WIDTH)
 
 
-def pore_factor(porosity: np.ndarray) -> np.ndarray:
+def pore_factor(porosity: FloatArray) -> FloatArray:
     """Polymer-filled pore network (Archie-like): p**m, m = 1.5; p is the pore volume fraction."""
     return porosity**_ARCHIE_M
 
 
-def percolation_gain(porosity: np.ndarray, is_llzt: np.ndarray) -> np.ndarray:
+def percolation_gain(porosity: FloatArray, is_llzt: BoolArray) -> FloatArray:
     """Percolating-ceramic gain of the framework: G = 1 + A / (1 + exp(-(phi_c - 0.23) / 0.03)).
 
     phi_c = 1 - p is the ceramic volume fraction; the gain switches on smoothly above the
@@ -226,7 +229,7 @@ def percolation_gain(porosity: np.ndarray, is_llzt: np.ndarray) -> np.ndarray:
     return np.where(is_llzt, gain, 1.0)
 
 
-def fluid_threshold(fec_wt_pct: np.ndarray) -> np.ndarray:
+def fluid_threshold(fec_wt_pct: FloatArray) -> FloatArray:
     """SN/MEMA mass ratio above which the film stays fluid: r(F) = 1.675 exp(-0.04 (F - 5)), F in wt%.
 
     SN and FEC form a eutectic, so more FEC tolerates less SN: r(0) = 2.05, r(5) = 1.675, r(10) = 1.37.
@@ -234,7 +237,7 @@ def fluid_threshold(fec_wt_pct: np.ndarray) -> np.ndarray:
     return _FLUID_RATIO_FEC5 * np.exp(-_FLUID_FEC_DECAY * (fec_wt_pct - 5.0))
 
 
-def activation_energy_from(phi: np.ndarray, c: np.ndarray, is_llzt: np.ndarray) -> np.ndarray:
+def activation_energy_from(phi: FloatArray, c: FloatArray, is_llzt: BoolArray) -> FloatArray:
     """Ea = Ea_fw + (-0.04 eV)(phi - 0.625) + (0.05 eV)(c - 0.20), in eV.
 
     Ea_fw = 0.161 eV (LLZT) or 0.283 eV (glass fibre); more SN lowers Ea, more salt raises it.
@@ -243,21 +246,21 @@ def activation_energy_from(phi: np.ndarray, c: np.ndarray, is_llzt: np.ndarray) 
     return base + _EA_D_PHI * (phi - _PHI_PAPER) + _EA_D_SALT * (c - _SALT_PEAK_FRAC)
 
 
-def arrhenius_factor(ea_eV: np.ndarray, temperature_C: float | np.ndarray) -> np.ndarray:
+def arrhenius_factor(ea_eV: FloatArray, temperature_C: float | FloatArray) -> FloatArray:
     """sigma(T) / sigma(T_ref) = exp(-Ea / k_B (1/T - 1/T_ref)), T in K, T_ref = 303.15 K (30 °C)."""
     t_k = np.asarray(temperature_C, dtype=float) + 273.15
     return np.exp(-ea_eV / K_B_EV_PER_K * (1.0 / t_k - 1.0 / T_REF_K))
 
 
 def _sigma_unscaled_ref(
-    mema: np.ndarray,
-    sn: np.ndarray,
-    salt: np.ndarray,
-    x_dfob: np.ndarray,
-    fec: np.ndarray,
-    porosity: np.ndarray,
-    is_llzt: np.ndarray,
-) -> np.ndarray:
+    mema: FloatArray,
+    sn: FloatArray,
+    salt: FloatArray,
+    x_dfob: FloatArray,
+    fec: FloatArray,
+    porosity: FloatArray,
+    is_llzt: BoolArray,
+) -> FloatArray:
     """Product of all composition terms at T_ref (arbitrary units)."""
     phi = sn_share(mema, sn)
     c = salt_fraction(mema, sn, salt)
@@ -271,7 +274,7 @@ def _sigma_unscaled_ref(
     )
 
 
-def ceramic_path_fraction(porosity: np.ndarray, is_llzt: np.ndarray) -> np.ndarray:
+def ceramic_path_fraction(porosity: FloatArray, is_llzt: BoolArray) -> FloatArray:
     """Share of the conduction path through the Li+-conducting ceramic network: w = 1 - 1/G.
 
     G is :func:`percolation_gain` (sigma_CSE / sigma_SPE at equal polymer), so w is the part of the
@@ -280,7 +283,7 @@ def ceramic_path_fraction(porosity: np.ndarray, is_llzt: np.ndarray) -> np.ndarr
     return 1.0 - 1.0 / percolation_gain(porosity, is_llzt)
 
 
-def polymer_transference(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray) -> np.ndarray:
+def polymer_transference(phi: FloatArray, c: FloatArray, x_dfob: FloatArray) -> FloatArray:
     """t+ of the polymer phase: logit t_p = logit(0.236) - 1.0 (phi - 0.625) - 2.0 (c - 0.20) + 1.0 (x - 0.05).
 
     phi: SN share of the organic phase, c: salt mass fraction, x: LiDFOB mole fraction (mol/mol).
@@ -296,7 +299,7 @@ def polymer_transference(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray) -> 
     return _logistic(z)
 
 
-def polymer_oxidation_onset_V(phi: np.ndarray, c: np.ndarray, x_dfob: np.ndarray, fec_wt_pct: np.ndarray) -> np.ndarray:
+def polymer_oxidation_onset_V(phi: FloatArray, c: FloatArray, x_dfob: FloatArray, fec_wt_pct: FloatArray) -> FloatArray:
     """Oxidation onset of the polymer phase in V vs Li/Li+:
     E_p = 4.60 + 0.3 (phi - 0.625) + 1.0 (c - 0.20) + 0.5 (x - 0.05) + 0.01 (F - 5), F in wt%."""
     return (
@@ -316,13 +319,13 @@ _T_PLUS_CERAMIC = (
 _EOX_CERAMIC_GAIN_V = (PAPER_OXIDATION_ONSET_V["LLZT"] - PAPER_OXIDATION_ONSET_V["glass_fiber"]) / _W_PAPER
 
 
-def _transference(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray) -> np.ndarray:
+def _transference(cols: Mapping[str, FloatArray], is_llzt: BoolArray) -> FloatArray:
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     t_p = polymer_transference(sn_share(mema, sn), salt_fraction(mema, sn, salt), cols["LiDFOB_mol_frac"])
     return t_p + (_T_PLUS_CERAMIC - t_p) * ceramic_path_fraction(cols["porosity"], is_llzt)
 
 
-def _oxidation_onset(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray) -> np.ndarray:
+def _oxidation_onset(cols: Mapping[str, FloatArray], is_llzt: BoolArray) -> FloatArray:
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     e_p = polymer_oxidation_onset_V(
         sn_share(mema, sn), salt_fraction(mema, sn, salt), cols["LiDFOB_mol_frac"], cols["FEC_wt_pct"]
@@ -330,17 +333,20 @@ def _oxidation_onset(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray) -> np.
     return e_p + _EOX_CERAMIC_GAIN_V * ceramic_path_fraction(cols["porosity"], is_llzt)
 
 
-def _paper_args(framework: str) -> tuple[np.ndarray, ...]:
-    p = PAPER_POINT
-    keys = ("MEMA", "SN", "salt", "LiDFOB_mol_frac", "FEC_wt_pct", "porosity")
-    return (*(np.array([float(p[k])]) for k in keys), np.array([framework == "LLZT"]))
+def _paper_args(
+    framework: str,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    mema, sn, salt, x_dfob, fec, porosity = (
+        np.array([float(PAPER_POINT[k])]) for k in ("MEMA", "SN", "salt", "LiDFOB_mol_frac", "FEC_wt_pct", "porosity")
+    )
+    return mema, sn, salt, x_dfob, fec, porosity, np.array([framework == "LLZT"])
 
 
 # Overall scale K (mS/cm): calibration 1, sigma(paper point, LLZT, 30 °C) = 1.117 mS/cm.
 _SCALE_mS_cm = PAPER_CONDUCTIVITY_mS_cm["LLZT"] / float(_sigma_unscaled_ref(*_paper_args("LLZT"))[0])
 
 
-def _conductivity(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray, temperature_C: float | np.ndarray) -> np.ndarray:
+def _conductivity(cols: Mapping[str, FloatArray], is_llzt: BoolArray, temperature_C: float | FloatArray) -> FloatArray:
     """Noise-free conductivity in mS/cm from validated column arrays."""
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     ref = _SCALE_mS_cm * _sigma_unscaled_ref(
@@ -350,7 +356,7 @@ def _conductivity(cols: Mapping[str, np.ndarray], is_llzt: np.ndarray, temperatu
     return ref * arrhenius_factor(ea, temperature_C)
 
 
-def _solid(mema: np.ndarray, sn: np.ndarray, fec: np.ndarray) -> np.ndarray:
+def _solid(mema: FloatArray, sn: FloatArray, fec: FloatArray) -> BoolArray:
     """True where SN <= r(FEC) * MEMA (the film solidifies); False where it stays fluid."""
     return sn <= fluid_threshold(fec) * mema
 
@@ -360,47 +366,47 @@ def _solid(mema: np.ndarray, sn: np.ndarray, fec: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 
-def _columns(X: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _columns(X: pd.DataFrame) -> tuple[dict[str, FloatArray], BoolArray]:
     """Numeric column arrays (missing columns take PAPER_POINT values) and the is-LLZT mask.
 
-    Raises ValueError naming the column for non-numeric, non-finite or unphysical values.
+    Raises DataError naming the column for non-numeric, non-finite or unphysical values.
     """
     n = len(X)
-    cols: dict[str, np.ndarray] = {}
+    cols: dict[str, FloatArray] = {}
     for name in CONTINUOUS:
         if name in X.columns:
             values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"column {name!r}: values must be finite numbers")
+                raise DataError(f"column {name!r}: values must be finite numbers")
         else:
             values = np.full(n, float(PAPER_POINT[name]))
         cols[name] = values
     for name in MIXTURE:
         if np.any(cols[name] < 0):
-            raise ValueError(f"column {name!r}: wt% must be >= 0")
+            raise DataError(f"column {name!r}: wt% must be >= 0")
     if np.any(cols["MEMA"] + cols["SN"] <= 0):
-        raise ValueError("columns 'MEMA' and 'SN': MEMA + SN must be > 0")
+        raise DataError("columns 'MEMA' and 'SN': MEMA + SN must be > 0")
     if np.any((cols["LiDFOB_mol_frac"] < 0) | (cols["LiDFOB_mol_frac"] > 1)):
-        raise ValueError("column 'LiDFOB_mol_frac': mole fraction must be within [0, 1]")
+        raise DataError("column 'LiDFOB_mol_frac': mole fraction must be within [0, 1]")
     if np.any((cols["FEC_wt_pct"] < 0) | (cols["FEC_wt_pct"] >= 100)):
-        raise ValueError("column 'FEC_wt_pct': wt% must be within [0, 100)")
+        raise DataError("column 'FEC_wt_pct': wt% must be within [0, 100)")
     if np.any((cols["porosity"] <= 0) | (cols["porosity"] >= 1)):
-        raise ValueError("column 'porosity': pore fraction must be within (0, 1)")
+        raise DataError("column 'porosity': pore fraction must be within (0, 1)")
     if "framework" in X.columns:
         fw = X["framework"].to_numpy(dtype=object)
         unknown = sorted({str(v) for v in fw if v not in FRAMEWORKS})
         if unknown:
-            raise ValueError(f"column 'framework': unknown value(s) {unknown}; expected {list(FRAMEWORKS)}")
+            raise DataError(f"column 'framework': unknown value(s) {unknown}; expected {list(FRAMEWORKS)}")
         is_llzt = fw == "LLZT"
     else:
         is_llzt = np.full(n, PAPER_POINT["framework"] == "LLZT")
     return cols, np.asarray(is_llzt, dtype=bool)
 
 
-def _temperature(temperature_C: float | np.ndarray) -> float | np.ndarray:
+def _temperature(temperature_C: float | FloatArray) -> float | FloatArray:
     t = np.asarray(temperature_C, dtype=float)
     if not np.all(np.isfinite(t)) or np.any(t <= -273.15):
-        raise ValueError("temperature_C: must be finite and above -273.15 °C")
+        raise DataError("temperature_C: must be finite and above -273.15 °C")
     return float(t) if t.ndim == 0 else t
 
 
@@ -409,7 +415,7 @@ def _temperature(temperature_C: float | np.ndarray) -> float | np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 
-def true_conductivity_mS_cm(X: pd.DataFrame, temperature_C: float | np.ndarray = 30.0) -> np.ndarray:
+def true_conductivity_mS_cm(X: pd.DataFrame, temperature_C: float | FloatArray = 30.0) -> FloatArray:
     """Noise-free ionic conductivity in mS/cm, one value per row (defined for fluid rows too).
 
     ``temperature_C`` (°C) is a scalar or an array broadcastable to ``len(X)``.
@@ -418,20 +424,20 @@ def true_conductivity_mS_cm(X: pd.DataFrame, temperature_C: float | np.ndarray =
     return np.asarray(_conductivity(cols, is_llzt, _temperature(temperature_C)), dtype=float)
 
 
-def is_solid(X: pd.DataFrame) -> np.ndarray:
+def is_solid(X: pd.DataFrame) -> BoolArray:
     """Boolean per row: True if the film solidifies, i.e. SN/MEMA <= :func:`fluid_threshold` (FEC)."""
     cols, _ = _columns(X)
     return _solid(cols["MEMA"], cols["SN"], cols["FEC_wt_pct"])
 
 
-def activation_energy_eV(X: pd.DataFrame) -> np.ndarray:
+def activation_energy_eV(X: pd.DataFrame) -> FloatArray:
     """Arrhenius activation energy per row in eV (see :func:`activation_energy_from`)."""
     cols, is_llzt = _columns(X)
     mema, sn, salt = cols["MEMA"], cols["SN"], cols["salt"]
     return activation_energy_from(sn_share(mema, sn), salt_fraction(mema, sn, salt), is_llzt)
 
 
-def transference_number(X: pd.DataFrame) -> np.ndarray:
+def transference_number(X: pd.DataFrame) -> FloatArray:
     """Noise-free Li+ transference number per row (dimensionless, in (0, 1)), defined for fluid rows too.
 
     t+ = t_p + (t_c - t_p) w (module docstring): 0.627 (LLZT) and 0.236 (glass fibre) at the paper point.
@@ -440,7 +446,7 @@ def transference_number(X: pd.DataFrame) -> np.ndarray:
     return np.asarray(_transference(cols, is_llzt), dtype=float)
 
 
-def oxidation_onset_V(X: pd.DataFrame) -> np.ndarray:
+def oxidation_onset_V(X: pd.DataFrame) -> FloatArray:
     """Noise-free oxidation onset per row in V vs Li/Li+ (LSV, 10 uA/cm2 criterion), fluid rows too.
 
     E_ox = E_p + D w (module docstring): 5.06 V (LLZT) and 4.60 V (glass fibre) at the paper point.
@@ -459,23 +465,25 @@ class _Problem:
     """Continuous sub-problem for one framework: decision vars, the dependent mixture part, fixed values."""
 
     decision: tuple[str, ...]
-    lower: np.ndarray
-    upper: np.ndarray
+    lower: FloatArray
+    upper: FloatArray
     dependent: str | None
     dependent_bounds: tuple[float, float]
     held: dict[str, float]
     is_llzt: bool
 
-    def columns(self, z: np.ndarray) -> dict[str, np.ndarray]:
+    def columns(self, z: FloatArray) -> dict[str, FloatArray]:
         """z has shape (len(decision), S); returns column arrays of length S (dependent unclipped)."""
         s = z.shape[1]
         cols = {k: np.full(s, v) for k, v in self.held.items()}
         cols.update({k: z[i] for i, k in enumerate(self.decision)})
         if self.dependent is not None:
-            cols[self.dependent] = MIXTURE_TOTAL - sum(cols[k] for k in MIXTURE if k != self.dependent)
+            cols[self.dependent] = cast(
+                FloatArray, MIXTURE_TOTAL - sum(cols[k] for k in MIXTURE if k != self.dependent)
+            )
         return cols
 
-    def violation(self, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    def violation(self, cols: Mapping[str, FloatArray]) -> FloatArray:
         """Constraint violation >= 0: dependent mixture part outside its bounds, and fluidity."""
         v = np.zeros_like(cols["MEMA"])
         if self.dependent is not None:
@@ -485,7 +493,7 @@ class _Problem:
         ratio_excess = cols["SN"] - fluid_threshold(cols["FEC_wt_pct"]) * cols["MEMA"]
         return v + np.maximum(ratio_excess, 0.0) / MIXTURE_TOTAL
 
-    def log_sigma(self, cols: Mapping[str, np.ndarray], temperature_C: float) -> np.ndarray:
+    def log_sigma(self, cols: Mapping[str, FloatArray], temperature_C: float) -> FloatArray:
         c = dict(cols)
         if self.dependent is not None:
             c[self.dependent] = np.clip(c[self.dependent], *self.dependent_bounds)
@@ -515,7 +523,7 @@ def _solve(problem: _Problem, temperature_C: float) -> tuple[dict[str, float], f
     """Best feasible point of one continuous sub-problem (or None if none found)."""
     penalty = 1.0e3
 
-    def objective(z: np.ndarray) -> np.ndarray:
+    def objective(z: FloatArray) -> FloatArray:
         z2 = z.reshape(len(problem.decision), -1)
         cols = problem.columns(z2)
         return -problem.log_sigma(cols, temperature_C) + penalty * problem.violation(cols)
@@ -543,14 +551,14 @@ def _solve(problem: _Problem, temperature_C: float) -> tuple[dict[str, float], f
     return point, float(np.exp(problem.log_sigma(cols, temperature_C)[0]))
 
 
-def _polish(problem: _Problem, z0: np.ndarray, temperature_C: float) -> np.ndarray:
+def _polish(problem: _Problem, z0: FloatArray, temperature_C: float) -> FloatArray:
     """SLSQP refinement with explicit constraints; keeps z0 if the result is not better and feasible."""
     margin = 1e-9
 
-    def f(z: np.ndarray) -> float:
+    def f(z: FloatArray) -> float:
         return float(-problem.log_sigma(problem.columns(z.reshape(-1, 1)), temperature_C)[0])
 
-    def ineq(z: np.ndarray) -> np.ndarray:
+    def ineq(z: FloatArray) -> FloatArray:
         cols = problem.columns(z.reshape(-1, 1))
         out = [fluid_threshold(cols["FEC_wt_pct"]) * cols["MEMA"] - cols["SN"] - margin]
         if problem.dependent is not None:
@@ -566,7 +574,7 @@ def _polish(problem: _Problem, z0: np.ndarray, temperature_C: float) -> np.ndarr
         constraints=[{"type": "ineq", "fun": ineq}],
         options={"ftol": 1e-14, "maxiter": 500},
     )
-    z1 = np.clip(np.asarray(res.x, dtype=float), problem.lower, problem.upper)
+    z1: FloatArray = np.clip(np.asarray(res.x, dtype=float), problem.lower, problem.upper)
     feasible = problem.violation(problem.columns(z1.reshape(-1, 1)))[0] == 0
     z0_feasible = problem.violation(problem.columns(z0.reshape(-1, 1)))[0] == 0
     if feasible and (not z0_feasible or f(z1) <= f(z0)):
@@ -591,17 +599,17 @@ def _optimum_cached(
     fixed_d = dict(fixed)
     unknown = set(all_bounds) - set(CONTINUOUS) | (set(fixed_d) - set(CONTINUOUS) - {"framework"})
     if unknown:
-        raise ValueError(f"unknown variable(s) {sorted(unknown)}")
+        raise DataError(f"unknown variable(s) {sorted(unknown)}")
     for name, (lo, hi) in all_bounds.items():
         if not lo <= hi:
-            raise ValueError(f"bounds for {name!r}: lower {lo} > upper {hi}")
+            raise DataError(f"bounds for {name!r}: lower {lo} > upper {hi}")
     _columns(pd.DataFrame([fixed_d]))  # fixed values must be physical (raises naming the column)
     frameworks = list(dict(choices).get("framework", FRAMEWORKS))
     if "framework" in fixed_d:
         frameworks = [fixed_d["framework"]]
     for fw in frameworks:
         if fw not in FRAMEWORKS:
-            raise ValueError(f"framework: unknown value {fw!r}; expected {list(FRAMEWORKS)}")
+            raise DataError(f"framework: unknown value {fw!r}; expected {list(FRAMEWORKS)}")
     best: tuple[dict[str, Any], float] | None = None
     for fw in frameworks:
         problem = _build_problem(all_bounds, fixed_d, fw == "LLZT")
@@ -609,7 +617,7 @@ def _optimum_cached(
         if found is not None and (best is None or found[1] > best[1]):
             best = ({**found[0], "framework": fw}, found[1])
     if best is None:
-        raise ValueError("no solid formulation within the given bounds and fixed values")
+        raise DataError("no solid formulation within the given bounds and fixed values")
     point = {k: best[0][k] for k in (*CONTINUOUS, "framework")}
     return tuple(point.items()), best[1]
 
@@ -633,7 +641,7 @@ class VirtualLab:
 
     Seeding: ``seed`` seeds three generators created once, whose streams successive :meth:`measure`
     calls continue (a closed loop with a fixed seed is reproducible): the conductivity noise
-    (``default_rng(seed)``, unchanged from earlier versions), and two independent children of
+    (``default_rng(seed)``), and two independent children of
     ``SeedSequence(seed)`` for the failures and for the t+/onset noise. Every stream draws one
     number per row whatever the outcome, so switching failures off leaves the noise unchanged.
     """
@@ -652,9 +660,9 @@ class VirtualLab:
         for name in ("noise_rel", "noise_t_plus", "noise_onset_V"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+                raise DataError(f"{name}: must be a finite number >= 0, got {value!r}")
         if not 0.0 <= self.failure_rate <= 1.0:
-            raise ValueError(f"failure_rate: must be within [0, 1], got {self.failure_rate!r}")
+            raise DataError(f"failure_rate: must be within [0, 1], got {self.failure_rate!r}")
         _temperature(self.temperature_C)
         self._rng = np.random.default_rng(self.seed)
         fail_seq, extra_seq = np.random.SeedSequence(self.seed).spawn(2)
@@ -690,7 +698,7 @@ class VirtualLab:
         )
         return out
 
-    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+    def true_value(self, X: pd.DataFrame) -> FloatArray:
         """Noise-free objective per row (conductivity in mS/cm at ``temperature_C``), NaN where the
         film stays fluid: the yardstick closed loops and benchmarks judge proposals by."""
         return np.where(is_solid(X), true_conductivity_mS_cm(X, self.temperature_C), np.nan)
@@ -699,8 +707,8 @@ class VirtualLab:
         self,
         bounds: dict[str, tuple[float, float]] | None = None,
         choices: dict[str, list[str]] | None = None,
-        fixed: dict | None = None,
-    ) -> tuple[dict, float]:
+        fixed: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], float]:
         """Noise-free best solid formulation within the given bounds (defaults: the bounds above) with
         the variables in `fixed` held; mixture sums to 100. Returns (point, conductivity_mS_cm). Deterministic."""
         point, value = _optimum_cached(_frozen(bounds), _frozen(choices), _frozen(fixed), float(self.temperature_C))

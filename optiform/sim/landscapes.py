@@ -62,14 +62,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 
-from ..bench.problems import Problem
-from .loop import LognormalLab
+from ..errors import DataError
+from .base import FloatArray, LognormalLab
 
 OBJECTIVE = "conductivity_mS_cm"
 TOTAL = 100.0
@@ -85,17 +85,17 @@ _SHIFTED_BUMPS = ((0.22, 0.30, 0.12, 0.06, 0.6, 1.0), (0.55, 0.12, 0.10, 0.05, -
 _SHIFTED_FLOOR = 0.05
 
 
-def correlated_bump(s: np.ndarray, c: np.ndarray, s0: float, c0: float, a: float, b: float, rho: float) -> np.ndarray:
+def correlated_bump(s: FloatArray, c: FloatArray, s0: float, c0: float, a: float, b: float, rho: float) -> FloatArray:
     """exp(-Q/2), Q = (u^2 - 2 rho u v + v^2) / (1 - rho^2), u = (s - s0)/a, v = (c - c0)/b: 1 at (s0, c0)."""
     u = (s - s0) / a
     v = (c - c0) / b
     return np.exp(-0.5 * (u * u - 2.0 * rho * u * v + v * v) / (1.0 - rho * rho))
 
 
-def shifted_sigma(m: np.ndarray, s: np.ndarray, c: np.ndarray) -> np.ndarray:
+def shifted_sigma(m: FloatArray, s: FloatArray, c: FloatArray) -> FloatArray:
     """Landscape (a), mS/cm: 1.5 [bump_1 + 0.8 bump_2 + 0.05] over the SN and salt mass fractions."""
     total = _SHIFTED_FLOOR + sum(h * correlated_bump(s, c, s0, c0, a, b, r) for s0, c0, a, b, r, h in _SHIFTED_BUMPS)
-    return _SHIFTED_SCALE * total
+    return cast(FloatArray, _SHIFTED_SCALE * total)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -111,18 +111,18 @@ _RIDGE_SHOULDER, _RIDGE_SHOULDER_WIDTH = 0.15, 0.12
 _RIDGE_FLOOR = 0.02
 
 
-def ridge_centre(s: np.ndarray) -> np.ndarray:
+def ridge_centre(s: FloatArray) -> FloatArray:
     """Salt mass fraction on the ridge crest: c_r(s) = 0.08 + 0.9 (s - 0.10)^2."""
     return _RIDGE_C0 + _RIDGE_CURV * (s - _RIDGE_S0) ** 2
 
 
-def ridge_distance(s: np.ndarray, c: np.ndarray) -> np.ndarray:
+def ridge_distance(s: FloatArray, c: FloatArray) -> FloatArray:
     """Signed distance across the ridge, d = (c - c_r(s)) / sqrt(1 + c_r'(s)^2) (mass-fraction units)."""
     slope = 2.0 * _RIDGE_CURV * (s - _RIDGE_S0)
     return (c - ridge_centre(s)) / np.sqrt(1.0 + slope * slope)
 
 
-def ridge_sigma(m: np.ndarray, s: np.ndarray, c: np.ndarray) -> np.ndarray:
+def ridge_sigma(m: FloatArray, s: FloatArray, c: FloatArray) -> FloatArray:
     """Landscape (b), mS/cm: a 2 wt%-wide ridge along c_r(s), peaked along s at 0.42, on a broad shoulder."""
     d = ridge_distance(s, c)
     along = np.exp(-0.5 * ((s - _RIDGE_PEAK) / _RIDGE_LENGTH) ** 2)
@@ -146,7 +146,7 @@ _FOUR_A_SN, _FOUR_A_PEG, _FOUR_CROWD, _FOUR_SYNERGY = 6.2, 5.8, 6.0, 4.0
 _FOUR_C0, _FOUR_C0_PEG = 0.14, 0.12
 
 
-def four_component_sigma(m: np.ndarray, s: np.ndarray, g: np.ndarray, c: np.ndarray) -> np.ndarray:
+def four_component_sigma(m: FloatArray, s: FloatArray, g: FloatArray, c: FloatArray) -> FloatArray:
     """Landscape (c), mS/cm: plasticiser terms in p = s/o, q = g/o (o = m + s + g) times the salt term
     [(c/c0) exp(1 - c/c0)]^2 with c0 = 0.14 + 0.12 q."""
     o = m + s + g
@@ -163,11 +163,11 @@ def four_component_sigma(m: np.ndarray, s: np.ndarray, g: np.ndarray, c: np.ndar
 
 
 def maximise(
-    log_f: Callable[[dict[str, np.ndarray]], np.ndarray],
+    log_f: Callable[[dict[str, FloatArray]], FloatArray],
     mixture: Mapping[str, tuple[float, float]],
     parameters: Mapping[str, tuple[float, float]] | None = None,
     total: float = TOTAL,
-    inequalities: Sequence[Callable[[dict[str, np.ndarray]], np.ndarray]] = (),
+    inequalities: Sequence[Callable[[dict[str, FloatArray]], FloatArray]] = (),
     seed: int = 12345,
     popsize: int = 30,
     maxiter: int = 400,
@@ -188,25 +188,26 @@ def maximise(
     bounds = [mixture[k] for k in names[:-1]] + [parameters[k] for k in parameters]
     lo_dep, hi_dep = mixture[dep]
 
-    def cols_of(z: np.ndarray) -> dict[str, np.ndarray]:
+    def cols_of(z: FloatArray) -> dict[str, FloatArray]:
         z = z.reshape(len(decision), -1)
         cols = {k: z[i] for i, k in enumerate(decision)}
         cols[dep] = total - sum(cols[k] for k in names[:-1])
         return cols
 
-    def constraint_values(cols: dict[str, np.ndarray]) -> np.ndarray:
+    def constraint_values(cols: dict[str, FloatArray]) -> FloatArray:
         rows = [cols[dep] - lo_dep, hi_dep - cols[dep], *(np.atleast_1d(g(cols)) for g in inequalities)]
         return np.vstack(rows)
 
-    def violation(cols: dict[str, np.ndarray]) -> np.ndarray:
-        return np.maximum(-constraint_values(cols), 0.0).sum(axis=0)
+    def violation(cols: dict[str, FloatArray]) -> FloatArray:
+        total: FloatArray = np.maximum(-constraint_values(cols), 0.0).sum(axis=0)
+        return total
 
-    def safe_log_f(cols: dict[str, np.ndarray]) -> np.ndarray:
+    def safe_log_f(cols: dict[str, FloatArray]) -> FloatArray:
         clipped = dict(cols)
         clipped[dep] = np.clip(cols[dep], lo_dep, hi_dep)
         return np.asarray(log_f(clipped), dtype=float)
 
-    def penalised(z: np.ndarray) -> np.ndarray:
+    def penalised(z: FloatArray) -> FloatArray:
         cols = cols_of(z)
         return -safe_log_f(cols) + 1.0e3 * violation(cols) / total
 
@@ -250,7 +251,7 @@ def sample_simplex(
     names = list(mixture)
     lo = np.array([mixture[k][0] for k in names])
     hi = np.array([mixture[k][1] for k in names])
-    kept: list[np.ndarray] = []
+    kept: list[FloatArray] = []
     have = 0
     while have < n:
         x = rng.dirichlet(np.ones(len(names)), size=max(4 * n, 10_000)) * total
@@ -268,39 +269,39 @@ def sample_simplex(
 @dataclass
 class LandscapeLab(LognormalLab):
     """Base of the synthetic labs: noise-free ``sigma`` x multiplicative lognormal noise
-    (:class:`~optiform.sim.loop.LognormalLab`)."""
+    (:class:`~optiform.sim.base.LognormalLab`)."""
 
     components: ClassVar[tuple[str, ...]] = ()
     bounds: ClassVar[dict[str, tuple[float, float]]] = {}
 
     # subclasses: ``_sigma = staticmethod(f)``, f(*fractions) -> noise-free conductivity in mS/cm
     # from mass fractions of the whole mixture (same order as ``components``)
-    _sigma: ClassVar[Callable[..., np.ndarray]]
+    _sigma: ClassVar[Callable[..., FloatArray]]
 
-    def fractions(self, X: pd.DataFrame) -> list[np.ndarray]:
+    def fractions(self, X: pd.DataFrame) -> list[FloatArray]:
         """Mass fractions of the whole mixture, one array per component (columns normalised by their
-        sum). Raises ValueError naming a missing, non-numeric, non-finite or negative column."""
+        sum). Raises DataError naming a missing, non-numeric, non-finite or negative column."""
         arrays = []
         for name in self.components:
             if name not in X.columns:
-                raise ValueError(f"column {name!r}: missing (need {', '.join(self.components)})")
+                raise DataError(f"column {name!r}: missing (need {', '.join(self.components)})")
             values = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float)
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"column {name!r}: values must be finite numbers")
+                raise DataError(f"column {name!r}: values must be finite numbers")
             if np.any(values < 0):
-                raise ValueError(f"column {name!r}: wt% must be >= 0")
+                raise DataError(f"column {name!r}: wt% must be >= 0")
             arrays.append(values)
         total = np.sum(arrays, axis=0)
         if np.any(total <= 0):
-            raise ValueError(f"columns {', '.join(self.components)}: their sum must be > 0")
+            raise DataError(f"columns {', '.join(self.components)}: their sum must be > 0")
         return [a / total for a in arrays]
 
-    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+    def true_value(self, X: pd.DataFrame) -> FloatArray:
         """Noise-free conductivity in mS/cm per row (never NaN: no landscape has a fluid region)."""
         return np.asarray(self._sigma(*self.fractions(X)), dtype=float)
 
     @classmethod
-    def log_sigma_columns(cls, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+    def log_sigma_columns(cls, cols: Mapping[str, FloatArray]) -> FloatArray:
         """ln sigma from column arrays in wt% (used by :func:`maximise`)."""
         total = sum(cols[k] for k in cls.components)
         return np.log(cls._sigma(*(cols[k] / total for k in cls.components)))
@@ -359,75 +360,4 @@ RIDGE_OPTIMUM: dict[str, Any] = {
 FOUR_COMPONENT_OPTIMUM: dict[str, Any] = {
     "point": {"MEMA": 33.2, "SN": 29.05, "PEGDME": 20.75, "salt": 17.0},
     OBJECTIVE: 1.527612,
-}
-
-
-# --------------------------------------------------------------------------------------------------
-# Problems
-# --------------------------------------------------------------------------------------------------
-
-
-def _spec(name: str, description: str, bounds: Mapping[str, tuple[float, float]], n_initial: int) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "name": name,
-        "description": description,
-        "mixture": {
-            "unit": "wt%",
-            "total": TOTAL,
-            "resolution": 1.0,
-            "components": {k: {"min": lo, "max": hi} for k, (lo, hi) in bounds.items()},
-        },
-        "objectives": [{"name": OBJECTIVE, "direction": "maximize"}],
-        "strategy": {"n_initial": n_initial},
-    }
-
-
-def shifted_problem() -> Problem:
-    """Landscape (a) as a benchmark problem (MEMA/SN/salt on a 1 wt% grid, 2 degrees of freedom)."""
-    return Problem(
-        name="shifted",
-        description="SYNTHETIC landscape: interior optimum at low SN / high salt (MEMA:SN:salt ~ "
-        f"{_ratio(SHIFTED_OPTIMUM['point'])}), decoy bump at 80% near the llzt-cse optimum; no fluid region",
-        spec=_spec("shifted", "synthetic landscape (a): interior optimum at low SN / high salt", SHIFTED_BOUNDS, 6),
-        make_lab=lambda seed: ShiftedLab(seed=seed),
-        optimum_value=float(SHIFTED_OPTIMUM[OBJECTIVE]),
-        synthetic=True,
-    )
-
-
-def ridge_problem() -> Problem:
-    """Landscape (b) as a benchmark problem (MEMA/SN/salt on a 1 wt% grid, 2 degrees of freedom)."""
-    return Problem(
-        name="ridge",
-        description="SYNTHETIC landscape: a 2 wt%-wide curved ridge through the MEMA/SN/salt ternary, peaked "
-        f"at MEMA:SN:salt ~ {_ratio(RIDGE_OPTIMUM['point'])}; no fluid region",
-        spec=_spec("ridge", "synthetic landscape (b): narrow curved ridge", RIDGE_BOUNDS, 6),
-        make_lab=lambda seed: RidgeLab(seed=seed),
-        optimum_value=float(RIDGE_OPTIMUM[OBJECTIVE]),
-        synthetic=True,
-    )
-
-
-def four_component_problem() -> Problem:
-    """Landscape (c) as a benchmark problem (MEMA/SN/PEGDME/salt on a 1 wt% grid, 3 degrees of freedom)."""
-    return Problem(
-        name="four-component",
-        description="SYNTHETIC landscape: MEMA/SN/PEGDME/salt, two interacting plasticisers, optimum at "
-        f"{_ratio(FOUR_COMPONENT_OPTIMUM['point'])}; no fluid region",
-        spec=_spec("four-component", "synthetic landscape (c): MEMA/SN/PEGDME/salt", FOUR_BOUNDS, 8),
-        make_lab=lambda seed: FourComponentLab(seed=seed),
-        optimum_value=float(FOUR_COMPONENT_OPTIMUM[OBJECTIVE]),
-        synthetic=True,
-    )
-
-
-def _ratio(point: Mapping[str, float]) -> str:
-    return ":".join(f"{v:.0f}" for v in point.values())
-
-
-LANDSCAPES: dict[str, Callable[[], Problem]] = {
-    "shifted": shifted_problem,
-    "ridge": ridge_problem,
-    "four-component": four_component_problem,
 }

@@ -3,7 +3,8 @@
 SYNTHETIC data: the numbers come from :class:`optiform.sim.lab.VirtualLab` (a model calibrated to
 Nguyen et al. 2024), and every file says so in its header. The files are written so that
 :mod:`optiform.analysis.readers` reads them and ``optiform ingest`` / :meth:`Campaign.ingest`
-analyses them, closing the loop through the same path as real data.
+analyses them (:func:`optiform.bench.loop.closed_loop_raw` closes the loop through them, the
+same path as real data).
 
 Per formulation (one row of the batch; ``lab.measure`` decides the outcome first)
 -------------------------------------------------------------------------------
@@ -58,15 +59,6 @@ Manifest (``manifest.csv``, the format of :mod:`optiform.ingest`): one row per f
 ``LSV``), thickness_um and area_cm2 (eis), temperature_C, delta_V_mV (transference), area_cm2 (lsv).
 Each group becomes one ingested measurement: conductivity at the campaign's reference temperature
 and Ea from the series; t+; the oxidation onset.
-
-Closed loop through raw files (:func:`closed_loop_raw`, used by ``optiform demo --raw``): propose ->
-:func:`write_raw` into ``folder/batch-NN`` -> ``Campaign.record(failed.csv)`` (fluid and failed
-cells: status failed, ``solid`` recorded) -> ``Campaign.ingest(manifest.csv)`` -> next proposal.
-A manifest is ingested whole; when its analysis fails (DataError) each group is ingested on its own,
-an EIS group that still fails is recorded as failed ("analysis failed: ...") and a failing t+ or
-LSV group is skipped (reported in the note). The EIS rows of the manifest carry ``solid = true``
-(the film was measured between blocking electrodes), which ingest records with the conductivity,
-so the feasibility model learns from solid and fluid films alike.
 """
 
 from __future__ import annotations
@@ -75,10 +67,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from ..errors import DataError, path_error
 from .cell import synthetic_blocking_cell
 from .lab import (
     PAPER_CONDUCTIVITY_mS_cm,
@@ -93,10 +88,11 @@ __all__ = [
     "FORMATS",
     "AREA_16MM_cm2",
     "RawBatch",
-    "closed_loop_raw",
     "li_symmetric_spectrum",
     "write_raw",
 ]
+
+ComplexArray = npt.NDArray[np.complex128]
 
 AREA_16MM_cm2 = round(math.pi * 0.8**2, 4)  # 16 mm disc electrodes: 2.0106 cm²
 DEFAULT_TEMPERATURES_C: tuple[float, ...] = (30.0, 40.0, 50.0, 60.0, 70.0)
@@ -114,8 +110,8 @@ _ASR_INTERFACE_OHM_CM2 = 20.0  # Li|CSE interface (SEI + charge transfer) at 1.1
 _INTERFACE_GROWTH = 0.05  # R_i after polarisation = 1.05 R_i before
 _SEI_Q_PER_CM2, _SEI_N = 2e-6, 0.85
 _D_SALT_CM2_S = 2e-7  # at 1.117 mS/cm
-_EIS_BLOCKING = dict(f_max=1e5, f_min=1.0, points_per_decade=10)
-_EIS_LI = dict(f_max=2e5, f_min=0.1, points_per_decade=10, noise_rel=0.001)
+_EIS_BLOCKING: dict[str, Any] = dict(f_max=1e5, f_min=1.0, points_per_decade=10)
+_EIS_LI: dict[str, Any] = dict(f_max=2e5, f_min=0.1, points_per_decade=10, noise_rel=0.001)
 _CA_MIN_S, _CA_TAU_MULTIPLE, _CA_NOISE_REL, _CA_NOISE_A = 3600.0, 10.0, 0.001, 1e-9
 _LSV_START_V, _LSV_END_V, _LSV_STEP_V, _LSV_RATE_V_S = 3.0, 6.0, 0.005, 0.001
 _LSV_BG_uA_CM2, _LSV_BG_SLOPE, _LSV_B_V, _LSV_JLIM, _LSV_NOISE = 0.2, 0.5, 0.06, 250.0, 0.05
@@ -136,19 +132,21 @@ def li_symmetric_spectrum(
     R_d_ohm: float,
     tau_d_s: float,
     L_H: float = _L_H,
-) -> np.ndarray:
+) -> ComplexArray:
     """Li|electrolyte|Li impedance in ohm (Im < 0 capacitive):
     Z = jωL + Rb + R_i || CPE_i + R_d tanh(√(jωτ_d))/√(jωτ_d) (finite-length Warburg, dc limit R_d)."""
     w = 2.0 * np.pi * np.asarray(f_Hz, dtype=float)
     arc = 1.0 / (1.0 / R_i_ohm + Q_i * (1j * w) ** n_i)
     s = np.sqrt(1j * w * tau_d_s)
     th = np.where(np.abs(s) > 20.0, 1.0 + 0j, np.tanh(np.where(np.abs(s) > 20.0, 0.0, s)))
-    return 1j * w * L_H + Rb_ohm + arc + R_d_ohm * th / s
+    Z: ComplexArray = 1j * w * L_H + Rb_ohm + arc + R_d_ohm * th / s
+    return Z
 
 
-def _noisy(Z: np.ndarray, rel: float, rng: np.random.Generator) -> np.ndarray:
+def _noisy(Z: ComplexArray, rel: float, rng: np.random.Generator) -> ComplexArray:
     n = len(Z)
-    return Z + rel * np.abs(Z) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    noisy: ComplexArray = Z + rel * np.abs(Z) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    return noisy
 
 
 def _frequencies(f_max: float, f_min: float, points_per_decade: int) -> np.ndarray:
@@ -530,28 +528,32 @@ def write_raw(
     ``thickness_sd_um``) rounded to 1 µm, as measured and stated in the manifest). ``area_cm2``:
     electrode area (default a 16 mm disc). ``series_noise_rel``: per-temperature scatter of σ (sd of
     ln); ``eis_noise_rel``: proportional noise of the blocking-cell spectra. See the module docstring
-    for the cell models. Returns a :class:`RawBatch`; raises ValueError for a bad argument and
+    for the cell models. Returns a :class:`RawBatch`; raises DataError for a bad argument (or a folder that cannot be
+    created) and
     FileExistsError when ``folder`` already holds a manifest.
     """
     if "id" not in batch.columns:
-        raise ValueError("batch: needs an 'id' column (the campaign's sample ids)")
+        raise DataError("batch: needs an 'id' column (the campaign's sample ids)")
     if fmt not in (*FORMATS, "mixed"):
-        raise ValueError(f"fmt: expected one of {', '.join(FORMATS)} or 'mixed', got {fmt!r}")
+        raise DataError(f"fmt: expected one of {', '.join(FORMATS)} or 'mixed', got {fmt!r}")
     temps = [float(t) for t in temperatures_C]
     if not temps or any(not math.isfinite(t) or t <= -273.15 for t in temps) or len(set(temps)) != len(temps):
-        raise ValueError(f"temperatures_C: expected distinct temperatures above -273.15 °C, got {temperatures_C!r}")
+        raise DataError(f"temperatures_C: expected distinct temperatures above -273.15 °C, got {temperatures_C!r}")
     for name, value in (("thickness_um", thickness_um), ("area_cm2", area_cm2), ("delta_V_mV", delta_V_mV)):
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name}: must be > 0, got {value!r}")
+            raise DataError(f"{name}: must be > 0, got {value!r}")
     for name, value in (
         ("thickness_sd_um", thickness_sd_um),
         ("series_noise_rel", series_noise_rel),
         ("eis_noise_rel", eis_noise_rel),
     ):
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name}: must be >= 0, got {value!r}")
+            raise DataError(f"{name}: must be >= 0, got {value!r}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(folder, exc, "create the folder") from exc
     manifest_path = folder / MANIFEST_NAME
     if manifest_path.exists():
         raise FileExistsError(f"{manifest_path}: exists; write each batch into a fresh folder")
@@ -568,8 +570,8 @@ def write_raw(
     )
     d_mm = 20.0 * math.sqrt(area_cm2 / math.pi)
 
-    manifest: list[dict] = []
-    failed: list[dict] = []
+    manifest: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     thick_col, fmt_col = [], []
     for i, row in measured.iterrows():
         sid = str(batch.at[i, "id"])
@@ -582,7 +584,7 @@ def write_raw(
             fmt_col.append("")
             continue
         if L_um <= 0:
-            raise ValueError(f"thickness_um: film {sid} drew a thickness of {L_um} µm; lower thickness_sd_um")
+            raise DataError(f"thickness_um: film {sid} drew a thickness of {L_um} µm; lower thickness_sd_um")
         f_eis, f_bv, f_lsv = (fmt if fmt != "mixed" else FORMATS[(i + k) % 3] for k in range(3))
         fmt_col.append(f"{f_eis}/{f_bv}/{f_lsv}")
         deviation = row["conductivity_mS_cm"] / true_lab[i]
@@ -659,7 +661,7 @@ def _write_bruce_vincent(
     delta_V_mV: float,
     T: float,
     rng: np.random.Generator,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     sigma = float(row["conductivity_mS_cm"])
     t_plus = float(row["transference_number"])
     L_cm = L_um * 1e-4
@@ -723,7 +725,7 @@ def _write_bruce_vincent(
 
 def _write_lsv(
     folder: Path, sid: str, fmt: str, onset_V: float, area_cm2: float, T: float, rng: np.random.Generator
-) -> dict:
+) -> dict[str, Any]:
     E = np.arange(_LSV_START_V, _LSV_END_V + _LSV_STEP_V / 2, _LSV_STEP_V)
     t = (E - E[0]) / _LSV_RATE_V_S
     background = _LSV_BG_uA_CM2 + _LSV_BG_SLOPE * (E - E[0])
@@ -736,98 +738,3 @@ def _write_lsv(
     ctx = _Context(sid, "Li|CSE|SS", "LSV", T, area_cm2, f"anodic LSV at {_LSV_RATE_V_S * 1e3:g} mV/s")
     _SERIES_WRITERS[fmt](folder / name, t, E, I_A, ctx)
     return {"id": sid, "kind": "lsv", "file": name, "group": "LSV", "area_cm2": area_cm2, "temperature_C": T}
-
-
-# --------------------------------------------------------------------------------------------------
-# Closed loop through raw files
-# --------------------------------------------------------------------------------------------------
-
-
-def closed_loop_raw(
-    campaign,
-    lab: VirtualLab,
-    folder: str | Path,
-    budget: int,
-    batch_size: int = 4,
-    initial_batch: int | None = None,
-    strategy: str | None = None,
-    on_batch: Callable | None = None,
-    temperatures_C: Sequence[float] = DEFAULT_TEMPERATURES_C,
-    fmt: str = "mixed",
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """Run propose -> :func:`write_raw` -> record failed / ingest raw files, until ``budget``.
-
-    Like :func:`optiform.sim.loop.closed_loop` (same batches, same returned history: one row per
-    experiment with batch, kind, ``conductivity_mS_cm`` - here the value ingested from the files -,
-    status, ``true_mS_cm``, ``experiment``, ``best_true_mS_cm``), but every value reaches the
-    campaign through raw files in ``folder/batch-NN`` (see the module docstring for failures).
-    ``seed`` seeds the instrument noise (default: a child of the lab's seed independent of its
-    streams). ``on_batch`` receives a :class:`optiform.sim.loop.BatchReport` whose ``results`` has
-    id, conductivity_mS_cm, activation_energy_eV, transference_number, oxidation_onset_V (as
-    ingested), solid, status (ok, flagged or failed) and note.
-    """
-    from ..space import DataError
-    from .loop import closed_loop
-
-    folder = Path(folder)
-    rng = np.random.default_rng(seed if seed is not None else np.random.SeedSequence(lab.seed).spawn(3)[2])
-
-    def make(batch: pd.DataFrame, number: int) -> pd.DataFrame:
-        raw = write_raw(batch, folder / f"batch-{number:02d}", lab, temperatures_C, fmt, rng)
-        if raw.failed is not None:
-            campaign.record(raw.failed)
-        return _results(campaign, raw.measured, _ingest(campaign, raw, DataError))
-
-    return closed_loop(campaign, lab, budget, batch_size, initial_batch, strategy, on_batch, make=make)
-
-
-def _ingest(campaign, raw: RawBatch, data_error: type[Exception]) -> dict[str, str]:
-    """Ingest the manifest whole; if that fails, group by group. Returns id -> note of the failures;
-    an id whose EIS group fails is recorded as a failed measurement (the film was solid)."""
-    try:
-        campaign.ingest(raw.manifest)
-        return {}
-    except data_error:
-        pass
-    manifest = pd.read_csv(raw.manifest, dtype=str, keep_default_na=False)
-    notes: dict[str, str] = {}
-    failed_eis = []
-    for (sid, kind, _group), rows in manifest.groupby(["id", "kind", "group"], sort=False):
-        try:
-            campaign.ingest(rows.reset_index(drop=True), base_dir=raw.manifest.parent)
-        except data_error as exc:
-            message = str(exc).splitlines()[0].split(": ", 2)[-1]
-            notes[sid] = "; ".join(filter(None, [notes.get(sid, ""), f"{kind} analysis failed: {message}"]))
-            if kind == "eis":
-                failed_eis.append(sid)
-    if failed_eis:
-        campaign.record(
-            pd.DataFrame({"id": failed_eis, "status": "failed", "note": [notes[i] for i in failed_eis], "solid": True})
-        )
-    return notes
-
-
-_INGESTED = ("conductivity_mS_cm", "activation_energy_eV", "transference_number", "oxidation_onset_V")
-
-
-def _results(campaign, measured: pd.DataFrame, notes: dict[str, str]) -> pd.DataFrame:
-    """Per formulation of the batch: the values as ingested, and ok / flagged / failed."""
-    data = campaign.data()
-    rows = []
-    for _, m in measured.iterrows():
-        sid = m["id"]
-        d = data[(data["id"] == sid) & data["status"].isin(["ok", "flagged", "failed"])]
-        row = {"id": sid}
-        for q in _INGESTED:
-            values = d[q].dropna() if q in d.columns else pd.Series(dtype=float)
-            row[q] = float(values.iloc[-1]) if len(values) else np.nan
-        eis = d[d["conductivity_mS_cm"].notna()] if "conductivity_mS_cm" in d.columns else d.iloc[:0]
-        if m["status"] != "ok" or not len(eis):
-            status = "failed"
-        else:
-            status = "flagged" if (eis["status"] == "flagged").any() else "ok"
-        flagged = d[d["status"] == "flagged"]["note"].tolist()
-        note = "; ".join(filter(None, [m["note"], notes.get(sid, ""), *(f"flagged: {x}" for x in flagged)]))
-        rows.append({**row, "solid": bool(m["solid"]), "status": status, "note": note})
-    return pd.DataFrame(rows, index=measured.index)

@@ -1,29 +1,36 @@
-"""Persistence: campaigns, formulations and measurements in a SQLAlchemy database.
+"""Persistence: campaigns, formulations, measurements and ingested raw files in a database.
 
-SQLite by default (a file, ``optiform.db`` in the working directory); any SQLAlchemy URL works
-(``postgresql+psycopg://...``). Every write is one transaction.
+The only package that uses SQLAlchemy. :class:`Store` speaks the domain's words and returns plain
+data (DataFrames, dicts, the records of :mod:`optiform.store.records`); the tables are in
+:mod:`optiform.store.schema`, the Alembic migrations in ``optiform/store/migrations``.
 """
 
-from .db import (
-    DEFAULT_STORE_URL,
-    SCHEMA_VERSION,
-    CampaignRow,
-    FormulationRow,
-    MeasurementRow,
-    Store,
-    StoreError,
-    ValueRow,
-    resolve_store_url,
+from ..errors import StoreError
+from .migrate import SCHEMA_VERSION
+from .records import (
+    CampaignRecord,
+    IngestedGroup,
+    NewAnalysis,
+    NewMeasurement,
+    RawFile,
+    RecordOutcome,
+    cancelled_message,
+    cancelled_text,
 )
+from .store import DEFAULT_STORE_URL, Store, resolve_store_url
 
 __all__ = [
     "DEFAULT_STORE_URL",
     "SCHEMA_VERSION",
-    "CampaignRow",
-    "FormulationRow",
-    "MeasurementRow",
+    "CampaignRecord",
+    "IngestedGroup",
+    "NewAnalysis",
+    "NewMeasurement",
+    "RawFile",
+    "RecordOutcome",
     "Store",
     "StoreError",
-    "ValueRow",
+    "cancelled_message",
+    "cancelled_text",
     "resolve_store_url",
 ]

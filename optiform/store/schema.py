@@ -1,0 +1,136 @@
+"""The tables (SQLAlchemy ORM). Private to :mod:`optiform.store`: nothing outside the store sees a row.
+
+* ``meta``: key/value, holds ``schema_version`` (kept for readers older than the Alembic migrations);
+* ``campaigns``: name (unique), the campaign spec as JSON and the seed of its proposals;
+* ``formulations``: one per formulation, ``label`` is the user-facing id (``F0001``), ``values`` the
+  variables as JSON, ``source`` ``proposed`` or ``external``, the batch and strategy that proposed it,
+  and ``cancelled_at`` / ``cancel_reason`` when a pending proposal was withdrawn (schema version 2);
+* ``measurements``: one per (formulation, replicate), ``status`` ``ok``, ``failed`` or ``flagged``;
+* ``measurement_values``: one per (measurement, quantity), the value in the unit its name declares;
+* ``raw_files``: instrument files by content hash (sha256), stored once;
+* ``analyses``: one derived quantity from raw files (value, uncertainty, method, flags, details),
+  tied to the measurement it feeds and, through ``analysis_files``, to its files and their roles.
+
+The migrations in ``optiform/store/migrations/versions`` build exactly these tables (a test compares
+them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRow(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spec_json: Mapped[str] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    formulations: Mapped[list[FormulationRow]] = relationship(back_populates="campaign")
+
+
+class FormulationRow(Base):
+    __tablename__ = "formulations"
+    __table_args__ = (UniqueConstraint("campaign_id", "label"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))  # proposed | external
+    batch: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    strategy: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    campaign: Mapped[CampaignRow] = relationship(back_populates="formulations")
+    measurements: Mapped[list[MeasurementRow]] = relationship(back_populates="formulation")
+
+
+class MeasurementRow(Base):
+    __tablename__ = "measurements"
+    __table_args__ = (UniqueConstraint("formulation_id", "replicate"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    formulation_id: Mapped[int] = mapped_column(ForeignKey("formulations.id"), index=True)
+    replicate: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # ok | failed | flagged
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    formulation: Mapped[FormulationRow] = relationship(back_populates="measurements")
+    values: Mapped[list[ValueRow]] = relationship(back_populates="measurement", cascade="all, delete-orphan")
+
+
+class ValueRow(Base):
+    __tablename__ = "measurement_values"
+    __table_args__ = (UniqueConstraint("measurement_id", "quantity"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measurement_id: Mapped[int] = mapped_column(ForeignKey("measurements.id"), index=True)
+    quantity: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    measurement: Mapped[MeasurementRow] = relationship(back_populates="values")
+
+
+class RawFileRow(Base):
+    __tablename__ = "raw_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class AnalysisRow(Base):
+    __tablename__ = "analyses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measurement_id: Mapped[int] = mapped_column(ForeignKey("measurements.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # eis | transference | lsv | cycling | symmetric
+    group: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    uncertainty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    temperature_C: Mapped[float | None] = mapped_column(Float, nullable=True)
+    method: Mapped[str] = mapped_column(Text)
+    failing: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    files: Mapped[list[AnalysisFileRow]] = relationship(cascade="all, delete-orphan")
+
+
+class AnalysisFileRow(Base):
+    __tablename__ = "analysis_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    raw_file_id: Mapped[int] = mapped_column(ForeignKey("raw_files.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    raw_file: Mapped[RawFileRow] = relationship()

@@ -1,0 +1,138 @@
+"""The store: Alembic migrations from every released schema (files written by those releases), the
+tables the migrations build, databases that are not optiform stores, and plain data out."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from optiform import Campaign, StoreError
+from optiform.store import SCHEMA_VERSION, CampaignRecord, Store
+from optiform.store.schema import Base
+
+STORES = Path(__file__).parent / "data" / "stores"
+# name -> what the release wrote (see tests/data/stores/make_legacy_stores.py)
+LEGACY = {
+    "schema1-early": "schema version 1 before raw files (no campaigns.seed, no analyses)",
+    "schema1": "schema version 1 with raw files and analyses",
+    "schema2": "schema version 2 (cancelled proposals)",
+}
+
+
+def _copy(name: str, tmp_path: Path) -> str:
+    path = tmp_path / f"{name}.db"
+    shutil.copy(STORES / f"{name}.db", path)
+    return f"sqlite:///{path}"
+
+
+def _revision(url: str) -> str | None:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    engine.dispose()
+    return revision
+
+
+@pytest.mark.parametrize("name", list(LEGACY))
+def test_released_store_is_upgraded_and_reads_as_before(name: str, tmp_path: Path) -> None:
+    url = _copy(name, tmp_path)
+    c = Campaign.open(url)
+    assert c.store.schema_version == SCHEMA_VERSION
+    assert _revision(url) == f"{SCHEMA_VERSION:04d}"
+    expected = pd.read_csv(STORES / f"{name}.data.csv", dtype={"id": str}, keep_default_na=False, na_values=[""])
+    got = c.data()
+    assert list(got.columns) == list(expected.columns)
+    for column in expected.columns:
+        if pd.api.types.is_numeric_dtype(expected[column]):
+            np.testing.assert_allclose(
+                pd.to_numeric(got[column]).to_numpy(float), expected[column].to_numpy(float), rtol=0, atol=0
+            )
+        else:
+            assert list(got[column].fillna("").astype(str)) == list(expected[column].fillna("").astype(str)), column
+    if (STORES / f"{name}.analyses.csv").exists():
+        analyses = pd.read_csv(STORES / f"{name}.analyses.csv", keep_default_na=False, na_values=[""])
+        stored = c.analyses()
+        assert list(stored.columns) == list(analyses.columns)
+        assert stored["method"].tolist() == analyses["method"].tolist()
+        np.testing.assert_allclose(stored["value"].to_numpy(float), analyses["value"].to_numpy(float), rtol=0, atol=0)
+    # the upgraded store takes new work: a proposal, a result, a cancellation
+    new = c.propose(2, strategy="sobol")
+    pending = [i for i in c.formulations().query("status == 'pending'")["id"] if i not in set(new["id"])]
+    c.record(new[["id"]].iloc[[0]].assign(conductivity_mS_cm=0.5))
+    c.cancel(new["id"].iloc[1], reason="after the upgrade")
+    status = c.formulations().set_index("id")["status"]
+    assert status[new["id"].iloc[0]] == "measured" and status[new["id"].iloc[1]] == "cancelled"
+    assert all(status[i] == "pending" for i in pending)
+    c.close()
+    assert Store(url).schema_version == SCHEMA_VERSION  # opening again: nothing left to do
+
+
+def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_database_of_something_else_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE samples (id INTEGER PRIMARY KEY, name TEXT)")
+    before = path.read_bytes()
+    for create in (True, False):
+        with pytest.raises(StoreError, match=r"holds tables of something else \(samples\), not an optiform store"):
+            Store(f"sqlite:///{path}", create=create)
+    assert path.read_bytes() == before
+
+
+def test_opening_an_empty_database_without_create_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(StoreError, match="holds no campaign; create one with 'optiform init FILE'"):
+        Campaign.open(f"sqlite:///{path}")
+    assert path.stat().st_size == 0
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 200)
+    with pytest.raises(StoreError) as err:
+        Store(f"sqlite:///{path}")
+    assert "not a database" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_folder_is_not_a_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(f"sqlite:///{tmp_path}")
+
+
+def test_store_reads_are_plain_data(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'plain.db'}")
+    cid = store.add_campaign("c1", {"name": "c1", "description": "first"}, seed=7)
+    assert store.campaign("c1") == CampaignRecord(
+        id=cid, name="c1", spec={"name": "c1", "description": "first"}, seed=7
+    )
+    labels = store.add_formulations(cid, [{"A": 50.0, "B": 50.0}, {"A": 40.0, "B": 60.0}], batch=1, strategy="sobol")
+    assert labels == ["F0001", "F0002"]
+    assert store.add_formulations(cid, [{"A": 30.0, "B": 70.0}]) == ["F0003"]
+    f = store.formulations(cid)
+    assert list(f["label"]) == [*labels, "F0003"] and f["values"].iloc[0] == {"A": 50.0, "B": 50.0}
+    store.cancel(cid, "F0003", "no salt")
+    listing = store.campaigns()
+    assert listing.to_dict("records")[0] | {"created_at": None} == {
+        "name": "c1",
+        "description": "first",
+        "created_at": None,
+        "formulations": 3,
+        "measurements": 0,
+        "pending": 2,
+    }
+    assert inspect(store.engine).get_table_names()  # the engine is the store's; rows never leave it
