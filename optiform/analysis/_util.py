@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..errors import AnalysisError
 from .types import Series

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..errors import AnalysisError
 from ._util import as_frame as _as_frame
@@ -189,7 +189,7 @@ def stability_onset(
         )
 
     chosen = "tangent" if method == "tangent" else "threshold"
-    if lower_bound:
+    if E_thr is None:  # lower bound: the threshold is never crossed
         value = float(E[-1])
     elif chosen == "tangent":
         if E_tan is None:
@@ -199,7 +199,7 @@ def stability_onset(
             )
         value = E_tan
     else:
-        value = float(E_thr)  # type: ignore[arg-type]
+        value = float(E_thr)
     details = {
         "onset_threshold_V": E_thr,
         "onset_tangent_V": E_tan,

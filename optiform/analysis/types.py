@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ..errors import AnalysisError
 from ..errors import ReaderError as ReaderError  # re-exported: analysis.types.ReaderError

@@ -211,8 +211,8 @@ class _Problem:
 
     def _eval(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = x.tobytes()
-        if key == self._key:
-            return self._cache  # type: ignore[return-value]
+        if key == self._key and self._cache is not None:
+            return self._cache
         e = self.expo
         raw = x.copy()
         raw[e] = self.c + self.h * np.sin(x[e])

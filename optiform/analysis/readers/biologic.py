@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from ...errors import ReaderError
 from ._columns import _Points
