@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 import optiform.strategies as strategies
 from optiform import Campaign, DataError
-from optiform.analysis.eis import synthetic_blocking_cell
 from optiform.cli import app
+from optiform.sim.cell import synthetic_blocking_cell
 from optiform.store import SCHEMA_VERSION, Store
 from optiform.strategies.base import blocked_points
 

@@ -17,7 +17,8 @@ from optiform.analysis.cycling import (
 )
 from optiform.analysis.types import Series
 
-NAVANI = Path("/work/shared/data/instrument/navani/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx")
+DATA = Path(__file__).resolve().parent / "data" / "instrument"
+NAVANI = DATA / "navani" / "bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"
 
 MASS_MG = 10.0
 NOMINAL = 200.0  # mAh/g (defines 1 C)
@@ -167,8 +168,6 @@ def test_half_cycle_definition_without_cycle_column(paper_df: pd.DataFrame) -> N
 
 @pytest.fixture(scope="module")
 def navani_df() -> pd.DataFrame:
-    if not NAVANI.exists():
-        pytest.skip("shared navani fixture not available")
     raw = pd.read_excel(NAVANI, sheet_name="Channel_11_1")
     return pd.DataFrame(
         {

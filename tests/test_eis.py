@@ -1,9 +1,9 @@
 """Tests for optiform.analysis.eis: circuit models, fits, intercept, Lin-KK, conductivity, flags, plots.
 
 Synthetic spectra come from ``synthetic_blocking_cell`` (known truth in ``meta``); real spectra are
-the impedance.py fixtures in /work/shared/data/instrument/impedance.py, read with impedance.py's
-own readers (our ``readers.read_eis`` is written separately). Thresholds are used through the
-module constants.
+the impedance.py fixtures in tests/data/instrument/impedance.py (see tests/data/PROVENANCE.md), read
+with impedance.py's own readers so that these tests do not depend on ``readers.read_eis``.
+Thresholds are used through the module constants.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from optiform.analysis.eis import (
     high_frequency_intercept,
     lin_kk,
     plot_nyquist,
-    synthetic_blocking_cell,
     z_capacitor,
     z_cpe,
     z_inductor,
@@ -46,9 +45,9 @@ from optiform.analysis.eis import (
     z_r_rq_cpe,
 )
 from optiform.analysis.types import Spectrum
+from optiform.sim.cell import synthetic_blocking_cell
 
-DATA = Path("/work/shared/data/instrument/impedance.py")
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared impedance.py fixtures not available")
+DATA = Path(__file__).resolve().parent / "data" / "instrument" / "impedance.py"
 
 # Reference cell (Nguyen et al. 2024): ~100 um CSE, 16 mm SS electrodes, 1.117 mS/cm at 30 °C.
 SIGMA, THICK, DIAM = 1.117, 100.0, 16.0
@@ -298,7 +297,6 @@ def test_intercept_with_separated_arc_and_without_spike():
 
 
 # --- Lin-KK against impedance.py's published values -----------------------------------------------
-@needs_data
 def test_lin_kk_circuit3_matches_impedance_py():
     from impedance import preprocessing
 
@@ -309,7 +307,6 @@ def test_lin_kk_circuit3_matches_impedance_py():
     assert r.residuals_real.shape == f.shape and r.Z_fit.shape == Z.shape
 
 
-@needs_data
 def test_lin_kk_example_data_matches_impedance_py():
     from impedance import preprocessing
 
@@ -322,7 +319,6 @@ def test_lin_kk_example_data_matches_impedance_py():
     assert r.mu == pytest.approx(0.306, abs=1e-3)
 
 
-@needs_data
 @pytest.mark.parametrize("fit_type", ["real", "imag", "complex"])
 @pytest.mark.parametrize("add_cap", [False, True])
 def test_lin_kk_equals_impedance_py_code(fit_type, add_cap):
@@ -350,7 +346,6 @@ def test_lin_kk_equals_impedance_py_code(fit_type, add_cap):
 
 
 # --- real ZPlot dummy-circuit spectra (R0-p(R1,C1)) ------------------------------------------------
-@needs_data
 @pytest.mark.parametrize("name,R0", [("Circuit1", 29.1), ("Circuit2", 150.4), ("Circuit3", 1507.0)])
 @pytest.mark.parametrize("model", ["R-(R||C)", "R-(R||CPE)-CPE"])
 def test_dummy_circuits_recover_published_R0(name, R0, model):
@@ -363,7 +358,6 @@ def test_dummy_circuits_recover_published_R0(name, R0, model):
         assert ft.chi2_per_point < FIT_CHI2_MAX
 
 
-@needs_data
 def test_dummy_circuit_is_not_a_blocking_cell():
     from impedance import preprocessing
 

@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from optiform import Campaign, DataError
-from optiform.analysis.eis import synthetic_blocking_cell, z_r_rq_cpe
+from optiform.analysis.eis import z_r_rq_cpe
 from optiform.cli import app
+from optiform.sim.cell import synthetic_blocking_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"

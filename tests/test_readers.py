@@ -656,8 +656,7 @@ def test_unsupported_binary_formats(tmp_path) -> None:
         read_eis(blob)
 
 
-SHARED = Path("/work/shared/data/instrument")
-SHARED_EIS = [
+MORE_EIS = [
     ("impedance.py/Circuit1_EIS_2.z", "readZPlot"),
     ("impedance.py/Circuit2_EIS_1.z", "readZPlot"),
     ("impedance.py/Circuit2_EIS_2.z", "readZPlot"),
@@ -668,11 +667,10 @@ SHARED_EIS = [
 
 
 @needs_impedance
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared instrument data folder not available")
-@pytest.mark.parametrize("name,ref", SHARED_EIS, ids=[c[0] for c in SHARED_EIS])
-def test_shared_folder_spectra(name: str, ref: str) -> None:
-    """Fixtures left in the shared folder (not copied): same arrays as impedance.py (last sweep)."""
-    path = SHARED / name
+@pytest.mark.parametrize("name,ref", MORE_EIS, ids=[c[0] for c in MORE_EIS])
+def test_dummy_circuit_and_second_pyeis_spectra(name: str, ref: str) -> None:
+    """The dummy-circuit spectra and PyEIS's second file: same arrays as impedance.py (last sweep)."""
+    path = DATA / name
     f, Z = getattr(preprocessing, ref)(str(path))
     spec = read_eis(path)
     n = len(spec)

@@ -176,10 +176,7 @@ def test_large_polarization_flag_and_plot() -> None:
     assert ax.get_ylabel() == "current (µA)"
 
 
-def test_eis_module_arc_end_when_available() -> None:
+def test_eis_method_uses_the_eis_arc_end() -> None:
     """With eis_method="eis", R_total is where eis.high_frequency_intercept puts the start of the tail."""
-    eis = pytest.importorskip("optiform.analysis.eis")
-    if not hasattr(eis, "high_frequency_intercept"):
-        pytest.skip("eis.high_frequency_intercept not available yet")
     arc = interfacial_resistance(_li_li_spectrum(RB, R0), eis_method="eis")
     assert arc.R_interface_ohm == pytest.approx(R0, rel=1e-2)

@@ -7,7 +7,7 @@ r.conductivity_mS_cm, r.uncertainty, r.method, r.flags
 
 from .arrhenius import arrhenius, vtf
 from .cycling import cycling_summary, symmetric_summary
-from .eis import conductivity, high_frequency_intercept, lin_kk, plot_nyquist, synthetic_blocking_cell
+from .eis import conductivity, high_frequency_intercept, lin_kk, plot_nyquist
 from .lsv import stability_onset
 from .readers import detect_format, read_eis, read_series
 from .transference import transference_number
@@ -32,7 +32,6 @@ __all__ = [
     "read_series",
     "stability_onset",
     "symmetric_summary",
-    "synthetic_blocking_cell",
     "transference_number",
     "vtf",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import AnalysisError
 from .types import Series
 
 
@@ -19,10 +20,10 @@ def as_frame(data: Any, required: tuple[str, ...], arg: str) -> pd.DataFrame:
     if isinstance(data, Series):
         data = data.data
     if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"{arg}: expected a Series, DataFrame or path, got {type(data).__name__}")
+        raise AnalysisError(f"{arg}: expected a Series, DataFrame or path, got {type(data).__name__}")
     missing = [c for c in required if c not in data.columns]
     if missing:
-        raise ValueError(f"{arg}: missing column(s) {missing}; columns are {list(data.columns)}")
+        raise AnalysisError(f"{arg}: missing column(s) {missing}; columns are {list(data.columns)}")
     return data
 
 

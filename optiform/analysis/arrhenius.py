@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import AnalysisError
 from ._util import new_axes as _axes
 from .types import Flag, Result
 
@@ -192,7 +193,7 @@ def arrhenius(
     """
     T, sigma = _check_temperature_data(temperatures_C, conductivities)
     if form not in ("sigma", "sigmaT"):
-        raise ValueError(f"form: expected 'sigma' or 'sigmaT', got {form!r}")
+        raise AnalysisError(f"form: expected 'sigma' or 'sigmaT', got {form!r}")
     w = _check_weights(weights, len(T))
     y = np.log(sigma * T) if form == "sigmaT" else np.log(sigma)
     fit = _weighted_line(1.0 / T, y, w)
@@ -265,16 +266,16 @@ def vtf(
     """
     T, sigma = _check_temperature_data(temperatures_C, conductivities)
     if form not in ("sqrtT", "plain"):
-        raise ValueError(f"form: expected 'sqrtT' or 'plain', got {form!r}")
+        raise AnalysisError(f"form: expected 'sqrtT' or 'plain', got {form!r}")
     y = np.log(sigma) + (0.5 * np.log(T) if form == "sqrtT" else 0.0)  # = ln A − B/(T − T0)
     T0_hi = T.min() - VTF_T0_MARGIN_K
     if T0_K is not None:
         if not np.isfinite(T0_K) or T0_K < 0 or T0_K > T0_hi:
-            raise ValueError(f"T0_K: must lie in [0, {T0_hi:.2f}] K (below the lowest temperature), got {T0_K}")
+            raise AnalysisError(f"T0_K: must lie in [0, {T0_hi:.2f}] K (below the lowest temperature), got {T0_K}")
         params, cov, dof, ssr = _vtf_fixed_T0(T, y, float(T0_K))
     else:
         if len(T) < 4:
-            raise ValueError(
+            raise AnalysisError(
                 f"temperatures_C: a VTF fit with free T0 needs at least 4 distinct temperatures, got {len(T)}"
             )
         params, cov, dof, ssr = _vtf_free(T, y, T0_hi)
@@ -342,15 +343,15 @@ def _check_temperature_data(temperatures_C: Any, conductivities: Any) -> tuple[n
     t = np.asarray(temperatures_C, dtype=float).ravel()
     s = np.asarray(conductivities, dtype=float).ravel()
     if t.shape != s.shape:
-        raise ValueError(f"conductivities: length {s.size} differs from temperatures_C length {t.size}")
+        raise AnalysisError(f"conductivities: length {s.size} differs from temperatures_C length {t.size}")
     if not np.all(np.isfinite(t)):
-        raise ValueError("temperatures_C: all values must be finite")
+        raise AnalysisError("temperatures_C: all values must be finite")
     if np.any(t <= -ZERO_C_K):
-        raise ValueError("temperatures_C: all temperatures must be above -273.15 °C")
+        raise AnalysisError("temperatures_C: all temperatures must be above -273.15 °C")
     if not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise ValueError("conductivities: all values must be finite and > 0")
+        raise AnalysisError("conductivities: all values must be finite and > 0")
     if np.unique(t).size < 3:
-        raise ValueError(f"temperatures_C: need at least 3 distinct temperatures, got {np.unique(t).size}")
+        raise AnalysisError(f"temperatures_C: need at least 3 distinct temperatures, got {np.unique(t).size}")
     return t + ZERO_C_K, s
 
 
@@ -359,9 +360,9 @@ def _check_weights(weights: Any, n: int) -> np.ndarray:
         return np.ones(n)
     w = np.asarray(weights, dtype=float).ravel()
     if w.size != n:
-        raise ValueError(f"weights: length {w.size} differs from temperatures_C length {n}")
+        raise AnalysisError(f"weights: length {w.size} differs from temperatures_C length {n}")
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("weights: all values must be finite and > 0")
+        raise AnalysisError("weights: all values must be finite and > 0")
     return w
 
 
@@ -464,12 +465,13 @@ def _vtf_fixed_T0(T: np.ndarray, y: np.ndarray, T0: float) -> tuple[np.ndarray, 
 
 def _vtf_free(T: np.ndarray, y: np.ndarray, T0_hi: float) -> tuple[np.ndarray, np.ndarray, int, float]:
     grid = np.linspace(0.0, T0_hi, 400)
-    ssr = [_vtf_linear(T, y, t0)[2] for t0 in grid]
-    T0_start = float(grid[int(np.argmin(ssr))])
+    ssr_grid = [_vtf_linear(T, y, t0)[2] for t0 in grid]
+    T0_start = float(grid[int(np.argmin(ssr_grid))])
     lnA0, B0, _ = _vtf_linear(T, y, T0_start)
 
     def resid(p: np.ndarray) -> np.ndarray:
-        return p[0] - p[1] / (T - p[2]) - y
+        res: np.ndarray = p[0] - p[1] / (T - p[2]) - y
+        return res
 
     def jac(p: np.ndarray) -> np.ndarray:
         u = 1.0 / (T - p[2])

@@ -70,11 +70,12 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from ._util import as_frame as _as_frame
 from ._util import new_axes as _axes
 from .types import Flag, Result, Series
@@ -131,7 +132,7 @@ class CyclingResult(Result):
 
     def results(self) -> list[Result]:
         """The canonical results as plain :class:`Result` objects (capacity omitted without mass)."""
-        base = {"flags": list(self.flags), "inputs": dict(self.inputs)}
+        base: dict[str, Any] = {"flags": list(self.flags), "inputs": dict(self.inputs)}
         out: list[Result] = []
         if np.isfinite(self.value):
             out.append(
@@ -244,15 +245,15 @@ def cycling_summary(
     cycle_definition : "auto" | "column" | "half_cycles" (see module docstring).
     """
     if ce_convention not in ("discharge/charge", "charge/discharge"):
-        raise ValueError(f"ce_convention: expected 'discharge/charge' or 'charge/discharge', got {ce_convention!r}")
+        raise AnalysisError(f"ce_convention: expected 'discharge/charge' or 'charge/discharge', got {ce_convention!r}")
     if cycle_definition not in ("auto", "column", "half_cycles"):
-        raise ValueError(f"cycle_definition: expected 'auto', 'column' or 'half_cycles', got {cycle_definition!r}")
+        raise AnalysisError(f"cycle_definition: expected 'auto', 'column' or 'half_cycles', got {cycle_definition!r}")
     if active_mass_mg is not None and not (np.isfinite(active_mass_mg) and active_mass_mg > 0):
-        raise ValueError(f"active_mass_mg: must be > 0, got {active_mass_mg}")
+        raise AnalysisError(f"active_mass_mg: must be > 0, got {active_mass_mg}")
     df = _as_frame(series_or_df, ("time_s", "current_A"), "series_or_df")
     df = df.dropna(subset=["time_s", "current_A"]).reset_index(drop=True)
     if len(df) < 2:
-        raise ValueError("series_or_df: need at least 2 rows with time_s and current_A")
+        raise AnalysisError("series_or_df: need at least 2 rows with time_s and current_A")
     t = df["time_s"].to_numpy(float)
     I = df["current_A"].to_numpy(float)
     state = _state(I)
@@ -263,7 +264,7 @@ def cycling_summary(
 
     table = _cycle_table(cycle, half, state, I, V, dq_ch, dq_dis)
     if table.empty:
-        raise ValueError("series_or_df: no cycle with current found")
+        raise AnalysisError("series_or_df: no cycle with current found")
     table["complete"] = _completeness(table)
     if active_mass_mg is not None:
         g = active_mass_mg * 1e-3
@@ -283,9 +284,9 @@ def cycling_summary(
 
     complete = table.index[table["complete"]].tolist()
     if not complete:
-        raise ValueError("series_or_df: no complete cycle (charge and discharge) found")
+        raise AnalysisError("series_or_df: no complete cycle (charge and discharge) found")
     if reference_cycle not in complete:
-        raise ValueError(
+        raise AnalysisError(
             f"reference_cycle: cycle {reference_cycle} is not a complete cycle; complete cycles are "
             f"{complete[0]}–{complete[-1]}"
         )
@@ -349,7 +350,7 @@ def cycling_summary(
             "ce_convention": ce_convention,
             "rates": rates
             if rates is None or np.isscalar(rates)
-            else (dict(rates) if isinstance(rates, Mapping) else list(rates)),
+            else (dict(rates) if isinstance(rates, Mapping) else list(cast(Sequence[float], rates))),
             "nominal_capacity_mAh_g": nominal_capacity_mAh_g,
             "cycle_definition": cycle_definition,
         },
@@ -390,7 +391,7 @@ def _half_cycles(state: np.ndarray) -> np.ndarray:
 def _assign_cycles(df: pd.DataFrame, state: np.ndarray, half: np.ndarray, how: str) -> tuple[np.ndarray, str]:
     has_col = "cycle" in df.columns and df["cycle"].notna().all()
     if how == "column" and not has_col:
-        raise ValueError("cycle_definition='column': the data have no complete 'cycle' column")
+        raise AnalysisError("cycle_definition='column': the data have no complete 'cycle' column")
     if how == "column" or (how == "auto" and has_col and _column_is_consistent(df["cycle"].to_numpy(), state, half)):
         return df["cycle"].to_numpy().astype(int), "cycle column"
     return np.ceil(half / 2).astype(int), "current-sign half cycles"
@@ -505,16 +506,17 @@ def _c_rates(table: pd.DataFrame, rates: Any, mass_mg: float | None, nominal: fl
         if isinstance(rates, Mapping):
             return np.array([float(rates.get(int(c), np.nan)) for c in table.index])
         if np.isscalar(rates):
-            return np.full(n, float(rates))  # type: ignore[arg-type]
+            return np.full(n, float(cast(float, rates)))
         r = np.asarray(rates, dtype=float)
         if r.size != n:
-            raise ValueError(f"rates: {r.size} values for {n} cycles")
+            raise AnalysisError(f"rates: {r.size} values for {n} cycles")
         return r
     if nominal is not None:
         if mass_mg is None:
-            raise ValueError("nominal_capacity_mAh_g: needs active_mass_mg to infer C-rates")
+            raise AnalysisError("nominal_capacity_mAh_g: needs active_mass_mg to infer C-rates")
         cap_mAh = mass_mg * 1e-3 * nominal
-        return (table["mean_discharge_current_A"].to_numpy(float) * 1e3) / cap_mAh
+        c_rates: np.ndarray = (table["mean_discharge_current_A"].to_numpy(float) * 1e3) / cap_mAh
+        return c_rates
     return None
 
 
@@ -560,11 +562,11 @@ def symmetric_summary(
     settle_fraction : the overpotential averages |E| over t ≥ start + settle_fraction · duration.
     """
     if report_level not in ("lowest", "last"):
-        raise ValueError(f"report_level: expected 'lowest' or 'last', got {report_level!r}")
+        raise AnalysisError(f"report_level: expected 'lowest' or 'last', got {report_level!r}")
     if area_cm2 is not None and not (np.isfinite(area_cm2) and area_cm2 > 0):
-        raise ValueError(f"area_cm2: must be > 0, got {area_cm2}")
+        raise AnalysisError(f"area_cm2: must be > 0, got {area_cm2}")
     if not 0 <= settle_fraction < 1:
-        raise ValueError(f"settle_fraction: must lie in [0, 1), got {settle_fraction}")
+        raise AnalysisError(f"settle_fraction: must lie in [0, 1), got {settle_fraction}")
     df = _as_frame(series_or_df, ("time_s", "current_A", "potential_V"), "series_or_df")
     df = df.dropna(subset=["time_s", "current_A", "potential_V"]).sort_values("time_s", kind="stable")
     t = df["time_s"].to_numpy(float)
@@ -604,7 +606,7 @@ def symmetric_summary(
             }
         )
     if not rows:
-        raise ValueError("series_or_df: no constant-current step found")
+        raise AnalysisError("series_or_df: no constant-current step found")
     steps = pd.DataFrame(rows)
     steps["block"] = np.cumsum(np.r_[True, steps["level"].to_numpy()[1:] != steps["level"].to_numpy()[:-1]])
     blocks = steps.groupby("block").agg(
@@ -690,9 +692,13 @@ def _level_values(
     if area is not None:
         return {i: med[i] / area * 1e3 for i in ids}, "mA/cm2"
     if nominal is not None:
-        nom = [float(nominal)] if np.isscalar(nominal) else [float(x) for x in nominal]  # type: ignore[arg-type]
+        nom = (
+            [float(cast(float, nominal))]
+            if np.isscalar(nominal)
+            else [float(x) for x in cast(Sequence[float], nominal)]
+        )
         if len(nom) != len(ids):
-            raise ValueError(f"current_density_mA_cm2: {len(nom)} value(s) for {len(ids)} current level(s) found")
+            raise AnalysisError(f"current_density_mA_cm2: {len(nom)} value(s) for {len(ids)} current level(s) found")
         return dict(zip(ids, sorted(nom))), "mA/cm2"
     return {i: med[i] * 1e3 for i in ids}, "mA"
 

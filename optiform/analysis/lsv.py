@@ -42,6 +42,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from ._util import as_frame as _as_frame
 from ._util import new_axes as _axes
 from .types import Flag, Result, Series
@@ -127,13 +128,13 @@ def stability_onset(
     tangent_max_uA_cm2 : upper bound of j where the steepest slope is searched (None: whole rise).
     """
     if method not in ("threshold", "tangent", "both"):
-        raise ValueError(f"method: expected 'threshold', 'tangent' or 'both', got {method!r}")
+        raise AnalysisError(f"method: expected 'threshold', 'tangent' or 'both', got {method!r}")
     if not (np.isfinite(area_cm2) and area_cm2 > 0):
-        raise ValueError(f"area_cm2: must be > 0, got {area_cm2}")
+        raise AnalysisError(f"area_cm2: must be > 0, got {area_cm2}")
     if not (np.isfinite(threshold_uA_cm2) and threshold_uA_cm2 > 0):
-        raise ValueError(f"threshold_uA_cm2: must be > 0, got {threshold_uA_cm2}")
+        raise AnalysisError(f"threshold_uA_cm2: must be > 0, got {threshold_uA_cm2}")
     if hold_points < 1:
-        raise ValueError(f"hold_points: must be ≥ 1, got {hold_points}")
+        raise AnalysisError(f"hold_points: must be ≥ 1, got {hold_points}")
     E, j = _forward_sweep(lsv, area_cm2)
     flags: list[Flag] = []
 
@@ -175,7 +176,7 @@ def stability_onset(
     if baseline is not None and not lower_bound:
         E_tan, tpoint = _tangent_onset(E, j, baseline, threshold_uA_cm2, smooth_points, tangent_max_uA_cm2)
     if baseline is None and method == "tangent":
-        raise ValueError(f"baseline_window_V: fewer than {MIN_BASELINE_POINTS} samples in {window}")
+        raise AnalysisError(f"baseline_window_V: fewer than {MIN_BASELINE_POINTS} samples in {window}")
     if E_thr is not None and E_tan is not None and abs(E_thr - E_tan) > METHODS_DISAGREE_V:
         flags.append(
             Flag(
@@ -188,17 +189,17 @@ def stability_onset(
         )
 
     chosen = "tangent" if method == "tangent" else "threshold"
-    if lower_bound:
+    if E_thr is None:  # lower bound: the threshold is never crossed
         value = float(E[-1])
     elif chosen == "tangent":
         if E_tan is None:
-            raise ValueError(
+            raise AnalysisError(
                 "method='tangent': no tangent onset could be constructed (no rise above the threshold "
                 "or the tangent is parallel to the baseline); use method='threshold'"
             )
         value = E_tan
     else:
-        value = float(E_thr)  # type: ignore[arg-type]
+        value = float(E_thr)
     details = {
         "onset_threshold_V": E_thr,
         "onset_tangent_V": E_tan,
@@ -254,11 +255,11 @@ def _forward_sweep(lsv: Any, area_cm2: float) -> tuple[np.ndarray, np.ndarray]:
     E = df["potential_V"].to_numpy(float)
     I = df["current_A"].to_numpy(float)
     if len(E) < 10:
-        raise ValueError(f"lsv: need at least 10 samples, got {len(E)}")
+        raise AnalysisError(f"lsv: need at least 10 samples, got {len(E)}")
     k = int(np.argmax(E))
     E, I = E[: k + 1], I[: k + 1]
     if len(E) < 10 or E[-1] - E[0] <= 0:
-        raise ValueError("lsv: the potential must increase (anodic sweep) over at least 10 samples")
+        raise AnalysisError("lsv: the potential must increase (anodic sweep) over at least 10 samples")
     return E, I / area_cm2 * 1e6
 
 

@@ -49,6 +49,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from ._util import as_frame as _as_frame
 from ._util import new_axes as _axes
 from .types import Flag, Result, Series, Spectrum
@@ -163,11 +164,11 @@ def transference_number(
     eis_method : how R_total is read from the spectra: "builtin" or "eis" (see :func:`interfacial_resistance`).
     """
     if i0 not in ("first", "extrapolated", "ohmic"):
-        raise ValueError(f"i0: expected 'first', 'extrapolated' or 'ohmic', got {i0!r}")
+        raise AnalysisError(f"i0: expected 'first', 'extrapolated' or 'ohmic', got {i0!r}")
     if not np.isfinite(delta_V_mV) or delta_V_mV == 0:
-        raise ValueError(f"delta_V_mV: must be a finite non-zero polarization, got {delta_V_mV}")
+        raise AnalysisError(f"delta_V_mV: must be a finite non-zero polarization, got {delta_V_mV}")
     if not 0 < steady_fraction < 1 or not 0 < drift_fraction < 1:
-        raise ValueError("steady_fraction, drift_fraction: must lie in (0, 1)")
+        raise AnalysisError("steady_fraction, drift_fraction: must lie in (0, 1)")
     dV_mV = abs(float(delta_V_mV))
     t, I = _ca_trace(ca, t_step_s)
 
@@ -251,20 +252,20 @@ def interfacial_resistance(
     Raises ValueError when no arc is found or the eis module is unavailable (pass R0_ohm/Rss_ohm).
     """
     if eis_method not in ("builtin", "eis"):
-        raise ValueError(f"eis_method: expected 'builtin' or 'eis', got {eis_method!r}")
+        raise AnalysisError(f"eis_method: expected 'builtin' or 'eis', got {eis_method!r}")
     spec = _as_spectrum(spectrum)
     s = spec.sorted()
     x, y = s.Z_ohm.real, -s.Z_ohm.imag
     name = spec.source or "spectrum"
     if len(x) < 5:
-        raise ValueError(f"{name}: too few points to locate the interfacial arc; pass R0_ohm/Rss_ohm")
+        raise AnalysisError(f"{name}: too few points to locate the interfacial arc; pass R0_ohm/Rss_ohm")
     R_bulk = _builtin_hf_intercept(x, y)
     if eis_method == "eis":
         R_total, how = _eis_arc_end(s, name), "eis.high_frequency_intercept (arc end)"
     else:
         R_total, how = _arc_low_frequency_end(x, y, name), "built-in (local minimum of -Im)"
     if not R_total > R_bulk:
-        raise ValueError(
+        raise AnalysisError(
             f"{name}: arc end ({R_total:.4g} Ω) is not right of the high-frequency intercept "
             f"({R_bulk:.4g} Ω); pass R0_ohm/Rss_ohm"
         )
@@ -281,7 +282,7 @@ def _ca_trace(ca: Any, t_step_s: float | None) -> tuple[np.ndarray, np.ndarray]:
     t = df["time_s"].to_numpy(float)
     I = df["current_A"].to_numpy(float)
     if len(t) < 10:
-        raise ValueError(f"ca: need at least 10 samples, got {len(t)}")
+        raise AnalysisError(f"ca: need at least 10 samples, got {len(t)}")
     sign = 1.0 if np.mean(I) >= 0 else -1.0
     I = I * sign
     if t_step_s is None:
@@ -291,7 +292,7 @@ def _ca_trace(ca: Any, t_step_s: float | None) -> tuple[np.ndarray, np.ndarray]:
         t_step = float(t_step_s)
     keep = t >= t_step
     if keep.sum() < 10:
-        raise ValueError(f"t_step_s: fewer than 10 samples after the step at {t_step} s")
+        raise AnalysisError(f"t_step_s: fewer than 10 samples after the step at {t_step} s")
     return t[keep] - t_step, I[keep]
 
 
@@ -321,9 +322,9 @@ def _initial_current(
         elif arc_before is not None:
             R_total = arc_before.R_total_ohm
         else:
-            raise ValueError("i0='ohmic' needs R_total_ohm, Rb_ohm (with R0) or eis_before")
+            raise AnalysisError("i0='ohmic' needs R_total_ohm, Rb_ohm (with R0) or eis_before")
     if not R_total > 0:
-        raise ValueError(f"R_total_ohm: must be > 0, got {R_total}")
+        raise AnalysisError(f"R_total_ohm: must be > 0, got {R_total}")
     return dV_mV * 1e-3 / R_total
 
 
@@ -336,21 +337,21 @@ def _interfacial_pair(
     sources = []
     if R0 is None:
         if arc_before is None:
-            raise ValueError("R0_ohm: give the interfacial resistance before polarization or eis_before")
+            raise AnalysisError("R0_ohm: give the interfacial resistance before polarization or eis_before")
         R0 = arc_before.R_interface_ohm
         sources.append(f"EIS before ({arc_before.method})")
     else:
         sources.append("R0_ohm")
     if Rss is None:
         if arc_after is None:
-            raise ValueError("Rss_ohm: give the interfacial resistance after polarization or eis_after")
+            raise AnalysisError("Rss_ohm: give the interfacial resistance after polarization or eis_after")
         Rss = arc_after.R_interface_ohm
         sources.append(f"EIS after ({arc_after.method})")
     else:
         sources.append("Rss_ohm")
     for name, v in (("R0_ohm", R0), ("Rss_ohm", Rss)):
         if not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name}: must be a finite resistance ≥ 0, got {v}")
+            raise AnalysisError(f"{name}: must be a finite resistance ≥ 0, got {v}")
     return float(R0), float(Rss), " / ".join(sources), arc_before
 
 
@@ -427,7 +428,9 @@ def _arc_low_frequency_end(x: np.ndarray, y: np.ndarray, source: str) -> float:
     if y[0] > 0 and y[0] > y[1] and (len(peaks) == 0 or y[0] > y[peaks[0]]):
         peaks = np.r_[0, peaks]  # arc apex at the first point (truncated high frequencies)
     if len(peaks) == 0:
-        raise ValueError(f"{source or 'spectrum'}: no interfacial arc found (no maximum of −Im Z); pass R0_ohm/Rss_ohm")
+        raise AnalysisError(
+            f"{source or 'spectrum'}: no interfacial arc found (no maximum of −Im Z); pass R0_ohm/Rss_ohm"
+        )
     apex = int(peaks[0])
     mins, mprops = find_peaks(-y[apex:], prominence=0)
     mins = mins[mprops["prominences"] >= ARC_MIN_PROMINENCE * y[apex]]
@@ -435,7 +438,7 @@ def _arc_low_frequency_end(x: np.ndarray, y: np.ndarray, source: str) -> float:
         return float(x[apex + int(mins[0])])
     if y[-1] < 0.1 * y[apex]:
         return float(x[-1])
-    raise ValueError(
+    raise AnalysisError(
         f"{source or 'spectrum'}: cannot locate the low-frequency end of the interfacial arc; pass R0_ohm/Rss_ohm"
     )
 
@@ -445,14 +448,14 @@ def _eis_arc_end(spec: Spectrum, name: str) -> float:
     try:
         from .eis import high_frequency_intercept
     except ImportError:
-        raise ValueError(
+        raise AnalysisError(
             "optiform.analysis.eis.high_frequency_intercept is not available; pass R0_ohm/Rss_ohm "
             "or use eis_method='builtin'"
         ) from None
     out = high_frequency_intercept(spec)
-    val = float(getattr(out, "resistance_ohm", getattr(out, "value", out)))
-    if not np.isfinite(val) or getattr(out, "has_spike", True) is False:
-        raise ValueError(
+    val = float(out.resistance_ohm)
+    if not np.isfinite(val) or not out.has_spike:
+        raise AnalysisError(
             f"{name}: eis.high_frequency_intercept found no low-frequency tail after the arc; "
             "pass R0_ohm/Rss_ohm or use eis_method='builtin'"
         )
@@ -481,4 +484,4 @@ def _as_spectrum(spectrum: Any) -> Spectrum:
         from .readers import read_eis
 
         return read_eis(spectrum)
-    raise ValueError(f"eis_before/eis_after: expected a Spectrum or a path, got {type(spectrum).__name__}")
+    raise AnalysisError(f"eis_before/eis_after: expected a Spectrum or a path, got {type(spectrum).__name__}")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from ..errors import ReaderError as ReaderError  # re-exported: analysis.types.ReaderError
 
 # Canonical names of derived quantities (results, the store, ingest and campaign objectives).
@@ -52,7 +53,9 @@ class Spectrum:
         f = np.asarray(self.frequency_Hz, dtype=float)
         Z = np.asarray(self.Z_ohm, dtype=complex)
         if f.ndim != 1 or f.shape != Z.shape:
-            raise ValueError(f"{self.source or 'spectrum'}: frequency and impedance must be 1-D arrays of one length")
+            raise AnalysisError(
+                f"{self.source or 'spectrum'}: frequency and impedance must be 1-D arrays of one length"
+            )
         object.__setattr__(self, "frequency_Hz", f)
         object.__setattr__(self, "Z_ohm", Z)
 

@@ -73,8 +73,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..analysis.eis import synthetic_blocking_cell
 from ..errors import DataError, path_error
+from .cell import synthetic_blocking_cell
 from .lab import (
     PAPER_CONDUCTIVITY_mS_cm,
     VirtualLab,
