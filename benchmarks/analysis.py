@@ -1,7 +1,7 @@
 """EIS analysis benchmark: optiform's ``conductivity()`` against impedance.py's circuit fit.
 
 Generates ``--n`` realistic synthetic SS | film | SS spectra with known electrolyte resistance
-(:func:`optiform.analysis.eis.synthetic_blocking_cell`: 100 kHz-1 Hz, 10 points/decade, 0.5 %
+(:func:`optiform.sim.cell.synthetic_blocking_cell`: 100 kHz-1 Hz, 10 points/decade, 0.5 %
 proportional noise, 16 mm electrodes; conductivity log-uniform 0.05-3 mS/cm, thickness 50-200 µm,
 spike CPE n 0.75-0.95 and Q 1e-6-1e-5 F s^(n-1)/cm², 30 % with cable inductance 1e-8-3e-7 H, 30 %
 with a film arc: R1 = 10-50 % of the total, n1 0.8-0.95, peak frequency 3-30x the frequency where
@@ -38,7 +38,8 @@ import warnings
 
 import numpy as np
 
-from optiform.analysis.eis import conductivity, synthetic_blocking_cell
+from optiform.analysis.eis import conductivity
+from optiform.sim.cell import synthetic_blocking_cell
 
 F_MIN, F_MAX, DIAMETER_MM = 1.0, 1e5, 16.0
 

@@ -12,7 +12,7 @@ Per formulation (one row of the batch; ``lab.measure`` decides the outcome first
 
 1. **EIS of SS|CSE|SS** at each of ``temperatures_C`` (default 30-70 °C, 10 °C steps), 100 kHz to
    1 Hz, 10 points per decade, 10 mV amplitude, via
-   :func:`optiform.analysis.eis.synthetic_blocking_cell`::
+   :func:`optiform.sim.cell.synthetic_blocking_cell`::
 
        Z = jωL + R0 + R1 || CPE1 + CPE2,      R0 + R1 = thickness / (σ(T) A)
 
