@@ -25,6 +25,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..errors import DataError
 from .ternary import ALLOWED_SUFFIXES, DPI
 
 __all__ = ["convergence_curves", "convergence_figure", "plot_convergence"]
@@ -38,7 +39,7 @@ def convergence_curves(df: pd.DataFrame, problem: str) -> dict[str, pd.DataFrame
     seeds, for experiments 1..budget (see the module docstring for runs without a feasible point)."""
     sub = df[df["problem"] == problem]
     if sub.empty:
-        raise ValueError(f"no runs of problem {problem!r} in the table")
+        raise DataError(f"no runs of problem {problem!r} in the table")
     floor = min(0.0, float(np.nanmin(df["fraction_of_optimum"]))) if df["fraction_of_optimum"].notna().any() else 0.0
     budget = int(sub["budget"].max())
     curves = {}
@@ -57,7 +58,7 @@ def convergence_figure(
     fraction of the optimum vs experiments, interquartile band, one colour per strategy."""
     problems = list(problems) if problems is not None else list(dict.fromkeys(df["problem"]))
     if not problems:
-        raise ValueError("no problem to plot")
+        raise DataError("no problem to plot")
     strategies = list(dict.fromkeys(df["strategy"]))
     cmap = colormaps["tab10"]
     colours = {s: cmap(i % 10) for i, s in enumerate(strategies)}
@@ -126,7 +127,7 @@ def plot_convergence(df: pd.DataFrame, out: str | Path, problems: Sequence[str] 
     """Draw :func:`convergence_figure` and save it to ``out`` (.png or .svg); returns the path."""
     path = Path(out)
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise ValueError(f"{path}: expected a file name ending in {' or '.join(ALLOWED_SUFFIXES)}")
+        raise DataError(f"{path}: expected a file name ending in {' or '.join(ALLOWED_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     convergence_figure(df, problems).savefig(path)
     return path

@@ -50,6 +50,7 @@ from numpy.typing import ArrayLike
 from ternary.helpers import project_point, simplex_iterator
 
 from .. import spec as _spec
+from ..errors import DataError
 from ..space import Space
 from ..spec import ContinuousParameter, ObjectiveSpec
 
@@ -99,7 +100,7 @@ def plot_mixture(
     """
     path = Path(out)
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise ValueError(
+        raise DataError(
             f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}"
         )
     fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible)
@@ -130,7 +131,7 @@ def mixture_figure(
     names = resolve_axes(space, axes)
     held = _held_values(space, names, fixed)
     if scale < 2:
-        raise ValueError(f"scale must be an integer >= 2 (got {scale})")
+        raise DataError(f"scale must be an integer >= 2 (got {scale})")
     measured = measured if measured is not None else pd.DataFrame()
     proposals = proposals if proposals is not None else pd.DataFrame()
     if len(names) == 2:
@@ -144,7 +145,7 @@ def resolve_axes(space: Space, axes: Sequence[str] | None) -> list[str]:
     comps = space.components
     if axes is None:
         if len(comps) > 3:
-            raise ValueError(
+            raise DataError(
                 f"the mixture has {len(comps)} components ({', '.join(comps)}); name three to plot "
                 f"with axes=[A, B, C] (CLI: --axes A,B,C); the others are held at their 'fixed' values"
             )
@@ -152,12 +153,12 @@ def resolve_axes(space: Space, axes: Sequence[str] | None) -> list[str]:
     names = [str(a) for a in axes]
     unknown = [a for a in names if a not in comps]
     if unknown:
-        raise ValueError(f"axes: {', '.join(unknown)} not mixture component(s); expected three of {', '.join(comps)}")
+        raise DataError(f"axes: {', '.join(unknown)} not mixture component(s); expected three of {', '.join(comps)}")
     if len(set(names)) != len(names):
-        raise ValueError(f"axes: {', '.join(names)} names a component twice")
+        raise DataError(f"axes: {', '.join(names)} names a component twice")
     wanted = 2 if len(comps) == 2 else 3
     if len(names) != wanted:
-        raise ValueError(
+        raise DataError(
             f"axes: got {len(names)} name(s) ({', '.join(names)}); expected exactly {wanted} of {', '.join(comps)}"
         )
     return names
@@ -222,28 +223,28 @@ def _held_values(space: Space, names: Sequence[str], fixed: Mapping[str, object]
     others = [v for v in space.variables if v not in names]
     missing = [v for v in others if v not in fixed]
     if missing:
-        raise ValueError(f"fixed: no value for {', '.join(missing)} (every variable not on the plotted axes is held)")
+        raise DataError(f"fixed: no value for {', '.join(missing)} (every variable not on the plotted axes is held)")
     values: dict[str, object] = {}
     for name in others:
         values[name] = _check_fixed(space, name, fixed[name])
     held_comps = [c for c in space.components if c not in names]
     rest = space.total - sum(float(cast(float, values[c])) for c in held_comps)  # components are numbers
     if rest <= 0:
-        raise ValueError(f"fixed: held components {', '.join(held_comps)} leave nothing of the total {space.total:g}")
+        raise DataError(f"fixed: held components {', '.join(held_comps)} leave nothing of the total {space.total:g}")
     return _Held(values, rest, _held_text(space, names, values, rest))
 
 
 def _check_fixed(space: Space, name: str, value: object) -> object:
     if name in space.categorical:
         if str(value) not in space.categorical[name]:
-            raise ValueError(f"fixed: {name}={value!r} is not one of {', '.join(space.categorical[name])}")
+            raise DataError(f"fixed: {name}={value!r} is not one of {', '.join(space.categorical[name])}")
         return str(value)
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"fixed: {name}={value!r} is not a number") from None
+        raise DataError(f"fixed: {name}={value!r} is not a number") from None
     if not np.isfinite(number):
-        raise ValueError(f"fixed: {name}={value!r} is not a finite number")
+        raise DataError(f"fixed: {name}={value!r} is not a finite number")
     return number
 
 
@@ -284,9 +285,7 @@ def _predict_stats(predict: Predict, table: pd.DataFrame, objective: ObjectiveSp
     cols = {s: f"{objective.name}_{s}" for s in ("median", "q05", "q95")}
     missing = [c for c in cols.values() if c not in result.columns]
     if missing:
-        raise ValueError(
-            f"predict returned no {', '.join(missing)} (got columns {', '.join(map(str, result.columns))})"
-        )
+        raise DataError(f"predict returned no {', '.join(missing)} (got columns {', '.join(map(str, result.columns))})")
     out = pd.DataFrame({s: result.loc[table.index, c].to_numpy(float) for s, c in cols.items()}, index=table.index)
     out["width"] = out["q95"] - out["q05"]
     return out
@@ -351,9 +350,7 @@ def _ternary_figure(
 ) -> Figure:
     keys, comps = grid_compositions(space, names, held.rest, scale)
     if not keys:
-        raise ValueError(
-            f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})"
-        )
+        raise DataError(f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})")
     table = _predict_table(space, names, comps, held)
     stats = _predict_stats(predict, table, objective)
     points = _split_points(objective, names, measured, proposals)
