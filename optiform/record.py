@@ -1,0 +1,324 @@
+"""Record a results table: validate every row against the campaign, then store it in one
+transaction (nothing is stored if any row is bad).
+
+Columns: ``id``, the objective (and constrained quantity) columns in the units their names declare,
+optional ``replicate``, ``status`` (``ok`` or ``failed``), ``note`` and the campaign's pass/fail
+outcome (``solid = true/false``). Rows without an ``id`` but with every variable column are outside
+data (literature points): they become formulations of source ``external``. The same id and
+replicate again is a duplicate: reported, not stored. Without a ``replicate`` column, rows of one id
+are numbered 1, 2, ... in file order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import DataError, path_error
+from .space import SUM_TOLERANCE, Space
+from .spec import CampaignSpec
+from .store import NewMeasurement, Store, cancelled_message
+
+META_COLUMNS = ("id", "replicate", "status", "note")
+STATUSES = ("ok", "failed")
+
+
+@dataclass
+class RecordReport:
+    """What :meth:`Campaign.record` did: measurements added, duplicates skipped, formulations created."""
+
+    added: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    new_formulations: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        parts = [f"recorded {self.added} measurement(s)"]
+        if self.new_formulations:
+            parts.append(f"{len(self.new_formulations)} new outside formulation(s)")
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicate(s) not stored")
+        return ", ".join(parts)
+
+
+def record_results(
+    store: Store,
+    campaign_id: int,
+    spec: CampaignSpec,
+    formulations: pd.DataFrame,
+    results: pd.DataFrame | str | Path,
+    origin: str | None = None,
+) -> RecordReport:
+    """Validate ``results`` (a DataFrame or a CSV/XLSX path) against campaign ``campaign_id`` whose
+    formulations (with their status) are ``formulations``, then store them (see module docstring)."""
+    df, origin, lines = read_results(results, origin)
+    plan = _RecordPlan(store, campaign_id, spec, formulations, df, origin, lines)
+    plan.check()
+    return plan.write()
+
+
+def read_results(results: pd.DataFrame | str | Path, origin: str | None = None) -> tuple[pd.DataFrame, str, list[int]]:
+    """A results table and, per row, the line it came from (CSV: header is line 1)."""
+    if isinstance(results, pd.DataFrame):
+        df = results.reset_index(drop=True)
+        return df, origin or "results", [i + 1 for i in range(len(df))]
+    path = Path(results)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            df = pd.read_excel(path, dtype={"id": str})
+        else:
+            df = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read as a table: {exc}") from None
+    except OSError as exc:
+        raise path_error(path, exc, "read the results") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, origin or str(path), [i + 2 for i in range(len(df))]
+
+
+def formulation_values(row: pd.Series, space: Space) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for v in space.variables:
+        out[v] = str(row[v]) if v in space.categorical else float(row[v])
+    return out
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
+
+
+class _RecordPlan:
+    """Validates a results table against the campaign, then writes it in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        campaign_id: int,
+        spec: CampaignSpec,
+        formulations: pd.DataFrame,
+        df: pd.DataFrame,
+        origin: str,
+        lines: list[int],
+    ) -> None:
+        self.store, self.campaign_id, self.spec, self.formulations = store, campaign_id, spec, formulations
+        self.df, self.origin, self.lines = df, origin, lines
+        self.space = Space(spec)
+        self.objectives = [o for o in spec.modelled_quantities if o.name in df.columns]
+        self.rows: list[dict[str, Any]] = []
+        feasibility = spec.feasibility
+        self._outcome = feasibility.name if feasibility is not None else ""  # the pass/fail column, if any
+
+    def _columns(self) -> None:
+        spec = self.spec
+        quantities = [q.name for q in spec.modelled_quantities]  # objectives + constrained quantities
+        allowed = {*META_COLUMNS, *quantities, *self.space.variables}
+        if spec.feasibility is not None:
+            allowed.add(spec.feasibility.name)
+        unknown = [c for c in self.df.columns if c not in allowed]
+        if unknown:
+            raise DataError(
+                f"{self.origin}: unknown column(s) {', '.join(unknown)}; expected 'id', the objective "
+                f"column(s) {', '.join(quantities)} (in the units their names declare), optional "
+                f"'replicate', 'status' (ok or failed), 'note', "
+                + (f"'{spec.feasibility.name}' (true or false), " if spec.feasibility else "")
+                + "and for rows without an id the variables "
+                f"{', '.join(self.space.variables)}"
+            )
+        feasibility = spec.feasibility.name if spec.feasibility else None
+        if not self.objectives and "status" not in self.df.columns and feasibility not in self.df.columns:
+            raise DataError(f"{self.origin}: no objective column; expected one of {', '.join(quantities)}")
+
+    def check(self) -> None:
+        self._columns()
+        formulations = self.formulations
+        self.known = {r["id"]: r for _, r in formulations.iterrows()}
+        problems: list[str] = []
+        external_rows = [
+            i for i in range(len(self.df)) if _blank(self.df.get("id", pd.Series([None] * len(self.df)))[i])
+        ]
+        external = self._check_external(external_rows, formulations, problems)
+        for i, line in enumerate(self.lines):
+            row = self.df.iloc[i]
+            where = f"{self.origin}: line {line}"
+            entry: dict[str, Any] = {"line": line, "note": "" if _blank(row.get("note")) else str(row["note"]).strip()}
+            entry["status"] = self._status(row, where, problems)
+            feasible = self._feasible(row, where, problems)
+            if feasible is False:
+                entry["status"] = "failed"
+                entry["note"] = entry["note"] or f"{self._outcome} = false"
+            entry["values"] = self._values(row, where, problems, entry["status"], feasible)
+            if i in external:
+                entry["key"] = external[i]
+            else:
+                label = str(row["id"]).strip()
+                if label not in self.known:
+                    problems.append(f"{where}: unknown sample id {label!r} in campaign {self.spec.name!r}")
+                elif self.known[label]["status"] == "cancelled":
+                    known = self.known[label]
+                    problems.append(
+                        f"{where}: {cancelled_message(label, known['cancelled_at'], known['cancel_reason'])}"
+                    )
+                else:
+                    self._check_variables(row, label, where, problems)
+                entry["key"] = label
+            entry["replicate"] = self._replicate(row, where, problems)
+            self.rows.append(entry)
+        if problems:
+            raise DataError("\n".join(problems))
+        self._number_replicates()
+
+    def _status(self, row: pd.Series, where: str, problems: list[str]) -> str:
+        raw = row.get("status")
+        status = "ok" if _blank(raw) else str(raw).strip().lower()
+        if status not in STATUSES:
+            problems.append(f"{where}: status: {raw!r} is not one of {', '.join(STATUSES)}")
+        return status
+
+    def _feasible(self, row: pd.Series, where: str, problems: list[str]) -> bool | None:
+        """The declared pass/fail outcome of a row (None when not given)."""
+        spec = self.spec.feasibility
+        if spec is None or _blank(row.get(spec.name)):
+            return None
+        raw = row[spec.name]
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "1.0", "yes", "y"):
+            return True
+        if text in ("false", "0", "0.0", "no", "n"):
+            return False
+        problems.append(f"{where}: {spec.name}: expected true or false, got {raw!r}")
+        return None
+
+    def _values(
+        self, row: pd.Series, where: str, problems: list[str], status: str, feasible: bool | None = None
+    ) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for obj in self.objectives:
+            raw = row.get(obj.name)
+            if _blank(raw):
+                continue
+            try:
+                v = float(str(raw).strip().replace(",", ".")) if isinstance(raw, str) else float(raw)
+            except ValueError:
+                problems.append(f"{where}: {obj.name}: expected a number in {obj.unit or 'its unit'}, got {raw!r}")
+                continue
+            if not math.isfinite(v):
+                problems.append(f"{where}: {obj.name}: expected a finite number, got {raw!r}")
+            elif obj.log and v <= 0:
+                problems.append(f"{where}: {obj.name}: must be > 0 {obj.unit} (modelled on a log scale), got {v:g}")
+            else:
+                values[obj.name] = v
+        if feasible is False and values:
+            name = self._outcome
+            problems.append(f"{where}: {name} = false carries no objective value (got {', '.join(values)})")
+        if status == "ok" and not values:
+            problems.append(
+                f"{where}: no value for {', '.join(o.name for o in self.spec.modelled_quantities)}; "
+                f"give one, or set status = failed"
+            )
+        if feasible is not None:
+            values[self._outcome] = float(feasible)
+        return values
+
+    def _replicate(self, row: pd.Series, where: str, problems: list[str]) -> int | None:
+        raw = row.get("replicate")
+        if _blank(raw):
+            return None
+        try:
+            rep = float(raw)
+        except (TypeError, ValueError):
+            rep = float("nan")
+        if not (rep >= 1 and rep == int(rep)):
+            problems.append(f"{where}: replicate: expected a whole number >= 1, got {raw!r}")
+            return None
+        return int(rep)
+
+    def _check_variables(self, row: pd.Series, label: str, where: str, problems: list[str]) -> None:
+        stored = self.known[label]
+        tol = SUM_TOLERANCE * self.space.total
+        for v in self.space.variables:
+            if v not in row.index or _blank(row[v]):
+                continue
+            if v in self.space.categorical:
+                same = str(row[v]).strip() == stored[v]
+            else:
+                try:
+                    same = abs(float(row[v]) - float(stored[v])) <= max(tol, 1e-9 * abs(float(stored[v])))
+                except ValueError:
+                    same = False
+            if not same:
+                problems.append(f"{where}: {v} = {row[v]!r} but sample {label} has {v} = {stored[v]!r}")
+
+    def _check_external(self, idx: list[int], formulations: pd.DataFrame, problems: list[str]) -> dict[int, Any]:
+        """Validate rows without an id; map each to an existing formulation label or a new key."""
+        if not idx:
+            return {}
+        sub = self.df.iloc[idx]
+        try:
+            clean = self.space.validate(sub, origin=self.origin, rows=[self.lines[i] for i in idx])
+        except DataError as exc:
+            problems.extend(str(exc).splitlines())
+            return {i: ("new", i) for i in idx}
+        keys: dict[int, Any] = {}
+        existing = formulations[formulations["source"] == "external"] if len(formulations) else formulations
+        seen: dict[tuple[Any, ...], Any] = {}
+        for i, (_, row) in zip(idx, clean.iterrows()):
+            signature = tuple(
+                row[v] if v in self.space.categorical else round(float(row[v]), 9) for v in self.space.variables
+            )
+            if signature in seen:
+                keys[i] = seen[signature]
+                continue
+            match = [
+                r["id"]
+                for _, r in existing.iterrows()
+                if tuple(r[v] if v in self.space.categorical else round(float(r[v]), 9) for v in self.space.variables)
+                == signature
+            ]
+            keys[i] = seen[signature] = match[0] if match else ("new", i, row)
+        return keys
+
+    def _number_replicates(self) -> None:
+        """Rows without a replicate number get 1, 2, ... in file order per formulation."""
+        counts: dict[Any, int] = {}
+        for entry in self.rows:
+            key = _key_id(entry["key"])
+            counts[key] = counts.get(key, 0) + 1
+            if entry["replicate"] is None:
+                entry["replicate"] = counts[key]
+
+    def write(self) -> RecordReport:
+        rows = []
+        for entry in self.rows:
+            key = entry["key"]
+            new = isinstance(key, tuple)  # a new outside formulation
+            rows.append(
+                NewMeasurement(
+                    label=None if new else key,
+                    replicate=entry["replicate"],
+                    status=entry["status"],
+                    note=entry["note"],
+                    values=entry["values"],
+                    where=f"{self.origin}: line {entry['line']}",
+                    new_values=formulation_values(key[2], self.space) if new else None,
+                    new_key=_key_id(key) if new else None,
+                )
+            )
+        outcome = self.store.add_measurements(self.campaign_id, rows)
+        report = RecordReport(added=outcome.added, new_formulations=list(outcome.new_labels.values()))
+        for i in outcome.duplicates:
+            row = rows[i]
+            label = row.label if row.label is not None else outcome.new_labels[row.new_key]
+            report.duplicates.append(
+                f"{row.where}: {label} replicate {row.replicate} is already recorded "
+                f"(not stored; number new replicates in a 'replicate' column)"
+            )
+        return report
+
+
+def _key_id(key: Any) -> Any:
+    return key[:2] if isinstance(key, tuple) else key
