@@ -86,3 +86,12 @@ def test_path_error_names_the_path_and_the_reason(tmp_path: Path) -> None:
         err = errors.path_error(tmp_path / "missing" / "x.csv", exc, "read the results")
     assert isinstance(err, errors.DataError)
     assert str(err) == f"{tmp_path / 'missing' / 'x.csv'}: cannot read the results (No such file or directory)"
+
+
+def test_a_used_up_space_is_one_line_not_a_traceback(run) -> None:
+    grid = run("propose", "-n", "500", "--strategy", "grid")
+    assert grid.exit_code == 1 and grid.output.startswith("error: "), grid.output
+    assert "grid has" in grid.output and len(grid.output.strip().splitlines()) == 1
+    sobol = run("propose", "-n", "5000", "--strategy", "sobol")
+    assert sobol.exit_code == 1 and sobol.output.startswith("error: "), sobol.output
+    assert len(sobol.output.strip().splitlines()) == 1
