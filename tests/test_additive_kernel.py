@@ -63,6 +63,7 @@ def _sum_of_effects(df) -> np.ndarray:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_additive_kernel_learns_a_sum_of_effects_from_30_points(seed: int) -> None:
     space = Space(load_spec(SPEC))
@@ -80,6 +81,7 @@ def test_additive_kernel_learns_a_sum_of_effects_from_30_points(seed: int) -> No
     assert rmse["additive"] < 0.4 * rmse["rbf"], rmse
 
 
+@pytest.mark.slow
 def test_campaign_with_the_additive_kernel_fits_and_proposes(make_campaign: Callable[..., Campaign]) -> None:
     spec = load_spec(example_spec_path())
     c = make_campaign(spec.model_copy(update={"model": ModelSpec(kernel="additive")}), seed=2)

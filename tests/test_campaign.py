@@ -87,6 +87,7 @@ def test_propose_returns_exact_sums_on_lattice(small: Campaign) -> None:
     assert batch["id"].is_unique and batch["id"].str.fullmatch(r"F\d{4}").all()
 
 
+@pytest.mark.slow
 def test_model_proposals_stay_distinct_and_improve(small: Campaign) -> None:
     design = small.propose(6)
     small.record(results_for(design))

@@ -44,6 +44,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
+@pytest.mark.slow
 def test_full_loop_through_the_cli(cli, tmp_path: Path) -> None:
     (tmp_path / "small.toml").write_text(SMALL)
     out = cli("init", "small.toml").output
@@ -194,6 +195,7 @@ def test_every_command_has_help_with_example(cli, command: str) -> None:
     assert "Example: optiform" in cli("plot", "ternary", "--help").output
 
 
+@pytest.mark.slow
 def test_debug_shows_traceback(tmp_path: Path) -> None:
     """Through the installed console script: one line without --debug, a traceback with it."""
     env_store = f"sqlite:///{tmp_path / 'none.db'}"
@@ -206,6 +208,7 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
+@pytest.mark.slow
 def test_demo_writes_map_and_csv(cli, tmp_path: Path) -> None:
     out = cli("demo", "--out", "demo", "--batches", "1", "--batch-size", "3").output
     assert "best found" in out and "virtual lab" in out

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from optiform import Campaign
 from optiform.bench.loop import closed_loop, experiments_to_reach
 from optiform.sim import GLOBAL_OPTIMUM, VirtualLab
 
 
+@pytest.mark.slow
 def test_short_closed_loop_improves_on_initial_design(make_campaign: Callable[..., Campaign]) -> None:
     # seeded campaign and lab: deterministic (benchmarks/closed_loop.py gives the statistics over seeds)
     c = make_campaign(seed=3)

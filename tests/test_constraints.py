@@ -327,6 +327,7 @@ def _brute_force_projection(sp: Space, y: np.ndarray) -> np.ndarray:
     return best_x
 
 
+@pytest.mark.slow
 def test_project_is_the_nearest_feasible_point(mixed: Space) -> None:
     df = _raw(mixed, 40, 5)
     rng = np.random.default_rng(0)

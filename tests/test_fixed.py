@@ -81,6 +81,7 @@ def test_cli_fix_option(store_url: str) -> None:
     assert bad.exit_code == 1 and "expected one of LLZT, glass_fiber" in bad.output
 
 
+@pytest.mark.slow
 def test_transfer_kernel_spec_fit_and_propose(make_campaign: MakeCampaign) -> None:
     from gpytorch.kernels import AdditiveKernel
 

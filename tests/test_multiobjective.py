@@ -346,6 +346,7 @@ def hypervolume(c: Campaign, ids: pd.Series) -> float:
     return float(Hypervolume(torch.tensor([0.0, 0.2], dtype=Y.dtype)).compute(front))
 
 
+@pytest.mark.slow
 def test_two_objective_loop_improves_hypervolume(make_campaign: MakeCampaign) -> None:
     c = make_campaign(BASE + TWO)
     design = c.propose(c.spec.n_initial)
@@ -360,6 +361,7 @@ def test_two_objective_loop_improves_hypervolume(make_campaign: MakeCampaign) ->
     assert after >= 1.5 * before, (before, after)
 
 
+@pytest.mark.slow
 def test_outcome_constraint_steers_proposals(make_campaign: MakeCampaign) -> None:
     # conductivity's optimum is at A = 50 (onset 4.6 V); oxidation_onset_V >= 4.8 needs A >= 66.7
     c = make_campaign(BASE + '[[objectives]]\nname = "conductivity_mS_cm"\n' + OXIDATION.format(4.8))

@@ -263,6 +263,7 @@ def test_botorch_strategy_options_are_checked() -> None:
         get_strategy("botorch", {"feasibility_power": float("nan")})
 
 
+@pytest.mark.slow
 def test_plain_scipy_optimizer_and_constraints_are_respected(make_campaign: MakeCampaign) -> None:
     spec = SPEC.model_copy(
         update={
@@ -302,6 +303,7 @@ def test_plain_scipy_optimizer_and_constraints_are_respected(make_campaign: Make
     assert len(plain) == 2 and Space(spec).satisfies(plain.drop(columns="id")).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exploit", [1, 2])
 def test_exploitation_point_is_the_best_predicted_feasible_formulation(
     make_campaign: MakeCampaign, exploit: int

@@ -168,6 +168,7 @@ def test_write_raw_rejects_bad_arguments(tmp_path: Path) -> None:
         write_raw(batch, tmp_path / "file", lab)
 
 
+@pytest.mark.slow
 def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path, make_campaign: MakeCampaign) -> None:
     c = make_campaign()
     batch = c.propose(8, strategy="sobol")
@@ -190,6 +191,7 @@ def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path, make
     assert d.loc[d["id"] == second, "transference_number"].notna().any()  # the other groups still went in
 
 
+@pytest.mark.slow
 def test_demo_raw_runs_the_loop_through_ingest(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--raw", "--batches", "1", "--batch-size", "2"])

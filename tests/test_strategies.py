@@ -344,6 +344,7 @@ def test_optuna_falls_back_to_space_filling_then_reports_exhaustion(make_campaig
     assert_valid(c.space, made_all)
 
 
+@pytest.mark.slow
 def test_optuna_tpe_closed_loop_on_the_virtual_lab(make_campaign: MakeCampaign) -> None:
     data = tomllib.loads(LLZT.read_text())
     data["strategy"] = {"name": "optuna-tpe", "n_initial": 8}
