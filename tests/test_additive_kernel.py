@@ -4,6 +4,8 @@ per-group effects with the data a campaign has early on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import torch
@@ -61,6 +63,7 @@ def _sum_of_effects(df) -> np.ndarray:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_additive_kernel_learns_a_sum_of_effects_from_30_points(seed: int) -> None:
     space = Space(load_spec(SPEC))
@@ -78,9 +81,10 @@ def test_additive_kernel_learns_a_sum_of_effects_from_30_points(seed: int) -> No
     assert rmse["additive"] < 0.4 * rmse["rbf"], rmse
 
 
-def test_campaign_with_the_additive_kernel_fits_and_proposes() -> None:
+@pytest.mark.slow
+def test_campaign_with_the_additive_kernel_fits_and_proposes(make_campaign: Callable[..., Campaign]) -> None:
     spec = load_spec(example_spec_path())
-    c = Campaign.create(spec.model_copy(update={"model": ModelSpec(kernel="additive")}), store="sqlite://", seed=2)
+    c = make_campaign(spec.model_copy(update={"model": ModelSpec(kernel="additive")}), seed=2)
     design = c.propose(c.spec.n_initial)
     c.record(VirtualLab(seed=2).measure(design)[["id", "conductivity_mS_cm", "solid", "status", "note"]])
     kernel = c.surrogate().model.covar_module

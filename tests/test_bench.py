@@ -128,6 +128,7 @@ def test_best_so_far_is_monotone_and_consistent(bench: tuple[pd.DataFrame, Path]
     assert (df["fraction_of_optimum"].dropna() <= 1.0 + 1e-9).all()  # nothing beats the optimum
 
 
+@pytest.mark.slow
 def test_same_seed_same_run_other_seed_differs(bench: tuple[pd.DataFrame, Path]) -> None:
     df, _ = bench
     again = run_one("llzt-ternary", "random", 1, BUDGET, BATCH)
@@ -214,6 +215,7 @@ def test_bad_bench_input_raises_the_error_family() -> None:
         run_bench(["llzt-ternary"], ["botorch[kernel=additive]"], seeds=1, budget=2, batch=1, workers=1)
 
 
+@pytest.mark.slow
 def test_parallel_workers_give_the_same_runs(bench: tuple[pd.DataFrame, Path]) -> None:
     df, _ = bench
     par = run_bench(["llzt-ternary"], ["sobol"], seeds=2, budget=BUDGET, batch=BATCH, workers=2)
@@ -221,6 +223,7 @@ def test_parallel_workers_give_the_same_runs(bench: tuple[pd.DataFrame, Path]) -
     pd.testing.assert_frame_equal(par.drop(columns="wall_s"), seq.drop(columns="wall_s").reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_grid_run_makes_the_whole_grid_then_ends() -> None:
     run = run_one("llzt-ternary", "grid", 0, budget=30, batch=4)
     assert len(run) == 17 and run.groupby("batch").size().tolist() == [6, 4, 4, 3]
@@ -231,6 +234,7 @@ def test_grid_run_makes_the_whole_grid_then_ends() -> None:
     assert s["to_99.9"] == "31 (1/1 censored)"  # the continuous optimum is off the 10 wt% grid: budget + 1
 
 
+@pytest.mark.slow
 def test_default_strategy_short_run() -> None:
     run = run_one("llzt-ternary", "botorch", 0, budget=8, batch=2)
     assert run["kind"].tolist() == ["design"] * 6 + ["model"] * 2
@@ -240,6 +244,7 @@ def test_default_strategy_short_run() -> None:
 
 
 # --- command line --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_cli_bench_writes_outputs(tmp_path: Path) -> None:
     out = tmp_path / "b"
     result = CliRunner().invoke(

@@ -27,6 +27,7 @@ def test_poisson_interval_matches_the_garwood_table() -> None:
         poisson_interval(-1)
 
 
+@pytest.mark.slow
 def test_ternary_odds_match_the_lattice_geometry() -> None:
     problem = get_problem("llzt-ternary")
     bounds = {name: (int(b.min), int(b.max)) for name, b in problem.campaign_spec().mixture.components.items()}
@@ -47,6 +48,7 @@ def test_ternary_odds_match_the_lattice_geometry() -> None:
     assert table.set_index("fraction").loc[0.9, "hits"] > row.hits  # a lower target is hit more often
 
 
+@pytest.mark.slow
 def test_odds_are_reproducible_and_shards_pool() -> None:
     a = random_search_odds("llzt-ternary", fractions=(0.95,), draws=20_000, seed=1, chunk=5_000)
     pd.testing.assert_frame_equal(

@@ -72,6 +72,7 @@ def test_apply_adds_options_to_the_campaigns_own() -> None:
     assert parse_strategy("random").apply(spec).n_initial == spec.n_initial == 6
 
 
+@pytest.mark.slow
 def test_run_one_uses_the_variants_options_and_label() -> None:
     coarse = run_one("llzt-ternary", "grid[step=10]", 0, budget=24, batch=4)
     fine = run_one("llzt-ternary", "grid[step=5]", 0, budget=24, batch=4)
@@ -82,6 +83,7 @@ def test_run_one_uses_the_variants_options_and_label() -> None:
     assert short["batch"].tolist() == [1, 1, 1, 2, 2, 3, 3]
 
 
+@pytest.mark.slow
 def test_run_bench_checks_every_variant_before_running() -> None:
     with pytest.raises(ValueError, match=r"strategy 'botorch\[exploit=-1\]': .*exploit must be a whole number"):
         run_bench(["llzt-ternary"], ["random", "botorch[exploit=-1]"], seeds=1, budget=2, batch=1, workers=1)
@@ -93,6 +95,7 @@ def test_run_bench_checks_every_variant_before_running() -> None:
     assert first_batch.to_dict() == {"sobol": 4, "sobol[n_initial=2]": 2}
 
 
+@pytest.mark.slow
 def test_cli_bench_with_a_variant(tmp_path: Path) -> None:
     out = tmp_path / "b"
     args = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,26 +14,7 @@ from optiform import Campaign, DataError, StoreError
 from optiform.recipe import molar_ratio
 from optiform.store import SCHEMA_VERSION, Store
 
-ROOT = Path(__file__).resolve().parents[1]
-LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
-
-SMALL = """
-version = 1
-name = "small"
-[mixture]
-total = 100
-resolution = 1
-[mixture.components]
-A = { min = 10, max = 80 }
-B = { min = 10, max = 80 }
-C = { min = 0, max = 50 }
-[parameters]
-T = { min = 0.0, max = 1.0, resolution = 0.05 }
-[[objectives]]
-name = "conductivity_mS_cm"
-[strategy]
-n_initial = 6
-"""
+MakeCampaign = Callable[..., Campaign]
 
 
 def truth(df: pd.DataFrame) -> np.ndarray:
@@ -42,15 +24,8 @@ def truth(df: pd.DataFrame) -> np.ndarray:
 
 
 @pytest.fixture
-def small_file(tmp_path: Path) -> Path:
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return path
-
-
-@pytest.fixture
-def small(tmp_path: Path, small_file: Path) -> Campaign:
-    return Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'run.db'}", seed=0)
+def small(make_campaign: MakeCampaign, small_spec: Path) -> Campaign:
+    return make_campaign(small_spec)
 
 
 def results_for(batch: pd.DataFrame) -> pd.DataFrame:
@@ -58,49 +33,46 @@ def results_for(batch: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- create / open / reopen -------------------------------------------------------------------
-def test_create_open_survives_restart(tmp_path: Path, small_file: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'run.db'}"
-    c = Campaign.create(small_file, store=url)
+def test_create_open_survives_restart(store_url: str, small_spec: Path) -> None:
+    c = Campaign.create(small_spec, store=store_url)
     batch = c.propose(3)
     c.close()
-    c2 = Campaign.open(url)  # a "new process": nothing shared but the file
+    c2 = Campaign.open(store_url)  # a "new process": nothing shared but the file
     assert c2.name == "small"
     pending = c2.formulations()
     assert list(pending["id"]) == list(batch["id"])
     assert set(pending["status"]) == {"pending"}
     c2.record(results_for(batch))
     c2.close()
-    c3 = Campaign.open(url)
+    c3 = Campaign.open(store_url)
     assert set(c3.formulations()["status"]) == {"measured"}
     assert c3.store.schema_version == SCHEMA_VERSION
 
 
-def test_open_needs_name_when_several(tmp_path: Path, small_file: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'run.db'}"
-    Campaign.create(small_file, store=url)
-    Campaign.create(LLZT, store=url)
+def test_open_needs_name_when_several(store_url: str, small_spec: Path, llzt_spec: Path) -> None:
+    Campaign.create(small_spec, store=store_url)
+    Campaign.create(llzt_spec, store=store_url)
     with pytest.raises(StoreError, match="several campaigns"):
-        Campaign.open(url)
-    assert Campaign.open(url, name="llzt-cse").name == "llzt-cse"
+        Campaign.open(store_url)
+    assert Campaign.open(store_url, name="llzt-cse").name == "llzt-cse"
     with pytest.raises(StoreError, match="no campaign 'nope'"):
-        Campaign.open(url, name="nope")
+        Campaign.open(store_url, name="nope")
     with pytest.raises(StoreError, match="already holds a campaign named 'small'"):
-        Campaign.create(small_file, store=url)
+        Campaign.create(small_spec, store=store_url)
 
 
-def test_store_refuses_newer_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    store = Store(url)
+def test_store_refuses_newer_schema(store_url: str) -> None:
+    store = Store(store_url)
     with store.engine.begin() as conn:  # a store written by a newer optiform
         conn.execute(text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(SCHEMA_VERSION + 1)})
     store.close()
     with pytest.raises(StoreError, match="newer than this optiform"):
-        Store(url)
+        Store(store_url)
 
 
-def test_store_url_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_file: Path) -> None:
+def test_store_url_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_spec: Path) -> None:
     monkeypatch.setenv("OPTIFORM_STORE", f"sqlite:///{tmp_path / 'env.db'}")
-    c = Campaign.create(small_file)
+    c = Campaign.create(small_spec)
     assert c.store.url.endswith("env.db")
     assert (tmp_path / "env.db").exists()
 
@@ -115,6 +87,7 @@ def test_propose_returns_exact_sums_on_lattice(small: Campaign) -> None:
     assert batch["id"].is_unique and batch["id"].str.fullmatch(r"F\d{4}").all()
 
 
+@pytest.mark.slow
 def test_model_proposals_stay_distinct_and_improve(small: Campaign) -> None:
     design = small.propose(6)
     small.record(results_for(design))
@@ -301,8 +274,8 @@ def test_best_without_results_is_a_clear_error(small: Campaign) -> None:
         small.best()
 
 
-def test_weighing_sheet_for_a_batch(tmp_path: Path) -> None:
-    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'w.db'}")
+def test_weighing_sheet_for_a_batch(tmp_path: Path, make_campaign: MakeCampaign) -> None:
+    c = make_campaign(seed=None)
     batch = c.propose(3)
     sheet = c.weighing_sheet(batch, batch_mass_g=2.0)
     totals = sheet.groupby("id")["mass_g"].sum()
@@ -319,14 +292,9 @@ def test_weighing_sheet_for_a_batch(tmp_path: Path) -> None:
 
 
 # --- learned feasibility ----------------------------------------------------------------------
-FEASIBLE = SMALL + '\n[feasibility]\nname = "solid"\n'
-
-
 @pytest.fixture
-def feas(tmp_path: Path) -> Campaign:
-    path = tmp_path / "feas.toml"
-    path.write_text(FEASIBLE)
-    return Campaign.create(path, store=f"sqlite:///{tmp_path / 'feas.db'}", seed=1)
+def feas(make_campaign: MakeCampaign, small_spec: Path) -> Campaign:
+    return make_campaign(small_spec.read_text() + '\n[feasibility]\nname = "solid"\n', seed=1, name="feas")
 
 
 def solid_results(batch: pd.DataFrame) -> pd.DataFrame:
@@ -370,10 +338,10 @@ def test_feasibility_column_errors(feas: Campaign) -> None:
     assert len(feas.feasibility_data()) == 0 and feas.feasibility_model() is None
 
 
-def test_campaign_seed_makes_proposals_reproducible(tmp_path: Path, small_file: Path) -> None:
-    a = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'a.db'}", seed=7).propose(4, strategy="random")
-    b = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'b.db'}", seed=7).propose(4, strategy="random")
-    c = Campaign.create(small_file, store=f"sqlite:///{tmp_path / 'c.db'}").propose(4, strategy="random")
+def test_campaign_seed_makes_proposals_reproducible(tmp_path: Path, small_spec: Path) -> None:
+    a = Campaign.create(small_spec, store=f"sqlite:///{tmp_path / 'a.db'}", seed=7).propose(4, strategy="random")
+    b = Campaign.create(small_spec, store=f"sqlite:///{tmp_path / 'b.db'}", seed=7).propose(4, strategy="random")
+    c = Campaign.create(small_spec, store=f"sqlite:///{tmp_path / 'c.db'}").propose(4, strategy="random")
     pd.testing.assert_frame_equal(a, b)
     assert not a.drop(columns="id").equals(c.drop(columns="id"))
 

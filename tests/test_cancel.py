@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,8 @@ OBJ = "conductivity_mS_cm"
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Campaign:
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return Campaign.create(path, store=f"sqlite:///{tmp_path / 'run.db'}", seed=0)
+def small(make_campaign: Callable[..., Campaign]) -> Campaign:
+    return make_campaign(SMALL)
 
 
 def value(df: pd.DataFrame) -> np.ndarray:
@@ -196,15 +195,14 @@ def test_version_1_store_is_migrated_on_open(small: Campaign) -> None:
     assert Store(url).schema_version == 2  # opening again: nothing left to migrate
 
 
-def test_half_migrated_store_is_completed(tmp_path: Path) -> None:
+def test_half_migrated_store_is_completed(store_url: str) -> None:
     """Version 1 in meta but one v2 column already there (an interrupted migration)."""
-    url = f"sqlite:///{tmp_path / 'half.db'}"
-    Store(url).close()
-    engine = create_engine(url)
+    Store(store_url).close()
+    engine = create_engine(store_url)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE formulations DROP COLUMN cancel_reason"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
-    store = Store(url)
+    store = Store(store_url)
     assert store.schema_version == 2
     assert {"cancelled_at", "cancel_reason"} <= {c["name"] for c in inspect(store.engine).get_columns("formulations")}

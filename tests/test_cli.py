@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 
 from optiform.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
-LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
 SMALL = """
 version = 1
 name = "cli-small"
@@ -46,6 +44,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
+@pytest.mark.slow
 def test_full_loop_through_the_cli(cli, tmp_path: Path) -> None:
     (tmp_path / "small.toml").write_text(SMALL)
     out = cli("init", "small.toml").output
@@ -90,11 +89,9 @@ def test_status_says_the_design_continues_while_under_two_usable_results(cli, tm
     cli("propose", "-n", "2")  # no GP to fit yet: the design goes on instead of failing
 
 
-def test_propose_with_weighing_sheet_xlsx(cli, tmp_path: Path) -> None:
-    cli("--store", f"sqlite:///{tmp_path / 'w.db'}", "init", str(LLZT))
-    out = cli(
-        "--store", f"sqlite:///{tmp_path / 'w.db'}", "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx"
-    ).output
+def test_propose_with_weighing_sheet_xlsx(cli, tmp_path: Path, store_url: str, llzt_spec: Path) -> None:
+    cli("--store", store_url, "init", str(llzt_spec))
+    out = cli("--store", store_url, "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx").output
     assert "weighing sheet" in out and "LiTFSI_g" in out
     sheets = pd.read_excel(tmp_path / "b.xlsx", sheet_name=None)
     assert sheets["weighing"].groupby("id")["mass_g"].sum().round(12).eq(2.0).all()
@@ -120,17 +117,16 @@ def test_errors_are_one_message_and_exit_1(cli, tmp_path: Path, args, message: s
     assert "Traceback" not in result.output
 
 
-def test_store_and_campaign_go_before_or_after_the_command(cli, tmp_path: Path) -> None:
+def test_store_and_campaign_go_before_or_after_the_command(cli, tmp_path: Path, store_url: str) -> None:
     (tmp_path / "small.toml").write_text(SMALL)
-    url = f"sqlite:///{tmp_path / 'after.db'}"
-    assert "created campaign cli-small" in cli("init", "small.toml", "--store", url).output
-    assert "F0001" in cli("propose", "-n", "2", "--store", url, "--campaign", "cli-small").output
-    assert "pending: 2" in cli("--store", url, "status").output
-    assert "pending: 2" in cli("status", "--store", url).output
+    assert "created campaign cli-small" in cli("init", "small.toml", "--store", store_url).output
+    assert "F0001" in cli("propose", "-n", "2", "--store", store_url, "--campaign", "cli-small").output
+    assert "pending: 2" in cli("--store", store_url, "status").output
+    assert "pending: 2" in cli("status", "--store", store_url).output
     assert not (tmp_path / "optiform.db").exists()  # the default store was never touched
     # after the command wins over before it
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    assert "pending: 2" in cli("--store", other, "status", "--store", url).output
+    assert "pending: 2" in cli("--store", other, "status", "--store", store_url).output
 
 
 def test_version(cli) -> None:
@@ -140,13 +136,12 @@ def test_version(cli) -> None:
     assert out.strip() == f"optiform {__version__}"
 
 
-def test_list_shows_the_campaigns_of_a_store(cli, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'two.db'}"
+def test_list_shows_the_campaigns_of_a_store(cli, tmp_path: Path, store_url: str, llzt_spec: Path) -> None:
     (tmp_path / "small.toml").write_text(SMALL)
-    cli("init", "small.toml", "--store", url)
-    cli("init", str(LLZT), "--store", url)
-    cli("propose", "-n", "3", "--store", url, "--campaign", "cli-small")
-    out = cli("list", "--store", url).output
+    cli("init", "small.toml", "--store", store_url)
+    cli("init", str(llzt_spec), "--store", store_url)
+    cli("propose", "-n", "3", "--store", store_url, "--campaign", "cli-small")
+    out = cli("list", "--store", store_url).output
     assert "cli-small" in out and "llzt-cse" in out
     assert re.search(r"cli-small\s*│\s*3\s*│\s*0\s*│\s*3\s*│", out), out  # formulations, measurements, pending
     assert re.search(r"llzt-cse\s*│\s*0\s*│\s*0\s*│\s*0\s*│", out), out
@@ -200,6 +195,7 @@ def test_every_command_has_help_with_example(cli, command: str) -> None:
     assert "Example: optiform" in cli("plot", "ternary", "--help").output
 
 
+@pytest.mark.slow
 def test_debug_shows_traceback(tmp_path: Path) -> None:
     """Through the installed console script: one line without --debug, a traceback with it."""
     env_store = f"sqlite:///{tmp_path / 'none.db'}"
@@ -212,6 +208,7 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
+@pytest.mark.slow
 def test_demo_writes_map_and_csv(cli, tmp_path: Path) -> None:
     out = cli("demo", "--out", "demo", "--batches", "1", "--batch-size", "3").output
     assert "best found" in out and "virtual lab" in out

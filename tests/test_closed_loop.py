@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from optiform import Campaign
 from optiform.bench.loop import closed_loop, experiments_to_reach
 from optiform.sim import GLOBAL_OPTIMUM, VirtualLab
-from optiform.spec import example_spec_path
 
 
-def test_short_closed_loop_improves_on_initial_design(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_short_closed_loop_improves_on_initial_design(make_campaign: Callable[..., Campaign]) -> None:
     # seeded campaign and lab: deterministic (benchmarks/closed_loop.py gives the statistics over seeds)
-    c = Campaign.create(example_spec_path(), store=f"sqlite:///{tmp_path / 'loop.db'}", seed=3)
+    c = make_campaign(seed=3)
     history = closed_loop(c, VirtualLab(seed=3), budget=c.spec.n_initial + 12, batch_size=4)
     design = history[history["kind"] == "design"]
     model = history[history["kind"] == "model"]

@@ -327,6 +327,7 @@ def _brute_force_projection(sp: Space, y: np.ndarray) -> np.ndarray:
     return best_x
 
 
+@pytest.mark.slow
 def test_project_is_the_nearest_feasible_point(mixed: Space) -> None:
     df = _raw(mixed, 40, 5)
     rng = np.random.default_rng(0)
@@ -494,13 +495,13 @@ def test_validate_accepts_breaking_rows_unless_asked(paper: Space) -> None:
 
 # --- campaign ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("strategy", ["random", "sobol"])
-def test_campaign_proposals_respect_constraints(tmp_path: Path, strategy: str) -> None:
+def test_campaign_proposals_respect_constraints(tmp_path: Path, store_url: str, strategy: str) -> None:
     path = _paper_toml_with(tmp_path, 'constraints = ["SN - 2*MEMA <= 10", "salt >= 0.2*SN", "FEC_wt_pct <= 0.1*SN"]')
-    c = Campaign.create(path, store=f"sqlite:///{tmp_path / 'run.db'}", seed=0)
+    c = Campaign.create(path, store=store_url, seed=0)
     batches = [c.propose(8, strategy=strategy) for _ in range(3)]
     for batch in batches:
         assert c.space.satisfies(batch).all()
         assert (batch[c.space.components].sum(axis=1) == 100).all()
-    reopened = Campaign.open(f"sqlite:///{tmp_path / 'run.db'}")
+    reopened = Campaign.open(store_url)
     assert reopened.spec.constraints == c.spec.constraints
     assert reopened.space.satisfies(reopened.propose(4, strategy=strategy)).all()

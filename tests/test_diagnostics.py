@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ name = "conductivity_mS_cm"
 n_initial = 4
 """
 OBJ = "conductivity_mS_cm"
+MakeCampaign = Callable[..., Campaign]
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +155,8 @@ def test_noise_level_is_learnt_from_replicates(space: Space, seed: int) -> None:
 
 # --- best by posterior mean, and status -------------------------------------------------------
 @pytest.fixture
-def campaign(tmp_path: Path, space: Space) -> Campaign:
-    c = Campaign.create(load_spec(tomllib.loads(SPEC)), store=f"sqlite:///{tmp_path / 'd.db'}", seed=0)
+def campaign(make_campaign: MakeCampaign, space: Space) -> Campaign:
+    c = make_campaign(SPEC)
     batch = c.propose(8, strategy="random")
     rng = np.random.default_rng(0)
     results = batch[["id"]].assign(**{OBJ: truth(batch) * np.exp(0.05 * rng.standard_normal(len(batch)))})
@@ -182,8 +183,8 @@ def test_best_by_model_is_the_best_posterior_mean(campaign: Campaign) -> None:
         campaign.best(by="posterior")
 
 
-def test_best_by_model_needs_two_formulations(tmp_path: Path) -> None:
-    c = Campaign.create(load_spec(tomllib.loads(SPEC)), store=f"sqlite:///{tmp_path / 'one.db'}", seed=0)
+def test_best_by_model_needs_two_formulations(make_campaign: MakeCampaign) -> None:
+    c = make_campaign(SPEC)
     batch = c.propose(1, strategy="random")
     c.record(batch[["id"]].assign(**{OBJ: [1.0]}))
     assert c.best()["id"] == batch["id"].iloc[0]
@@ -206,9 +207,11 @@ def test_status_shows_both_bests_and_diagnostics(campaign: Campaign, monkeypatch
     assert f"{d.r2:.3f}" in out
 
 
-def test_status_without_enough_results_has_no_diagnostics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_without_enough_results_has_no_diagnostics(
+    make_campaign: MakeCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPTIFORM_STORE", raising=False)
-    c = Campaign.create(load_spec(tomllib.loads(SPEC)), store=f"sqlite:///{tmp_path / 'two.db'}", seed=0)
+    c = make_campaign(SPEC)
     batch = c.propose(3, strategy="random")
     c.record(batch[["id"]].iloc[:2].assign(**{OBJ: [1.0, 2.0]}))
     result = CliRunner().invoke(app, ["--store", c.store.url, "status"], terminal_width=200)

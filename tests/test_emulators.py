@@ -12,7 +12,6 @@ import pytest
 
 from optiform.bench import emulators as em
 from optiform.bench.problems import Problem
-from optiform.campaign import Campaign
 from optiform.sim.landscapes import sample_simplex
 from optiform.spec import load_spec
 
@@ -165,12 +164,12 @@ def test_bad_input_is_named():
 
 
 @pytest.mark.parametrize("name", list(em.EMULATORS))
-def test_campaign_create_and_propose(name, tmp_path):
+def test_campaign_create_and_propose(name, make_campaign):
     problem = em.EMULATORS[name]()
     assert isinstance(problem, Problem) and problem.name == name and not problem.synthetic
     spec = load_spec(problem.spec)
     assert spec.objective_names == [em.OBJECTIVE]
-    campaign = Campaign.create(problem.spec, store=f"sqlite:///{tmp_path}/x.db", seed=0)
+    campaign = make_campaign(problem.spec)
     batch = campaign.propose(4)
     assert len(batch) == 4 and np.allclose(batch[spec.components].sum(axis=1), 100.0)
     for c in spec.linear_constraints:

@@ -3,6 +3,8 @@ the transfer kernel that lets results on other categorical choices inform them."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +16,7 @@ from optiform.space import Space
 from optiform.spec import example_spec_path, load_spec
 
 SPACE = Space(load_spec(example_spec_path()))
+MakeCampaign = Callable[..., Campaign]
 
 
 def test_restrict_validates_names_and_values() -> None:
@@ -44,8 +47,8 @@ def test_restricted_space_keeps_fixed_values_everywhere() -> None:
 
 
 @pytest.mark.parametrize("strategy", ["botorch", "random", "sobol"])
-def test_propose_keeps_fixed_parameters_and_learns_from_all(strategy: str) -> None:
-    c = Campaign.create(example_spec_path(), store="sqlite://", seed=3)
+def test_propose_keeps_fixed_parameters_and_learns_from_all(make_campaign: MakeCampaign, strategy: str) -> None:
+    c = make_campaign(seed=3)
     first = c.propose(16, fixed={"framework": "glass_fiber"})
     assert (first["framework"] == "glass_fiber").all()
     c.record(VirtualLab(seed=3).measure(first)[["id", "conductivity_mS_cm", "solid", "status", "note"]])
@@ -54,32 +57,32 @@ def test_propose_keeps_fixed_parameters_and_learns_from_all(strategy: str) -> No
     assert SPACE.satisfies(batch.drop(columns="id")).all()
 
 
-def test_strategy_that_ignores_fixed_is_an_error() -> None:
-    c = Campaign.create(example_spec_path(), store="sqlite://", seed=0)
+def test_strategy_that_ignores_fixed_is_an_error(make_campaign: MakeCampaign) -> None:
+    c = make_campaign()
     with pytest.raises(ValueError, match="does not support fixed"):
         c.propose(2, strategy="grid", fixed={"framework": "glass_fiber"})
     assert len(c.formulations()) == 0  # nothing stored
 
 
-def test_cli_fix_option(tmp_path) -> None:
+def test_cli_fix_option(store_url: str) -> None:
     runner = CliRunner()
-    store = f"sqlite:///{tmp_path}/c.db"
-    assert runner.invoke(app, ["--store", store, "init", str(example_spec_path())]).exit_code == 0
+    assert runner.invoke(app, ["--store", store_url, "init", str(example_spec_path())]).exit_code == 0
     ok = runner.invoke(
-        app, ["--store", store, "propose", "-n", "3", "--fix", "framework=glass_fiber", "--fix", "FEC_wt_pct=5"]
+        app, ["--store", store_url, "propose", "-n", "3", "--fix", "framework=glass_fiber", "--fix", "FEC_wt_pct=5"]
     )
     assert ok.exit_code == 0, ok.output
-    c = Campaign.open(store)
+    c = Campaign.open(store_url)
     f = c.formulations()
     assert (f["framework"] == "glass_fiber").all() and (f["FEC_wt_pct"] == 5.0).all()
     c.close()
-    bad = runner.invoke(app, ["--store", store, "propose", "--fix", "framework"])
+    bad = runner.invoke(app, ["--store", store_url, "propose", "--fix", "framework"])
     assert bad.exit_code == 1 and "expected NAME=VALUE" in bad.output
-    bad = runner.invoke(app, ["--store", store, "propose", "--fix", "framework=wood"])
+    bad = runner.invoke(app, ["--store", store_url, "propose", "--fix", "framework=wood"])
     assert bad.exit_code == 1 and "expected one of LLZT, glass_fiber" in bad.output
 
 
-def test_transfer_kernel_spec_fit_and_propose() -> None:
+@pytest.mark.slow
+def test_transfer_kernel_spec_fit_and_propose(make_campaign: MakeCampaign) -> None:
     from gpytorch.kernels import AdditiveKernel
 
     from optiform.spec import ModelSpec, SpecError, parse_spec
@@ -97,7 +100,7 @@ def test_transfer_kernel_spec_fit_and_propose() -> None:
     with pytest.raises(SpecError, match=r"model\.kernel"):
         parse_spec(bad)
 
-    c = Campaign.create(transfer, store="sqlite://", seed=4)
+    c = make_campaign(transfer, seed=4)
     gf = c.propose(16, strategy="sobol", fixed={"framework": "glass_fiber"})
     c.record(VirtualLab(seed=4).measure(gf)[["id", "conductivity_mS_cm", "solid", "status", "note"]])
     model = c.surrogate().model

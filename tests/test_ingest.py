@@ -3,6 +3,7 @@ show and the Nyquist/Arrhenius plots, through the API and the CLI."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,6 @@ from optiform.analysis.eis import z_r_rq_cpe
 from optiform.cli import app
 from optiform.sim.cell import synthetic_blocking_cell
 
-ROOT = Path(__file__).resolve().parents[1]
-LLZT = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
 K_B = 8.617333262e-5
 AREA_CM2 = np.pi * 0.8**2  # 16 mm electrodes
 
@@ -51,8 +50,8 @@ def write_lsv(path: Path, onset_V: float, area_cm2: float) -> Path:
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> tuple[Campaign, Path, list[str]]:
-    c = Campaign.create(LLZT, store=f"sqlite:///{tmp_path / 'ingest.db'}", seed=0)
+def lab(tmp_path: Path, make_campaign: Callable[..., Campaign]) -> tuple[Campaign, Path, list[str]]:
+    c = make_campaign()
     ids = list(c.propose(3, strategy="sobol")["id"])
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -9,7 +9,6 @@ import pytest
 
 from optiform.bench.landscapes import LANDSCAPES, four_component_problem, ridge_problem, shifted_problem
 from optiform.bench.problems import Problem
-from optiform.campaign import Campaign
 from optiform.sim import landscapes as ls
 from optiform.spec import load_spec
 
@@ -125,11 +124,11 @@ def test_problems_are_registered_and_synthetic():
 
 
 @pytest.mark.parametrize("name", list(LANDSCAPES))
-def test_campaign_create_and_propose(name, tmp_path):
+def test_campaign_create_and_propose(name, make_campaign):
     problem = LANDSCAPES[name]()
     spec = load_spec(problem.spec)
     assert spec.objective_names == [ls.OBJECTIVE] and spec.objectives[0].maximize
-    campaign = Campaign.create(problem.spec, store=f"sqlite:///{tmp_path}/x.db", seed=0)
+    campaign = make_campaign(problem.spec)
     batch = campaign.propose(4)
     assert len(batch) == 4
     assert np.allclose(batch[spec.components].sum(axis=1), 100.0)

@@ -5,6 +5,7 @@ virtual lab records only conductivity and solid)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import product
 from pathlib import Path
 
@@ -46,6 +47,7 @@ options = { num_restarts = 3, raw_samples = 96, maxiter = 60 }
 """
 TWO = '[[objectives]]\nname = "conductivity_mS_cm"\n[[objectives]]\nname = "transference_number"\n'
 OXIDATION = '[[outcome_constraints]]\nname = "oxidation_onset_V"\nmin = {}\n'
+MakeCampaign = Callable[..., Campaign]
 
 
 def truth(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -58,12 +60,6 @@ def truth(df: pd.DataFrame) -> dict[str, np.ndarray]:
         "oxidation_onset_V": 4.0 + 1.2 * a,
         "viscosity_cP": 10 + 80 * b,
     }
-
-
-def make(tmp_path: Path, body: str, name: str = "run") -> Campaign:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(BASE + body)
-    return Campaign.create(path, store=f"sqlite:///{tmp_path / name}.db", seed=0)
 
 
 def measure(c: Campaign, batch: pd.DataFrame) -> None:
@@ -138,8 +134,8 @@ def test_outcome_constraint_duplicates_and_single_brackets(tmp_path: Path) -> No
 
 
 # --- recording and modelling a constrained quantity ----------------------------------------
-def test_constrained_quantity_is_recorded_and_modelled(tmp_path: Path) -> None:
-    c = make(tmp_path, TWO + OXIDATION.format(4.5))
+def test_constrained_quantity_is_recorded_and_modelled(make_campaign: MakeCampaign) -> None:
+    c = make_campaign(BASE + TWO + OXIDATION.format(4.5))
     batch = c.propose(4, strategy="random")
     measure(c, batch)
     assert list(c.training_data("oxidation_onset_V").columns) == ["id", "A", "B", "C", "T", "oxidation_onset_V"]
@@ -164,9 +160,9 @@ def brute_force_front(table: pd.DataFrame, directions: dict[str, bool], feasible
     return ids
 
 
-def test_pareto_matches_brute_force_with_directions_and_constraints(tmp_path: Path) -> None:
+def test_pareto_matches_brute_force_with_directions_and_constraints(make_campaign: MakeCampaign) -> None:
     body = TWO + '[[objectives]]\nname = "viscosity_cP"\ndirection = "minimize"\n' + OXIDATION.format(4.5)
-    c = make(tmp_path, body)
+    c = make_campaign(BASE + body)
     batch = c.propose(30, strategy="random")
     rng = np.random.default_rng(3)
     rows = []
@@ -219,8 +215,10 @@ def test_pareto_matches_brute_force_with_directions_and_constraints(tmp_path: Pa
         c.pareto(["capacity_mAh_g"])
 
 
-def test_pareto_cli_prints_table_and_writes_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    c = make(tmp_path, TWO + OXIDATION.format(4.5))
+def test_pareto_cli_prints_table_and_writes_csv(
+    tmp_path: Path, make_campaign: MakeCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = make_campaign(BASE + TWO + OXIDATION.format(4.5))
     measure(c, c.propose(8, strategy="random"))
     url = c.store.url
     c.close()
@@ -243,9 +241,10 @@ def test_pareto_cli_prints_table_and_writes_csv(tmp_path: Path, monkeypatch: pyt
 @pytest.fixture(scope="module")
 def rich_campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
     """Three objectives, a constrained quantity and a pass/fail outcome, 16 results."""
-    tmp = tmp_path_factory.mktemp("acq")
+    path = tmp_path_factory.mktemp("acq") / "rich.toml"
     body = TWO + '[[objectives]]\nname = "viscosity_cP"\ndirection = "minimize"\n' + OXIDATION.format(4.5)
-    c = make(tmp, body + '[feasibility]\nname = "solid"\n')
+    path.write_text(BASE + body + '[feasibility]\nname = "solid"\n')
+    c = Campaign.create(path, store=f"sqlite:///{path.with_suffix('.db')}", seed=0)
     batch = c.propose(16, strategy="sobol")
     values = pd.DataFrame({"id": batch["id"], **truth(batch)})
     values["solid"] = batch["T"].to_numpy() < 0.8
@@ -347,8 +346,9 @@ def hypervolume(c: Campaign, ids: pd.Series) -> float:
     return float(Hypervolume(torch.tensor([0.0, 0.2], dtype=Y.dtype)).compute(front))
 
 
-def test_two_objective_loop_improves_hypervolume(tmp_path: Path) -> None:
-    c = make(tmp_path, TWO)
+@pytest.mark.slow
+def test_two_objective_loop_improves_hypervolume(make_campaign: MakeCampaign) -> None:
+    c = make_campaign(BASE + TWO)
     design = c.propose(c.spec.n_initial)
     measure(c, design)
     made = list(design["id"])
@@ -361,9 +361,10 @@ def test_two_objective_loop_improves_hypervolume(tmp_path: Path) -> None:
     assert after >= 1.5 * before, (before, after)
 
 
-def test_outcome_constraint_steers_proposals(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_outcome_constraint_steers_proposals(make_campaign: MakeCampaign) -> None:
     # conductivity's optimum is at A = 50 (onset 4.6 V); oxidation_onset_V >= 4.8 needs A >= 66.7
-    c = make(tmp_path, '[[objectives]]\nname = "conductivity_mS_cm"\n' + OXIDATION.format(4.8))
+    c = make_campaign(BASE + '[[objectives]]\nname = "conductivity_mS_cm"\n' + OXIDATION.format(4.8))
     measure(c, c.propose(c.spec.n_initial))
     proposed = []
     for _ in range(3):

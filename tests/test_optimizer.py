@@ -3,6 +3,8 @@ GreedyLogNEI's decomposition, the feasibility classifier, and subset hyperparame
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,6 +27,7 @@ from optiform.strategies.optimize import PolytopeProjection, bounded_simplex_pro
 SPEC = load_spec(example_spec_path())
 SPACE = Space(SPEC)
 COLUMNS = ["id", "conductivity_mS_cm", "solid", "status", "note"]
+MakeCampaign = Callable[..., Campaign]
 
 
 def _qp(
@@ -260,20 +263,21 @@ def test_botorch_strategy_options_are_checked() -> None:
         get_strategy("botorch", {"feasibility_power": float("nan")})
 
 
-def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
+@pytest.mark.slow
+def test_plain_scipy_optimizer_and_constraints_are_respected(make_campaign: MakeCampaign) -> None:
     spec = SPEC.model_copy(
         update={
             "constraints": ["SN - 2*MEMA <= 10", "salt >= 0.2*SN"],
             "strategy": SPEC.strategy.model_copy(update={"n_initial": 10}),
         }
     )
-    c = Campaign.create(spec, store="sqlite://", seed=1)
+    c = make_campaign(spec, seed=1)
     design = c.propose(10)
     c.record(VirtualLab(seed=1).measure(design)[COLUMNS])
     batch = c.propose(3)
     assert Space(spec).satisfies(batch.drop(columns="id")).all()
     c.record(VirtualLab(seed=2).measure(batch)[COLUMNS])
-    c2 = Campaign.create(
+    c2 = make_campaign(
         spec.model_copy(
             update={
                 "strategy": spec.strategy.model_copy(
@@ -281,8 +285,8 @@ def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
                 )
             }
         ),
-        store="sqlite://",
         seed=1,
+        name="scipy",
     )
     c2.record(
         pd.concat([design, batch])
@@ -299,13 +303,16 @@ def test_plain_scipy_optimizer_and_constraints_are_respected() -> None:
     assert len(plain) == 2 and Space(spec).satisfies(plain.drop(columns="id")).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exploit", [1, 2])
-def test_exploitation_point_is_the_best_predicted_feasible_formulation(tmp_path, exploit: int) -> None:
+def test_exploitation_point_is_the_best_predicted_feasible_formulation(
+    make_campaign: MakeCampaign, exploit: int
+) -> None:
     """The first ``exploit`` points of a default batch maximize the posterior median among
     formulations with P(solid) >= 0.5 (checked against 20 000 random lattice points), and the rest
     of the batch comes from the acquisition with them pending (all distinct)."""
     spec = SPEC.model_copy(update={"strategy": SPEC.strategy.model_copy(update={"options": {"exploit": exploit}})})
-    c = Campaign.create(spec, store=f"sqlite:///{tmp_path / 'x.db'}", seed=3)
+    c = make_campaign(spec, seed=3)
     lab = VirtualLab(seed=3, failure_rate=0.0)
     for _ in range(2):
         batch = c.propose(14 if not len(c.data()) else 8)

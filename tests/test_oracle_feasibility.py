@@ -4,6 +4,7 @@ its comparison with the learnt classifier measures nothing."""
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,10 @@ def _script():
     return module
 
 
-def test_true_boundary_is_the_virtual_labs_rule() -> None:
+def test_true_boundary_is_the_virtual_labs_rule(make_campaign: Callable[..., Campaign]) -> None:
     script = _script()
     for problem in ("llzt-full", "llzt-ternary"):
-        c = Campaign.create(get_problem(problem).campaign_spec(), store="sqlite://", seed=0)
+        c = make_campaign(get_problem(problem).campaign_spec(), name=problem)
         points = c.space.round(c.space.sample_uniform(3000, seed=5))
         full = points.assign(**{k: v for k, v in PAPER_FIXED.items() if k not in points})
         truth = is_solid(full)

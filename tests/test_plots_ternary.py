@@ -123,6 +123,7 @@ def _assert_image(path: Path, magic: bytes, min_bytes: int) -> None:
 
 
 # --- files ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_png_and_svg_written(llzt: Space, tmp_path: Path) -> None:
     obj = llzt.spec.objectives[0]
     model = FakeModel(obj.name)
@@ -324,6 +325,7 @@ def test_four_components_need_axes(tmp_path: Path) -> None:
         resolve_axes(space, ["MEMA", "SN"])
 
 
+@pytest.mark.slow
 def test_four_components_with_axes(tmp_path: Path) -> None:
     space = _four_component_space()
     obj = space.spec.objectives[0]

@@ -3,6 +3,7 @@ failed films are recorded, and ``optiform demo --raw`` closes the loop through i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,10 @@ from optiform.sim import (
     true_conductivity_mS_cm,
 )
 from optiform.sim.raw import AREA_16MM_cm2, RawBatch, write_raw
-from optiform.spec import example_spec_path
 
 DETECTED = {"mpt": "biologic-mpt", "dta": "gamry-dta", "csv": "csv"}
 EXACT_LAB = dict(noise_rel=0.0, noise_t_plus=0.0, noise_onset_V=0.0, failure_rate=0.0)
-
-
-def _campaign(tmp_path: Path, name: str = "x") -> Campaign:
-    return Campaign.create(example_spec_path(), store=f"sqlite:///{tmp_path / name}.db", seed=0)
+MakeCampaign = Callable[..., Campaign]
 
 
 def _ingested(c: Campaign) -> pd.DataFrame:
@@ -45,8 +42,8 @@ def _ingested(c: Campaign) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("fmt", ["mpt", "dta", "csv"])
-def test_round_trip_through_ingest(tmp_path: Path, fmt: str) -> None:
-    c = _campaign(tmp_path)
+def test_round_trip_through_ingest(tmp_path: Path, make_campaign: MakeCampaign, fmt: str) -> None:
+    c = make_campaign()
     batch = c.propose(8, strategy="sobol")
     raw = write_raw(batch, tmp_path / "raw", VirtualLab(seed=1, **EXACT_LAB), fmt=fmt, seed=2, series_noise_rel=0.0)
     manifest = pd.read_csv(raw.manifest)
@@ -108,8 +105,10 @@ def test_paper_point_files_give_the_paper_values(tmp_path: Path, framework: str)
     assert {detect_format(tmp_path / f) for f in m.index} == set(DETECTED.values())
 
 
-def test_noisy_lab_values_reach_the_files_and_failed_cells_are_recorded(tmp_path: Path) -> None:
-    c = _campaign(tmp_path)
+def test_noisy_lab_values_reach_the_files_and_failed_cells_are_recorded(
+    tmp_path: Path, make_campaign: MakeCampaign
+) -> None:
+    c = make_campaign()
     batch = c.propose(10, strategy="sobol")
     lab = VirtualLab(seed=5, failure_rate=0.3)
     raw = write_raw(batch, tmp_path / "raw", lab, seed=6)
@@ -169,8 +168,9 @@ def test_write_raw_rejects_bad_arguments(tmp_path: Path) -> None:
         write_raw(batch, tmp_path / "file", lab)
 
 
-def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path) -> None:
-    c = _campaign(tmp_path)
+@pytest.mark.slow
+def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path, make_campaign: MakeCampaign) -> None:
+    c = make_campaign()
     batch = c.propose(8, strategy="sobol")
     raw = write_raw(batch, tmp_path / "raw", VirtualLab(seed=1, failure_rate=0.0), fmt="csv", seed=2)
     c.record(raw.failed)
@@ -191,6 +191,7 @@ def test_loop_ingests_group_by_group_when_an_analysis_fails(tmp_path: Path) -> N
     assert d.loc[d["id"] == second, "transference_number"].notna().any()  # the other groups still went in
 
 
+@pytest.mark.slow
 def test_demo_raw_runs_the_loop_through_ingest(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--raw", "--batches", "1", "--batch-size", "2"])

@@ -75,8 +75,8 @@ def test_released_store_is_upgraded_and_reads_as_before(name: str, tmp_path: Pat
     assert Store(url).schema_version == SCHEMA_VERSION  # opening again: nothing left to do
 
 
-def test_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+def test_migrations_build_exactly_the_tables_of_the_schema(store_url: str) -> None:
+    store = Store(store_url)
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     assert store.schema_version == SCHEMA_VERSION
@@ -114,8 +114,8 @@ def test_a_folder_is_not_a_store(tmp_path: Path) -> None:
         Store(f"sqlite:///{tmp_path}")
 
 
-def test_store_reads_are_plain_data(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'plain.db'}")
+def test_store_reads_are_plain_data(store_url: str) -> None:
+    store = Store(store_url)
     cid = store.add_campaign("c1", {"name": "c1", "description": "first"}, seed=7)
     assert store.campaign("c1") == CampaignRecord(
         id=cid, name="c1", spec={"name": "c1", "description": "first"}, seed=7

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,9 +35,10 @@ from optiform.strategies.optuna_strategies import OptunaEncoding, _OptunaStrateg
 
 LLZT = example_spec_path()
 OPTUNA = ["optuna-tpe", "optuna-gp"]
+MakeCampaign = Callable[..., Campaign]
 
 
-def small_spec(**strategy: Any) -> dict[str, Any]:
+def small_cat_spec(**strategy: Any) -> dict[str, Any]:
     return {
         "version": 1,
         "name": "small",
@@ -174,9 +175,9 @@ def test_grid_option_errors(llzt_space: Space, options: dict[str, Any], message:
         GridStrategy(**options).points(llzt_space)
 
 
-def test_grid_campaign_spreads_avoids_pending_and_exhausts(tmp_path: Path) -> None:
+def test_grid_campaign_spreads_avoids_pending_and_exhausts(make_campaign: MakeCampaign) -> None:
     spec = load_spec(LLZT)
-    c = Campaign.create(spec, store=f"sqlite:///{tmp_path / 'grid.db'}", seed=4)
+    c = make_campaign(spec, seed=4)
     first = c.propose(4, strategy="grid")
     assert_valid(c.space, first)
     # greedy max-min from a seeded start: the 4 points are far apart (>= 20 wt% in some component)
@@ -206,9 +207,9 @@ def record_llzt(c: Campaign, batch: pd.DataFrame) -> None:
     c.record(results[["id", "conductivity_mS_cm", "status", "note", "solid"]])
 
 
-def test_grid_options_from_the_campaign_file(tmp_path: Path) -> None:
-    spec = small_spec(name="grid", options={"step": 10, "fixed": {"T": 0.3, "cat": "y"}})
-    c = Campaign.create(parse_spec(spec), store=":memory:", seed=0)
+def test_grid_options_from_the_campaign_file(make_campaign: MakeCampaign) -> None:
+    spec = small_cat_spec(name="grid", options={"step": 10, "fixed": {"T": 0.3, "cat": "y"}})
+    c = make_campaign(parse_spec(spec))
     batch = c.propose(5)
     assert_valid(c.space, batch)
     assert set(batch["T"]) == {0.3} and set(batch["cat"]) == {"y"}
@@ -287,9 +288,9 @@ def _params_table(enc: OptunaEncoding, trials: list[optuna.trial.FrozenTrial]) -
 
 
 @pytest.mark.parametrize("name", OPTUNA)
-def test_optuna_strategy_in_a_campaign(name: str, studies: list[optuna.Study]) -> None:
-    spec = parse_spec(small_spec(name=name))
-    c = Campaign.create(spec, store=":memory:", seed=11)
+def test_optuna_strategy_in_a_campaign(name: str, studies: list[optuna.Study], make_campaign: MakeCampaign) -> None:
+    spec = parse_spec(small_cat_spec(name=name))
+    c = make_campaign(spec, seed=11)
     design = c.propose(5)  # n_initial = 5: the space-filling design
     assert not studies
     record(c, design, failed=1)
@@ -322,7 +323,7 @@ def test_optuna_strategy_in_a_campaign(name: str, studies: list[optuna.Study]) -
     pd.testing.assert_frame_equal(c2.propose(2), batch)
 
 
-def test_optuna_falls_back_to_space_filling_then_reports_exhaustion() -> None:
+def test_optuna_falls_back_to_space_filling_then_reports_exhaustion(make_campaign: MakeCampaign) -> None:
     """Two components on a 10-unit lattice: at most 6 formulations lie two steps apart, so optuna's
     asks soon repeat; the strategy still returns new points while any fit, then raises a clear error."""
     spec = {
@@ -332,7 +333,7 @@ def test_optuna_falls_back_to_space_filling_then_reports_exhaustion() -> None:
         "objectives": [{"name": "y", "transform": "none"}],
         "strategy": {"name": "optuna-tpe", "n_initial": 2},
     }
-    c = Campaign.create(parse_spec(spec), store=":memory:", seed=0)
+    c = make_campaign(parse_spec(spec))
     made = [c.propose(2)]
     with pytest.raises(RuntimeError, match=r"only 0 distinct formulations fit on the lattice"):
         for _ in range(6):
@@ -343,10 +344,11 @@ def test_optuna_falls_back_to_space_filling_then_reports_exhaustion() -> None:
     assert_valid(c.space, made_all)
 
 
-def test_optuna_tpe_closed_loop_on_the_virtual_lab(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_optuna_tpe_closed_loop_on_the_virtual_lab(make_campaign: MakeCampaign) -> None:
     data = tomllib.loads(LLZT.read_text())
     data["strategy"] = {"name": "optuna-tpe", "n_initial": 8}
-    c = Campaign.create(parse_spec(data), store=f"sqlite:///{tmp_path / 'tpe.db'}", seed=2)
+    c = make_campaign(parse_spec(data), seed=2)
     history = closed_loop(c, VirtualLab(seed=2), budget=16, batch_size=4, initial_batch=8, strategy="optuna-tpe")
     assert len(history) == 16 and list(history["batch"].unique()) == [1, 2, 3]
     assert (history["kind"] == "optuna-tpe").all()
@@ -357,7 +359,7 @@ def test_optuna_tpe_closed_loop_on_the_virtual_lab(tmp_path: Path) -> None:
 
 
 # --- known linear constraints ---------------------------------------------------------------------
-def test_grid_drops_points_that_break_a_constraint(tmp_path: Path) -> None:
+def test_grid_drops_points_that_break_a_constraint(make_campaign: MakeCampaign) -> None:
     data = tomllib.loads(LLZT.read_text())
     data["constraints"] = ["SN - 2*MEMA <= 10", "salt >= 0.2*SN"]
     space = Space(parse_spec(data))
@@ -366,19 +368,21 @@ def test_grid_drops_points_that_break_a_constraint(tmp_path: Path) -> None:
     kept = (full["SN"] - 2 * full["MEMA"] <= 10) & (full["salt"] >= 0.2 * full["SN"])
     assert 0 < len(grid) == kept.sum() < 17
     pd.testing.assert_frame_equal(grid, full[kept].reset_index(drop=True))
-    c = Campaign.create(parse_spec(data), store=":memory:", seed=0)
+    c = make_campaign(parse_spec(data))
     batch = c.propose(len(grid), strategy="grid")
     assert_valid(c.space, batch)
     assert c.space.satisfies(batch).all()
 
 
 @pytest.mark.parametrize("name", OPTUNA)
-def test_optuna_repairs_points_that_break_a_constraint(name: str, studies: list[optuna.Study]) -> None:
+def test_optuna_repairs_points_that_break_a_constraint(
+    name: str, studies: list[optuna.Study], make_campaign: MakeCampaign
+) -> None:
     """With A + B <= 60 (so C >= 40) most of the encoded cube breaks the constraint: decoded asks are
     projected and rounded, and the study holds the repaired point after each ask."""
-    spec = small_spec(name=name)
+    spec = small_cat_spec(name=name)
     spec["constraints"] = ["A + B <= 60"]
-    c = Campaign.create(parse_spec(spec), store=":memory:", seed=3)
+    c = make_campaign(parse_spec(spec), seed=3)
     record(c, c.propose(5))
     batch = c.propose(3)
     assert_valid(c.space, batch, c.formulations().iloc[:5])
@@ -396,11 +400,11 @@ def test_optuna_repairs_points_that_break_a_constraint(name: str, studies: list[
     assert len(repaired.drop_duplicates().merge(batch.drop(columns="id"), on=c.space.variables)) == 3
 
 
-def test_default_strategy_continues_the_design_while_under_two_usable_results() -> None:
+def test_default_strategy_continues_the_design_while_under_two_usable_results(make_campaign: MakeCampaign) -> None:
     """A design whose measurements mostly failed (e.g. films that stayed fluid) leaves fewer than
     two results to fit the GP to: the next batch continues the space-filling design instead of
     failing, and the model takes over once two results are usable."""
-    c = Campaign.create(small_spec(), store="sqlite://", seed=3)
+    c = make_campaign(small_cat_spec(), seed=3)
     design = c.propose(5)
     record(c, design, failed=4)  # one usable result out of five
     more = c.propose(3)

@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh SQLite store URL, the campaign files most tests use, and a factory of
+campaigns each in its own store under the test's ``tmp_path`` (closed at teardown)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from optiform import Campaign
+from optiform.spec import CampaignSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+LLZT_SPEC = ROOT / "campaigns" / "llzt-cse" / "campaign.toml"
+
+# three components summing to 100 on a 1 wt% lattice, one parameter T on a 0.05 lattice
+SMALL_SPEC = """
+version = 1
+name = "small"
+[mixture]
+total = 100
+resolution = 1
+[mixture.components]
+A = { min = 10, max = 80 }
+B = { min = 10, max = 80 }
+C = { min = 0, max = 50 }
+[parameters]
+T = { min = 0.0, max = 1.0, resolution = 0.05 }
+[[objectives]]
+name = "conductivity_mS_cm"
+[strategy]
+n_initial = 6
+"""
+
+SpecSource = str | Path | dict[str, Any] | CampaignSpec
+MakeCampaign = Callable[..., Campaign]
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """A SQLite store URL in the test's folder; the file is created when first opened."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def llzt_spec() -> Path:
+    """The paper's campaign file, campaigns/llzt-cse/campaign.toml."""
+    return LLZT_SPEC
+
+
+@pytest.fixture
+def small_spec(tmp_path: Path) -> Path:
+    """The "small" campaign file (A, B, C summing to 100, parameter T, n_initial 6) in the test's folder."""
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_SPEC)
+    return path
+
+
+@pytest.fixture
+def make_campaign(tmp_path: Path) -> Iterator[MakeCampaign]:
+    """``make_campaign(spec=<llzt>, seed=0, name="run")``: a campaign created from ``spec`` (a path,
+    TOML text, a dict or a CampaignSpec) in its own store ``tmp_path/<name>.db``; TOML text (a string
+    with a line break) is first written to ``tmp_path/<name>.toml``. ``seed=None`` draws a random
+    seed. Every campaign made is closed at teardown."""
+    made: list[Campaign] = []
+
+    def make(spec: SpecSource = LLZT_SPEC, seed: int | None = 0, name: str = "run") -> Campaign:
+        if isinstance(spec, str) and "\n" in spec:  # TOML text, not a path
+            path = tmp_path / f"{name}.toml"
+            path.write_text(spec)
+            spec = path
+        campaign = Campaign.create(spec, store=f"sqlite:///{tmp_path / name}.db", seed=seed)
+        made.append(campaign)
+        return campaign
+
+    yield make
+    for campaign in made:
+        campaign.close()
