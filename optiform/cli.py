@@ -24,7 +24,7 @@ from rich.table import Table
 
 from ._version import __version__
 from .campaign import Campaign
-from .errors import DataError, OptiformError
+from .errors import DataError, OptiformError, path_error
 from .spec import example_spec_path
 from .spec.strategy import STRATEGY_NAMES
 from .store import Store, resolve_store_url
@@ -296,7 +296,15 @@ def pareto(
     """
     c = _open(store, campaign)
     names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
+    if csv is not None and csv.suffix.lower() != ".csv":
+        raise DataError(f"--csv {csv}: expected a .csv file name")
     front = c.pareto(names, include_infeasible=include_infeasible)
+    if csv is not None:  # written first: a path that cannot be written is the only output
+        try:
+            csv.parent.mkdir(parents=True, exist_ok=True)
+            front.to_csv(csv, index=False)
+        except OSError as exc:
+            raise path_error(csv, exc, "write the front") from None
     shown = names or c.spec.objective_names
     console.print(
         _table(
@@ -307,10 +315,6 @@ def pareto(
         else f"no measured formulation meets the outcome constraints ({_constraints_text(c)})"
     )
     if csv is not None:
-        if csv.suffix.lower() != ".csv":
-            raise DataError(f"--csv {csv}: expected a .csv file name")
-        csv.parent.mkdir(parents=True, exist_ok=True)
-        front.to_csv(csv, index=False)
         console.print(f"wrote {csv}")
 
 
@@ -507,6 +511,10 @@ def bench(
     clash = [name for name in SUMMARY_FILES if (folder / name).exists()]
     if clash:
         raise DataError(f"{folder}: already holds {', '.join(clash)}; choose a fresh --out folder")
+    try:  # before the runs, not after them
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(folder, exc, "make the folder") from None
     n_workers = workers or default_workers()
     with console.status("loading problems..."):
         resolved = [get_problem(p) for p in problem_list]
@@ -625,9 +633,12 @@ def demo(
     from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
 
     folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
-    if folder.exists() and any(folder.iterdir()):
-        raise DataError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise DataError(f"{folder}: exists and is not an empty folder; the demo writes into a fresh folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise path_error(folder, exc, "make the folder") from None
     c = Campaign.create(example_spec_path(), store=f"sqlite:///{folder / 'optiform.db'}", seed=seed)
     lab = VirtualLab(seed=seed)
     budget = c.spec.n_initial + batches * batch_size

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import Campaign
-from ..errors import BenchError, DataError, StrategyError
+from ..errors import BenchError, DataError, StrategyError, path_error
 from ..strategies import GridExhaustedError
 from .loop import BatchReport, closed_loop
 from .problem import Problem
@@ -500,11 +500,14 @@ def write_outputs(
     """Write ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` into ``out``."""
     from ..plots.convergence import plot_convergence
 
-    out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in SUMMARY_FILES}
-    df.to_csv(paths["bench.csv"], index=False, float_format="%.8g")
-    plot_convergence(df, paths["convergence.png"], problems=[p.name for p in problems])
     summary = summarize(df, problems)
-    summary.to_csv(paths["summary.csv"], index=False, float_format="%.6g")
-    paths["summary.md"].write_text(summary_markdown(summary, problems, settings), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        df.to_csv(paths["bench.csv"], index=False, float_format="%.8g")
+        plot_convergence(df, paths["convergence.png"], problems=[p.name for p in problems])
+        summary.to_csv(paths["summary.csv"], index=False, float_format="%.6g")
+        paths["summary.md"].write_text(summary_markdown(summary, problems, settings), encoding="utf-8")
+    except OSError as exc:
+        raise path_error(out, exc, "write the benchmark's results") from None
     return paths

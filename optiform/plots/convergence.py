@@ -25,7 +25,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import DataError
+from ..errors import DataError, path_error
 from .ternary import ALLOWED_SUFFIXES, DPI
 
 __all__ = ["convergence_curves", "convergence_figure", "plot_convergence"]
@@ -128,6 +128,9 @@ def plot_convergence(df: pd.DataFrame, out: str | Path, problems: Sequence[str] 
     path = Path(out)
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
         raise DataError(f"{path}: expected a file name ending in {' or '.join(ALLOWED_SUFFIXES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    convergence_figure(df, problems).savefig(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        convergence_figure(df, problems).savefig(path)
+    except OSError as exc:
+        raise path_error(path, exc, "write the plot") from None
     return path

@@ -50,7 +50,7 @@ from numpy.typing import ArrayLike
 from ternary.helpers import project_point, simplex_iterator
 
 from .. import spec as _spec
-from ..errors import DataError
+from ..errors import DataError, path_error
 from ..space import Space
 from ..spec import ContinuousParameter, ObjectiveSpec
 
@@ -104,9 +104,11 @@ def plot_mixture(
             f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}"
         )
     fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    except OSError as exc:
+        raise path_error(path, exc, "write the map") from None
     finally:
         fig.clear()
     return path
