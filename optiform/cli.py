@@ -633,8 +633,10 @@ def demo(
     from .sim import GLOBAL_OPTIMUM, PAPER_CONDUCTIVITY_mS_cm, VirtualLab
 
     folder = out or Path(f"demo-{datetime.now():%Y%m%d-%H%M%S}")
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise DataError(f"{folder}: exists and is not an empty folder; the demo writes into a fresh folder")
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder}: is a file; the demo writes into a fresh folder")
+    if folder.exists() and any(folder.iterdir()):
+        raise DataError(f"{folder}: exists and is not empty; the demo writes into a fresh folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -65,7 +65,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         (("ingest", "nothere.csv"), "nothere.csv: manifest not found"),
         (("plot", "ternary", "--out", "r.csv/map.png"), "r.csv/map.png: cannot write the map (File exists)"),
         (("pareto", "--csv", "r.csv/front.csv"), "r.csv/front.csv: cannot write the front (File exists)"),
-        (("demo", "--out", "r.csv"), "r.csv: exists and is not an empty folder; the demo writes into a fresh folder"),
+        (("demo", "--out", "r.csv"), "r.csv: is a file; the demo writes into a fresh folder"),
     ],
 )
 def test_a_mistake_is_one_line_and_exit_1(run, args: tuple[str, ...], message: str) -> None:
