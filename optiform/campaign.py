@@ -160,11 +160,10 @@ class Campaign:
         """An objective or constrained quantity by spec or name (default: the first objective)."""
         if objective is None:
             return self.spec.objectives[0]
-        name = objective if isinstance(objective, str) else objective.name
-        names = [q.name for q in self.spec.modelled_quantities]
-        if name not in names:
-            raise DataError(f"{name!r} is neither an objective nor a constrained quantity (have: {', '.join(names)})")
-        return self.spec.quantity(name)
+        try:
+            return self.spec.quantity(objective if isinstance(objective, str) else objective.name)
+        except KeyError as exc:  # the spec's lookup names the quantities it has
+            raise DataError(exc.args[0]) from None
 
     def best(self, objective: str | None = None, by: str = "measured") -> pd.Series:
         """Best measured formulation for ``objective`` (default: the first): id, variables, the mean

@@ -228,13 +228,13 @@ def status(
         f"pending: {counts.get('pending', 0)}"
         + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
     )
-    from .strategies.base import MIN_USABLE_RESULTS
+    from .strategies.base import MIN_USABLE_RESULTS, in_design
 
     n_results = int((f["n_results"] > 0).sum())
     usable = len(c.training_data(c.spec.objectives[0]))
     if n_results < c.spec.n_initial:
         phase = f"space-filling design ({n_results}/{c.spec.n_initial})"
-    elif c.spec.strategy.name == "botorch" and c.in_design():
+    elif c.spec.strategy.name == "botorch" and in_design(n_results, usable, c.spec.n_initial):
         phase = f"space-filling design continued ({usable} usable result(s); the model needs {MIN_USABLE_RESULTS})"
     else:
         phase = "model-based"

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from optiform.recipe import molar_ratio, weighing_sheet, weighing_wide, write_batch
+from optiform.sim import PAPER_POINT
 from optiform.space import Space
 from optiform.spec import CampaignSpec, example_spec_path, load_spec, parse_spec
 
@@ -23,16 +24,8 @@ def spec() -> CampaignSpec:
 
 
 def _paper(**overrides: Any) -> pd.DataFrame:
-    row = {
-        "MEMA": 30.0,
-        "SN": 50.0,
-        "salt": 20.0,
-        "LiDFOB_mol_frac": 0.05,
-        "FEC_wt_pct": 5.0,
-        "porosity": 0.75,
-        "framework": "LLZT",
-    }
-    return pd.DataFrame([{**row, **overrides}])
+    """The paper's formulation (optiform.sim.PAPER_POINT) with ``overrides``."""
+    return pd.DataFrame([{**PAPER_POINT, **overrides}])
 
 
 def _masses(sheet: pd.DataFrame) -> dict[str, float]:

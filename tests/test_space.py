@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from optiform.errors import SpaceExhaustedError, StrategyError
+from optiform.sim import PAPER_POINT
 from optiform.space import DataError, Space, round_mixture
 from optiform.spec import example_spec_path, load_spec, parse_spec
 
@@ -52,16 +53,8 @@ def five() -> Space:
 
 
 def _paper_row(**overrides: Any) -> pd.DataFrame:
-    row = {
-        "MEMA": 30.0,
-        "SN": 50.0,
-        "salt": 20.0,
-        "LiDFOB_mol_frac": 0.05,
-        "FEC_wt_pct": 5.0,
-        "porosity": 0.75,
-        "framework": "LLZT",
-    }
-    return pd.DataFrame([{**row, **overrides}])
+    """The paper's formulation (optiform.sim.PAPER_POINT) with ``overrides``."""
+    return pd.DataFrame([{**PAPER_POINT, **overrides}])
 
 
 def _assert_in_space(sp: Space, df: pd.DataFrame, exact_sum: bool = False) -> None:

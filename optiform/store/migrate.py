@@ -38,10 +38,10 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
-def stored_version(connection: Connection) -> int | None:
-    """``meta.schema_version`` of an optiform store, or None for an empty database.
-
-    Raises StoreError for a database that holds other tables (not an optiform store)."""
+def stored_version(connection: Connection, url: str) -> int | None:
+    """``meta.schema_version`` of an optiform store, or None for an empty database. StoreError for
+    a database of something else, one without a readable version, or a version this optiform does
+    not know (below 1, or newer than :data:`SCHEMA_VERSION`)."""
     tables = set(inspect(connection).get_table_names())
     if not tables:
         return None
@@ -52,30 +52,28 @@ def stored_version(connection: Connection) -> int | None:
             "name a new file or an empty database"
         )
     value = connection.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        raise StoreError(f"meta.schema_version is {value!r}, not a schema version") from None
+    if value is None or not str(value).isdigit() or int(value) < 1:
+        raise StoreError(
+            f"store {url} has no schema version in its meta table (got {value!r}); optiform did not write it"
+        )
+    if int(value) > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {url} has schema version {value}, newer than this optiform's ({SCHEMA_VERSION}); upgrade optiform"
+        )
+    return int(value)
 
 
 def upgrade(connection: Connection, url: str, create: bool) -> None:
     """Create the schema in an empty database (``create``) or upgrade an older store, in the
-    connection's transaction. Raises StoreError for a newer store or one that is not optiform's."""
-    version = stored_version(connection)
-    if version is None and set(inspect(connection).get_table_names()):
-        raise StoreError(f"store {url} has no schema_version in its meta table; it is not a store optiform wrote")
+    connection's transaction."""
+    version = stored_version(connection, url)
     if version is None and not create:
         raise StoreError(f"store {url} holds no campaign; create one with 'optiform init FILE'")
-    if version is not None and version < 1:
-        raise StoreError(f"store {url} has schema version {version}; optiform's versions start at 1")
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"store {url} has schema version {version}, newer than this optiform's ({SCHEMA_VERSION}); upgrade optiform"
-        )
     config = alembic_config(connection)
     if version is not None:
-        current = MigrationContext.configure(connection).get_current_revision()
-        if version == SCHEMA_VERSION and current == revision_of(version):
+        if version == SCHEMA_VERSION and MigrationContext.configure(connection).get_current_revision() == revision_of(
+            version
+        ):
             return
         command.stamp(config, revision_of(version), purge=True)
     command.upgrade(config, "head")

@@ -14,18 +14,19 @@ value, ``flagged`` from raw files with a failing quality flag, kept out of the m
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import DataError, StoreError
@@ -56,6 +57,7 @@ SCHEMA_VERSION = migrate.SCHEMA_VERSION
 BUSY_TIMEOUT_MS = 10_000  # SQLite waits this long for another writer before giving up
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 FORMULATION_COLUMNS = [
     "pk",
@@ -123,6 +125,24 @@ def next_label_number(labels: Iterable[str]) -> int:
     return max(numbers, default=0) + 1
 
 
+def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+    """Database errors of a Store method become one-line StoreErrors naming the store."""
+
+    @functools.wraps(method)
+    def wrapper(store: Store, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(store, *args, **kwargs)
+        except OperationalError as exc:
+            reason = str(exc.orig)
+            if "locked" in reason or "busy" in reason:
+                raise StoreError(f"store {store.url} is busy (another process is writing); try again") from None
+            raise StoreError(f"cannot use store {store.url!r}: {reason}") from None
+        except DBAPIError as exc:  # integrity and other database errors: no SQLAlchemy traceback
+            raise StoreError(f"cannot use store {store.url!r}: {exc.orig}") from None
+
+    return wrapper
+
+
 class Store:
     """A database holding campaigns. Open with a URL; the schema is created (or upgraded) on open."""
 
@@ -143,27 +163,15 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._guarded(self._upgrade, create)
+        self._upgrade(create)
 
+    @_database_errors
     def _upgrade(self, create: bool) -> None:
         with self.engine.connect().execution_options(optiform_write=True) as conn, conn.begin():
             migrate.upgrade(conn, self.url, create)
 
-    def _guarded(self, action: Callable[..., T], *args: Any) -> T:
-        """Run ``action``; database errors become one-line StoreErrors naming the store."""
-        try:
-            return action(*args)
-        except OperationalError as exc:
-            reason = str(exc.orig)
-            if "locked" in reason or "busy" in reason:
-                raise StoreError(f"store {self.url} is busy (another process is writing); try again") from None
-            raise StoreError(f"cannot use store {self.url!r}: {reason}") from None
-        except IntegrityError:
-            raise
-        except DBAPIError as exc:
-            raise StoreError(f"cannot use store {self.url!r}: {exc.orig}") from None
-
     @property
+    @_database_errors
     def schema_version(self) -> int:
         with self._sessions() as s:
             row = s.get(MetaRow, "schema_version")
@@ -182,75 +190,70 @@ class Store:
         return f"Store({self.url!r})"
 
     # --- campaigns ---------------------------------------------------------------------------
+    @_database_errors
     def campaign_names(self) -> list[str]:
         """Names of the campaigns in the store, oldest first."""
         with self._sessions() as s:
             return list(s.scalars(select(CampaignRow.name).order_by(CampaignRow.id)))
 
+    @_database_errors
     def campaigns(self) -> pd.DataFrame:
         """One row per campaign, oldest first: name, description, created_at, formulations,
         measurements (stored results, replicates counted) and pending (formulations without a
         result that were not cancelled)."""
-
-        def read() -> pd.DataFrame:
-            with self._sessions() as s:
-                rows = s.execute(
-                    select(CampaignRow.id, CampaignRow.name, CampaignRow.spec_json, CampaignRow.created_at).order_by(
-                        CampaignRow.id
-                    )
-                ).all()
-                n_formulations = dict(
-                    s.execute(
-                        select(FormulationRow.campaign_id, func.count()).group_by(FormulationRow.campaign_id)
-                    ).all()
+        with self._sessions() as s:
+            rows = s.execute(
+                select(CampaignRow.id, CampaignRow.name, CampaignRow.spec_json, CampaignRow.created_at).order_by(
+                    CampaignRow.id
                 )
-                n_measurements = dict(
-                    s.execute(
-                        select(FormulationRow.campaign_id, func.count())
-                        .join(MeasurementRow)
-                        .group_by(FormulationRow.campaign_id)
-                    ).all()
-                )
-                measured = select(MeasurementRow.formulation_id)
-                n_pending = dict(
-                    s.execute(
-                        select(FormulationRow.campaign_id, func.count())
-                        .where(FormulationRow.cancelled_at.is_(None), FormulationRow.id.not_in(measured))
-                        .group_by(FormulationRow.campaign_id)
-                    ).all()
-                )
-            return pd.DataFrame(
-                [
-                    (
-                        r.name,
-                        str(json.loads(r.spec_json).get("description", "")),
-                        r.created_at,
-                        int(n_formulations.get(r.id, 0)),
-                        int(n_measurements.get(r.id, 0)),
-                        int(n_pending.get(r.id, 0)),
-                    )
-                    for r in rows
-                ],
-                columns=["name", "description", "created_at", "formulations", "measurements", "pending"],
+            ).all()
+            n_formulations = dict(
+                s.execute(select(FormulationRow.campaign_id, func.count()).group_by(FormulationRow.campaign_id)).all()
             )
+            n_measurements = dict(
+                s.execute(
+                    select(FormulationRow.campaign_id, func.count())
+                    .join(MeasurementRow)
+                    .group_by(FormulationRow.campaign_id)
+                ).all()
+            )
+            measured = select(MeasurementRow.formulation_id)
+            n_pending = dict(
+                s.execute(
+                    select(FormulationRow.campaign_id, func.count())
+                    .where(FormulationRow.cancelled_at.is_(None), FormulationRow.id.not_in(measured))
+                    .group_by(FormulationRow.campaign_id)
+                ).all()
+            )
+        return pd.DataFrame(
+            [
+                (
+                    r.name,
+                    str(json.loads(r.spec_json).get("description", "")),
+                    r.created_at,
+                    int(n_formulations.get(r.id, 0)),
+                    int(n_measurements.get(r.id, 0)),
+                    int(n_pending.get(r.id, 0)),
+                )
+                for r in rows
+            ],
+            columns=["name", "description", "created_at", "formulations", "measurements", "pending"],
+        )
 
-        return self._guarded(read)
-
+    @_database_errors
     def add_campaign(self, name: str, spec: dict[str, Any], seed: int = 0) -> int:
         """Store a new campaign (its spec as a JSON-able dict); returns its id. StoreError if the
         store already holds a campaign of that name."""
 
-        def write() -> int:
-            with self._write() as s:
-                if s.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
-                    raise StoreError(f"store {self.url} already holds a campaign named {name!r}")
-                row = CampaignRow(name=name, spec_json=json.dumps(spec), seed=seed)
-                s.add(row)
-                s.flush()
-                return row.id
+        with self._write() as s:
+            if s.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
+                raise StoreError(f"store {self.url} already holds a campaign named {name!r}")
+            row = CampaignRow(name=name, spec_json=json.dumps(spec), seed=seed)
+            s.add(row)
+            s.flush()
+            return row.id
 
-        return self._guarded(write)
-
+    @_database_errors
     def campaign(self, name: str | None = None) -> CampaignRecord:
         """The named campaign, or the only one when ``name`` is None."""
         with self._sessions() as s:
@@ -274,6 +277,7 @@ class Store:
         return CampaignRecord(id=row.id, name=row.name, spec=json.loads(row.spec_json), seed=row.seed)
 
     # --- formulations ------------------------------------------------------------------------
+    @_database_errors
     def formulations(self, campaign_id: int) -> pd.DataFrame:
         """One row per formulation, in the order made: pk, label, source, batch, strategy,
         created_at, values (dict), cancelled_at (None unless withdrawn), cancel_reason."""
@@ -295,6 +299,7 @@ class Store:
             ).all()
         return pd.DataFrame([tuple(r) for r in rows], columns=FORMULATION_COLUMNS)
 
+    @_database_errors
     def add_formulations(
         self,
         campaign_id: int,
@@ -306,44 +311,40 @@ class Store:
         """Store new formulations (their variables as JSON-able dicts) under the next free labels
         ``F0001``, ``F0002``, ...; returns the labels."""
 
-        def write() -> list[str]:
-            with self._write() as s:
-                start = next_label_number(self._labels(s, campaign_id))
-                labels = [f"F{start + i:04d}" for i in range(len(values))]
-                for label, row in zip(labels, values):
-                    s.add(
-                        FormulationRow(
-                            campaign_id=campaign_id,
-                            label=label,
-                            values=dict(row),
-                            source=source,
-                            batch=batch,
-                            strategy=strategy,
-                        )
+        with self._write() as s:
+            start = next_label_number(self._labels(s, campaign_id))
+            labels = [f"F{start + i:04d}" for i in range(len(values))]
+            for label, row in zip(labels, values):
+                s.add(
+                    FormulationRow(
+                        campaign_id=campaign_id,
+                        label=label,
+                        values=dict(row),
+                        source=source,
+                        batch=batch,
+                        strategy=strategy,
                     )
-            return labels
+                )
+        return labels
 
-        return self._guarded(write)
-
+    @_database_errors
     def cancel(self, campaign_id: int, label: str, reason: str = "", campaign_name: str = "") -> None:
         """Mark a pending formulation cancelled now, with ``reason``. DataError for an unknown id, one
         already cancelled, or one with results."""
 
-        def write() -> None:
-            with self._write() as s:
-                f = self._formulation(s, campaign_id, label, campaign_name)
-                if f.cancelled_at is not None:
-                    raise DataError(f"{label} was already {cancelled_text(f.cancelled_at, f.cancel_reason)}")
-                if f.measurements:
-                    raise DataError(
-                        f"{label} has {len(f.measurements)} recorded result(s); only a pending formulation can be cancelled"
-                    )
-                f.cancelled_at = utc_now()
-                f.cancel_reason = reason.strip()
-
-        self._guarded(write)
+        with self._write() as s:
+            f = self._formulation(s, campaign_id, label, campaign_name)
+            if f.cancelled_at is not None:
+                raise DataError(f"{label} was already {cancelled_text(f.cancelled_at, f.cancel_reason)}")
+            if f.measurements:
+                raise DataError(
+                    f"{label} has {len(f.measurements)} recorded result(s); only a pending formulation can be cancelled"
+                )
+            f.cancelled_at = utc_now()
+            f.cancel_reason = reason.strip()
 
     # --- measurements ------------------------------------------------------------------------
+    @_database_errors
     def measurements(self, campaign_id: int) -> pd.DataFrame:
         """One row per measurement, in the order stored: label, replicate, status, note,
         created_at, values (dict quantity -> value)."""
@@ -375,73 +376,68 @@ class Store:
             columns=MEASUREMENT_COLUMNS,
         )
 
+    @_database_errors
     def add_measurements(self, campaign_id: int, rows: Sequence[NewMeasurement]) -> RecordOutcome:
         """Store measurements in one transaction. A row whose (formulation, replicate) is already
         stored (or earlier in ``rows``) is a duplicate: not stored, its index reported. New outside
         formulations (``label`` None) get the next labels. DataError, and nothing stored, when a
         row's formulation is cancelled."""
 
-        def write() -> RecordOutcome:
-            outcome = RecordOutcome()
-            with self._write() as s:
-                forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
-                taken = {
-                    (label, replicate)
-                    for label, replicate in s.execute(
-                        select(FormulationRow.label, MeasurementRow.replicate)
-                        .join(MeasurementRow)
-                        .where(FormulationRow.campaign_id == campaign_id)
-                    )
-                }
-                next_no = next_label_number(forms)
-                for i, row in enumerate(rows):
-                    if row.label is None:
-                        if row.new_key not in outcome.new_labels:
-                            label = f"F{next_no:04d}"
-                            next_no += 1
-                            forms[label] = FormulationRow(
-                                campaign_id=campaign_id,
-                                label=label,
-                                values=dict(row.new_values or {}),
-                                source="external",
-                            )
-                            s.add(forms[label])
-                            outcome.new_labels[row.new_key] = label
-                        label = outcome.new_labels[row.new_key]
-                    else:
-                        label = row.label
-                        f = forms[label]
-                        if f.cancelled_at is not None:
-                            raise DataError(f"{row.where}: {cancelled_message(label, f.cancelled_at, f.cancel_reason)}")
-                    if (label, row.replicate) in taken:
-                        outcome.duplicates.append(i)
-                        continue
-                    taken.add((label, row.replicate))
-                    m = MeasurementRow(
-                        formulation=forms[label], replicate=row.replicate, status=row.status, note=row.note
-                    )
-                    m.values = [ValueRow(quantity=q, value=v) for q, v in row.values.items()]
-                    s.add(m)
-                    outcome.added += 1
-            return outcome
+        outcome = RecordOutcome()
+        with self._write() as s:
+            forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
+            taken = {
+                (label, replicate)
+                for label, replicate in s.execute(
+                    select(FormulationRow.label, MeasurementRow.replicate)
+                    .join(MeasurementRow)
+                    .where(FormulationRow.campaign_id == campaign_id)
+                )
+            }
+            next_no = next_label_number(forms)
+            for i, row in enumerate(rows):
+                if row.label is None:
+                    if row.new_key not in outcome.new_labels:
+                        label = f"F{next_no:04d}"
+                        next_no += 1
+                        forms[label] = FormulationRow(
+                            campaign_id=campaign_id,
+                            label=label,
+                            values=dict(row.new_values or {}),
+                            source="external",
+                        )
+                        s.add(forms[label])
+                        outcome.new_labels[row.new_key] = label
+                    label = outcome.new_labels[row.new_key]
+                else:
+                    label = row.label
+                    f = forms[label]
+                    if f.cancelled_at is not None:
+                        raise DataError(f"{row.where}: {cancelled_message(label, f.cancelled_at, f.cancel_reason)}")
+                if (label, row.replicate) in taken:
+                    outcome.duplicates.append(i)
+                    continue
+                taken.add((label, row.replicate))
+                m = MeasurementRow(formulation=forms[label], replicate=row.replicate, status=row.status, note=row.note)
+                m.values = [ValueRow(quantity=q, value=v) for q, v in row.values.items()]
+                s.add(m)
+                outcome.added += 1
+        return outcome
 
-        return self._guarded(write)
-
+    @_database_errors
     def accept(self, campaign_id: int, label: str, campaign_name: str = "") -> int:
         """Set a formulation's flagged measurements to ok (noted); returns how many."""
 
-        def write() -> int:
-            with self._write() as s:
-                f = self._formulation(s, campaign_id, label, campaign_name)
-                flagged = [m for m in f.measurements if m.status == "flagged"]
-                for m in flagged:
-                    m.status = "ok"
-                    m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
-                return len(flagged)
-
-        return self._guarded(write)
+        with self._write() as s:
+            f = self._formulation(s, campaign_id, label, campaign_name)
+            flagged = [m for m in f.measurements if m.status == "flagged"]
+            for m in flagged:
+                m.status = "ok"
+                m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
+            return len(flagged)
 
     # --- raw files and analyses --------------------------------------------------------------
+    @_database_errors
     def ingested_files(self, campaign_id: int) -> dict[str, tuple[str, str, str]]:
         """sha256 -> (formulation label, kind, group) of every raw file the campaign has ingested."""
         with self._sessions() as s:
@@ -455,46 +451,45 @@ class Store:
             ).all()
         return {sha: (label, kind, group) for sha, label, kind, group in rows}
 
+    @_database_errors
     def add_ingested_groups(self, campaign_id: int, groups: Sequence[IngestedGroup]) -> list[int]:
         """Store each group as the next replicate of its formulation, with its analyses and raw files
         (each file once, by content hash), in one transaction; returns the replicate numbers.
         DataError, and nothing stored, when a group's formulation is cancelled."""
 
-        def write() -> list[int]:
-            replicates: list[int] = []
-            with self._write() as s:
-                forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
-                files: dict[str, RawFileRow] = {}
-                for g in groups:
-                    f = forms[g.label]
-                    if f.cancelled_at is not None:
-                        raise DataError(f"{g.where}: {cancelled_message(g.label, f.cancelled_at, f.cancel_reason)}")
-                    replicate = max((m.replicate for m in f.measurements), default=0) + 1
-                    m = MeasurementRow(formulation=f, replicate=replicate, status=g.status, note=g.note)
-                    m.values = [ValueRow(quantity=q, value=float(v)) for q, v in g.values.items()]
-                    s.add(m)
-                    s.flush()
-                    for a in g.analyses:
-                        row = AnalysisRow(
-                            measurement_id=m.id,
-                            kind=g.kind,
-                            group=g.group,
-                            quantity=a.quantity,
-                            value=float(a.value),
-                            uncertainty=None if a.uncertainty is None else float(a.uncertainty),
-                            temperature_C=a.temperature_C,
-                            method=a.method,
-                            failing=a.failing,
-                            result=a.result,
-                        )
-                        for raw in a.files:
-                            row.files.append(AnalysisFileRow(raw_file=self._raw_file(s, files, raw), role=raw.role))
-                        s.add(row)
-                    replicates.append(replicate)
-            return replicates
+        replicates: list[int] = []
+        with self._write() as s:
+            forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
+            files: dict[str, RawFileRow] = {}
+            for g in groups:
+                f = forms[g.label]
+                if f.cancelled_at is not None:
+                    raise DataError(f"{g.where}: {cancelled_message(g.label, f.cancelled_at, f.cancel_reason)}")
+                replicate = max((m.replicate for m in f.measurements), default=0) + 1
+                m = MeasurementRow(formulation=f, replicate=replicate, status=g.status, note=g.note)
+                m.values = [ValueRow(quantity=q, value=float(v)) for q, v in g.values.items()]
+                s.add(m)
+                s.flush()
+                for a in g.analyses:
+                    row = AnalysisRow(
+                        measurement_id=m.id,
+                        kind=g.kind,
+                        group=g.group,
+                        quantity=a.quantity,
+                        value=float(a.value),
+                        uncertainty=None if a.uncertainty is None else float(a.uncertainty),
+                        temperature_C=a.temperature_C,
+                        method=a.method,
+                        failing=a.failing,
+                        result=a.result,
+                    )
+                    for raw in a.files:
+                        row.files.append(AnalysisFileRow(raw_file=self._raw_file(s, files, raw), role=raw.role))
+                    s.add(row)
+                replicates.append(replicate)
+        return replicates
 
-        return self._guarded(write)
-
+    @_database_errors
     def analyses(self, campaign_id: int, label: str | None = None) -> pd.DataFrame:
         """Derived values from raw files, one row per analysis: id (formulation), replicate,
         status, kind, group, quantity, value, uncertainty, temperature_C, method, flags, files
@@ -529,6 +524,7 @@ class Store:
             ]
         return pd.DataFrame(out, columns=ANALYSIS_COLUMNS) if out else pd.DataFrame()
 
+    @_database_errors
     def analysis_result(self, analysis_pk: int) -> dict[str, Any]:
         """The stored details of an analysis (its ``Result.to_dict()``: inputs, flags, fit ...)."""
         with self._sessions() as s:
@@ -537,6 +533,7 @@ class Store:
                 raise StoreError(f"store {self.url} has no analysis {analysis_pk}")
             return dict(a.result)
 
+    @_database_errors
     def analysis_files(self, analysis_pk: int) -> list[RawFile]:
         """The raw files of an analysis, with their roles."""
         with self._sessions() as s:
