@@ -184,7 +184,7 @@ def test_version_1_store_is_migrated_on_open(small: Campaign) -> None:
     assert "cancelled_at" not in columns
 
     c = Campaign.open(url)
-    assert c.store.schema_version == SCHEMA_VERSION == 2
+    assert c.store.schema_version == SCHEMA_VERSION == 3
     columns = {c["name"] for c in inspect(c.store.engine).get_columns("formulations")}
     assert {"cancelled_at", "cancel_reason"} <= columns
     pd.testing.assert_frame_equal(c.data(), before)
@@ -192,7 +192,7 @@ def test_version_1_store_is_migrated_on_open(small: Campaign) -> None:
     c.cancel("F0003", "after the upgrade")
     assert c.formulations()["status"].iloc[2] == "cancelled"
     c.close()
-    assert Store(url).schema_version == 2  # opening again: nothing left to migrate
+    assert Store(url).schema_version == SCHEMA_VERSION  # opening again: nothing left to migrate
 
 
 def test_half_migrated_store_is_completed(store_url: str) -> None:
@@ -204,5 +204,5 @@ def test_half_migrated_store_is_completed(store_url: str) -> None:
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
     store = Store(store_url)
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     assert {"cancelled_at", "cancel_reason"} <= {c["name"] for c in inspect(store.engine).get_columns("formulations")}

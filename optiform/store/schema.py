@@ -5,7 +5,15 @@
 * ``formulations``: one per formulation, ``label`` is the user-facing id (``F0001``), ``values`` the
   variables as JSON, ``source`` ``proposed`` or ``external``, the batch and strategy that proposed it,
   and ``cancelled_at`` / ``cancel_reason`` when a pending proposal was withdrawn (schema version 2);
-* ``measurements``: one per (formulation, replicate), ``status`` ``ok``, ``failed`` or ``flagged``;
+  ``made_values`` / ``made_masses_g`` / ``made_at`` / ``made_by``: the composition actually made, from
+  a filled weighing sheet, and ``created_by`` (schema version 3);
+* ``campaign_specs``: every version of a campaign's spec (1, 2, ...), with the file it came from, its
+  time, author and note; ``campaigns.spec_json`` is the latest (schema version 3);
+* ``measurements``: one per (formulation, replicate), ``status`` ``ok``, ``failed`` or ``flagged``,
+  its current values; ``retracted_at`` / ``retract_reason`` take it out of the model (schema 3);
+* ``measurement_versions``: every version of a measurement (1 when recorded, then one per
+  amendment, retraction, restoration or acceptance) with its status, note, values, reason, author
+  and time (schema version 3);
 * ``measurement_values``: one per (measurement, quantity), the value in the unit its name declares;
 * ``raw_files``: instrument files by content hash (sha256), stored once;
 * ``analyses``: one derived quantity from raw files (value, uncertainty, method, flags, details),
@@ -58,6 +66,21 @@ class CampaignRow(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     formulations: Mapped[list[FormulationRow]] = relationship(back_populates="campaign")
+    specs: Mapped[list[CampaignSpecRow]] = relationship(back_populates="campaign", order_by="CampaignSpecRow.version")
+
+
+class CampaignSpecRow(Base):
+    __tablename__ = "campaign_specs"
+    __table_args__ = (UniqueConstraint("campaign_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)  # the campaign file, as given
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    campaign: Mapped[CampaignRow] = relationship(back_populates="specs")
 
 
 class FormulationRow(Base):
@@ -73,6 +96,11 @@ class FormulationRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    made_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    made_masses_g: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    made_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    made_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     campaign: Mapped[CampaignRow] = relationship(back_populates="formulations")
     measurements: Mapped[list[MeasurementRow]] = relationship(back_populates="formulation")
 
@@ -86,8 +114,30 @@ class MeasurementRow(Base):
     status: Mapped[str] = mapped_column(String(16))  # ok | failed | flagged
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retract_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     formulation: Mapped[FormulationRow] = relationship(back_populates="measurements")
     values: Mapped[list[ValueRow]] = relationship(back_populates="measurement", cascade="all, delete-orphan")
+    versions: Mapped[list[MeasurementVersionRow]] = relationship(
+        back_populates="measurement", cascade="all, delete-orphan", order_by="MeasurementVersionRow.version"
+    )
+
+
+class MeasurementVersionRow(Base):
+    __tablename__ = "measurement_versions"
+    __table_args__ = (UniqueConstraint("measurement_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measurement_id: Mapped[int] = mapped_column(ForeignKey("measurements.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # recorded | ingested | amended | retracted | restored | accepted
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    measurement: Mapped[MeasurementRow] = relationship(back_populates="versions")
 
 
 class ValueRow(Base):

@@ -44,8 +44,10 @@ from .schema import (
     AnalysisFileRow,
     AnalysisRow,
     CampaignRow,
+    CampaignSpecRow,
     FormulationRow,
     MeasurementRow,
+    MeasurementVersionRow,
     MetaRow,
     RawFileRow,
     ValueRow,
@@ -123,6 +125,21 @@ def next_label_number(labels: Iterable[str]) -> int:
     """One more than the highest ``F<number>`` label (1 when there is none)."""
     numbers = [int(m.group(1)) for label in labels if (m := re.fullmatch(r"F(\d+)", label))]
     return max(numbers, default=0) + 1
+
+
+def _version(
+    number: int,
+    action: str,
+    status: str,
+    note: str,
+    values: dict[str, float],
+    reason: str = "",
+    author: str | None = None,
+) -> MeasurementVersionRow:
+    """One entry of a measurement's history."""
+    return MeasurementVersionRow(
+        version=number, action=action, status=status, note=note, values=dict(values), reason=reason, author=author
+    )
 
 
 def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
@@ -241,14 +258,18 @@ class Store:
         )
 
     @_database_errors
-    def add_campaign(self, name: str, spec: dict[str, Any], seed: int = 0) -> int:
-        """Store a new campaign (its spec as a JSON-able dict); returns its id. StoreError if the
-        store already holds a campaign of that name."""
+    def add_campaign(
+        self, name: str, spec: dict[str, Any], seed: int = 0, source: str | None = None, author: str | None = None
+    ) -> int:
+        """Store a new campaign (its spec as a JSON-able dict, version 1, read from the file
+        ``source``); returns its id. StoreError if the store already holds a campaign of that name."""
 
         with self._write() as s:
             if s.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
                 raise StoreError(f"store {self.url} already holds a campaign named {name!r}")
-            row = CampaignRow(name=name, spec_json=json.dumps(spec), seed=seed)
+            text = json.dumps(spec)
+            row = CampaignRow(name=name, spec_json=text, seed=seed)
+            row.specs.append(CampaignSpecRow(version=1, spec_json=text, source=source, author=author, note=""))
             s.add(row)
             s.flush()
             return row.id
@@ -377,7 +398,9 @@ class Store:
         )
 
     @_database_errors
-    def add_measurements(self, campaign_id: int, rows: Sequence[NewMeasurement]) -> RecordOutcome:
+    def add_measurements(
+        self, campaign_id: int, rows: Sequence[NewMeasurement], author: str | None = None
+    ) -> RecordOutcome:
         """Store measurements in one transaction. A row whose (formulation, replicate) is already
         stored (or earlier in ``rows``) is a duplicate: not stored, its index reported. New outside
         formulations (``label`` None) get the next labels. DataError, and nothing stored, when a
@@ -405,6 +428,7 @@ class Store:
                             label=label,
                             values=dict(row.new_values or {}),
                             source="external",
+                            created_by=author,
                         )
                         s.add(forms[label])
                         outcome.new_labels[row.new_key] = label
@@ -418,15 +442,22 @@ class Store:
                     outcome.duplicates.append(i)
                     continue
                 taken.add((label, row.replicate))
-                m = MeasurementRow(formulation=forms[label], replicate=row.replicate, status=row.status, note=row.note)
+                m = MeasurementRow(
+                    formulation=forms[label],
+                    replicate=row.replicate,
+                    status=row.status,
+                    note=row.note,
+                    created_by=author,
+                )
                 m.values = [ValueRow(quantity=q, value=v) for q, v in row.values.items()]
+                m.versions.append(_version(1, "recorded", m.status, m.note, row.values, author=author))
                 s.add(m)
                 outcome.added += 1
         return outcome
 
     @_database_errors
-    def accept(self, campaign_id: int, label: str, campaign_name: str = "") -> int:
-        """Set a formulation's flagged measurements to ok (noted); returns how many."""
+    def accept(self, campaign_id: int, label: str, campaign_name: str = "", author: str | None = None) -> int:
+        """Set a formulation's flagged measurements to ok (noted, a new version of each); returns how many."""
 
         with self._write() as s:
             f = self._formulation(s, campaign_id, label, campaign_name)
@@ -434,6 +465,10 @@ class Store:
             for m in flagged:
                 m.status = "ok"
                 m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
+                values = {v.quantity: v.value for v in m.values}
+                m.versions.append(
+                    _version(len(m.versions) + 1, "accepted", m.status, m.note, values, "flags accepted", author)
+                )
             return len(flagged)
 
     # --- raw files and analyses --------------------------------------------------------------
@@ -452,7 +487,9 @@ class Store:
         return {sha: (label, kind, group) for sha, label, kind, group in rows}
 
     @_database_errors
-    def add_ingested_groups(self, campaign_id: int, groups: Sequence[IngestedGroup]) -> list[int]:
+    def add_ingested_groups(
+        self, campaign_id: int, groups: Sequence[IngestedGroup], author: str | None = None
+    ) -> list[int]:
         """Store each group as the next replicate of its formulation, with its analyses and raw files
         (each file once, by content hash), in one transaction; returns the replicate numbers.
         DataError, and nothing stored, when a group's formulation is cancelled."""
@@ -466,8 +503,10 @@ class Store:
                 if f.cancelled_at is not None:
                     raise DataError(f"{g.where}: {cancelled_message(g.label, f.cancelled_at, f.cancel_reason)}")
                 replicate = max((m.replicate for m in f.measurements), default=0) + 1
-                m = MeasurementRow(formulation=f, replicate=replicate, status=g.status, note=g.note)
-                m.values = [ValueRow(quantity=q, value=float(v)) for q, v in g.values.items()]
+                m = MeasurementRow(formulation=f, replicate=replicate, status=g.status, note=g.note, created_by=author)
+                values = {q: float(v) for q, v in g.values.items()}
+                m.values = [ValueRow(quantity=q, value=v) for q, v in values.items()]
+                m.versions.append(_version(1, "ingested", g.status, g.note, values, author=author))
                 s.add(m)
                 s.flush()
                 for a in g.analyses:
