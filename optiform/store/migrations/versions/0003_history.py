@@ -14,6 +14,7 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,7 +25,7 @@ branch_labels = None
 depends_on = None
 
 
-def _add_columns(table: str, columns: list[sa.Column]) -> None:
+def _add_columns(table: str, columns: list[sa.Column[Any]]) -> None:
     have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
     for column in columns:
         if column.name not in have:
