@@ -36,35 +36,47 @@ if TYPE_CHECKING:
 class Campaign:
     """A campaign in a store. Build with :meth:`create` or :meth:`open`."""
 
-    def __init__(self, store: Store, campaign_id: int, spec: CampaignSpec, seed: int = 0) -> None:
+    def __init__(
+        self, store: Store, campaign_id: int, spec: CampaignSpec, seed: int = 0, author: str | None = None
+    ) -> None:
         self.store = store
         self.id = campaign_id
         self.seed = seed
         self.spec = spec
+        self.author = author or default_author()
+        """Who this campaign's writes are recorded as (``python:<os user>`` unless given)."""
         self.space = Space(spec)
         self._surrogates: dict[str, tuple[int, Any]] = {}
 
     # --- construction ------------------------------------------------------------------------
     @classmethod
     def create(
-        cls, spec: str | Path | CampaignSpec | dict[str, Any], store: str | Store | None = None, seed: int | None = None
+        cls,
+        spec: str | Path | CampaignSpec | dict[str, Any],
+        store: str | Store | None = None,
+        seed: int | None = None,
+        author: str | None = None,
     ) -> Campaign:
         """Start a campaign from a campaign file (or spec) in a store (URL, default ``optiform.db``).
 
         ``seed`` fixes the random streams of its proposals (default: drawn at random and stored, so
-        a reopened campaign proposes reproducibly)."""
+        a reopened campaign proposes reproducibly). ``author`` is who its writes are recorded as
+        (default ``python:<os user>``; the command line uses ``cli:<os user>``)."""
+        source = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else None
         spec = spec if isinstance(spec, CampaignSpec) else load_spec(spec)
         st = store if isinstance(store, Store) else Store(store)
         seed = int(np.random.SeedSequence().generate_state(1)[0] % 2**31) if seed is None else int(seed)
-        cid = st.add_campaign(spec.name, spec.model_dump(mode="json"), seed=seed)
-        return cls(st, cid, spec, seed)
+        author = author or default_author()
+        cid = st.add_campaign(spec.name, spec.model_dump(mode="json"), seed=seed, source=source, author=author)
+        return cls(st, cid, spec, seed, author)
 
     @classmethod
-    def open(cls, store: str | Store | None = None, name: str | None = None) -> Campaign:
-        """Reopen a campaign; ``name`` is needed when the store holds several."""
+    def open(cls, store: str | Store | None = None, name: str | None = None, author: str | None = None) -> Campaign:
+        """Reopen a campaign; ``name`` is needed when the store holds several. ``author`` as in
+        :meth:`create`."""
         st = store if isinstance(store, Store) else Store(store, create=False)
         record = st.campaign(name)
-        return cls(st, record.id, CampaignSpec.model_validate(record.spec), record.seed)
+        return cls(st, record.id, CampaignSpec.model_validate(record.spec), record.seed, author)
 
     @property
     def name(self) -> str:
@@ -379,7 +391,9 @@ class Campaign:
 
     def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str) -> pd.DataFrame:
         values = [formulation_values(row, self.space) for _, row in batch.iterrows()]
-        ids = self.store.add_formulations(self.id, values, source="proposed", batch=batch_no, strategy=strategy)
+        ids = self.store.add_formulations(
+            self.id, values, source="proposed", batch=batch_no, strategy=strategy, author=self.author
+        )
         out = batch[self.space.variables].copy()
         out.insert(0, "id", ids)
         return out.reset_index(drop=True)
@@ -416,7 +430,7 @@ class Campaign:
         duplicate: reported, not stored. Without a ``replicate`` column, rows of one id are numbered
         1, 2, ... in file order.
         """
-        return record_results(self.store, self.id, self.spec, self.formulations(), results, origin)
+        return record_results(self.store, self.id, self.spec, self.formulations(), results, origin, self.author)
 
     # --- raw instrument files -----------------------------------------------------------------
     def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None) -> IngestReport:
@@ -424,7 +438,8 @@ class Campaign:
         :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to."""
         from .ingest import ingest
 
-        return ingest(self.store, self.id, self.spec, manifest, Path(base_dir) if base_dir is not None else None)
+        base = Path(base_dir) if base_dir is not None else None
+        return ingest(self.store, self.id, self.spec, manifest, base, author=self.author)
 
     def analyses(self, sample_id: str | None = None) -> pd.DataFrame:
         """Derived values from raw files: quantity, value, uncertainty, method, flags, files."""
@@ -432,7 +447,7 @@ class Campaign:
 
     def accept(self, sample_id: str) -> int:
         """Accept a formulation's flagged measurements into the model; returns how many."""
-        return self.store.accept(self.id, sample_id, campaign_name=self.name)
+        return self.store.accept(self.id, sample_id, campaign_name=self.name, author=self.author)
 
     def plot_nyquist(self, sample_id: str, out: str | Path) -> Path:
         """Nyquist plot of a formulation's ingested conductivity spectra with their fits (re-analysed
@@ -514,6 +529,21 @@ def _save(fig: Figure, out: str | Path) -> Path:
     except OSError as exc:
         raise path_error(path, exc, "write the plot") from None
     return path
+
+
+def default_author() -> str:
+    """``python:<os user>``: who writes from Python unless a campaign is given an author."""
+    return f"python:{os_user()}"
+
+
+def os_user() -> str:
+    """The operating-system user name (``unknown`` when the system cannot tell)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def batch_seed(campaign_seed: int, batch_no: int) -> int:

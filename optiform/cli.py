@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ._version import __version__
-from .campaign import Campaign
+from .campaign import Campaign, os_user
 from .errors import DataError, OptiformError, path_error
 from .spec import example_spec_path
 from .spec.strategy import STRATEGY_NAMES
@@ -40,6 +40,7 @@ app = typer.Typer(
 plot_app = typer.Typer(help="Draw maps and plots of a campaign.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(plot_app, name="plot")
 console = Console()
+CLI_AUTHOR = f"cli:{os_user()}"  # who the command line's writes are recorded as
 err_console = Console(stderr=True, soft_wrap=True)
 
 STORE_HELP = "Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db); before or after the command."
@@ -98,7 +99,7 @@ def _url(store: str | None) -> str:
 
 
 def _open(store: str | None = None, campaign: str | None = None) -> Campaign:
-    return Campaign.open(_url(store), name=campaign or state.campaign)
+    return Campaign.open(_url(store), name=campaign or state.campaign, author=CLI_AUTHOR)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")], st
 
     Example: optiform init campaigns/llzt-cse/campaign.toml --store sqlite:///run.db
     """
-    c = Campaign.create(file, store=_url(store))
+    c = Campaign.create(file, store=_url(store), author=CLI_AUTHOR)
     console.print(
         f"created campaign [bold]{c.name}[/bold] in {c.store.url}: {len(c.space.variables)} variables, "
         f"objective(s) {', '.join(c.spec.objective_names)}; the first {c.spec.n_initial} proposals are a "

@@ -129,9 +129,10 @@ def ingest(
     spec: CampaignSpec,
     manifest: pd.DataFrame | str | Path,
     base_dir: Path | None = None,
+    author: str | None = None,
 ) -> IngestReport:
     """Validate, analyse and store a manifest's files into campaign ``campaign_id`` of ``store``
-    (see module docstring)."""
+    as written by ``author`` (see module docstring)."""
     df, origin, folder, lines = read_manifest(manifest, base_dir)
     rows = _parse_rows(store, campaign_id, spec, df, origin, folder, lines)
     groups = _group(rows, origin)
@@ -147,7 +148,7 @@ def ingest(
             problems.append(f"{origin}: line {first.line}: {g.label}: {exc}")
     if problems:
         raise DataError("\n".join(problems))
-    _write(store, campaign_id, todo, origin, report)
+    _write(store, campaign_id, todo, origin, report, author)
     return report
 
 
@@ -401,7 +402,9 @@ KINDS = tuple(ANALYSES)
 
 
 # --- writing ----------------------------------------------------------------------------------
-def _write(store: Store, campaign_id: int, groups: list[_Group], origin: str, report: IngestReport) -> None:
+def _write(
+    store: Store, campaign_id: int, groups: list[_Group], origin: str, report: IngestReport, author: str | None
+) -> None:
     if not groups:
         return
     stored = []
@@ -431,7 +434,7 @@ def _write(store: Store, campaign_id: int, groups: list[_Group], origin: str, re
                 where=f"{origin}: line {g.rows[0].line}",
             )
         )
-    store.add_ingested_groups(campaign_id, stored)
+    store.add_ingested_groups(campaign_id, stored, author=author)
     for g in groups:
         values = ", ".join(f"{q}={v:.4g}" for q, v in g.values.items()) or "no objective value"
         report.measurements.append(f"{g.label}: {values}")

@@ -51,13 +51,15 @@ def record_results(
     formulations: pd.DataFrame,
     results: pd.DataFrame | str | Path,
     origin: str | None = None,
+    author: str | None = None,
 ) -> RecordReport:
     """Validate ``results`` (a DataFrame or a CSV/XLSX path) against campaign ``campaign_id`` whose
-    formulations (with their status) are ``formulations``, then store them (see module docstring)."""
+    formulations (with their status) are ``formulations``, then store them as written by ``author``
+    (see module docstring)."""
     df, origin, lines = read_results(results, origin)
     plan = _RecordPlan(store, campaign_id, spec, formulations, df, origin, lines)
     plan.check()
-    return plan.write()
+    return plan.write(author)
 
 
 def read_results(results: pd.DataFrame | str | Path, origin: str | None = None) -> tuple[pd.DataFrame, str, list[int]]:
@@ -291,7 +293,7 @@ class _RecordPlan:
             if entry["replicate"] is None:
                 entry["replicate"] = counts[key]
 
-    def write(self) -> RecordReport:
+    def write(self, author: str | None = None) -> RecordReport:
         rows = []
         for entry in self.rows:
             key = entry["key"]
@@ -308,7 +310,7 @@ class _RecordPlan:
                     new_key=_key_id(key) if new else None,
                 )
             )
-        outcome = self.store.add_measurements(self.campaign_id, rows)
+        outcome = self.store.add_measurements(self.campaign_id, rows, author=author)
         report = RecordReport(added=outcome.added, new_formulations=list(outcome.new_labels.values()))
         for i in outcome.duplicates:
             row = rows[i]

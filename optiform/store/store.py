@@ -328,6 +328,7 @@ class Store:
         source: str = "proposed",
         batch: int | None = None,
         strategy: str | None = None,
+        author: str | None = None,
     ) -> list[str]:
         """Store new formulations (their variables as JSON-able dicts) under the next free labels
         ``F0001``, ``F0002``, ...; returns the labels."""
@@ -344,6 +345,7 @@ class Store:
                         source=source,
                         batch=batch,
                         strategy=strategy,
+                        created_by=author,
                     )
                 )
         return labels
