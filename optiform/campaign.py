@@ -11,6 +11,7 @@ best, predict, weighing sheets, ternary map).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 
 from .errors import DataError, StoreError, StrategyError, path_error
 from .recipe import weighing_sheet, write_batch
-from .record import STATUSES, RecordReport, formulation_values, read_results, record_results
+from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
 from .space import Space
 from .spec import CampaignSpec, ObjectiveSpec, load_spec
 from .store import Store
@@ -92,18 +93,20 @@ class Campaign:
     def formulations(self) -> pd.DataFrame:
         """One row per formulation: id, variables, source, batch, strategy, status, n_results,
         cancelled_at, cancel_reason. Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured``
-        (an ok result), ``flagged``, ``failed``, else ``pending``."""
+        (an ok result), ``flagged``, ``failed``, ``retracted`` (made, but every result retracted),
+        else ``pending``. ``n_results`` leaves retracted results out."""
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
+        status = m["status"].where(m["retracted_at"].isna(), "retracted")
         counts = {
-            s: table["id"].map(m[m["status"] == s].groupby("label").size() if len(m) else {}).fillna(0).astype(int)
-            for s in ("ok", "flagged", "failed")
+            s: table["id"].map(m[status == s].groupby("label").size() if len(m) else {}).fillna(0).astype(int)
+            for s in ("ok", "flagged", "failed", "retracted")
         }
         cancelled = f["cancelled_at"].notna().to_numpy()
         table["status"] = np.select(
-            [cancelled, counts["ok"] > 0, counts["flagged"] > 0, counts["failed"] > 0],
-            ["cancelled", "measured", "flagged", "failed"],
+            [cancelled, counts["ok"] > 0, counts["flagged"] > 0, counts["failed"] > 0, counts["retracted"] > 0],
+            ["cancelled", "measured", "flagged", "failed", "retracted"],
             "pending",
         )
         table["n_results"] = counts["ok"] + counts["flagged"] + counts["failed"]
@@ -113,8 +116,8 @@ class Campaign:
 
     def data(self) -> pd.DataFrame:
         """All formulations with their measurements: one row per measurement (replicates as
-        separate rows), and one row with status ``pending`` (or ``cancelled``) per formulation
-        without results."""
+        separate rows; a retracted one with status ``retracted``, its values as stored), and one
+        row with status ``pending`` (or ``cancelled``) per formulation without results."""
         stored = self.store.formulations(self.id)
         f = self._expand(stored)
         m = self.store.measurements(self.id)
@@ -123,7 +126,7 @@ class Campaign:
             {
                 "id": m["label"],
                 "replicate": m["replicate"],
-                "status": m["status"],
+                "status": m["status"].where(m["retracted_at"].isna(), "retracted"),
                 "note": m["note"],
                 **{q: [v.get(q, np.nan) for v in m["values"]] for q in quantities},
             }
@@ -296,7 +299,7 @@ class Campaign:
         d = self.data()
         if name is None or name not in d.columns:
             return pd.DataFrame(columns=[*self.space.variables, *([name] if name else [])])
-        d = d[d[name].notna() & (d["status"] != "flagged")]
+        d = d[d[name].notna() & ~d["status"].isin(["flagged", "retracted"])]
         return d[[*self.space.variables, name]].reset_index(drop=True)
 
     def feasibility_model(self) -> FeasibilityModel | None:
@@ -426,11 +429,79 @@ class Campaign:
 
         Columns: ``id``, objective columns in their declared units, optional ``replicate``,
         ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` but with every variable
-        column are outside data (e.g. literature points). The same id and replicate again is a
-        duplicate: reported, not stored. Without a ``replicate`` column, rows of one id are numbered
-        1, 2, ... in file order.
+        column are outside data (e.g. literature points).
+
+        A row the store already holds (the same id and replicate with the same values; without a
+        replicate, a stored measurement of that id with the same status, note and values) is
+        reported as already stored, not stored again; the same id and replicate with other values
+        is refused (correct it with :meth:`amend`). A row without a replicate that matches nothing
+        is a new measurement, numbered after the formulation's replicates (ingested ones included);
+        the report's ``notices`` say when it lands beside replicates recorded by hand.
         """
         return record_results(self.store, self.id, self.spec, self.formulations(), results, origin, self.author)
+
+    # --- corrections ---------------------------------------------------------------------------
+    def amend(
+        self,
+        sample_id: str,
+        replicate: int,
+        set: Mapping[str, float | str] | None = None,
+        *,
+        status: str | None = None,
+        note: str | None = None,
+        reason: str,
+    ) -> int:
+        """Correct a stored measurement of ``sample_id``: ``set`` gives new values (quantity ->
+        value in the unit its name declares; checked as :meth:`record` checks them; other
+        quantities keep theirs), ``status`` (``ok`` or ``failed``) and ``note`` replace the current
+        ones when given. The old version stays in the store, with the new one's time, ``reason``
+        and author (:meth:`history`); the model uses the new values. Returns the new version number.
+
+        Raises DataError for an unknown id or replicate, a bad value, no reason, no change, or a
+        retracted measurement (:meth:`restore` it first)."""
+        current = self._measurement(sample_id, replicate)
+        values = amended_values(
+            self.spec,
+            current["values"],
+            current["status"],
+            set or {},
+            status,
+            where=f"amend {sample_id} replicate {replicate}",
+        )
+        return self.store.amend(
+            self.id, sample_id, int(replicate), values, status, note, reason, self.author, campaign_name=self.name
+        )
+
+    def retract(self, sample_id: str, replicate: int, reason: str) -> int:
+        """Take a measurement out of the model (training data, best, Pareto front, feasibility):
+        it stays in the store and in :meth:`data` with status ``retracted``, the time and
+        ``reason``. Undo with :meth:`restore`. Returns the new version number; DataError for an
+        unknown id or replicate, no reason, or one already retracted."""
+        return self.store.retract(self.id, sample_id, int(replicate), reason, self.author, campaign_name=self.name)
+
+    def restore(self, sample_id: str, replicate: int, reason: str) -> int:
+        """Undo :meth:`retract`: the measurement is used by the model again. Returns the new
+        version number; DataError for an unknown id or replicate, no reason, or one not retracted."""
+        return self.store.restore(self.id, sample_id, int(replicate), reason, self.author, campaign_name=self.name)
+
+    def history(self, sample_id: str) -> pd.DataFrame:
+        """Every version of a formulation's measurements, by replicate then version: id,
+        replicate, version, action (recorded, ingested, amended, retracted, restored, accepted),
+        status, note, values (dict quantity -> value), reason, author (``unknown`` when not
+        recorded), created_at (UTC). DataError for an unknown id."""
+        h = self.store.measurement_history(self.id, sample_id, campaign_name=self.name)
+        h["author"] = h["author"].fillna("unknown")
+        h["created_at"] = pd.to_datetime(h["created_at"], utc=True).array  # SQLite gives naive UTC
+        return h
+
+    def _measurement(self, sample_id: str, replicate: int) -> pd.Series:
+        """A stored measurement (a row of ``Store.measurements``); DataError naming the replicates
+        the formulation has when there is no such one."""
+        m = self.store.measurements(self.id)
+        row = m[(m["label"] == sample_id) & (m["replicate"] == replicate)]
+        if not len(row):
+            self.store.measurement_history(self.id, sample_id, int(replicate), campaign_name=self.name)  # raises
+        return row.iloc[0]
 
     # --- raw instrument files -----------------------------------------------------------------
     def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None) -> IngestReport:

@@ -1,5 +1,5 @@
-"""Command line: ``optiform init | list | propose | record | ingest | accept | cancel | status | show |
-pareto | plot | bench | demo``.
+"""Command line: ``optiform init | list | propose | record | amend | retract | history | ingest | accept |
+cancel | status | show | pareto | plot | bench | demo``.
 
 The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
 holding several campaigns needs ``--campaign NAME``; both go before or after the command. An
@@ -27,7 +27,7 @@ from .campaign import Campaign, os_user
 from .errors import DataError, OptiformError, path_error
 from .spec import example_spec_path
 from .spec.strategy import STRATEGY_NAMES
-from .store import Store, resolve_store_url
+from .store import Store, resolve_store_url, values_text
 
 app = typer.Typer(
     help="optiform: which electrolyte formulations to make next.\n\n"
@@ -180,11 +180,16 @@ def propose(
 
 def _parse_fixed(items: list[str]) -> dict[str, str]:
     """``["framework=LLZT", "FEC_wt_pct=5"]`` -> dict (values checked by ``Space.restrict``)."""
+    return _parse_assignments(items, "--fix", "framework=LLZT")
+
+
+def _parse_assignments(items: list[str], option: str, example: str) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; DataError naming ``option`` for a bad item."""
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise DataError(f"--fix {item!r}: expected NAME=VALUE, e.g. framework=LLZT")
+            raise DataError(f"{option} {item!r}: expected NAME=VALUE, e.g. {example}")
         out[name.strip()] = value.strip()
     return out
 
@@ -206,8 +211,115 @@ def record(
     c = _open(store, campaign)
     report = c.record(file)
     console.print(str(report))
-    for line in report.duplicates:
-        err_console.print(f"[yellow]duplicate:[/yellow] {line}")
+    for line in report.already_stored:
+        console.print(f"[dim]already stored:[/dim] {escape(line)}", highlight=False)
+    for line in report.notices:
+        err_console.print(f"[yellow]notice:[/yellow] {escape(line)}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def amend(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0003.")],
+    replicate: Annotated[int, typer.Option(min=1, help="The replicate to correct (see 'optiform history ID').")],
+    reason: Annotated[str, typer.Option(help="Why it changes (kept in its history; required).")] = "",
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="New value, NAME=VALUE in the unit the name declares (repeatable)."),
+    ] = None,
+    new_status: Annotated[str | None, typer.Option("--status", help="New status: ok or failed.")] = None,
+    note: Annotated[str | None, typer.Option(help="New note (replaces the current one).")] = None,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Correct a stored measurement. The old version stays in the store with the time, the reason
+    and who changed it; the model uses the new values.
+
+    Example: optiform amend F0003 --replicate 1 --set conductivity_mS_cm=0.61 --reason "typo"
+    """
+    values = _parse_assignments(set_values or [], "--set", "conductivity_mS_cm=0.61")
+    c = _open(store, campaign)
+    version = c.amend(sample_id, replicate, values, status=new_status, note=note, reason=reason)
+    now = c.history(sample_id).query("replicate == @replicate").iloc[-1]
+    console.print(
+        f"amended {sample_id} replicate {replicate} (version {version}): "
+        f"{values_text(now['values'], now['status'], now['note'])}; the earlier version stays in its history "
+        f"('optiform history {sample_id}')",
+        highlight=False,
+    )
+
+
+@app.command()
+@_user_errors
+def retract(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0003.")],
+    replicate: Annotated[int, typer.Option(min=1, help="The replicate to retract (see 'optiform history ID').")],
+    reason: Annotated[str, typer.Option(help="Why (kept in its history; required).")] = "",
+    undo: Annotated[bool, typer.Option("--undo", help="Restore a retracted measurement instead.")] = False,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Take a measurement out of the model: it stays in the store, marked retracted with the time,
+    the reason and who retracted it. --undo restores it.
+
+    Example: optiform retract F0003 --replicate 2 --reason "cell short-circuited"
+    """
+    c = _open(store, campaign)
+    if undo:
+        c.restore(sample_id, replicate, reason)
+        console.print(f"restored {sample_id} replicate {replicate}: the model uses it again", highlight=False)
+        return
+    c.retract(sample_id, replicate, reason)
+    console.print(
+        f"retracted {sample_id} replicate {replicate}: kept in the store, out of the model "
+        f"(undo: optiform retract {sample_id} --replicate {replicate} --undo --reason TEXT)",
+        highlight=False,
+    )
+
+
+@app.command()
+@_user_errors
+def history(
+    sample_id: Annotated[str, typer.Argument(help="Formulation id, e.g. F0003.")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """List every version of a formulation's measurements: recorded or ingested, amended,
+    retracted, restored, accepted; with the values, reason, who and when.
+
+    Example: optiform history F0003
+    """
+    c = _open(store, campaign)
+    h = c.history(sample_id)
+    if not len(h):
+        console.print(f"{sample_id} has no measurement yet", highlight=False)
+        return
+    from rich import box
+
+    quantities = list(dict.fromkeys(q for values in h["values"] for q in values))
+    columns: dict[str, list[str]] = {
+        "replicate": [str(r) for r in h["replicate"]],
+        "version": [str(v) for v in h["version"]],
+        "action": list(h["action"]),
+        "status": list(h["status"]),
+        **{q: [f"{v[q]:.10g}" if q in v else "" for v in h["values"]] for q in quantities},  # the values
+        "note": list(h["note"]),
+        "reason": list(h["reason"]),
+        "author": list(h["author"]),
+        "time (UTC)": list(pd.to_datetime(h["created_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M")),
+    }
+    if not any(columns["note"]):
+        del columns["note"]
+    if set(columns["status"]) == {"ok"}:
+        del columns["status"]
+    table = Table(title=f"history of {sample_id}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in columns:  # the values' headers, note and reason wrap; the rest stays on one line
+        short = name in ("replicate", "version", "action", "status", "author", "time (UTC)")
+        header = {"replicate": "rep.", "version": "v."}.get(name, name)
+        table.add_column(header, no_wrap=short, overflow="ellipsis" if short else "fold", justify="left")
+    for row in zip(*columns.values()):
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
 
 
 @app.command()
@@ -228,6 +340,7 @@ def status(
         f"formulations: {len(f)}  measured: {counts.get('measured', 0)}  failed: {counts.get('failed', 0)}  "
         f"pending: {counts.get('pending', 0)}"
         + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
+        + (f"  retracted: {counts['retracted']}" if counts.get("retracted", 0) else "")
     )
     from .strategies.base import MIN_USABLE_RESULTS, in_design
 
@@ -446,6 +559,10 @@ def show(
     d = d[(d["id"] == sample_id) & ~d["status"].isin(["pending", "cancelled"])].drop(columns=c.space.variables)
     if len(d):
         console.print(_table(d.dropna(axis=1, how="all"), "measurements"))
+        changes = c.history(sample_id).query("action in ['amended', 'retracted', 'restored']")
+        if len(changes):
+            counts = ", ".join(f"{n} {action}" for action, n in changes["action"].value_counts(sort=False).items())
+            console.print(f"corrections: {counts} (optiform history {sample_id})", highlight=False)
     a = c.analyses(sample_id)
     if len(a):
         console.print("[bold]derived from raw files[/bold]")

@@ -4,14 +4,20 @@ transaction (nothing is stored if any row is bad).
 Columns: ``id``, the objective (and constrained quantity) columns in the units their names declare,
 optional ``replicate``, ``status`` (``ok`` or ``failed``), ``note`` and the campaign's pass/fail
 outcome (``solid = true/false``). Rows without an ``id`` but with every variable column are outside
-data (literature points): they become formulations of source ``external``. The same id and
-replicate again is a duplicate: reported, not stored. Without a ``replicate`` column, rows of one id
-are numbered 1, 2, ... in file order.
+data (literature points): they become formulations of source ``external``.
+
+A row the store already holds is reported as already stored, not stored again: with a replicate,
+the same (id, replicate) with the same status, note and values; without one, a stored measurement
+of that id with the same status, note and values (each stored one matched by one row at most). The
+same (id, replicate) with other values is refused (correct a stored value with
+:meth:`Campaign.amend`). A row without a replicate that matches nothing is a new measurement, the
+next replicate of its formulation (see :meth:`Store.add_measurements`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,7 @@ import pandas as pd
 
 from .errors import DataError, path_error
 from .space import SUM_TOLERANCE, Space
-from .spec import CampaignSpec
+from .spec import CampaignSpec, ObjectiveSpec
 from .store import NewMeasurement, Store, cancelled_message
 
 META_COLUMNS = ("id", "replicate", "status", "note")
@@ -29,18 +35,26 @@ STATUSES = ("ok", "failed")
 
 @dataclass
 class RecordReport:
-    """What :meth:`Campaign.record` did: measurements added, duplicates skipped, formulations created."""
+    """What :meth:`Campaign.record` did: measurements added, rows already stored (one line each,
+    not stored again), notices (a new replicate beside ones recorded by hand: was it meant as a
+    correction?) and outside formulations created."""
 
     added: int = 0
-    duplicates: list[str] = field(default_factory=list)
+    already_stored: list[str] = field(default_factory=list)
     new_formulations: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> list[str]:
+        """The rows already stored (the name before 0.2.0)."""
+        return self.already_stored
 
     def __str__(self) -> str:
         parts = [f"recorded {self.added} measurement(s)"]
         if self.new_formulations:
             parts.append(f"{len(self.new_formulations)} new outside formulation(s)")
-        if self.duplicates:
-            parts.append(f"{len(self.duplicates)} duplicate(s) not stored")
+        if self.already_stored:
+            parts.append(f"{len(self.already_stored)} already stored (not stored again)")
         return ", ".join(parts)
 
 
@@ -172,7 +186,6 @@ class _RecordPlan:
             self.rows.append(entry)
         if problems:
             raise DataError("\n".join(problems))
-        self._number_replicates()
 
     def _status(self, row: pd.Series, where: str, problems: list[str]) -> str:
         raw = row.get("status")
@@ -186,14 +199,10 @@ class _RecordPlan:
         spec = self.spec.feasibility
         if spec is None or _blank(row.get(spec.name)):
             return None
-        raw = row[spec.name]
-        text = str(raw).strip().lower()
-        if text in ("true", "1", "1.0", "yes", "y"):
-            return True
-        if text in ("false", "0", "0.0", "no", "n"):
-            return False
-        problems.append(f"{where}: {spec.name}: expected true or false, got {raw!r}")
-        return None
+        outcome = parse_outcome(row[spec.name])
+        if outcome is None:
+            problems.append(f"{where}: {spec.name}: expected true or false, got {row[spec.name]!r}")
+        return outcome
 
     def _values(
         self, row: pd.Series, where: str, problems: list[str], status: str, feasible: bool | None = None
@@ -203,16 +212,8 @@ class _RecordPlan:
             raw = row.get(obj.name)
             if _blank(raw):
                 continue
-            try:
-                v = float(str(raw).strip().replace(",", ".")) if isinstance(raw, str) else float(raw)
-            except ValueError:
-                problems.append(f"{where}: {obj.name}: expected a number in {obj.unit or 'its unit'}, got {raw!r}")
-                continue
-            if not math.isfinite(v):
-                problems.append(f"{where}: {obj.name}: expected a finite number, got {raw!r}")
-            elif obj.log and v <= 0:
-                problems.append(f"{where}: {obj.name}: must be > 0 {obj.unit} (modelled on a log scale), got {v:g}")
-            else:
+            v = parse_value(obj, raw, where, problems)
+            if v is not None:
                 values[obj.name] = v
         if feasible is False and values:
             name = self._outcome
@@ -284,15 +285,6 @@ class _RecordPlan:
             keys[i] = seen[signature] = match[0] if match else ("new", i, row)
         return keys
 
-    def _number_replicates(self) -> None:
-        """Rows without a replicate number get 1, 2, ... in file order per formulation."""
-        counts: dict[Any, int] = {}
-        for entry in self.rows:
-            key = _key_id(entry["key"])
-            counts[key] = counts.get(key, 0) + 1
-            if entry["replicate"] is None:
-                entry["replicate"] = counts[key]
-
     def write(self, author: str | None = None) -> RecordReport:
         rows = []
         for entry in self.rows:
@@ -311,15 +303,92 @@ class _RecordPlan:
                 )
             )
         outcome = self.store.add_measurements(self.campaign_id, rows, author=author)
-        report = RecordReport(added=outcome.added, new_formulations=list(outcome.new_labels.values()))
-        for i in outcome.duplicates:
-            row = rows[i]
-            label = row.label if row.label is not None else outcome.new_labels[row.new_key]
-            report.duplicates.append(
-                f"{row.where}: {label} replicate {row.replicate} is already recorded "
-                f"(not stored; number new replicates in a 'replicate' column)"
+        report = RecordReport(
+            added=outcome.added, new_formulations=list(outcome.new_labels.values()), notices=list(outcome.notices)
+        )
+        for held in outcome.already_stored:
+            report.already_stored.append(
+                f"{rows[held.index].where}: {held.label} replicate {held.replicate} is already stored"
+                + (f" ({held.remark})" if held.remark else "")
             )
         return report
+
+
+def parse_value(obj: ObjectiveSpec, raw: Any, where: str, problems: list[str]) -> float | None:
+    """A value of ``obj`` in its unit (a number, or text with a '.' or ',' decimal): finite, and
+    > 0 when modelled on a log scale; None, with the problem added to ``problems``, otherwise."""
+    try:
+        v = float(str(raw).strip().replace(",", ".")) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        problems.append(f"{where}: {obj.name}: expected a number in {obj.unit or 'its unit'}, got {raw!r}")
+        return None
+    if not math.isfinite(v):
+        problems.append(f"{where}: {obj.name}: expected a finite number, got {raw!r}")
+    elif obj.log and v <= 0:
+        problems.append(f"{where}: {obj.name}: must be > 0 {obj.unit} (modelled on a log scale), got {v:g}")
+    else:
+        return v
+    return None
+
+
+def parse_outcome(raw: Any) -> bool | None:
+    """A pass/fail outcome (true/false, 1/0, yes/no); None when it is none of these."""
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "1.0", "yes", "y"):
+        return True
+    if text in ("false", "0", "0.0", "no", "n"):
+        return False
+    return None
+
+
+def amended_values(
+    spec: CampaignSpec,
+    current: Mapping[str, float],
+    current_status: str,
+    values: Mapping[str, Any],
+    status: str | None,
+    where: str,
+) -> dict[str, float]:
+    """The checked new values of an amendment of a measurement holding ``current`` with
+    ``current_status``: each name a modelled quantity (checked as :func:`record_results` checks it),
+    the pass/fail outcome (true/false, stored as 1/0) or a quantity the measurement already has
+    (finite); the status ok or failed. The result must still make sense: a change to status ok needs
+    a value of a modelled quantity, and a false outcome needs status failed. DataError listing every
+    problem."""
+    problems: list[str] = []
+    if status is not None and status not in STATUSES:
+        problems.append(f"{where}: status: {status!r} is not one of {', '.join(STATUSES)}")
+    modelled = {q.name: q for q in spec.modelled_quantities}
+    outcome = spec.feasibility.name if spec.feasibility is not None else None
+    checked: dict[str, float] = {}
+    for name, raw in values.items():
+        if name in modelled:
+            v = parse_value(modelled[name], raw, where, problems)
+        elif name == outcome:
+            passed = parse_outcome(raw)
+            v = None if passed is None else float(passed)
+            if passed is None:
+                problems.append(f"{where}: {name}: expected true or false, got {raw!r}")
+        elif name in current:
+            v = parse_value(ObjectiveSpec(name=name, transform="none"), raw, where, problems)
+        else:
+            known = [*modelled, *([outcome] if outcome else []), *(q for q in current if q not in modelled)]
+            problems.append(f"{where}: unknown quantity {name!r}; expected one of {', '.join(known)}")
+            continue
+        if v is not None:
+            checked[name] = v
+    if problems:
+        raise DataError("\n".join(problems))
+    new_status = status or current_status
+    merged = {**current, **checked}
+    if status == "ok" != current_status and not any(q in merged for q in modelled):
+        problems.append(f"{where}: status ok needs a value of {', '.join(modelled)}")
+    changed = status is not None or (outcome is not None and outcome in checked)
+    if changed and outcome is not None and merged.get(outcome) == 0.0 and new_status == "ok":
+        problems.append(f"{where}: {outcome} = false needs status failed (--status failed)")
+    if problems:
+        raise DataError("\n".join(problems))
+    return checked
 
 
 def _key_id(key: Any) -> Any:

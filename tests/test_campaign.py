@@ -141,16 +141,17 @@ def test_record_replicates_duplicates_failed(small: Campaign) -> None:
         }
     )
     report = small.record(rows)
-    assert report.added == 4 and report.duplicates == []
+    assert report.added == 4 and report.already_stored == []
     d = small.data()
     first = d[d["id"] == ids[0]]
     assert list(first["replicate"]) == [1, 2]
     assert d.loc[d["id"] == ids[1], "status"].item() == "failed"
     assert small.formulations().set_index("id").loc[ids[1], "status"] == "failed"
-    # the same file again: every row is a duplicate, nothing stored
+    # the same file again: every row is already stored, nothing stored again
     again = small.record(rows)
-    assert again.added == 0 and len(again.duplicates) == 4
-    assert "already recorded" in again.duplicates[0]
+    assert again.added == 0 and len(again.already_stored) == 4 and again.duplicates == again.already_stored
+    assert again.already_stored[0] == f"results: line 1: {ids[0]} replicate 1 is already stored"
+    assert "4 already stored" in str(again) and again.notices == []
     assert len(small.data()) == 4
     # an explicit new replicate number is stored
     more = small.record(pd.DataFrame({"id": [ids[0]], "conductivity_mS_cm": [0.49], "replicate": [3]}))
@@ -178,7 +179,7 @@ def test_record_outside_data_without_id(small: Campaign) -> None:
     assert report.added == 2 and len(report.new_formulations) == 1
     f = small.formulations()
     assert list(f["source"]) == ["external"] and f["n_results"].item() == 2
-    assert small.record(lit).added == 0  # the same literature file again: duplicates
+    assert len(small.record(lit).already_stored) == 2  # the same literature file again: already stored
 
 
 def test_record_rejects_unknown_columns_naming_expected(small: Campaign) -> None:

@@ -62,7 +62,7 @@ def test_full_loop_through_the_cli(cli, tmp_path: Path) -> None:
     results.to_csv(tmp_path / "results1.csv", index=False)
     assert "recorded 4 measurement(s)" in cli("record", "results1.csv").output
     again = cli("record", "results1.csv").output
-    assert "4 duplicate(s) not stored" in again and "already recorded" in again
+    assert "4 already stored (not stored again)" in again and "already stored: results1.csv: line 2" in again
 
     out = cli("status").output
     assert "measured: 3" in out and "failed: 1" in out and "best conductivity_mS_cm: 0.4" in out

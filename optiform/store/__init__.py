@@ -8,20 +8,25 @@ data (DataFrames, dicts, the records of :mod:`optiform.store.records`); the tabl
 from ..errors import StoreError
 from .migrate import SCHEMA_VERSION
 from .records import (
+    AlreadyStored,
     CampaignRecord,
     IngestedGroup,
     NewAnalysis,
     NewMeasurement,
     RawFile,
     RecordOutcome,
+    amend_command,
     cancelled_message,
     cancelled_text,
+    retracted_text,
+    values_text,
 )
 from .store import DEFAULT_STORE_URL, Store, resolve_store_url
 
 __all__ = [
     "DEFAULT_STORE_URL",
     "SCHEMA_VERSION",
+    "AlreadyStored",
     "CampaignRecord",
     "IngestedGroup",
     "NewAnalysis",
@@ -30,7 +35,10 @@ __all__ = [
     "RecordOutcome",
     "Store",
     "StoreError",
+    "amend_command",
     "cancelled_message",
     "cancelled_text",
     "resolve_store_url",
+    "retracted_text",
+    "values_text",
 ]

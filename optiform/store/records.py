@@ -26,10 +26,12 @@ class NewMeasurement:
 
     ``label`` names an existing formulation; for a new outside formulation (a literature point) it
     is None and ``new_values`` holds its variables, rows with the same ``new_key`` sharing one new
-    formulation. ``where`` locates the row for messages (``results.csv: line 3``)."""
+    formulation. ``replicate`` is None when the user gave none (the store decides: the stored
+    measurement it repeats, else the next number). ``where`` locates the row for messages
+    (``results.csv: line 3``)."""
 
     label: str | None
-    replicate: int
+    replicate: int | None
     status: str
     note: str
     values: dict[str, float]
@@ -38,13 +40,26 @@ class NewMeasurement:
     new_key: Hashable | None = None
 
 
+@dataclass(frozen=True)
+class AlreadyStored:
+    """An input row the store already holds: its index in the input, the formulation and replicate
+    that hold it, and a remark (``""``, ``"amended since"``, ``"retracted"``, ``"same as line 3"``)."""
+
+    index: int
+    label: str
+    replicate: int
+    remark: str = ""
+
+
 @dataclass
 class RecordOutcome:
-    """What :meth:`Store.add_measurements` stored: how many, which inputs were duplicates (their
-    index in the input), and the labels given to new outside formulations (by ``new_key``)."""
+    """What :meth:`Store.add_measurements` did: how many measurements it added, the input rows it
+    already held (not stored again), notices for the user (a new replicate beside ones recorded by
+    hand), and the labels given to new outside formulations (by ``new_key``)."""
 
     added: int = 0
-    duplicates: list[int] = field(default_factory=list)
+    already_stored: list[AlreadyStored] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     new_labels: dict[Hashable, str] = field(default_factory=dict)
 
 
@@ -89,11 +104,37 @@ class IngestedGroup:
     where: str = ""
 
 
-def cancelled_text(when: Any, reason: str | None) -> str:
-    """``cancelled 2025-05-01 14:02 UTC: reason`` for messages."""
+def values_text(values: dict[str, Any], status: str = "ok", note: str = "") -> str:
+    """``conductivity_mS_cm=0.61, status failed, note 'cracked'`` for messages (status only when
+    not ok, note only when given)."""
+    parts = [f"{q}={v:.10g}" for q, v in values.items()] or ["no value"]
+    if status != "ok":
+        parts.append(f"status {status}")
+    if note:
+        parts.append(f"note {note!r}")
+    return ", ".join(parts)
+
+
+def amend_command(label: str, replicate: int | str) -> str:
+    """The command that corrects a stored measurement, for messages."""
+    return f"'optiform amend {label} --replicate {replicate} --set NAME=VALUE --reason TEXT'"
+
+
+def _utc_text(when: Any) -> str:
+    """``2025-05-01 14:02 UTC`` (SQLite gives naive UTC)."""
     stamp = pd.Timestamp(when)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return f"cancelled {stamp:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else "")
+    return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
+def cancelled_text(when: Any, reason: str | None) -> str:
+    """``cancelled 2025-05-01 14:02 UTC: reason`` for messages."""
+    return f"cancelled {_utc_text(when)}" + (f": {reason}" if reason else "")
+
+
+def retracted_text(when: Any, reason: str | None) -> str:
+    """``retracted 2025-05-01 14:02 UTC: reason`` for messages."""
+    return f"retracted {_utc_text(when)}" + (f": {reason}" if reason else "")
 
 
 def cancelled_message(label: str, cancelled_at: datetime | Any, reason: str | None) -> str:

@@ -10,16 +10,20 @@ A formulation's status is derived, not stored: ``cancelled`` when ``cancelled_at
 formulation without measurements can be cancelled, and a cancelled one takes none), ``pending``
 without measurements, else from its measurements (``ok`` used by the model, ``failed`` without a
 value, ``flagged`` from raw files with a failing quality flag, kept out of the model until accepted).
+A measurement is never overwritten: a correction (``amend``), ``retract`` (kept, marked, out of the
+model) and ``restore`` each add a version to its history (``measurement_history``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -32,13 +36,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import DataError, StoreError
 from . import migrate
 from .records import (
+    AlreadyStored,
     CampaignRecord,
     IngestedGroup,
     NewMeasurement,
     RawFile,
     RecordOutcome,
+    amend_command,
     cancelled_message,
     cancelled_text,
+    retracted_text,
+    values_text,
 )
 from .schema import (
     AnalysisFileRow,
@@ -72,7 +80,20 @@ FORMULATION_COLUMNS = [
     "cancelled_at",
     "cancel_reason",
 ]
-MEASUREMENT_COLUMNS = ["label", "replicate", "status", "note", "created_at", "values"]
+MEASUREMENT_COLUMNS = [
+    "label",
+    "replicate",
+    "status",
+    "note",
+    "created_at",
+    "values",
+    "retracted_at",
+    "retract_reason",
+    "created_by",
+    "version",
+]
+HISTORY_COLUMNS = ["id", "replicate", "version", "action", "status", "note", "values", "reason", "author", "created_at"]
+VALUE_RTOL = 1e-9  # two stored values are the same measurement's when they agree to this relative tolerance
 ANALYSIS_COLUMNS = [
     "id",
     "replicate",
@@ -140,6 +161,44 @@ def _version(
     return MeasurementVersionRow(
         version=number, action=action, status=status, note=note, values=dict(values), reason=reason, author=author
     )
+
+
+State = tuple[str, str, dict[str, float]]  # a measurement's (status, note, values)
+
+
+def _same(a: State, b: State) -> bool:
+    """Same status, note and quantities, values equal within VALUE_RTOL."""
+    return (
+        a[0] == b[0]
+        and a[1] == b[1]
+        and a[2].keys() == b[2].keys()
+        and all(math.isclose(a[2][q], b[2][q], rel_tol=VALUE_RTOL, abs_tol=0.0) for q in a[2])
+    )
+
+
+@dataclass
+class _Held:
+    """A measurement of a formulation as :meth:`Store.add_measurements` sees it: stored before the
+    call (``where`` empty) or added earlier in it (``where`` names its row)."""
+
+    replicate: int
+    current: State
+    earlier: list[State] = field(default_factory=list)  # the states of its older versions
+    by_hand: bool = True  # version 1 was recorded, not ingested
+    retracted: bool = False
+    where: str = ""
+    used: bool = False  # already matched by a row of this call
+
+    def match(self, state: State) -> str | None:
+        """None when ``state`` is neither its current state nor that of an older version; else a
+        remark: ``""``, ``"amended since"`` (an older version's), ``"retracted"`` or both."""
+        if _same(self.current, state):
+            remarks = []
+        elif any(_same(old, state) for old in self.earlier):
+            remarks = ["amended since"]
+        else:
+            return None
+        return ", ".join([*remarks, *(["retracted"] if self.retracted else [])])
 
 
 def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
@@ -370,7 +429,8 @@ class Store:
     @_database_errors
     def measurements(self, campaign_id: int) -> pd.DataFrame:
         """One row per measurement, in the order stored: label, replicate, status, note,
-        created_at, values (dict quantity -> value)."""
+        created_at, values (dict quantity -> value), retracted_at and retract_reason (None unless
+        retracted), created_by, version (the number of its current version)."""
         with self._sessions() as s:
             ms = s.execute(
                 select(
@@ -380,22 +440,40 @@ class Store:
                     MeasurementRow.status,
                     MeasurementRow.note,
                     MeasurementRow.created_at,
+                    MeasurementRow.retracted_at,
+                    MeasurementRow.retract_reason,
+                    MeasurementRow.created_by,
                 )
                 .join(FormulationRow)
                 .where(FormulationRow.campaign_id == campaign_id)
                 .order_by(MeasurementRow.id)
             ).all()
-            vals = s.execute(
-                select(ValueRow.measurement_id, ValueRow.quantity, ValueRow.value)
-                .join(MeasurementRow)
-                .join(FormulationRow)
-                .where(FormulationRow.campaign_id == campaign_id)
-            ).all()
-        by_measurement: dict[int, dict[str, float]] = {}
-        for mid, quantity, value in vals:
-            by_measurement.setdefault(mid, {})[quantity] = value
+            values = self._values_of(s, campaign_id)
+            versions = dict(
+                s.execute(
+                    select(MeasurementVersionRow.measurement_id, func.max(MeasurementVersionRow.version))
+                    .join(MeasurementRow)
+                    .join(FormulationRow)
+                    .where(FormulationRow.campaign_id == campaign_id)
+                    .group_by(MeasurementVersionRow.measurement_id)
+                ).all()
+            )
         return pd.DataFrame(
-            [(m.label, m.replicate, m.status, m.note, m.created_at, by_measurement.get(m.id, {})) for m in ms],
+            [
+                (
+                    m.label,
+                    m.replicate,
+                    m.status,
+                    m.note,
+                    m.created_at,
+                    values.get(m.id, {}),
+                    m.retracted_at,
+                    m.retract_reason,
+                    m.created_by,
+                    int(versions.get(m.id, 1)),
+                )
+                for m in ms
+            ],
             columns=MEASUREMENT_COLUMNS,
         )
 
@@ -403,24 +481,28 @@ class Store:
     def add_measurements(
         self, campaign_id: int, rows: Sequence[NewMeasurement], author: str | None = None
     ) -> RecordOutcome:
-        """Store measurements in one transaction. A row whose (formulation, replicate) is already
-        stored (or earlier in ``rows``) is a duplicate: not stored, its index reported. New outside
-        formulations (``label`` None) get the next labels. DataError, and nothing stored, when a
-        row's formulation is cancelled."""
+        """Store measurements in one transaction; a row the store already holds is reported, not
+        stored again. New outside formulations (``label`` None) get the next labels.
+
+        A row with a replicate is the measurement (formulation, replicate): already stored when that
+        measurement has the row's status, note and values (values within a relative 1e-9), now or
+        in an older version; DataError when it holds others (correct it with ``amend``). A row
+        without one is already stored when it matches a stored measurement of its formulation not
+        matched by another row of ``rows`` (two equal rows against one stored: one already stored,
+        one new); else it is a new measurement, numbered one above the formulation's highest
+        replicate (ingested ones and earlier rows included), with a notice when the formulation
+        has measurements recorded by hand. Rows with a replicate are placed first. DataError, and
+        nothing stored, when a row conflicts or its formulation is cancelled."""
 
         outcome = RecordOutcome()
+        problems: list[str] = []
         with self._write() as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
-            taken = {
-                (label, replicate)
-                for label, replicate in s.execute(
-                    select(FormulationRow.label, MeasurementRow.replicate)
-                    .join(MeasurementRow)
-                    .where(FormulationRow.campaign_id == campaign_id)
-                )
-            }
+            held = self._held(s, campaign_id)
             next_no = next_label_number(forms)
-            for i, row in enumerate(rows):
+            numbered = [i for i, row in enumerate(rows) if row.replicate is not None]
+            for i in [*numbered, *(i for i, row in enumerate(rows) if row.replicate is None)]:
+                row = rows[i]
                 if row.label is None:
                     if row.new_key not in outcome.new_labels:
                         label = f"F{next_no:04d}"
@@ -440,22 +522,222 @@ class Store:
                     f = forms[label]
                     if f.cancelled_at is not None:
                         raise DataError(f"{row.where}: {cancelled_message(label, f.cancelled_at, f.cancel_reason)}")
-                if (label, row.replicate) in taken:
-                    outcome.duplicates.append(i)
+                mine = held.setdefault(label, {})
+                state: State = (row.status, row.note, {q: float(v) for q, v in row.values.items()})
+                if row.replicate is not None:
+                    replicate = row.replicate
+                    h = mine.get(replicate)
+                    remark = h.match(state) if h is not None else None
+                    if h is not None and remark is None:
+                        problems.append(self._conflict(row, label, h, state))
+                        continue
+                else:
+                    h, remark = self._repeated(mine, state)
+                    replicate = h.replicate if h is not None else max(mine, default=0) + 1
+                if h is not None:
+                    h.used = True
+                    remark = f"same as {h.where.rsplit(': ', 1)[-1]}" if h.where else (remark or "")
+                    outcome.already_stored.append(AlreadyStored(i, label, replicate, remark))
                     continue
-                taken.add((label, row.replicate))
+                beside = [x for x in mine.values() if x.by_hand and not x.retracted and not x.where]
+                if row.replicate is None and beside:
+                    outcome.notices.append(_beside_notice(row.where, label, replicate, beside))
+                mine[replicate] = _Held(replicate, state, where=row.where or f"row {i + 1}", used=True)
                 m = MeasurementRow(
-                    formulation=forms[label],
-                    replicate=row.replicate,
-                    status=row.status,
-                    note=row.note,
-                    created_by=author,
+                    formulation=forms[label], replicate=replicate, status=row.status, note=row.note, created_by=author
                 )
-                m.values = [ValueRow(quantity=q, value=v) for q, v in row.values.items()]
-                m.versions.append(_version(1, "recorded", m.status, m.note, row.values, author=author))
+                m.values = [ValueRow(quantity=q, value=v) for q, v in state[2].items()]
+                m.versions.append(_version(1, "recorded", m.status, m.note, state[2], author=author))
                 s.add(m)
                 outcome.added += 1
+            if problems:
+                raise DataError("\n".join(problems))
+        outcome.already_stored.sort(key=lambda a: a.index)
         return outcome
+
+    @staticmethod
+    def _repeated(held: dict[int, _Held], state: State) -> tuple[_Held | None, str | None]:
+        """The first measurement stored before this call, not yet matched, that ``state`` repeats
+        (its current state preferred over an older version's), with the remark of the match."""
+        candidates = [h for _, h in sorted(held.items()) if not h.where and not h.used]
+        for h in candidates:
+            if _same(h.current, state):
+                return h, h.match(state)
+        for h in candidates:
+            remark = h.match(state)
+            if remark is not None:
+                return h, remark
+        return None, None
+
+    @staticmethod
+    def _conflict(row: NewMeasurement, label: str, h: _Held, state: State) -> str:
+        """Why a row with a replicate cannot be stored: its measurement holds other values."""
+        what = f"{label} replicate {h.replicate}"
+        new = values_text(state[2], state[0], state[1])
+        if h.where:
+            stored = values_text(*_args(h.current))
+            return f"{row.where}: {what} is also on {h.where} with other values ({stored}; here {new})"
+        return (
+            f"{row.where}: {what} is already stored with {values_text(*_args(h.current))}"
+            + (" (retracted)" if h.retracted else "")
+            + f", this row has {new}; to correct the stored one use {amend_command(label, h.replicate)}; a new "
+            "measurement needs an unused replicate number (or none)"
+        )
+
+    def _held(self, s: Session, campaign_id: int) -> dict[str, dict[int, _Held]]:
+        """Label -> replicate -> the stored measurement, with the states of its older versions."""
+        ms = s.execute(
+            select(
+                MeasurementRow.id,
+                FormulationRow.label,
+                MeasurementRow.replicate,
+                MeasurementRow.status,
+                MeasurementRow.note,
+                MeasurementRow.retracted_at,
+            )
+            .join(FormulationRow)
+            .where(FormulationRow.campaign_id == campaign_id)
+        ).all()
+        values = self._values_of(s, campaign_id)
+        versions: dict[int, list[tuple[str, State]]] = {}
+        for mid, action, status, note, vals in s.execute(
+            select(
+                MeasurementVersionRow.measurement_id,
+                MeasurementVersionRow.action,
+                MeasurementVersionRow.status,
+                MeasurementVersionRow.note,
+                MeasurementVersionRow.values,
+            )
+            .join(MeasurementRow)
+            .join(FormulationRow)
+            .where(FormulationRow.campaign_id == campaign_id)
+            .order_by(MeasurementVersionRow.measurement_id, MeasurementVersionRow.version)
+        ):
+            versions.setdefault(mid, []).append((action, (status, note, {q: float(v) for q, v in vals.items()})))
+        held: dict[str, dict[int, _Held]] = {}
+        for m in ms:
+            history = versions.get(m.id, [])
+            held.setdefault(m.label, {})[m.replicate] = _Held(
+                m.replicate,
+                (m.status, m.note, values.get(m.id, {})),
+                earlier=[state for _, state in history],
+                by_hand=not history or history[0][0] == "recorded",
+                retracted=m.retracted_at is not None,
+            )
+        return held
+
+    @_database_errors
+    def amend(
+        self,
+        campaign_id: int,
+        label: str,
+        replicate: int,
+        values: dict[str, float] | None = None,
+        status: str | None = None,
+        note: str | None = None,
+        reason: str = "",
+        author: str | None = None,
+        campaign_name: str = "",
+    ) -> int:
+        """Correct a stored measurement: ``values`` (quantity -> value in the unit its name declares)
+        replace those quantities' values, the others are kept; ``status`` and ``note`` replace the
+        current ones when given. A new version (``amended``: the full new values, ``reason``,
+        ``author``, time) is appended and the earlier ones kept; returns its number. DataError, and
+        nothing changed, for an unknown id or replicate, an empty reason, a retracted measurement
+        (restore it first) or no change at all."""
+        with self._write() as s:
+            m = self._measurement(s, campaign_id, label, replicate, campaign_name)
+            what = f"{label} replicate {replicate}"
+            reason = _reason(reason, f"amending {what}")
+            if m.retracted_at is not None:
+                raise DataError(
+                    f"{what} was {retracted_text(m.retracted_at, m.retract_reason)}; restore it first "
+                    f"('optiform retract {label} --replicate {replicate} --undo --reason TEXT')"
+                )
+            current = {v.quantity: v.value for v in m.values}
+            new: State = (
+                m.status if status is None else status,
+                m.note if note is None else note.strip(),
+                {**current, **{q: float(v) for q, v in (values or {}).items()}},
+            )
+            if _same((m.status, m.note, current), new):
+                raise DataError(f"{what} already has {values_text(current, m.status, m.note)}; nothing to amend")
+            m.status, m.note = new[0], new[1]
+            by_quantity = {v.quantity: v for v in m.values}
+            for q, v in new[2].items():
+                if q in by_quantity:
+                    by_quantity[q].value = v
+                else:
+                    m.values.append(ValueRow(quantity=q, value=v))
+            return self._append_version(m, "amended", new[2], reason, author)
+
+    @_database_errors
+    def retract(
+        self,
+        campaign_id: int,
+        label: str,
+        replicate: int,
+        reason: str,
+        author: str | None = None,
+        campaign_name: str = "",
+    ) -> int:
+        """Take a measurement out of the model: it stays stored, marked retracted now with
+        ``reason`` (a new version ``retracted``); returns the version number. DataError for an
+        unknown id or replicate, an empty reason or a measurement already retracted."""
+        with self._write() as s:
+            m = self._measurement(s, campaign_id, label, replicate, campaign_name)
+            what = f"{label} replicate {replicate}"
+            reason = _reason(reason, f"retracting {what}")
+            if m.retracted_at is not None:
+                raise DataError(f"{what} was already {retracted_text(m.retracted_at, m.retract_reason)}")
+            m.retracted_at, m.retract_reason = utc_now(), reason
+            return self._append_version(m, "retracted", {v.quantity: v.value for v in m.values}, reason, author)
+
+    @_database_errors
+    def restore(
+        self,
+        campaign_id: int,
+        label: str,
+        replicate: int,
+        reason: str,
+        author: str | None = None,
+        campaign_name: str = "",
+    ) -> int:
+        """Undo a retraction (a new version ``restored``); returns the version number. DataError for
+        an unknown id or replicate, an empty reason or a measurement that is not retracted."""
+        with self._write() as s:
+            m = self._measurement(s, campaign_id, label, replicate, campaign_name)
+            what = f"{label} replicate {replicate}"
+            reason = _reason(reason, f"restoring {what}")
+            if m.retracted_at is None:
+                raise DataError(f"{what} is not retracted; nothing to restore")
+            m.retracted_at, m.retract_reason = None, None
+            return self._append_version(m, "restored", {v.quantity: v.value for v in m.values}, reason, author)
+
+    @_database_errors
+    def measurement_history(
+        self, campaign_id: int, label: str, replicate: int | None = None, campaign_name: str = ""
+    ) -> pd.DataFrame:
+        """Every version of a formulation's measurements (or of one replicate), by replicate then
+        version: id, replicate, version, action (recorded, ingested, amended, retracted, restored,
+        accepted), status, note, values (dict), reason, author (None when unknown), created_at."""
+        with self._sessions() as s:
+            if replicate is None:
+                f = self._formulation(s, campaign_id, label, campaign_name)
+                ids = [m.id for m in f.measurements]
+            else:
+                ids = [self._measurement(s, campaign_id, label, replicate, campaign_name).id]
+            rows = s.execute(
+                select(MeasurementRow.replicate, MeasurementVersionRow)
+                .join(MeasurementVersionRow, MeasurementVersionRow.measurement_id == MeasurementRow.id)
+                .where(MeasurementRow.id.in_(ids))
+                .order_by(MeasurementRow.replicate, MeasurementVersionRow.version)
+            ).all()
+            out = [
+                (label, rep, v.version, v.action, v.status, v.note, dict(v.values), v.reason, v.author, v.created_at)
+                for rep, v in rows
+            ]
+        return pd.DataFrame(out, columns=HISTORY_COLUMNS)
 
     @_database_errors
     def accept(self, campaign_id: int, label: str, campaign_name: str = "", author: str | None = None) -> int:
@@ -463,14 +745,11 @@ class Store:
 
         with self._write() as s:
             f = self._formulation(s, campaign_id, label, campaign_name)
-            flagged = [m for m in f.measurements if m.status == "flagged"]
+            flagged = [m for m in f.measurements if m.status == "flagged" and m.retracted_at is None]
             for m in flagged:
                 m.status = "ok"
                 m.note = (m.note + "; " if m.note else "") + "flags accepted by the user"
-                values = {v.quantity: v.value for v in m.values}
-                m.versions.append(
-                    _version(len(m.versions) + 1, "accepted", m.status, m.note, values, "flags accepted", author)
-                )
+                self._append_version(m, "accepted", {v.quantity: v.value for v in m.values}, "flags accepted", author)
             return len(flagged)
 
     # --- raw files and analyses --------------------------------------------------------------
@@ -603,6 +882,43 @@ class Store:
             )
         return f
 
+    @classmethod
+    def _measurement(
+        cls, s: Session, campaign_id: int, label: str, replicate: int, campaign_name: str
+    ) -> MeasurementRow:
+        f = cls._formulation(s, campaign_id, label, campaign_name)
+        for m in f.measurements:
+            if m.replicate == replicate:
+                return m
+        have = sorted(m.replicate for m in f.measurements)
+        raise DataError(
+            f"{label} has no replicate {replicate}; "
+            + (f"it has replicate(s) {', '.join(map(str, have))}" if have else "it has no measurement yet")
+        )
+
+    @staticmethod
+    def _append_version(
+        m: MeasurementRow, action: str, values: dict[str, float], reason: str, author: str | None
+    ) -> int:
+        """Append the measurement's next version (its current status and note); returns its number."""
+        number = max((v.version for v in m.versions), default=0) + 1
+        m.versions.append(_version(number, action, m.status, m.note, values, reason, author))
+        return number
+
+    @staticmethod
+    def _values_of(s: Session, campaign_id: int) -> dict[int, dict[str, float]]:
+        """Measurement id -> its current values (quantity -> value)."""
+        out: dict[int, dict[str, float]] = {}
+        for mid, quantity, value in s.execute(
+            select(ValueRow.measurement_id, ValueRow.quantity, ValueRow.value)
+            .join(MeasurementRow)
+            .join(FormulationRow)
+            .where(FormulationRow.campaign_id == campaign_id)
+            .order_by(ValueRow.id)
+        ):
+            out.setdefault(mid, {})[quantity] = value
+        return out
+
     @staticmethod
     def _raw_file(s: Session, cache: dict[str, RawFileRow], raw: RawFile) -> RawFileRow:
         if raw.sha256 not in cache:
@@ -611,3 +927,25 @@ class Store:
                 sha256=raw.sha256, name=raw.name, size_bytes=len(raw.content), content=raw.content
             )
         return cache[raw.sha256]
+
+
+def _reason(reason: str, doing: str) -> str:
+    """The stripped reason; DataError when there is none."""
+    if not reason or not reason.strip():
+        raise DataError(f"{doing} needs a reason (kept in its history), e.g. --reason 'typo in the results file'")
+    return reason.strip()
+
+
+def _args(state: State) -> tuple[dict[str, float], str, str]:
+    """A state as the arguments of :func:`values_text`."""
+    return state[2], state[0], state[1]
+
+
+def _beside_notice(where: str, label: str, replicate: int, beside: list[_Held]) -> str:
+    """A new replicate stored beside ones recorded by hand: it may have been meant as a correction."""
+    others = ", ".join(f"{h.replicate} ({values_text(*_args(h.current))})" for h in beside)
+    target = beside[0].replicate if len(beside) == 1 else "K"
+    return (
+        f"{where + ': ' if where else ''}{label}: stored as replicate {replicate} beside replicate"
+        f"{'s' if len(beside) > 1 else ''} {others}; if this corrects a value, use {amend_command(label, target)}"
+    )
