@@ -10,6 +10,7 @@ from .migrate import SCHEMA_VERSION
 from .records import (
     CampaignRecord,
     IngestedGroup,
+    MadeFormulation,
     NewAnalysis,
     NewMeasurement,
     RawFile,
@@ -24,6 +25,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "CampaignRecord",
     "IngestedGroup",
+    "MadeFormulation",
     "NewAnalysis",
     "NewMeasurement",
     "RawFile",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -36,6 +36,16 @@ class NewMeasurement:
     where: str = ""
     new_values: dict[str, Any] | None = None
     new_key: Hashable | None = None
+
+
+class MadeFormulation(NamedTuple):
+    """What was made of formulation ``label``: its variables (``values``, as the model takes them)
+    and the mass of each chemical weighed (g); ``where`` locates it for messages."""
+
+    label: str
+    values: dict[str, Any]
+    masses_g: dict[str, float]
+    where: str = ""
 
 
 @dataclass
@@ -89,11 +99,16 @@ class IngestedGroup:
     where: str = ""
 
 
-def cancelled_text(when: Any, reason: str | None) -> str:
-    """``cancelled 2025-05-01 14:02 UTC: reason`` for messages."""
+def utc_text(when: Any) -> str:
+    """``2025-05-01 14:02 UTC`` for messages (a naive time is UTC, as SQLite gives it)."""
     stamp = pd.Timestamp(when)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return f"cancelled {stamp:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else "")
+    return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
+def cancelled_text(when: Any, reason: str | None) -> str:
+    """``cancelled 2025-05-01 14:02 UTC: reason`` for messages."""
+    return f"cancelled {utc_text(when)}" + (f": {reason}" if reason else "")
 
 
 def cancelled_message(label: str, cancelled_at: datetime | Any, reason: str | None) -> str:
