@@ -5,6 +5,8 @@ best, predict, weighing sheets, ternary map).
     c = Campaign.create("campaigns/llzt-cse/campaign.toml", store="sqlite:///run.db")
     batch = c.propose(6)                 # id + one column per variable
     sheet = c.weighing_sheet(batch, batch_mass_g=2.0)
+    c.export_sheet(batch=1, batch_mass_g=2.0, path="batch1.xlsx")   # fill actual_g at the balance
+    c.record("batch1.xlsx")              # what was made; the model learns from it
     c.record(results)                    # id + objective columns (+ replicate, status, note)
     c.best(); c.predict(batch); c.plot_ternary("map.png")
 """
@@ -12,6 +14,7 @@ best, predict, weighing sheets, ternary map).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, StoreError, StrategyError, path_error
-from .recipe import weighing_sheet, write_batch
+from .made import MadeReport, record_made
+from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
 from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
 from .space import Space
-from .spec import CampaignSpec, ObjectiveSpec, load_spec
+from .spec import CampaignSpec, ObjectiveSpec, RecipeSpec, load_spec
 from .store import Store
 
 if TYPE_CHECKING:
@@ -91,10 +95,11 @@ class Campaign:
 
     # --- reading -----------------------------------------------------------------------------
     def formulations(self) -> pd.DataFrame:
-        """One row per formulation: id, variables, source, batch, strategy, status, n_results,
-        cancelled_at, cancel_reason. Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured``
-        (an ok result), ``flagged``, ``failed``, ``retracted`` (made, but every result retracted),
-        else ``pending``. ``n_results`` leaves retracted results out."""
+        """One row per formulation: id, variables (the target), source, batch, strategy, status,
+        n_results, cancelled_at, cancel_reason, made (what was made is recorded, from a filled
+        weighing sheet). Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured`` (an ok
+        result), ``flagged``, ``failed``, ``retracted`` (made, but every result retracted), else
+        ``pending``. ``n_results`` leaves retracted results out."""
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
@@ -112,14 +117,21 @@ class Campaign:
         table["n_results"] = counts["ok"] + counts["flagged"] + counts["failed"]
         table["cancelled_at"] = pd.to_datetime(f["cancelled_at"], utc=True).array  # SQLite gives naive UTC
         table["cancel_reason"] = f["cancel_reason"].fillna("").to_numpy()
+        table["made"] = f["made_at"].notna().to_numpy()
         return table
 
     def data(self) -> pd.DataFrame:
         """All formulations with their measurements: one row per measurement (replicates as
         separate rows; a retracted one with status ``retracted``, its values as stored), and one
-        row with status ``pending`` (or ``cancelled``) per formulation without results."""
+        row with status ``pending`` (or ``cancelled``) per formulation without results. The variable
+        columns hold the target; ``made`` says whether what was made is recorded (the model learns
+        from that, see :meth:`training_data`)."""
+        return self._data(made=False)
+
+    def _data(self, made: bool) -> pd.DataFrame:
+        """:meth:`data`; with ``made``, the composition made (where recorded) in the variable columns."""
         stored = self.store.formulations(self.id)
-        f = self._expand(stored)
+        f = self._expand(stored, made)
         m = self.store.measurements(self.id)
         quantities = self._quantities(m)
         rows = pd.DataFrame(
@@ -136,11 +148,15 @@ class Campaign:
         out.loc[out["id"].isin(stored.loc[stored["cancelled_at"].notna(), "label"]), "status"] = "cancelled"
         out["replicate"] = out["replicate"].astype("Int64")
         out["note"] = out["note"].fillna("")
+        out["made"] = out["id"].isin(stored.loc[stored["made_at"].notna(), "label"])
         cols = ["id", *self.space.variables, *quantities, "status", "replicate", "note", "source", "batch", "strategy"]
-        return out[cols]
+        return out[[*cols, "made"]]
 
-    def _expand(self, f: pd.DataFrame) -> pd.DataFrame:
-        values = pd.DataFrame(list(f["values"]), columns=self.space.variables) if len(f) else None
+    def _expand(self, f: pd.DataFrame, made: bool = False) -> pd.DataFrame:
+        """id + variables (the target; with ``made``, the composition made where recorded) + source,
+        batch, strategy."""
+        rows = [m if made and isinstance(m, dict) else v for v, m in zip(f["values"], f["made_values"])]
+        values = pd.DataFrame(rows, columns=self.space.variables) if len(f) else None
         table = pd.DataFrame({"id": f["label"]})
         for v in self.space.variables:
             table[v] = values[v].to_numpy() if values is not None else pd.Series(dtype=float)
@@ -157,9 +173,10 @@ class Campaign:
 
     def training_data(self, objective: ObjectiveSpec | str | None = None) -> pd.DataFrame:
         """Rows usable by the model for ``objective`` (default: the first; an objective or a
-        constrained quantity, by spec or name): status ok, finite value."""
+        constrained quantity, by spec or name): status ok, finite value. The variables are the
+        composition made where a filled weighing sheet recorded it, else the target."""
         obj = self._quantity(objective)
-        d = self.data()
+        d = self._data(made=True)
         d = d[(d["status"] == "ok") & np.isfinite(pd.to_numeric(d[obj.name], errors="coerce"))]
         return d[["id", *self.space.variables, obj.name]].reset_index(drop=True)
 
@@ -294,9 +311,10 @@ class Campaign:
         return surrogate
 
     def feasibility_data(self) -> pd.DataFrame:
-        """Rows with the declared pass/fail outcome recorded (variables + the outcome, 1 or 0)."""
+        """Rows with the declared pass/fail outcome recorded (variables, made where recorded as in
+        :meth:`training_data`, + the outcome, 1 or 0)."""
         name = self.spec.feasibility.name if self.spec.feasibility else None
-        d = self.data()
+        d = self._data(made=True)
         if name is None or name not in d.columns:
             return pd.DataFrame(columns=[*self.space.variables, *([name] if name else [])])
         d = d[d[name].notna() & ~d["status"].isin(["flagged", "retracted"])]
@@ -403,16 +421,45 @@ class Campaign:
 
     def weighing_sheet(self, batch: pd.DataFrame | None = None, batch_mass_g: float = 1.0) -> pd.DataFrame:
         """Grams of each chemical for ``batch_mass_g`` of each formulation in ``batch`` (default:
-        the pending ones); see :mod:`optiform.recipe`."""
+        the pending ones), rounded to the balance; see :mod:`optiform.recipe`."""
         if batch is None:
             f = self.formulations()
             batch = f[f["status"] == "pending"][["id", *self.space.variables]]
         return weighing_sheet(self.spec, batch, batch_mass_g)
 
     def export_batch(self, batch: pd.DataFrame, path: str | Path, batch_mass_g: float | None = None) -> Path:
-        """Write a batch (CSV or XLSX by suffix), with its weighing sheet when a batch mass is given."""
-        sheet = self.weighing_sheet(batch, batch_mass_g) if batch_mass_g else None
-        return write_batch(batch, path, sheet)
+        """Write a batch (CSV or XLSX by suffix): its weighing sheet when a batch mass is given (see
+        :meth:`export_sheet`), else the plain table (id + variables)."""
+        if not batch_mass_g:
+            return write_batch(batch, path)
+        f = self.formulations()
+        batches = f.loc[f["id"].isin(batch["id"]), "batch"].dropna().unique() if "id" in batch.columns else []
+        return self._write_sheet(batch, int(batches[0]) if len(batches) == 1 else None, batch_mass_g, path)
+
+    def export_sheet(self, batch: int, batch_mass_g: float, path: str | Path) -> Path:
+        """Write the weighing sheet of batch ``batch`` (its formulations that are not cancelled) for
+        ``batch_mass_g`` g each, as CSV or XLSX by suffix: a header (campaign, batch, date, batch
+        mass, balance resolution), then one row per formulation and chemical with an empty
+        ``actual_g`` column to fill at the balance and record with :meth:`record`."""
+        f = self.formulations()
+        numbers = sorted(int(b) for b in f["batch"].dropna().unique())
+        if batch not in numbers:
+            have = f"batches {', '.join(map(str, numbers))}" if numbers else "no proposed batch"
+            raise DataError(f"campaign {self.name!r} has no batch {batch}; it has {have}")
+        rows = f[(f["batch"] == batch) & (f["status"] != "cancelled")]
+        if not len(rows):
+            raise DataError(f"batch {batch} of campaign {self.name!r} has only cancelled formulations")
+        return self._write_sheet(rows[["id", *self.space.variables]], batch, batch_mass_g, path)
+
+    def _write_sheet(self, batch: pd.DataFrame, number: int | None, batch_mass_g: float, path: str | Path) -> Path:
+        header = {
+            "campaign": self.name,
+            "batch": number,
+            "date": date.today().isoformat(),
+            "batch_mass_g": float(batch_mass_g),
+            "balance_resolution_mg": (self.spec.recipe or RecipeSpec()).balance_resolution_mg,
+        }
+        return write_weighing_sheet(self.weighing_sheet(batch, batch_mass_g), path, header)
 
     def cancel(self, sample_id: str, reason: str = "") -> None:
         """Withdraw a pending proposal: it stays in the store with status ``cancelled``, the time and
@@ -424,8 +471,13 @@ class Campaign:
         self.store.cancel(self.id, sample_id, reason, campaign_name=self.name)
 
     # --- recording ---------------------------------------------------------------------------
-    def record(self, results: pd.DataFrame | str | Path, origin: str | None = None) -> RecordReport:
-        """Store measured results (one transaction; nothing is stored if any row is bad).
+    def record(self, results: pd.DataFrame | str | Path, origin: str | None = None) -> RecordReport | MadeReport:
+        """Store measured results, or what was made (one transaction; nothing is stored if any row
+        is bad).
+
+        A filled weighing sheet (a file written by :meth:`export_sheet`, recognised by its
+        ``actual_g`` column) records the composition actually made next to the target (see
+        :func:`optiform.made.record_made`); the model then learns from what was made.
 
         Columns: ``id``, objective columns in their declared units, optional ``replicate``,
         ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` but with every variable
@@ -438,6 +490,8 @@ class Campaign:
         is a new measurement, numbered after the formulation's replicates (ingested ones included);
         the report's ``notices`` say when it lands beside replicates recorded by hand.
         """
+        if not isinstance(results, pd.DataFrame) and is_weighing_sheet(results):
+            return record_made(self.store, self.id, self.spec, self.formulations(), results, self.author)
         return record_results(self.store, self.id, self.spec, self.formulations(), results, origin, self.author)
 
     # --- corrections ---------------------------------------------------------------------------
@@ -624,4 +678,4 @@ def batch_seed(campaign_seed: int, batch_no: int) -> int:
     return int(np.random.SeedSequence([int(campaign_seed), int(batch_no)]).generate_state(1)[0])
 
 
-__all__ = ["Campaign", "DataError", "RecordReport", "StoreError", "read_results"]
+__all__ = ["Campaign", "DataError", "MadeReport", "RecordReport", "StoreError", "read_results"]

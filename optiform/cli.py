@@ -1,5 +1,5 @@
-"""Command line: ``optiform init | list | propose | record | amend | retract | history | ingest | accept |
-cancel | status | show | pareto | plot | bench | demo``.
+"""Command line: ``optiform init | list | propose | export | record | amend | retract | history | ingest |
+accept | cancel | status | show | pareto | plot | bench | demo``.
 
 The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
 holding several campaigns needs ``--campaign NAME``; both go before or after the command. An
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ._version import __version__
-from .campaign import Campaign, os_user
-from .errors import DataError, OptiformError, path_error
+from .campaign import Campaign, RecordReport, os_user
+from .errors import DataError, OptiformError, OptiformWarning, path_error
 from .spec import example_spec_path
 from .spec.strategy import STRATEGY_NAMES
 from .store import Store, resolve_store_url, values_text
@@ -78,12 +79,16 @@ def _global(
 
 def _user_errors(func: Callable[..., None]) -> Callable[..., None]:
     """Turn optiform's errors (bad files, unknown ids, ...) into one message and exit status 1;
-    anything else is a bug and keeps its traceback."""
+    anything else is a bug and keeps its traceback. Optiform's warnings are printed as
+    ``warning: ...`` lines on stderr (each once)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> None:
         try:
-            func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", OptiformWarning)
+                warnings.showwarning = _warning_printer(warnings.showwarning)
+                func(*args, **kwargs)
         except OptiformError as exc:
             if state.debug:
                 raise
@@ -91,6 +96,21 @@ def _user_errors(func: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _warning_printer(default: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints each distinct OptiformWarning once as a yellow
+    ``warning: ...`` line on stderr and leaves other warnings to ``default``."""
+    shown: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if not issubclass(category, OptiformWarning):
+            default(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            err_console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False)
+
+    return show
 
 
 def _url(store: str | None) -> str:
@@ -156,23 +176,28 @@ def propose(
 ) -> None:
     """Propose the next batch; they are stored as pending until results are recorded.
 
+    With --batch-mass-g the weighing sheet is printed, and --out writes it (header, one row per
+    formulation and chemical, an empty actual_g column to fill at the balance and record); without
+    it --out writes the batch table (id + variables).
+
     Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx --fix framework=LLZT
     """
+    from .recipe import check_weighable, weighing_wide
+
     c = _open(store, campaign)
     if batch_mass_g is not None and batch_mass_g <= 0:
         raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
+    if batch_mass_g is not None:
+        check_weighable(c.spec)  # before anything is stored
     with console.status(f"proposing {n} formulation(s)..."):
         batch = c.propose(n, strategy=strategy, seed=seed, fixed=_parse_fixed(fix or []))
     console.print(_table(batch, f"next batch of {c.name}"))
     if batch_mass_g:
         sheet = c.weighing_sheet(batch, batch_mass_g)
-        from .recipe import weighing_wide
-
-        console.print(
-            _table(weighing_wide(sheet), f"weighing sheet: grams for {batch_mass_g:g} g per formulation", digits=4)
-        )
+        title = f"weighing sheet: grams for {batch_mass_g:g} g per formulation"
+        console.print(_table(weighing_wide(sheet), title, digits=10))
     if out is not None:
         path = c.export_batch(batch, out, batch_mass_g)
         console.print(f"wrote {path}")
@@ -196,8 +221,29 @@ def _parse_assignments(items: list[str], option: str, example: str) -> dict[str,
 
 @app.command()
 @_user_errors
+def export(
+    batch: Annotated[int, typer.Option(min=1, help="Batch number (see 'optiform status').")],
+    batch_mass_g: Annotated[float, typer.Option(help="Batch mass in g of each formulation.")],
+    out: Annotated[Path, typer.Option(help="Weighing sheet to write, .csv or .xlsx.")],
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Write a batch's weighing sheet again (its formulations that are not cancelled).
+
+    Fill its actual_g column with the masses weighed and record it: optiform record FILE.
+
+    Example: optiform export --batch 3 --batch-mass-g 2 --out batch3.xlsx
+    """
+    if not batch_mass_g > 0:
+        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    path = _open(store, campaign).export_sheet(batch, batch_mass_g, out)
+    console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
+@app.command()
+@_user_errors
 def record(
-    file: Annotated[Path, typer.Argument(help="Results table (.csv or .xlsx).")],
+    file: Annotated[Path, typer.Argument(help="Results table, or a filled weighing sheet (.csv or .xlsx).")],
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -205,12 +251,15 @@ def record(
 
     Rows without an id but with every variable column are outside data (e.g. literature points).
     A row with status = failed and no value marks the formulation failed (e.g. the film stayed fluid).
+    A weighing sheet with its actual_g column filled in (optiform export) records what was made.
 
     Example: optiform record results-batch3.csv
     """
     c = _open(store, campaign)
     report = c.record(file)
-    console.print(str(report))
+    console.print(escape(str(report)), highlight=False)
+    if not isinstance(report, RecordReport):
+        return
     for line in report.already_stored:
         console.print(f"[dim]already stored:[/dim] {escape(line)}", highlight=False)
     for line in report.notices:

@@ -18,6 +18,9 @@ class                    raised for
 ``SpaceExhaustedError``  (a ``StrategyError``) too few distinct new formulations fit the space
 ``BenchError``           a benchmark that cannot run (``RunFailedError``: one run failed)
 =======================  ==========================================================================
+
+:class:`OptiformWarning` (a ``UserWarning``) is what optiform warns with when the result is usable
+but asks for care (a mass too small to weigh well); the command line prints it as ``warning: ...``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "DataError",
     "GridExhaustedError",
     "OptiformError",
+    "OptiformWarning",
     "ReaderError",
     "SpaceExhaustedError",
     "SpecError",
@@ -79,6 +83,10 @@ class SpaceExhaustedError(StrategyError, RuntimeError):
 
 class BenchError(OptiformError, RuntimeError):
     """A benchmark that cannot run (unknown problem, a failing run)."""
+
+
+class OptiformWarning(UserWarning):
+    """A usable result that asks for care (e.g. a mass below what the balance weighs well)."""
 
 
 def path_error(

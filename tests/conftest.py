@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh SQLite store URL, the campaign files most tests use, and a factory of
-campaigns each in its own store under the test's ``tmp_path`` (closed at teardown)."""
+"""Shared fixtures: a fresh SQLite store URL, the campaign files most tests use, a factory of
+campaigns each in its own store under the test's ``tmp_path`` (closed at teardown), and the command
+line run in ``tmp_path``."""
 
 from __future__ import annotations
 
@@ -56,6 +57,27 @@ def small_spec(tmp_path: Path) -> Path:
     path = tmp_path / "small.toml"
     path.write_text(SMALL_SPEC)
     return path
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """``cli(*args, ok=True)``: run the command line in ``tmp_path`` (no $OPTIFORM_STORE) with typer's
+    CliRunner; with ``ok`` the exit status must be 0. Returns the click Result."""
+    from typer.testing import CliRunner
+
+    from optiform.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPTIFORM_STORE", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True) -> Any:
+        result = runner.invoke(app, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output + str(result.exception)
+        return result
+
+    return run
 
 
 @pytest.fixture

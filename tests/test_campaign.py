@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from optiform import Campaign, DataError, StoreError
-from optiform.recipe import molar_ratio
+from optiform.recipe import molar_ratio, read_weighing_sheet
 from optiform.store import SCHEMA_VERSION, Store
 
 MakeCampaign = Callable[..., Campaign]
@@ -278,18 +278,19 @@ def test_best_without_results_is_a_clear_error(small: Campaign) -> None:
 def test_weighing_sheet_for_a_batch(tmp_path: Path, make_campaign: MakeCampaign) -> None:
     c = make_campaign(seed=None)
     batch = c.propose(3)
-    sheet = c.weighing_sheet(batch, batch_mass_g=2.0)
+    sheet = c.weighing_sheet(batch, batch_mass_g=20.0)
     totals = sheet.groupby("id")["mass_g"].sum()
-    assert np.allclose(totals, 2.0)
+    assert np.allclose(totals, 20.0, atol=6 * 0.00005)  # six chemicals, each rounded to 0.1 mg
     paper = pd.DataFrame(
         [dict(id="paper", MEMA=30, SN=50, salt=20, LiDFOB_mol_frac=0.05, FEC_wt_pct=5, porosity=0.75, framework="LLZT")]
     )
-    assert molar_ratio(c.weighing_sheet(paper, 1.0), "LiTFSI", "LiDFOB") == pytest.approx(19.0)
-    path = c.export_batch(batch, tmp_path / "batch.csv", batch_mass_g=2.0)
-    table = pd.read_csv(path)
-    assert {"LiTFSI_g", "LiDFOB_g", "FEC_g", "AIBN_g", "MEMA_g"} <= set(table.columns)
-    xlsx = c.export_batch(batch, tmp_path / "batch.xlsx", batch_mass_g=2.0)
-    assert set(pd.read_excel(xlsx, sheet_name=None)) == {"batch", "weighing"}
+    assert molar_ratio(c.weighing_sheet(paper, 100.0), "LiTFSI", "LiDFOB") == pytest.approx(19.0, rel=1e-3)
+    path = c.export_batch(batch, tmp_path / "batch.csv", batch_mass_g=20.0)
+    header, table = read_weighing_sheet(path)
+    assert header["campaign"] == "llzt-cse" and header["batch"] == 1 and header["batch_mass_g"] == 20.0
+    assert {"LiTFSI", "LiDFOB", "FEC", "AIBN", "MEMA"} <= set(table["chemical"])
+    xlsx = c.export_batch(batch, tmp_path / "batch.xlsx", batch_mass_g=20.0)
+    assert set(pd.read_excel(xlsx, sheet_name=None)) == {"weighing"}
 
 
 # --- learned feasibility ----------------------------------------------------------------------

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from optiform.cli import app
+from optiform.recipe import read_weighing_sheet
 
 SMALL = """
 version = 1
@@ -27,21 +26,6 @@ name = "conductivity_mS_cm"
 [strategy]
 n_initial = 4
 """
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("OPTIFORM_STORE", raising=False)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output + str(result.exception)
-        return result
-
-    return run
 
 
 @pytest.mark.slow
@@ -91,10 +75,11 @@ def test_status_says_the_design_continues_while_under_two_usable_results(cli, tm
 
 def test_propose_with_weighing_sheet_xlsx(cli, tmp_path: Path, store_url: str, llzt_spec: Path) -> None:
     cli("--store", store_url, "init", str(llzt_spec))
-    out = cli("--store", store_url, "propose", "-n", "2", "--batch-mass-g", "2", "--out", "b.xlsx").output
+    out = cli("--store", store_url, "propose", "-n", "2", "--batch-mass-g", "20", "--out", "b.xlsx").output
     assert "weighing sheet" in out and "LiTFSI_g" in out
-    sheets = pd.read_excel(tmp_path / "b.xlsx", sheet_name=None)
-    assert sheets["weighing"].groupby("id")["mass_g"].sum().round(12).eq(2.0).all()
+    header, table = read_weighing_sheet(tmp_path / "b.xlsx")
+    assert header["batch_mass_g"] == 20.0 and table["actual_g"].isna().all()
+    assert ((table.groupby("id")["mass_g"].sum() - 20.0).abs() <= 6 * 0.00005).all()
 
 
 @pytest.mark.parametrize(
@@ -189,7 +174,7 @@ def test_usage_error_exit_code(cli) -> None:
     assert cli("propose", "-n", "0", ok=False).exit_code == 2
 
 
-@pytest.mark.parametrize("command", ["init", "propose", "record", "status", "demo"])
+@pytest.mark.parametrize("command", ["init", "propose", "export", "record", "status", "demo"])
 def test_every_command_has_help_with_example(cli, command: str) -> None:
     assert "Example: optiform" in cli(command, "--help").output
     assert "Example: optiform" in cli("plot", "ternary", "--help").output

@@ -428,9 +428,59 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], Any], list[str]]] = {
     ),
     "resolution_zero": (lambda d: d["mixture"].update(resolution=0), [r"mixture\.resolution", r"greater than 0"]),
     "total_zero": (lambda d: d["mixture"].update(total=0), [r"mixture\.total", r"greater than 0"]),
-    "mol_pct_with_recipe": (
+    "mol_pct_without_molar_masses": (
         lambda d: d["mixture"].update(unit="mol%"),
-        [r"recipe: needs mixture\.unit = 'wt%' \(got 'mol%'\)"],
+        [
+            r"recipe\.molar_mass_g_mol: mixture\.unit is 'mol%': needs the molar mass \(g/mol; a polymer by its repeat unit\) of MEMA, SN$"
+        ],
+    ),
+    "mol_pct_missing_one_molar_mass": (
+        lambda d: (d["mixture"].update(unit="mol%"), d["recipe"].update(molar_mass_g_mol={"MEMA": 143.18})),
+        [r"recipe\.molar_mass_g_mol: .*needs the molar mass .* of SN$"],
+    ),
+    "vol_pct_without_densities": (
+        lambda d: (d["mixture"].update(unit="vol%"), d["recipe"].update(density_g_cm3={"MEMA": 1.05})),
+        [r"recipe\.density_g_cm3: mixture\.unit is 'vol%': needs the density \(g/cm3\) of SN, salt$"],
+    ),
+    "molar_mass_of_unknown_chemical": (
+        lambda d: d["recipe"].update(molar_mass_g_mol={"PEO": 44.05}),
+        [r"recipe\.molar_mass_g_mol\.PEO: 'PEO' is not a mixture component, split chemical or additive"],
+    ),
+    "molar_mass_of_a_split_component": (
+        lambda d: d["recipe"].update(molar_mass_g_mol={"salt": 280.0}),
+        [
+            r"recipe\.molar_mass_g_mol\.salt: salt is split: its molar mass is the mole-fraction average of LiTFSI and LiDFOB"
+        ],
+    ),
+    "molar_mass_contradicts_split": (
+        lambda d: d["recipe"].update(molar_mass_g_mol={"LiTFSI": 287.0}),
+        [
+            r"recipe\.molar_mass_g_mol\.LiTFSI: recipe\.split\.salt\.molar_mass_g_mol gives LiTFSI 287\.09 g/mol, not 287"
+        ],
+    ),
+    "molar_mass_zero": (
+        lambda d: d["recipe"].update(molar_mass_g_mol={"SN": 0.0}),
+        [r"recipe\.molar_mass_g_mol: SN: molar mass must be > 0 g/mol"],
+    ),
+    "density_of_a_split_chemical": (
+        lambda d: d["recipe"].update(density_g_cm3={"LiTFSI": 1.33}),
+        [r"recipe\.density_g_cm3\.LiTFSI: a split component's density goes by the component's name \('salt'\)"],
+    ),
+    "density_of_unknown_chemical": (
+        lambda d: d["recipe"].update(density_g_cm3={"water": 1.0}),
+        [r"recipe\.density_g_cm3\.water: 'water' is not a mixture component or additive \(MEMA, SN, salt, FEC, AIBN\)"],
+    ),
+    "density_negative": (
+        lambda d: d["recipe"].update(density_g_cm3={"SN": -1.0}),
+        [r"recipe\.density_g_cm3: SN: density must be > 0 g/cm3"],
+    ),
+    "balance_resolution_zero": (
+        lambda d: d["recipe"].update(balance_resolution_mg=0),
+        [r"recipe\.balance_resolution_mg", r"greater than 0"],
+    ),
+    "warn_below_negative": (
+        lambda d: d["recipe"].update(warn_below_mg=-1),
+        [r"recipe\.warn_below_mg", r"greater than or equal to 0"],
     ),
     "unknown_unit": (lambda d: d["mixture"].update(unit="g"), [r"mixture\.unit", r"wt%"]),
     # non-finite numbers (TOML has nan and inf)

@@ -198,8 +198,6 @@ def _check_outcome_constraints(spec: CampaignSpec, variables: list[str]) -> None
 def _check_recipe(spec: CampaignSpec) -> None:
     recipe = spec.recipe
     assert recipe is not None
-    if spec.mixture.unit != "wt%":
-        raise ValueError(f"recipe: needs mixture.unit = 'wt%' (got {spec.mixture.unit!r})")
     chemicals = set(spec.components)
     max_additives = 0.0
     for chem, value in recipe.additives.items():
@@ -237,6 +235,52 @@ def _check_recipe(spec: CampaignSpec) -> None:
             if chem in chemicals:
                 raise ValueError(f"recipe.split.{comp}: chemical {chem!r} named twice in the recipe")
             chemicals.add(chem)
+    _check_recipe_tables(spec)
+
+
+def _check_recipe_tables(spec: CampaignSpec) -> None:
+    """``molar_mass_g_mol`` and ``density_g_cm3``: known names (components, split chemicals,
+    additives), consistent with the splits, and complete for a mol% or vol% mixture."""
+    recipe = spec.recipe
+    assert recipe is not None
+    split_chemicals = {chem: (comp, m) for comp, sp in recipe.split.items() for chem, m in sp.molar_mass_g_mol.items()}
+    names = [*spec.components, *split_chemicals, *recipe.additives]
+    for chem, mass in recipe.molar_mass_g_mol.items():
+        loc = ("recipe", "molar_mass_g_mol", chem)
+        if chem in recipe.split:
+            pair = " and ".join(recipe.split[chem].molar_mass_g_mol)
+            fail_at(loc, f"{chem} is split: its molar mass is the mole-fraction average of {pair}", mass)
+        if chem in split_chemicals and split_chemicals[chem][1] != mass:
+            comp, declared = split_chemicals[chem]
+            fail_at(loc, f"recipe.split.{comp}.molar_mass_g_mol gives {chem} {declared:g} g/mol, not {mass:g}", mass)
+        if chem not in names:
+            fail_at(loc, f"{chem!r} is not a mixture component, split chemical or additive ({', '.join(names)})", mass)
+    for chem, density in recipe.density_g_cm3.items():
+        loc = ("recipe", "density_g_cm3", chem)
+        if chem in split_chemicals:
+            comp = split_chemicals[chem][0]
+            fail_at(loc, f"a split component's density goes by the component's name ({comp!r}), not {chem!r}", density)
+        if chem not in spec.components and chem not in recipe.additives:
+            have = ", ".join([*spec.components, *recipe.additives])
+            fail_at(loc, f"{chem!r} is not a mixture component or additive ({have})", density)
+    unit = spec.mixture.unit
+    if unit == "mol%":
+        missing = [c for c in spec.components if c not in recipe.split and c not in recipe.molar_mass_g_mol]
+        if missing:
+            fail_at(
+                ("recipe", "molar_mass_g_mol"),
+                f"mixture.unit is 'mol%': needs the molar mass (g/mol; a polymer by its repeat unit) of "
+                f"{', '.join(missing)}",
+                dict(recipe.molar_mass_g_mol),
+            )
+    elif unit == "vol%":
+        missing = [c for c in spec.components if c not in recipe.density_g_cm3]
+        if missing:
+            fail_at(
+                ("recipe", "density_g_cm3"),
+                f"mixture.unit is 'vol%': needs the density (g/cm3) of {', '.join(missing)}",
+                dict(recipe.density_g_cm3),
+            )
 
 
 def _check_linear_constraints(spec: CampaignSpec) -> None:

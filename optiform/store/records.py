@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -49,6 +49,16 @@ class AlreadyStored:
     label: str
     replicate: int
     remark: str = ""
+
+
+class MadeFormulation(NamedTuple):
+    """What was made of formulation ``label``: its variables (``values``, as the model takes them)
+    and the mass of each chemical weighed (g); ``where`` locates it for messages."""
+
+    label: str
+    values: dict[str, Any]
+    masses_g: dict[str, float]
+    where: str = ""
 
 
 @dataclass
@@ -120,8 +130,8 @@ def amend_command(label: str, replicate: int | str) -> str:
     return f"'optiform amend {label} --replicate {replicate} --set NAME=VALUE --reason TEXT'"
 
 
-def _utc_text(when: Any) -> str:
-    """``2025-05-01 14:02 UTC`` (SQLite gives naive UTC)."""
+def utc_text(when: Any) -> str:
+    """``2025-05-01 14:02 UTC`` for messages (a naive time is UTC, as SQLite gives it)."""
     stamp = pd.Timestamp(when)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return f"{stamp:%Y-%m-%d %H:%M} UTC"
@@ -129,12 +139,12 @@ def _utc_text(when: Any) -> str:
 
 def cancelled_text(when: Any, reason: str | None) -> str:
     """``cancelled 2025-05-01 14:02 UTC: reason`` for messages."""
-    return f"cancelled {_utc_text(when)}" + (f": {reason}" if reason else "")
+    return f"cancelled {utc_text(when)}" + (f": {reason}" if reason else "")
 
 
 def retracted_text(when: Any, reason: str | None) -> str:
     """``retracted 2025-05-01 14:02 UTC: reason`` for messages."""
-    return f"retracted {_utc_text(when)}" + (f": {reason}" if reason else "")
+    return f"retracted {utc_text(when)}" + (f": {reason}" if reason else "")
 
 
 def cancelled_message(label: str, cancelled_at: datetime | Any, reason: str | None) -> str:

@@ -39,6 +39,7 @@ from .records import (
     AlreadyStored,
     CampaignRecord,
     IngestedGroup,
+    MadeFormulation,
     NewMeasurement,
     RawFile,
     RecordOutcome,
@@ -46,6 +47,7 @@ from .records import (
     cancelled_message,
     cancelled_text,
     retracted_text,
+    utc_text,
     values_text,
 )
 from .schema import (
@@ -79,6 +81,8 @@ FORMULATION_COLUMNS = [
     "values",
     "cancelled_at",
     "cancel_reason",
+    "made_values",
+    "made_at",
 ]
 MEASUREMENT_COLUMNS = [
     "label",
@@ -199,6 +203,11 @@ class _Held:
         else:
             return None
         return ", ".join([*remarks, *(["retracted"] if self.retracted else [])])
+
+
+def _same_masses(a: dict[str, Any], b: dict[str, float]) -> bool:
+    """The same chemicals with the same masses (to float precision)."""
+    return a.keys() == b.keys() and all(math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) for k in a)
 
 
 def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
@@ -360,7 +369,8 @@ class Store:
     @_database_errors
     def formulations(self, campaign_id: int) -> pd.DataFrame:
         """One row per formulation, in the order made: pk, label, source, batch, strategy,
-        created_at, values (dict), cancelled_at (None unless withdrawn), cancel_reason."""
+        created_at, values (dict), cancelled_at (None unless withdrawn), cancel_reason, made_values
+        (the composition actually made, a dict, or None) and made_at (None until recorded)."""
         with self._sessions() as s:
             rows = s.execute(
                 select(
@@ -373,6 +383,8 @@ class Store:
                     FormulationRow.values,
                     FormulationRow.cancelled_at,
                     FormulationRow.cancel_reason,
+                    FormulationRow.made_values,
+                    FormulationRow.made_at,
                 )
                 .where(FormulationRow.campaign_id == campaign_id)
                 .order_by(FormulationRow.id)
@@ -424,6 +436,40 @@ class Store:
                 )
             f.cancelled_at = utc_now()
             f.cancel_reason = reason.strip()
+
+    @_database_errors
+    def set_made(self, campaign_id: int, made: Sequence[MadeFormulation], author: str | None = None) -> list[str]:
+        """Store the composition actually made of formulations (its variables and the masses
+        weighed, g), now, by ``author``, in one transaction; returns the labels skipped because the
+        same masses are already recorded. DataError, and nothing stored, for an unknown or cancelled
+        formulation or one already recorded as made with other masses."""
+
+        already: list[str] = []
+        with self._write() as s:
+            forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
+            for item in made:
+                where = f"{item.where}: " if item.where else ""
+                f = forms.get(item.label)
+                if f is None:
+                    raise DataError(f"{where}unknown sample id {item.label!r}")
+                if f.cancelled_at is not None:
+                    raise DataError(
+                        f"{where}sample {item.label} was {cancelled_text(f.cancelled_at, f.cancel_reason)}; "
+                        "a cancelled formulation is not made"
+                    )
+                if f.made_at is not None:
+                    if _same_masses(f.made_masses_g or {}, item.masses_g):
+                        already.append(item.label)
+                        continue
+                    raise DataError(
+                        f"{where}{item.label} is already recorded as made ({utc_text(f.made_at)}"
+                        f"{', by ' + f.made_by if f.made_by else ''}) with other masses"
+                    )
+                f.made_values = dict(item.values)
+                f.made_masses_g = {chem: float(m) for chem, m in item.masses_g.items()}
+                f.made_at = utc_now()
+                f.made_by = author
+        return already
 
     # --- measurements ------------------------------------------------------------------------
     @_database_errors
