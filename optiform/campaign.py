@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, StoreError, StrategyError, path_error
+from .errors import DataError, SpecError, StoreError, StrategyError, path_error
 from .recipe import weighing_sheet, write_batch
 from .record import STATUSES, RecordReport, formulation_values, read_results, record_results
 from .space import Space
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .models.diagnostics import ModelDiagnostics
     from .models.feasibility import FeasibilityModel
     from .models.gp import Surrogate
+    from .update import UpdateReport
 
 
 class Campaign:
@@ -82,6 +83,57 @@ class Campaign:
     def name(self) -> str:
         return self.spec.name
 
+    # --- changing the campaign ---------------------------------------------------------------
+    def update(self, spec: str | Path | CampaignSpec | dict[str, Any], note: str = "") -> UpdateReport:
+        """Change the campaign's spec: a new version of its campaign file (path), a dict or a
+        CampaignSpec. Bounds may widen or narrow (formulations outside stay as data, marked in the
+        ``outside`` column), parameters (with ``existing = VALUE``: the value formulations stored
+        before had), components, objectives, outcome and known constraints be added, the strategy
+        and its options change (:mod:`optiform.update`). Every version is kept with its time,
+        author, file and ``note`` (:meth:`spec_versions`). A change that contradicts stored data
+        (removing a component measured formulations contain, ...) is a DataError naming the rows,
+        and nothing is stored; an identical spec stores nothing (``report.changed`` is False)."""
+        from .update import update_campaign
+
+        is_path = isinstance(spec, (str, Path))
+        source = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else None
+        new = spec if isinstance(spec, CampaignSpec) else load_spec(spec)
+        origin = str(spec) if is_path else "campaign"
+        report = update_campaign(self.store, self.name, new, source, self.author, note, origin)
+        self.spec = CampaignSpec.model_validate(self.store.campaign(self.name).spec)
+        self.space = Space(self.spec)
+        self._surrogates.clear()
+        return report
+
+    def spec_versions(self) -> pd.DataFrame:
+        """Every version of the campaign's spec, oldest first: version, created_at, author, source
+        (the campaign file it was read from, or None), note, spec (the JSON dict)."""
+        return self.store.campaign_specs(self.id)
+
+    def spec_file_changed(self) -> str | None:
+        """A warning when the campaign file the current spec version was read from now holds a
+        different spec (edited but not applied with :meth:`update`), or no longer loads; None when
+        it matches, is gone, or the spec did not come from a file."""
+        record = self.store.campaign(self.name)
+        if record.source is None or not Path(record.source).is_file():
+            return None
+        path = Path(record.source)
+        shown = _shown_path(path)
+        try:
+            on_disk = load_spec(path)
+        except SpecError as exc:
+            first = str(exc).splitlines()[0]
+            return f"{shown} no longer loads ({first}); proposals use the stored spec (version {record.spec_version})"
+        if on_disk.model_dump(mode="json") == CampaignSpec.model_validate(record.spec).model_dump(mode="json"):
+            return None
+        versions = self.spec_versions()
+        stamp = pd.Timestamp(versions["created_at"].iloc[-1])
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return (
+            f"{shown} changed since it was stored (version {record.spec_version}, {stamp:%Y-%m-%d %H:%M} UTC); "
+            f"run 'optiform update {shown}' to use it"
+        )
+
     def close(self) -> None:
         self.store.close()
 
@@ -91,8 +143,11 @@ class Campaign:
     # --- reading -----------------------------------------------------------------------------
     def formulations(self) -> pd.DataFrame:
         """One row per formulation: id, variables, source, batch, strategy, status, n_results,
-        cancelled_at, cancel_reason. Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured``
-        (an ok result), ``flagged``, ``failed``, else ``pending``."""
+        cancelled_at, cancel_reason, outside. Status: ``cancelled`` (withdrawn by :meth:`cancel`),
+        ``measured`` (an ok result), ``flagged``, ``failed``, else ``pending``. ``outside`` says why a
+        formulation lies outside the current spec ('' when it does not): beyond a bound
+        (``SN = 70 > max 60``), a known constraint broken, a value missing (``no value for
+        porosity``) or a categorical value that is no longer a choice."""
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
@@ -109,12 +164,13 @@ class Campaign:
         table["n_results"] = counts["ok"] + counts["flagged"] + counts["failed"]
         table["cancelled_at"] = pd.to_datetime(f["cancelled_at"], utc=True).array  # SQLite gives naive UTC
         table["cancel_reason"] = f["cancel_reason"].fillna("").to_numpy()
+        table["outside"] = table.pop("outside")  # new columns go last
         return table
 
     def data(self) -> pd.DataFrame:
         """All formulations with their measurements: one row per measurement (replicates as
         separate rows), and one row with status ``pending`` (or ``cancelled``) per formulation
-        without results."""
+        without results; the last column, ``outside``, as in :meth:`formulations`."""
         stored = self.store.formulations(self.id)
         f = self._expand(stored)
         m = self.store.measurements(self.id)
@@ -134,16 +190,20 @@ class Campaign:
         out["replicate"] = out["replicate"].astype("Int64")
         out["note"] = out["note"].fillna("")
         cols = ["id", *self.space.variables, *quantities, "status", "replicate", "note", "source", "batch", "strategy"]
-        return out[cols]
+        return out[[*cols, "outside"]]
 
     def _expand(self, f: pd.DataFrame) -> pd.DataFrame:
-        values = pd.DataFrame(list(f["values"]), columns=self.space.variables) if len(f) else None
+        """Stored formulations read under the current spec (:meth:`Space.read`): id, variables,
+        source, batch, strategy, and ``outside``: why a row is not a formulation of the current space
+        ('' when it is; :meth:`Space.outside`)."""
         table = pd.DataFrame({"id": f["label"]})
+        values = self.space.read(f["values"])
         for v in self.space.variables:
-            table[v] = values[v].to_numpy() if values is not None else pd.Series(dtype=float)
+            table[v] = values[v].to_numpy()
         table["source"] = f["source"].to_numpy()
         table["batch"] = f["batch"].astype("Int64").to_numpy()
         table["strategy"] = f["strategy"].to_numpy()
+        table["outside"] = self.space.outside(table)
         return table
 
     def _quantities(self, m: pd.DataFrame) -> list[str]:
@@ -154,10 +214,12 @@ class Campaign:
 
     def training_data(self, objective: ObjectiveSpec | str | None = None) -> pd.DataFrame:
         """Rows usable by the model for ``objective`` (default: the first; an objective or a
-        constrained quantity, by spec or name): status ok, finite value."""
+        constrained quantity, by spec or name): status ok, finite value, every variable given (rows
+        outside the bounds are kept: the model learns from them too)."""
         obj = self._quantity(objective)
         d = self.data()
         d = d[(d["status"] == "ok") & np.isfinite(pd.to_numeric(d[obj.name], errors="coerce"))]
+        d = d[self.space.complete(d)]
         return d[["id", *self.space.variables, obj.name]].reset_index(drop=True)
 
     def _objective(self, name: str | None) -> ObjectiveSpec:
@@ -291,12 +353,14 @@ class Campaign:
         return surrogate
 
     def feasibility_data(self) -> pd.DataFrame:
-        """Rows with the declared pass/fail outcome recorded (variables + the outcome, 1 or 0)."""
+        """Rows with the declared pass/fail outcome recorded (variables + the outcome, 1 or 0); as
+        in :meth:`training_data`, rows without a value for some variable are left out."""
         name = self.spec.feasibility.name if self.spec.feasibility else None
         d = self.data()
         if name is None or name not in d.columns:
             return pd.DataFrame(columns=[*self.space.variables, *([name] if name else [])])
         d = d[d[name].notna() & (d["status"] != "flagged")]
+        d = d[self.space.complete(d)]
         return d[[*self.space.variables, name]].reset_index(drop=True)
 
     def feasibility_model(self) -> FeasibilityModel | None:
@@ -361,6 +425,7 @@ class Campaign:
         name = strategy or self.spec.strategy.name
         strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
         table = self.formulations()
+        complete = self.space.complete(table)
         batch_no = int(table["batch"].max()) + 1 if table["batch"].notna().any() else 1
         obj = self.spec.objectives[0]
         space = self.space.restrict(fixed)
@@ -368,9 +433,10 @@ class Campaign:
             space=space,
             objective=obj,
             train=self.training_data(obj),
-            # cancelled proposals are neither pending nor blocked: the same point may come again
-            existing=table.loc[~table["status"].isin(["pending", "cancelled"]), self.space.variables],
-            pending=table.loc[table["status"] == "pending", self.space.variables],
+            # cancelled proposals are neither pending nor blocked: the same point may come again;
+            # rows without a value for some variable can be neither
+            existing=table.loc[~table["status"].isin(["pending", "cancelled"]) & complete, self.space.variables],
+            pending=table.loc[(table["status"] == "pending") & complete, self.space.variables],
             n_initial=self.spec.n_initial,
             n_results=int((table["n_results"] > 0).sum()),
             seed=seed if seed is not None else batch_seed(self.seed, batch_no),
@@ -529,6 +595,14 @@ def _save(fig: Figure, out: str | Path) -> Path:
     except OSError as exc:
         raise path_error(path, exc, "write the plot") from None
     return path
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def default_author() -> str:
