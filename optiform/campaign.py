@@ -1,5 +1,5 @@
-"""The :class:`Campaign` façade: the user's one entry point (create/open, propose, record, data,
-best, predict, weighing sheets, ternary map).
+"""The :class:`Campaign` façade: the user's one entry point (create/open, update, propose, record,
+data, best, predict, weighing sheets, ternary map).
 
     from optiform import Campaign
     c = Campaign.create("campaigns/llzt-cse/campaign.toml", store="sqlite:///run.db")
@@ -7,6 +7,7 @@ best, predict, weighing sheets, ternary map).
     sheet = c.weighing_sheet(batch, batch_mass_g=2.0)
     c.record(results)                    # id + objective columns (+ replicate, status, note)
     c.best(); c.predict(batch); c.plot_ternary("map.png")
+    c.update("campaigns/llzt-cse/campaign.toml")   # after editing the file: a new spec version
 """
 
 from __future__ import annotations
@@ -95,10 +96,9 @@ class Campaign:
         and nothing is stored; an identical spec stores nothing (``report.changed`` is False)."""
         from .update import update_campaign
 
-        is_path = isinstance(spec, (str, Path))
         source = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else None
+        origin = str(spec) if isinstance(spec, (str, Path)) else "campaign"
         new = spec if isinstance(spec, CampaignSpec) else load_spec(spec)
-        origin = str(spec) if is_path else "campaign"
         report = update_campaign(self.store, self.name, new, source, self.author, note, origin)
         self.spec = CampaignSpec.model_validate(self.store.campaign(self.name).spec)
         self.space = Space(self.spec)
@@ -491,8 +491,10 @@ class Campaign:
         """Store measured results (one transaction; nothing is stored if any row is bad).
 
         Columns: ``id``, objective columns in their declared units, optional ``replicate``,
-        ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` but with every variable
-        column are outside data (e.g. literature points). The same id and replicate again is a
+        ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` are outside data (e.g.
+        literature points) with the mixture components and any parameters they give: they may lie
+        outside the bounds (used by the model) or lack a parameter (stored, left out of the model;
+        ``report.outside`` and ``report.left_out`` say which). The same id and replicate again is a
         duplicate: reported, not stored. Without a ``replicate`` column, rows of one id are numbered
         1, 2, ... in file order.
         """

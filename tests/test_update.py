@@ -223,6 +223,13 @@ def test_a_removed_component_only_pending_formulations_contain_marks_them(
     assert all(("sum to" in why) == bool(flag) for why, flag in zip(f["outside"], has_c))
 
 
+def test_a_component_kept_at_max_0_is_no_longer_proposed(measured: Campaign, small_spec: Path) -> None:
+    report = measured.update(edit(small_spec, (OLD_C, "C = { min = 0, max = 0 }")))
+    assert report.changes == ["C: [0, 50] -> [0, 0] wt% (narrowed)"] and len(report.outside) == 6
+    batch = measured.propose(2)  # the model trains on the old rows (C > 0) with C's range now empty
+    assert (batch["C"] == 0).all() and (batch["A"] + batch["B"] == 100).all()
+
+
 def test_an_added_component_was_zero_before(measured: Campaign, small_spec: Path) -> None:
     report = measured.update(edit(small_spec, (OLD_C, f"{OLD_C}\nD = {{ min = 0, max = 20 }}")))
     assert report.changes == ["component D added, [0, 20] wt%; formulations stored before read D = 0"]
