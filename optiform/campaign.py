@@ -1,5 +1,5 @@
-"""The :class:`Campaign` façade: the user's one entry point (create/open, propose, record, data,
-best, predict, weighing sheets, ternary map).
+"""The :class:`Campaign` façade: the user's one entry point (create/open, update, propose, record,
+data, best, predict, weighing sheets, ternary map).
 
     from optiform import Campaign
     c = Campaign.create("campaigns/llzt-cse/campaign.toml", store="sqlite:///run.db")
@@ -9,6 +9,7 @@ best, predict, weighing sheets, ternary map).
     c.record("batch1.xlsx")              # what was made; the model learns from it
     c.record(results)                    # id + objective columns (+ replicate, status, note)
     c.best(); c.predict(batch); c.plot_ternary("map.png")
+    c.update("campaigns/llzt-cse/campaign.toml")   # after editing the file: a new spec version
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, StoreError, StrategyError, path_error
+from .errors import DataError, SpecError, StoreError, StrategyError, path_error
 from .made import MadeReport, record_made
 from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
 from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .models.diagnostics import ModelDiagnostics
     from .models.feasibility import FeasibilityModel
     from .models.gp import Surrogate
+    from .update import UpdateReport
 
 
 class Campaign:
@@ -87,6 +89,56 @@ class Campaign:
     def name(self) -> str:
         return self.spec.name
 
+    # --- changing the campaign ---------------------------------------------------------------
+    def update(self, spec: str | Path | CampaignSpec | dict[str, Any], note: str = "") -> UpdateReport:
+        """Change the campaign's spec: a new version of its campaign file (path), a dict or a
+        CampaignSpec. Bounds may widen or narrow (formulations outside stay as data, marked in the
+        ``outside`` column), parameters (with ``existing = VALUE``: the value formulations stored
+        before had), components, objectives, outcome and known constraints be added, the strategy
+        and its options change (:mod:`optiform.update`). Every version is kept with its time,
+        author, file and ``note`` (:meth:`spec_versions`). A change that contradicts stored data
+        (removing a component measured formulations contain, ...) is a DataError naming the rows,
+        and nothing is stored; an identical spec stores nothing (``report.changed`` is False)."""
+        from .update import update_campaign
+
+        source = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else None
+        origin = str(spec) if isinstance(spec, (str, Path)) else "campaign"
+        new = spec if isinstance(spec, CampaignSpec) else load_spec(spec)
+        report = update_campaign(self.store, self.name, new, source, self.author, note, origin)
+        self.spec = CampaignSpec.model_validate(self.store.campaign(self.name).spec)
+        self.space = Space(self.spec)
+        self._surrogates.clear()
+        return report
+
+    def spec_versions(self) -> pd.DataFrame:
+        """Every version of the campaign's spec, oldest first: version, created_at, author, source
+        (the campaign file it was read from, or None), note, spec (the JSON dict)."""
+        return self.store.campaign_specs(self.id)
+
+    def spec_file_changed(self) -> str | None:
+        """A warning when the campaign file the current spec version was read from now holds a
+        different spec (edited but not applied with :meth:`update`), or no longer loads; None when
+        it matches, is gone, or the spec did not come from a file."""
+        record = self.store.campaign(self.name)
+        if record.source is None or not Path(record.source).is_file():
+            return None
+        path = Path(record.source)
+        shown = _shown_path(path)
+        try:
+            on_disk = load_spec(path)
+        except SpecError as exc:
+            first = str(exc).splitlines()[0]
+            return f"{shown} no longer loads ({first}); proposals use the stored spec (version {record.spec_version})"
+        if on_disk.model_dump(mode="json") == CampaignSpec.model_validate(record.spec).model_dump(mode="json"):
+            return None
+        versions = self.spec_versions()
+        stamp = pd.Timestamp(versions["created_at"].iloc[-1])
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return (
+            f"{shown} changed since it was stored (version {record.spec_version}, {stamp:%Y-%m-%d %H:%M} UTC); "
+            f"run 'optiform update {shown}' to use it"
+        )
+
     def close(self) -> None:
         self.store.close()
 
@@ -97,9 +149,12 @@ class Campaign:
     def formulations(self) -> pd.DataFrame:
         """One row per formulation: id, variables (the target), source, batch, strategy, status,
         n_results, cancelled_at, cancel_reason, made (what was made is recorded, from a filled
-        weighing sheet). Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured`` (an ok
-        result), ``flagged``, ``failed``, ``retracted`` (made, but every result retracted), else
-        ``pending``. ``n_results`` leaves retracted results out."""
+        weighing sheet), outside. Status: ``cancelled`` (withdrawn by :meth:`cancel`), ``measured``
+        (an ok result), ``flagged``, ``failed``, ``retracted`` (made, but every result retracted),
+        else ``pending``. ``n_results`` leaves retracted results out. ``outside`` says why a
+        formulation lies outside the current spec ('' when it does not): beyond a bound
+        (``SN = 70 > max 60``), a known constraint broken, a value missing (``no value for
+        porosity``) or a categorical value that is no longer a choice."""
         f = self.store.formulations(self.id)
         m = self.store.measurements(self.id)
         table = self._expand(f)
@@ -118,6 +173,7 @@ class Campaign:
         table["cancelled_at"] = pd.to_datetime(f["cancelled_at"], utc=True).array  # SQLite gives naive UTC
         table["cancel_reason"] = f["cancel_reason"].fillna("").to_numpy()
         table["made"] = f["made_at"].notna().to_numpy()
+        table["outside"] = table.pop("outside")  # new columns go last
         return table
 
     def data(self) -> pd.DataFrame:
@@ -125,7 +181,7 @@ class Campaign:
         separate rows; a retracted one with status ``retracted``, its values as stored), and one
         row with status ``pending`` (or ``cancelled``) per formulation without results. The variable
         columns hold the target; ``made`` says whether what was made is recorded (the model learns
-        from that, see :meth:`training_data`)."""
+        from that, see :meth:`training_data`); the last column, ``outside``, as in :meth:`formulations`."""
         return self._data(made=False)
 
     def _data(self, made: bool) -> pd.DataFrame:
@@ -150,19 +206,22 @@ class Campaign:
         out["note"] = out["note"].fillna("")
         out["made"] = out["id"].isin(stored.loc[stored["made_at"].notna(), "label"])
         cols = ["id", *self.space.variables, *quantities, "status", "replicate", "note", "source", "batch", "strategy"]
-        return out[[*cols, "made"]]
+        return out[[*cols, "made", "outside"]]
 
     def _expand(self, f: pd.DataFrame, made: bool = False) -> pd.DataFrame:
-        """id + variables (the target; with ``made``, the composition made where recorded) + source,
-        batch, strategy."""
+        """Stored formulations read under the current spec (:meth:`Space.read`): id, variables (the
+        target; with ``made``, the composition made where recorded), source, batch, strategy, and
+        ``outside``: why a row is not a formulation of the current space ('' when it is;
+        :meth:`Space.outside`)."""
         rows = [m if made and isinstance(m, dict) else v for v, m in zip(f["values"], f["made_values"])]
-        values = pd.DataFrame(rows, columns=self.space.variables) if len(f) else None
         table = pd.DataFrame({"id": f["label"]})
+        values = self.space.read(rows)
         for v in self.space.variables:
-            table[v] = values[v].to_numpy() if values is not None else pd.Series(dtype=float)
+            table[v] = values[v].to_numpy()
         table["source"] = f["source"].to_numpy()
         table["batch"] = f["batch"].astype("Int64").to_numpy()
         table["strategy"] = f["strategy"].to_numpy()
+        table["outside"] = self.space.outside(table)
         return table
 
     def _quantities(self, m: pd.DataFrame) -> list[str]:
@@ -173,11 +232,13 @@ class Campaign:
 
     def training_data(self, objective: ObjectiveSpec | str | None = None) -> pd.DataFrame:
         """Rows usable by the model for ``objective`` (default: the first; an objective or a
-        constrained quantity, by spec or name): status ok, finite value. The variables are the
+        constrained quantity, by spec or name): status ok, finite value, every variable given (rows
+        outside the bounds are kept: the model learns from them too). The variables are the
         composition made where a filled weighing sheet recorded it, else the target."""
         obj = self._quantity(objective)
         d = self._data(made=True)
         d = d[(d["status"] == "ok") & np.isfinite(pd.to_numeric(d[obj.name], errors="coerce"))]
+        d = d[self.space.complete(d)]
         return d[["id", *self.space.variables, obj.name]].reset_index(drop=True)
 
     def _objective(self, name: str | None) -> ObjectiveSpec:
@@ -312,12 +373,14 @@ class Campaign:
 
     def feasibility_data(self) -> pd.DataFrame:
         """Rows with the declared pass/fail outcome recorded (variables, made where recorded as in
-        :meth:`training_data`, + the outcome, 1 or 0)."""
+        :meth:`training_data`, + the outcome, 1 or 0); rows without a value for some variable are
+        left out."""
         name = self.spec.feasibility.name if self.spec.feasibility else None
         d = self._data(made=True)
         if name is None or name not in d.columns:
             return pd.DataFrame(columns=[*self.space.variables, *([name] if name else [])])
         d = d[d[name].notna() & ~d["status"].isin(["flagged", "retracted"])]
+        d = d[self.space.complete(d)]
         return d[[*self.space.variables, name]].reset_index(drop=True)
 
     def feasibility_model(self) -> FeasibilityModel | None:
@@ -382,6 +445,7 @@ class Campaign:
         name = strategy or self.spec.strategy.name
         strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
         table = self.formulations()
+        complete = self.space.complete(table)
         batch_no = int(table["batch"].max()) + 1 if table["batch"].notna().any() else 1
         obj = self.spec.objectives[0]
         space = self.space.restrict(fixed)
@@ -389,9 +453,10 @@ class Campaign:
             space=space,
             objective=obj,
             train=self.training_data(obj),
-            # cancelled proposals are neither pending nor blocked: the same point may come again
-            existing=table.loc[~table["status"].isin(["pending", "cancelled"]), self.space.variables],
-            pending=table.loc[table["status"] == "pending", self.space.variables],
+            # cancelled proposals are neither pending nor blocked: the same point may come again;
+            # rows without a value for some variable can be neither
+            existing=table.loc[~table["status"].isin(["pending", "cancelled"]) & complete, self.space.variables],
+            pending=table.loc[(table["status"] == "pending") & complete, self.space.variables],
             n_initial=self.spec.n_initial,
             n_results=int((table["n_results"] > 0).sum()),
             seed=seed if seed is not None else batch_seed(self.seed, batch_no),
@@ -480,8 +545,10 @@ class Campaign:
         :func:`optiform.made.record_made`); the model then learns from what was made.
 
         Columns: ``id``, objective columns in their declared units, optional ``replicate``,
-        ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` but with every variable
-        column are outside data (e.g. literature points).
+        ``status`` (``ok`` or ``failed``) and ``note``. Rows without ``id`` are outside data (e.g.
+        literature points) with the mixture components and any parameters they give: they may lie
+        outside the bounds (used by the model) or lack a parameter (stored, left out of the model;
+        ``report.outside`` and ``report.left_out`` say which).
 
         A row the store already holds (the same id and replicate with the same values; without a
         replicate, a stored measurement of that id with the same status, note and values) is
@@ -654,6 +721,14 @@ def _save(fig: Figure, out: str | Path) -> Path:
     except OSError as exc:
         raise path_error(path, exc, "write the plot") from None
     return path
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def default_author() -> str:

@@ -1,5 +1,5 @@
-"""Command line: ``optiform init | list | propose | export | record | amend | retract | history | ingest |
-accept | cancel | status | show | pareto | plot | bench | demo``.
+"""Command line: ``optiform init | update | list | propose | export | record | amend | retract | history |
+ingest | accept | cancel | status | show | pareto | plot | bench | demo``.
 
 The store is ``--store URL`` (or ``$OPTIFORM_STORE``, default ``sqlite:///optiform.db``); a store
 holding several campaigns needs ``--campaign NAME``; both go before or after the command. An
@@ -138,6 +138,35 @@ def init(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")], st
     )
 
 
+@app.command()
+@_user_errors
+def update(
+    file: Annotated[Path, typer.Argument(help="The campaign file (TOML), edited.")],
+    note: Annotated[str, typer.Option(help="Why it changed (kept with the new version).")] = "",
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Apply an edited campaign file to its campaign: bounds, parameters (with existing = VALUE),
+    objectives, constraints, strategy. Every version is kept; formulations outside new bounds stay
+    as data, marked; a change that contradicts stored data is refused, naming the rows.
+
+    Example: optiform update campaigns/llzt-cse/campaign.toml --note "SN up to 80 wt%"
+    """
+    from .spec import load_spec
+
+    spec = load_spec(file)
+    url = _url(store)
+    name = campaign or state.campaign
+    if name is None:  # a store of several campaigns: the one the file names
+        st = Store(url, create=False)
+        names = st.campaign_names()
+        st.close()
+        name = spec.name if spec.name in names and len(names) > 1 else None
+    c = Campaign.open(url, name=name, author=CLI_AUTHOR)
+    report = c.update(file, note=note)
+    console.print(escape(str(report)), highlight=False)
+
+
 @app.command("list")
 @_user_errors
 def list_campaigns(store: StoreOption = None) -> None:
@@ -185,6 +214,9 @@ def propose(
     from .recipe import check_weighable, weighing_wide
 
     c = _open(store, campaign)
+    changed = c.spec_file_changed()
+    if changed:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(changed)}", highlight=False)
     if batch_mass_g is not None and batch_mass_g <= 0:
         raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
@@ -249,7 +281,8 @@ def record(
 ) -> None:
     """Record measured results: columns id, objective(s), optional replicate, status, note.
 
-    Rows without an id but with every variable column are outside data (e.g. literature points).
+    Rows without an id are outside data (e.g. literature points): they need the mixture components;
+    they may lie outside the bounds (used by the model) or lack a parameter (stored, left out).
     A row with status = failed and no value marks the formulation failed (e.g. the film stayed fluid).
     A weighing sheet with its actual_g column filled in (optiform export) records what was made.
 
@@ -264,6 +297,10 @@ def record(
         console.print(f"[dim]already stored:[/dim] {escape(line)}", highlight=False)
     for line in report.notices:
         err_console.print(f"[yellow]notice:[/yellow] {escape(line)}", highlight=False)
+    for line in report.outside:
+        console.print(f"outside the bounds: {escape(line)}", highlight=False)
+    for line in report.left_out:
+        err_console.print(f"[yellow]left out of the model:[/yellow] {escape(line)}", highlight=False)
 
 
 @app.command()
@@ -598,6 +635,8 @@ def show(
         f"[bold]{sample_id}[/bold] ({row['source']}, {row['status']}): "
         + ", ".join(f"{v}={_fmt(row[v])}" for v in c.space.variables)
     )
+    if row["outside"]:
+        console.print(f"outside the campaign's current spec: {escape(row['outside'])}", highlight=False)
     if row["status"] == "cancelled":
         console.print(
             f"cancelled {pd.Timestamp(row['cancelled_at']):%Y-%m-%d %H:%M} UTC"
@@ -605,7 +644,9 @@ def show(
             highlight=False,
         )
     d = c.data()
-    d = d[(d["id"] == sample_id) & ~d["status"].isin(["pending", "cancelled"])].drop(columns=c.space.variables)
+    d = d[(d["id"] == sample_id) & ~d["status"].isin(["pending", "cancelled"])].drop(
+        columns=[*c.space.variables, "outside"]
+    )
     if len(d):
         console.print(_table(d.dropna(axis=1, how="all"), "measurements"))
         changes = c.history(sample_id).query("action in ['amended', 'retracted', 'restored']")

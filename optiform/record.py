@@ -3,8 +3,11 @@ transaction (nothing is stored if any row is bad).
 
 Columns: ``id``, the objective (and constrained quantity) columns in the units their names declare,
 optional ``replicate``, ``status`` (``ok`` or ``failed``), ``note`` and the campaign's pass/fail
-outcome (``solid = true/false``). Rows without an ``id`` but with every variable column are outside
-data (literature points): they become formulations of source ``external``.
+outcome (``solid = true/false``). Rows without an ``id`` are outside data (literature points): they
+become formulations of source ``external`` holding the variables they give. They need the mixture
+components (summing to the total); they may lie outside the bounds (the model uses them) and lack a
+parameter or give a categorical value that is not a choice (stored, left out of the model); the
+report says which rows and why.
 
 A row the store already holds is reported as already stored, not stored again: with a replicate,
 the same (id, replicate) with the same status, note and values; without one, a stored measurement
@@ -27,7 +30,7 @@ import pandas as pd
 from .errors import DataError, path_error
 from .space import SUM_TOLERANCE, Space
 from .spec import CampaignSpec, ObjectiveSpec
-from .store import NewMeasurement, Store, cancelled_message
+from .store import NewMeasurement, RecordOutcome, Store, cancelled_message
 
 META_COLUMNS = ("id", "replicate", "status", "note")
 STATUSES = ("ok", "failed")
@@ -37,12 +40,17 @@ STATUSES = ("ok", "failed")
 class RecordReport:
     """What :meth:`Campaign.record` did: measurements added, rows already stored (one line each,
     not stored again), notices (a new replicate beside ones recorded by hand: was it meant as a
-    correction?) and outside formulations created."""
+    correction?), outside formulations created, and for rows without an id (literature points), a
+    line per stored row that lies ``outside`` the bounds (used by the model) or is ``left_out`` of
+    the model (a variable without a value, a categorical value that is not a choice), e.g. ``line 5
+    (F0012): no value for porosity: stored, not used by the model``."""
 
     added: int = 0
     already_stored: list[str] = field(default_factory=list)
     new_formulations: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
 
     @property
     def duplicates(self) -> list[str]:
@@ -52,9 +60,13 @@ class RecordReport:
     def __str__(self) -> str:
         parts = [f"recorded {self.added} measurement(s)"]
         if self.new_formulations:
-            parts.append(f"{len(self.new_formulations)} new outside formulation(s)")
+            parts.append(f"{len(self.new_formulations)} new external formulation(s)")
         if self.already_stored:
             parts.append(f"{len(self.already_stored)} already stored (not stored again)")
+        if self.outside:
+            parts.append(f"{len(self.outside)} row(s) outside the bounds (used by the model)")
+        if self.left_out:
+            parts.append(f"{len(self.left_out)} row(s) left out of the model")
         return ", ".join(parts)
 
 
@@ -126,6 +138,7 @@ class _RecordPlan:
         self.space = Space(spec)
         self.objectives = [o for o in spec.modelled_quantities if o.name in df.columns]
         self.rows: list[dict[str, Any]] = []
+        self.external_values: dict[int, dict[str, Any]] = {}  # row index -> variables given (rows without an id)
         feasibility = spec.feasibility
         self._outcome = feasibility.name if feasibility is not None else ""  # the pass/fail column, if any
 
@@ -157,7 +170,7 @@ class _RecordPlan:
         external_rows = [
             i for i in range(len(self.df)) if _blank(self.df.get("id", pd.Series([None] * len(self.df)))[i])
         ]
-        external = self._check_external(external_rows, formulations, problems)
+        external = self._check_external(external_rows, problems)
         for i, line in enumerate(self.lines):
             row = self.df.iloc[i]
             where = f"{self.origin}: line {line}"
@@ -170,6 +183,7 @@ class _RecordPlan:
             entry["values"] = self._values(row, where, problems, entry["status"], feasible)
             if i in external:
                 entry["key"] = external[i]
+                entry["external"] = self.external_values[i]
             else:
                 label = str(row["id"]).strip()
                 if label not in self.known:
@@ -256,40 +270,81 @@ class _RecordPlan:
             if not same:
                 problems.append(f"{where}: {v} = {row[v]!r} but sample {label} has {v} = {stored[v]!r}")
 
-    def _check_external(self, idx: list[int], formulations: pd.DataFrame, problems: list[str]) -> dict[int, Any]:
-        """Validate rows without an id; map each to an existing formulation label or a new key."""
+    def _check_external(self, idx: list[int], problems: list[str]) -> dict[int, Any]:
+        """Validate rows without an id (literature points) and map each to an existing outside
+        formulation's label or a new key ``("new", index, values)``. They need every mixture
+        component (numbers >= 0 summing to the total); they may lie outside the bounds, lack
+        parameters (blank or no column: stored as None, no value) and carry a categorical value that
+        is not a choice (kept as given); such rows are reported after writing (see :meth:`write`)."""
         if not idx:
             return {}
-        sub = self.df.iloc[idx]
-        try:
-            clean = self.space.validate(sub, origin=self.origin, rows=[self.lines[i] for i in idx])
-        except DataError as exc:
-            problems.extend(str(exc).splitlines())
-            return {i: ("new", i) for i in idx}
-        keys: dict[int, Any] = {}
-        existing = formulations[formulations["source"] == "external"] if len(formulations) else formulations
-        seen: dict[tuple[Any, ...], Any] = {}
-        for i, (_, row) in zip(idx, clean.iterrows()):
-            signature = tuple(
-                row[v] if v in self.space.categorical else round(float(row[v]), 9) for v in self.space.variables
+        space = self.space
+        missing = [c for c in space.components if c not in self.df.columns]
+        if missing:
+            problems.append(
+                f"{self.origin}: missing column(s) {', '.join(missing)}; rows without an id need the mixture "
+                f"components {', '.join(space.components)}"
             )
+            self.external_values = {i: {} for i in idx}
+            return {i: ("new", i, {}) for i in idx}
+        stored = self.store.formulations(self.campaign_id)
+        known = {
+            _signature(values, space): label
+            for label, values, source in zip(stored["label"], stored["values"], stored["source"])
+            if source == "external"
+        }
+        keys: dict[int, Any] = {}
+        seen: dict[tuple[Any, ...], Any] = {}
+        for i in idx:
+            values = self._external_values(self.df.iloc[i], f"{self.origin}: line {self.lines[i]}", problems)
+            self.external_values[i] = values
+            signature = _signature(values, space)
             if signature in seen:
                 keys[i] = seen[signature]
                 continue
-            match = [
-                r["id"]
-                for _, r in existing.iterrows()
-                if tuple(r[v] if v in self.space.categorical else round(float(r[v]), 9) for v in self.space.variables)
-                == signature
-            ]
-            keys[i] = seen[signature] = match[0] if match else ("new", i, row)
+            keys[i] = seen[signature] = known.get(signature, ("new", i, values))
         return keys
+
+    def _external_values(self, row: pd.Series, where: str, problems: list[str]) -> dict[str, Any]:
+        """The variables a literature row gives: every component (checked), each parameter or None."""
+        space = self.space
+        values: dict[str, Any] = {}
+        for c in space.components:
+            v = _number(row[c])
+            if _blank(row[c]):
+                problems.append(f"{where}: {c}: no value; rows without an id need every mixture component")
+            elif v is None or v < 0:
+                problems.append(f"{where}: {c}: expected a number >= 0 {space.unit}, got {_shown(row[c], v)}")
+            values[c] = v
+        amounts = [values[c] for c in space.components]
+        if all(v is not None and v >= 0 for v in amounts):
+            total = sum(amounts)
+            if abs(total - space.total) > SUM_TOLERANCE * space.total:
+                parts = " + ".join(f"{v:g}" for v in amounts)
+                problems.append(
+                    f"{where}: {', '.join(space.components)} sum to {total:g} ({parts}); "
+                    f"expected {space.total:g} {space.unit}"
+                )
+        for name in space.continuous:
+            raw = row.get(name)
+            if _blank(raw):
+                values[name] = None
+                continue
+            values[name] = _number(raw)
+            if values[name] is None:
+                problems.append(
+                    f"{where}: {name}: expected a number (or a blank cell for no value), got {_shown(raw, None)}"
+                )
+        for name in space.categorical:
+            raw = row.get(name)
+            values[name] = None if _blank(raw) else str(raw).strip()
+        return values
 
     def write(self, author: str | None = None) -> RecordReport:
         rows = []
         for entry in self.rows:
             key = entry["key"]
-            new = isinstance(key, tuple)  # a new outside formulation
+            new = isinstance(key, tuple)  # a new external formulation
             rows.append(
                 NewMeasurement(
                     label=None if new else key,
@@ -298,7 +353,7 @@ class _RecordPlan:
                     note=entry["note"],
                     values=entry["values"],
                     where=f"{self.origin}: line {entry['line']}",
-                    new_values=formulation_values(key[2], self.space) if new else None,
+                    new_values=dict(key[2]) if new else None,
                     new_key=_key_id(key) if new else None,
                 )
             )
@@ -311,7 +366,32 @@ class _RecordPlan:
                 f"{rows[held.index].where}: {held.label} replicate {held.replicate} is already stored"
                 + (f" ({held.remark})" if held.remark else "")
             )
+        self._report_external(report, rows, outcome)
         return report
+
+    def _report_external(self, report: RecordReport, rows: list[NewMeasurement], outcome: RecordOutcome) -> None:
+        """A line per stored literature row outside the bounds (used by the model) or without a
+        value for some variable (left out of the model), with why."""
+        duplicates = {held.index for held in outcome.already_stored}
+        stored = [
+            (entry, row)
+            for i, (entry, row) in enumerate(zip(self.rows, rows))
+            if i not in duplicates and "external" in entry
+        ]
+        if not stored:
+            return
+        table = self.space.read([entry["external"] for entry, _ in stored])
+        reasons = self.space.outside(table)
+        complete = self.space.complete(table)
+        for (entry, row), why, ok in zip(stored, reasons, complete):
+            if not why:
+                continue
+            label = row.label if row.label is not None else outcome.new_labels[row.new_key]
+            where = f"line {entry['line']} ({label}): {why}"
+            if ok:
+                report.outside.append(f"{where}: stored as outside data, used by the model")
+            else:
+                report.left_out.append(f"{where}: stored, not used by the model")
 
 
 def parse_value(obj: ObjectiveSpec, raw: Any, where: str, problems: list[str]) -> float | None:
@@ -393,3 +473,32 @@ def amended_values(
 
 def _key_id(key: Any) -> Any:
     return key[:2] if isinstance(key, tuple) else key
+
+
+def _number(raw: Any) -> float | None:
+    """A finite number read from a cell (None when it is not one)."""
+    if isinstance(raw, bool):
+        return None
+    try:
+        v = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _shown(raw: Any, number: float | None) -> str:
+    """A cell for a message: a number as ``-5``, anything else as written (``'abc'``)."""
+    return f"{number:g}" if number is not None else repr(str(raw) if not isinstance(raw, str) else raw)
+
+
+def _signature(values: dict[str, Any], space: Space) -> tuple[Any, ...]:
+    """What identifies an external formulation: its values as given (None where it gives none; a
+    component stored before it was added to the campaign is 0)."""
+    out: list[Any] = []
+    for v in space.variables:
+        value = values.get(v, 0.0 if v in space.components else None)
+        if value is None or v in space.categorical:
+            out.append(value)
+        else:
+            out.append(round(float(value), 9))
+    return tuple(out)

@@ -17,7 +17,7 @@ maps points onto it, and rounding, sampling, neighbours and designs only return 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -266,6 +266,89 @@ class Space:
                 if not p.min - eps <= v <= p.max + eps:
                     problems.append(f"{origin}: line {line}: {name} = {v:g} outside its bounds [{p.min:g}, {p.max:g}]")
         return problems
+
+    # --- stored data outside the space ---------------------------------------------------------
+    def absent_value(self, name: str) -> float | str | None:
+        """The value of variable ``name`` for a formulation stored before it was added to the
+        campaign: 0 for a mixture component, the parameter's ``existing`` value (None: unknown)."""
+        if name in self.spec.mixture.components:
+            return 0.0
+        return self.spec.parameters[name].existing
+
+    def read(self, stored: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+        """Stored formulations (each a dict of variable values) as a table of this space's variables.
+        A variable a formulation was stored without takes :meth:`absent_value`; a stored None (a
+        literature point that does not give it) is no value (NaN); variables that are no longer in
+        the spec are dropped. Numbers as float, categorical values as stored (object)."""
+        rows = list(stored)
+        out = pd.DataFrame(index=range(len(rows)))
+        for v in self.variables:
+            absent = self.absent_value(v)
+            column = [np.nan if x is None else x for x in (row.get(v, absent) for row in rows)]
+            out[v] = np.array(column, dtype=object if v in self.categorical else float)
+        return out
+
+    def complete(self, df: pd.DataFrame) -> np.ndarray:
+        """(n,) bool: the rows the model can encode: every variable has a value (a finite number,
+        a categorical value among its choices). Values outside the bounds are fine: they encode
+        outside the model's unit box."""
+        ok = np.ones(len(df), dtype=bool)
+        for name in self.numeric:
+            values = (
+                pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df else np.full(len(df), np.nan)
+            )
+            ok &= np.isfinite(values)
+        for name, choices in self.categorical.items():
+            ok &= df[name].isin(choices).to_numpy() if name in df else False
+        return ok
+
+    def outside(self, df: pd.DataFrame) -> list[str]:
+        """Per row, why it is not a formulation of this space, '' when it is: the variables without a
+        value (``no value for porosity``), categorical values that are not a choice, values beyond
+        a bound (``SN = 70 > max 60``), components that do not sum to the total and known constraints
+        broken; reasons joined by ``; ``. Bounds are checked with :meth:`validate`'s tolerances."""
+        n = len(df)
+        reasons: list[list[str]] = [[] for _ in range(n)]
+        numeric = {
+            name: pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df else np.full(n, np.nan)
+            for name in self.numeric
+        }
+        lacking = [[name for name, values in numeric.items() if not math.isfinite(values[i])] for i in range(n)]
+        for name in self.categorical:
+            column = df[name] if name in df else pd.Series([None] * n)
+            for i, value in enumerate(column):
+                if _blank_value(value):
+                    lacking[i].append(name)
+        for i, names in enumerate(lacking):
+            if names:
+                ordered = [v for v in self.variables if v in names]
+                reasons[i].append(f"no value for {', '.join(ordered)}")
+        for name, choices in self.categorical.items():
+            if name not in df:
+                continue
+            for i, value in enumerate(df[name]):
+                if not _blank_value(value) and value not in choices:
+                    reasons[i].append(f"{name} = {value} is not one of {', '.join(choices)}")
+        lo, hi = self._numeric_bounds
+        k = len(self.components)
+        for j, name in enumerate(self.numeric):
+            eps = SUM_TOLERANCE * self.total if j < k else 1e-9 * max(1.0, hi[j] - lo[j])
+            values = numeric[name]
+            for row in np.flatnonzero(values < lo[j] - eps):
+                reasons[row].append(f"{name} = {values[row]:g} < min {lo[j]:g}")
+            for row in np.flatnonzero(values > hi[j] + eps):
+                reasons[row].append(f"{name} = {values[row]:g} > max {hi[j]:g}")
+        V = np.column_stack([numeric[name] for name in self.numeric]) if self.numeric else np.zeros((n, 0))
+        finite = np.all(np.isfinite(V), axis=1)
+        sums = V[:, :k].sum(axis=1)
+        for row in np.flatnonzero(finite & (np.abs(sums - self.total) > SUM_TOLERANCE * self.total)):
+            reasons[row].append(f"{', '.join(self.components)} sum to {sums[row]:g}, not {self.total:g}")
+        if self.constraints and finite.any():
+            A, b, slack = self._constraint_arrays
+            excess = np.where(finite[:, None], np.nan_to_num(V) @ A.T - b, -np.inf)
+            for row, col in zip(*np.nonzero(excess > slack)):
+                reasons[row].append(f'breaks "{self.constraints[col].text}"')
+        return ["; ".join(r) for r in reasons]
 
     # --- rounding ----------------------------------------------------------------------------
     def round(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -719,3 +802,10 @@ def _decimals(step: float) -> int:
         if abs(round(step, d) - step) < 1e-12:
             return d + 1
     return 12
+
+
+def _blank_value(value: Any) -> bool:
+    """No value: None, NaN, pd.NA or a blank string."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))

@@ -199,7 +199,8 @@ def test_record_rejects_unknown_columns_naming_expected(small: Campaign) -> None
         ({"id": ["F0001"], "conductivity_mS_cm": [0.1], "status": ["broken"]}, r"status: 'broken'"),
         ({"id": ["F0001"], "conductivity_mS_cm": [0.1], "replicate": [0]}, r"replicate: expected a whole number"),
         ({"A": [50], "B": [40], "C": [20], "T": [0.5], "conductivity_mS_cm": [0.1]}, r"sum to 110"),
-        ({"A": [50], "B": [30], "C": [20], "conductivity_mS_cm": [0.1]}, r"missing column\(s\) T"),
+        ({"A": [50], "B": [50], "T": [0.5], "conductivity_mS_cm": [0.1]}, r"missing column\(s\) C; rows without an id"),
+        ({"A": [50], "B": [30], "C": [20], "T": ["hot"], "conductivity_mS_cm": [0.1]}, r"line 1: T: expected a number"),
     ],
 )
 def test_bad_rows_store_nothing(small: Campaign, rows: dict, message: str) -> None:

@@ -466,7 +466,7 @@ def test_round_trip_sheet_actual_record_training_data(peo: Campaign, tmp_path: P
     d = peo.data().set_index("id")
     assert d["made"].tolist() == [True, True, False]
     assert d.loc[made_ids[0], "SN"] == row0["SN"]  # data() shows the target
-    assert list(d.columns)[-1] == "made"
+    assert list(d.columns)[-2:] == ["made", "outside"]
 
 
 @pytest.mark.filterwarnings("ignore::optiform.errors.OptiformWarning")

@@ -236,5 +236,7 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
     kind = space.spec.model.kernel
     categorical = [d for dims in space.onehot_dims.values() for d in dims] if kind == "transfer" else None
     groups = additive_groups(space) if kind == "additive" else None
-    model = fit_gp(X, Y, to_tensor(space.model_bounds()), categorical_dims=categorical or None, groups=groups)
+    bounds = space.model_bounds()
+    bounds[1] = np.where(bounds[1] > bounds[0], bounds[1], bounds[0] + 1.0)  # a coordinate held at one value: unscaled
+    model = fit_gp(X, Y, to_tensor(bounds), categorical_dims=categorical or None, groups=groups)
     return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

@@ -13,7 +13,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy"})
+RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy", "outside"})
 
 Loc = tuple[str | int, ...]
 

@@ -85,7 +85,7 @@ def _allowed_keys(loc: list[str]) -> str:
         if loc[0] == "mixture" and len(loc) == 3:
             model = ComponentBounds
         elif loc[0] == "parameters" and len(loc) == 2:
-            return "min, max, resolution, unit (continuous) or choices (categorical)"
+            return "min, max, resolution, unit, existing (continuous) or choices, existing (categorical)"
         elif loc[0] == "recipe" and len(loc) == 3:
             model = SplitSpec
         elif loc[0] == "objectives" and len(loc) == 2:

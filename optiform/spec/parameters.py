@@ -1,5 +1,6 @@
 """``[parameters]``: continuous variables with bounds (and an optional rounding resolution) and
-categorical variables with two or more choices."""
+categorical variables with two or more choices. ``existing`` is the value formulations stored
+before a parameter was added to the campaign had (see ``Campaign.update``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class ContinuousParameter(StrictModel):
     max: float
     resolution: float | None = Field(default=None, gt=0)
     unit: str = ""
+    existing: float | None = None
+    """The value formulations stored before this parameter was added had (may lie outside [min, max])."""
 
     @model_validator(mode="after")
     def _ordered(self) -> ContinuousParameter:
@@ -35,6 +38,8 @@ class CategoricalParameter(StrictModel):
     """A categorical variable with two or more distinct choices."""
 
     choices: list[str]
+    existing: str | None = None
+    """The choice formulations stored before this parameter was added had (one of ``choices``)."""
 
     @field_validator("choices")
     @classmethod
@@ -44,6 +49,14 @@ class CategoricalParameter(StrictModel):
         if len(set(v)) != len(v):
             raise ValueError(f"choices must be distinct (got {v})")
         return v
+
+    @model_validator(mode="after")
+    def _existing_is_a_choice(self) -> CategoricalParameter:
+        if self.existing is not None and self.existing not in self.choices:
+            fail_at(
+                ("existing",), f"{self.existing!r} is not one of the choices {', '.join(self.choices)}", self.existing
+            )
+        return self
 
 
 def _parameter_kind(v: Any) -> str:

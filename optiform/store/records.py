@@ -12,12 +12,16 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class CampaignRecord:
-    """A stored campaign: its id in the store, name, spec (the JSON dict) and proposal seed."""
+    """A stored campaign: its id in the store, name, spec (the JSON dict of the latest version) and
+    proposal seed; ``spec_version`` numbers that spec (1, 2, ...) and ``source`` is the campaign file
+    it was read from (None when it came from Python)."""
 
     id: int
     name: str
     spec: dict[str, Any]
     seed: int
+    spec_version: int = 1
+    source: str | None = None
 
 
 @dataclass(frozen=True)

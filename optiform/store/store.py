@@ -84,6 +84,7 @@ FORMULATION_COLUMNS = [
     "made_values",
     "made_at",
 ]
+SPEC_COLUMNS = ["version", "created_at", "author", "source", "note", "spec"]
 MEASUREMENT_COLUMNS = [
     "label",
     "replicate",
@@ -334,7 +335,10 @@ class Store:
 
         with self._write() as s:
             if s.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
-                raise StoreError(f"store {self.url} already holds a campaign named {name!r}")
+                raise StoreError(
+                    f"store {self.url} already holds a campaign named {name!r}; to change its campaign file, "
+                    "use 'optiform update FILE' (Campaign.update)"
+                )
             text = json.dumps(spec)
             row = CampaignRow(name=name, spec_json=text, seed=seed)
             row.specs.append(CampaignSpecRow(version=1, spec_json=text, source=source, author=author, note=""))
@@ -344,13 +348,21 @@ class Store:
 
     @_database_errors
     def campaign(self, name: str | None = None) -> CampaignRecord:
-        """The named campaign, or the only one when ``name`` is None."""
+        """The named campaign, or the only one when ``name`` is None (its latest spec version)."""
         with self._sessions() as s:
             rows = s.execute(
                 select(CampaignRow.id, CampaignRow.name, CampaignRow.spec_json, CampaignRow.seed).order_by(
                     CampaignRow.id
                 )
             ).all()
+            latest = {  # campaign id -> (version, source) of its latest spec
+                cid: (version, source)
+                for cid, version, source in s.execute(
+                    select(CampaignSpecRow.campaign_id, CampaignSpecRow.version, CampaignSpecRow.source).order_by(
+                        CampaignSpecRow.version
+                    )
+                )
+            }
         if not rows:
             raise StoreError(f"store {self.url} holds no campaign; create one with 'optiform init FILE'")
         if name is None:
@@ -363,7 +375,66 @@ class Store:
             if not matches:
                 raise StoreError(f"store {self.url} has no campaign {name!r}; it has {', '.join(r.name for r in rows)}")
             row = matches[0]
-        return CampaignRecord(id=row.id, name=row.name, spec=json.loads(row.spec_json), seed=row.seed)
+        version, source = latest.get(row.id, (1, None))
+        return CampaignRecord(
+            id=row.id,
+            name=row.name,
+            spec=json.loads(row.spec_json),
+            seed=row.seed,
+            spec_version=version,
+            source=source,
+        )
+
+    @_database_errors
+    def update_campaign(
+        self,
+        campaign_id: int,
+        spec: dict[str, Any],
+        source: str | None = None,
+        author: str | None = None,
+        note: str = "",
+    ) -> int:
+        """Store ``spec`` (a JSON-able dict) as the campaign's next spec version, read from the file
+        ``source``, and make it the current one (one transaction); returns the new version number.
+        StoreError when the spec names another campaign."""
+        with self._write() as s:
+            row = s.get(CampaignRow, campaign_id)
+            if row is None:
+                raise StoreError(f"store {self.url} has no campaign {campaign_id}")
+            if spec.get("name") != row.name:
+                raise StoreError(
+                    f"the spec names campaign {spec.get('name')!r}, not {row.name!r}; a campaign's name cannot change"
+                )
+            last = s.scalar(select(func.max(CampaignSpecRow.version)).where(CampaignSpecRow.campaign_id == row.id))
+            version = int(last or 0) + 1
+            text = json.dumps(spec)
+            row.specs.append(
+                CampaignSpecRow(version=version, spec_json=text, source=source, author=author, note=note.strip())
+            )
+            row.spec_json = text
+            return version
+
+    @_database_errors
+    def campaign_specs(self, campaign_id: int) -> pd.DataFrame:
+        """Every version of a campaign's spec, oldest first: version, created_at, author, source (the
+        campaign file), note, spec (the JSON dict)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(
+                    CampaignSpecRow.version,
+                    CampaignSpecRow.created_at,
+                    CampaignSpecRow.author,
+                    CampaignSpecRow.source,
+                    CampaignSpecRow.note,
+                    CampaignSpecRow.spec_json,
+                )
+                .where(CampaignSpecRow.campaign_id == campaign_id)
+                .order_by(CampaignSpecRow.version)
+            ).all()
+        return pd.DataFrame(
+            [(r.version, r.created_at, r.author, r.source, r.note, json.loads(r.spec_json)) for r in rows],
+            columns=SPEC_COLUMNS,
+        )
 
     # --- formulations ------------------------------------------------------------------------
     @_database_errors
