@@ -305,8 +305,8 @@ def write_batch(batch: pd.DataFrame, path: str | Path) -> Path:
 def write_weighing_sheet(sheet: pd.DataFrame, path: str | Path, header: Mapping[str, Any]) -> Path:
     """Write a weighing sheet as CSV or XLSX (by the suffix), both in one layout: the ``header``
     (``key,value`` rows, e.g. campaign, batch, date, batch_mass_g, balance_resolution_mg), a blank
-    row, then the sheet's table with an empty ``actual_g`` column after ``mass_g`` (XLSX: one sheet
-    ``weighing`` holding the same rows)."""
+    row, then the sheet's table with an empty ``actual_g`` column after ``mass_g`` (kept when the
+    sheet has one: a sheet read back and filled in) (XLSX: one sheet ``weighing`` holding the same rows)."""
     path = _checked_path(path)
     unknown = [k for k in header if k not in HEADER_KEYS]
     if unknown:
@@ -314,7 +314,8 @@ def write_weighing_sheet(sheet: pd.DataFrame, path: str | Path, header: Mapping[
             f"weighing sheet header: unknown key(s) {', '.join(unknown)}; expected {', '.join(HEADER_KEYS)}"
         )
     table = sheet.copy()
-    table.insert(table.columns.get_loc("mass_g") + 1, "actual_g", None)
+    if "actual_g" not in table.columns:  # a sheet read back (and filled) keeps its actual_g
+        table.insert(table.columns.get_loc("mass_g") + 1, "actual_g", None)
     rows: list[list[Any]] = [[key, value] for key, value in header.items()]
     rows += [[], list(table.columns), *(list(r) for r in table.itertuples(index=False))]
     rows = [[_plain(cell) for cell in row] for row in rows]

@@ -1,4 +1,5 @@
-"""notebooks/01-quickstart.ipynb: stored without outputs, and runs top to bottom on the virtual lab.
+"""The notebooks: stored without outputs, and each runs top to bottom (01: the quickstart on the
+virtual lab; 02: a mol% campaign weighed, corrected, changed and given literature points).
 
 The notebook is executed with nbclient in a fresh kernel (the ``python3`` kernel of this
 interpreter) whose working directory is ``tmp_path``; ``TMPDIR`` points there too, so the
@@ -16,7 +17,9 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01-quickstart.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK = NOTEBOOKS / "01-quickstart.ipynb"
+CORRECTIONS = NOTEBOOKS / "02-corrections-and-changes.ipynb"
 CELL_TIMEOUT_S = 300
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -35,8 +38,9 @@ def _texts(nb) -> str:
     return "\n".join(parts)
 
 
-def test_notebook_is_stored_without_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code
@@ -83,3 +87,31 @@ def test_quickstart_notebook_runs(tmp_path, monkeypatch):
     # the store lives next to it, and the kernel's working directory got nothing else
     assert (png.parent / "quickstart.db").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == [png.parent.name]
+
+
+@pytest.mark.slow
+def test_corrections_notebook_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(CORRECTIONS, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    text = _texts(nb)
+    # the sheet's grams agree with the hand computation (the notebook asserts it) and were printed
+    assert re.search(r"by hand : \{'PEO': [0-9.]+", text)
+    # the filled sheet records what was made; the same results again are already stored
+    assert "recorded what was made for 6 formulation(s)" in text
+    assert "recorded 0 measurement(s), 6 already stored" in text
+    # the typo is amended (two versions), the short-circuited cell retracted and out of the model
+    assert re.search(r"amended\s+ok", text) and "typo: decimal point" in text
+    assert re.search(r"retracted: \['F\d{4}'\]", text)
+    # the update widened a bound and added a parameter; literature points outside / incomplete
+    assert "spec version 2 stored" in text and "anneal_C = 80" in text
+    assert "1 row(s) outside the bounds (used by the model)" in text
+    assert "1 row(s) left out of the model" in text
+    # the batch's sheet again, with its header
+    assert "batch,2" in text and "batch_mass_g,1.5" in text
+    # everything went into the notebook's temporary folder
+    assert len(list(tmp_path.iterdir())) == 1

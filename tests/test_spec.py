@@ -89,6 +89,15 @@ def test_packaged_copy_is_byte_identical() -> None:
     assert load_spec(example_spec_path()) == load_spec(SHIPPED)
 
 
+@pytest.mark.parametrize("folder", sorted(p.name for p in (SHIPPED.parents[1]).iterdir() if p.is_dir()))
+def test_every_shipped_campaign_loads_and_its_packaged_copy_is_identical(folder: str) -> None:
+    path = SHIPPED.parents[1] / folder / "campaign.toml"
+    spec = load_spec(path)
+    assert spec.name == folder
+    packaged = example_spec_path().parent / f"{folder}.toml"
+    assert packaged.read_bytes() == path.read_bytes()
+
+
 def test_shipped_n_initial_is_14() -> None:
     spec = load_spec(SHIPPED)
     assert spec.dimension == 2 + 4
