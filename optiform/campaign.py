@@ -230,6 +230,15 @@ class Campaign:
             seen.update(dict.fromkeys(values))
         return list(seen)
 
+    def made(self) -> pd.DataFrame:
+        """Formulations whose composition made is recorded (from a filled weighing sheet): id, the
+        variables as made (what the model learns from), made_at."""
+        f = self.store.formulations(self.id)
+        f = f[f["made_at"].notna()].reset_index(drop=True)
+        table = self._expand(f, made=True)[["id", *self.space.variables]]
+        table["made_at"] = pd.to_datetime(f["made_at"], utc=True).array
+        return table
+
     def training_data(self, objective: ObjectiveSpec | str | None = None) -> pd.DataFrame:
         """Rows usable by the model for ``objective`` (default: the first; an objective or a
         constrained quantity, by spec or name): status ok, finite value, every variable given (rows

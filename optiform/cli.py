@@ -637,6 +637,13 @@ def show(
     )
     if row["outside"]:
         console.print(f"outside the campaign's current spec: {escape(row['outside'])}", highlight=False)
+    if row["made"]:
+        made = c.made().set_index("id").loc[sample_id]
+        console.print(
+            f"made ({pd.Timestamp(made['made_at']):%Y-%m-%d %H:%M} UTC, from a filled weighing sheet; the model "
+            "uses this): " + ", ".join(f"{v}={_fmt(made[v])}" for v in c.space.variables),
+            highlight=False,
+        )
     if row["status"] == "cancelled":
         console.print(
             f"cancelled {pd.Timestamp(row['cancelled_at']):%Y-%m-%d %H:%M} UTC"

@@ -452,6 +452,10 @@ def test_round_trip_sheet_actual_record_training_data(peo: Campaign, tmp_path: P
     assert dev > 0.05 and comp in peo.space.components  # 2% more SN moves the mol% visibly
     f = peo.formulations().set_index("id")
     assert f["made"].tolist() == [True, True, False]
+    as_made = peo.made().set_index("id")
+    assert list(as_made.index) == made_ids
+    for i in made_ids:
+        assert as_made.loc[i, list(made[i])].tolist() == pytest.approx(list(made[i].values()), abs=1e-12)
     pd.testing.assert_frame_equal(f[peo.space.variables].reset_index(), batch, check_dtype=False)  # targets kept
     # results for all three: the model's input is what was made where recorded, else the target
     results = pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": [0.11, 0.12, 0.13]})
@@ -532,6 +536,9 @@ def test_cli_export_and_record_a_filled_sheet(cli, tmp_path: Path) -> None:
     out = cli("record", "b1.csv").output
     assert "recorded what was made for 1 formulation(s)" in out and "not made yet (actual_g blank)" in out
     assert "already recorded (same masses)" in cli("record", "b1.csv").output
+    shown = " ".join(cli("show", first).output.split())
+    assert "made (" in shown and "from a filled weighing sheet" in shown
+    assert "made (" not in cli("show", table["id"].iloc[-1]).output
     missing = cli("export", "--batch", "4", "--batch-mass-g", "2", "--out", "b4.csv", ok=False)
     assert missing.exit_code == 1 and "campaign 'peo-mol' has no batch 4; it has batches 1" in missing.output
     assert "Example: optiform export" in cli("export", "--help").output
