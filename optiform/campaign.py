@@ -14,6 +14,7 @@ data, best, predict, weighing sheets, ternary map).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, SpecError, StoreError, StrategyError, path_error
+from .errors import DataError, OptiformWarning, SpecError, StoreError, StrategyError, path_error
 from .made import MadeReport, record_made
 from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
 from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
@@ -451,6 +452,9 @@ class Campaign:
 
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise DataError(f"n must be a positive integer, got {n!r}")
+        changed = self.spec_file_changed()
+        if changed:  # the campaign file was edited but not applied with update()
+            warnings.warn(changed, OptiformWarning, stacklevel=2)
         name = strategy or self.spec.strategy.name
         strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
         table = self.formulations()

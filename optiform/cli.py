@@ -214,9 +214,6 @@ def propose(
     from .recipe import check_weighable, weighing_wide
 
     c = _open(store, campaign)
-    changed = c.spec_file_changed()
-    if changed:
-        err_console.print(f"[yellow]warning:[/yellow] {escape(changed)}", highlight=False)
     if batch_mass_g is not None and batch_mass_g <= 0:
         raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):

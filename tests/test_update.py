@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from optiform import Campaign, DataError, SpecError, StoreError
 from optiform.cli import app
+from optiform.errors import OptiformWarning
 from optiform.spec import load_spec
 
 MakeCampaign = Callable[..., Campaign]
@@ -365,6 +366,8 @@ def test_spec_file_changed(measured: Campaign, small_spec: Path) -> None:
         r"small\.toml changed since it was stored \(version 1, \d{4}-\d\d-\d\d \d\d:\d\d UTC\); run 'optiform update .*small\.toml' to use it",
         warning,
     )
+    with pytest.warns(OptiformWarning, match="small.toml changed since it was stored"):  # propose says so too
+        measured.propose(1, strategy="sobol")
     measured.update(small_spec)
     assert measured.spec_file_changed() is None
     small_spec.write_text("version = 1\nname = ")
