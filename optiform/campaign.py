@@ -308,8 +308,8 @@ class Campaign:
         """Non-dominated measured formulations over ``objectives`` (default: every objective),
         each in its direction (maximize or minimize).
 
-        A formulation is summarised by the mean over its replicates with status ok of each
-        objective and constrained quantity; only formulations with every named objective measured
+        A formulation is summarised by the mean over its replicates with status ok (finite values
+        only) of each objective and constrained quantity; only formulations with every named objective measured
         take part. It *breaks* an outcome constraint when that mean lies outside [min, max] or when
         the constrained quantity was never measured for it (not known to comply). The front is
         taken among the formulations that break none; with ``include_infeasible`` the ones that
@@ -336,7 +336,8 @@ class Campaign:
         grouped = d.groupby("id", sort=False)
         table = grouped[self.space.variables].first()
         for q in quantities:
-            table[q] = pd.to_numeric(d[q], errors="coerce").groupby(d["id"], sort=False).mean()
+            values = pd.to_numeric(d[q], errors="coerce")
+            table[q] = values.where(np.isfinite(values)).groupby(d["id"], sort=False).mean()
         table["n_replicates"] = grouped.size()
         table = table[table[names].notna().all(axis=1)]
         if not len(table):

@@ -24,7 +24,8 @@ within ±0.5 °C, else interpolated by the group's Arrhenius fit when the series
 activation energy from a series of three or more temperatures, t+, oxidation onset, capacities,
 overpotential. Every derived value is also kept as an analysis with its method, uncertainty,
 flags and fit details, and every raw file by content hash. A group with a failing quality flag is
-stored with status ``flagged`` and kept out of the model until accepted.
+stored with status ``flagged`` and kept out of the model until accepted; a group whose analysis gives
+a value that is not a finite number (inf, NaN) is refused, naming its line and file.
 
 All rows are read and analysed before anything is written; a manifest with any bad row is rejected
 whole, listing every bad row, and nothing is stored. Files already ingested are reported and
@@ -146,6 +147,8 @@ def ingest(
         except (AnalysisError, ValueError, OSError) as exc:
             first = g.rows[0]
             problems.append(f"{origin}: line {first.line}: {g.label}: {exc}")
+            continue
+        problems += _non_finite(g, origin)
     if problems:
         raise DataError("\n".join(problems))
     _write(store, campaign_id, todo, origin, report, author)
@@ -292,6 +295,24 @@ def _analyse(spec: CampaignSpec, g: _Group) -> None:
         g.values.update({k: v for k, v in r.meta.items() if k not in NUMERIC})
 
 
+def _non_finite(g: _Group, origin: str) -> list[str]:
+    """One problem per derived value of ``g`` that is not a finite number (an overflow, a fit gone
+    wrong): such a group is not stored."""
+    problems = [
+        f"{origin}: line {rows[0].line}: {g.label}: {', '.join(r.path.name for r in rows)} gives "
+        f"{res.quantity} = {res.value}: not stored"
+        for res, rows, _ in g.results
+        if not math.isfinite(res.value)
+    ]
+    told = {res.quantity for res, _, _ in g.results if not math.isfinite(res.value)}
+    problems += [
+        f"{origin}: line {g.rows[0].line}: {g.label}: {q} = {v}: not stored"
+        for q, v in g.values.items()
+        if not math.isfinite(v) and q not in told
+    ]
+    return problems
+
+
 def _analyse_eis(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.arrhenius import arrhenius
     from .analysis.eis import conductivity
@@ -413,7 +434,7 @@ def _write(
             NewAnalysis(
                 quantity=res.quantity,
                 value=float(res.value),
-                uncertainty=None if res.uncertainty is None else float(res.uncertainty),
+                uncertainty=_finite_or_none(res.uncertainty),
                 temperature_C=temperature,
                 method=res.method,
                 failing=res.failing,
@@ -441,3 +462,8 @@ def _write(
         if g.failing:
             codes = sorted({fl.code for res, _, _ in g.results for fl in res.flags if fl.failing})
             report.flagged.append(f"{g.label}: {', '.join(codes)}")
+
+
+def _finite_or_none(uncertainty: float | None) -> float | None:
+    """An uncertainty that is not a finite number (a singular fit covariance) is stored as None: not estimated."""
+    return None if uncertainty is None or not math.isfinite(uncertainty) else float(uncertainty)

@@ -23,6 +23,7 @@ from optiform.analysis import eis
 from optiform.analysis.eis import (
     BLOCKING_MODELS,
     FIT_CHI2_MAX,
+    FULL_CELL_ARC_C_F_CM2,
     INDUCTIVE_FAIL_FRACTION,
     LIN_KK_MAX_RESIDUAL,
     MAX_EXTRAPOLATION_FRACTION,
@@ -30,6 +31,7 @@ from optiform.analysis.eis import (
     MIN_POINTS_BEFORE_SPIKE,
     MODELS,
     N_BOUNDS,
+    TAIL_MIN_ANGLE_DEG,
     ConductivityResult,
     conductivity,
     fit_blocking_cell,
@@ -44,6 +46,7 @@ from optiform.analysis.eis import (
     z_r_cpe,
     z_r_rq_cpe,
 )
+from optiform.analysis.eis.shape import low_frequency_shape
 from optiform.analysis.types import Spectrum
 from optiform.sim.cell import synthetic_blocking_cell
 
@@ -365,6 +368,8 @@ def test_dummy_circuit_is_not_a_blocking_cell():
     r = cond(Spectrum(f, Z))
     assert "no_spike" in codes(r, failing=True)
     assert "lin_kk_residual" not in codes(r)  # a physical circuit is Kramers-Kronig consistent
+    # one arc of 31 nF closing on the real axis: not a tail, but not an electrode reaction either
+    assert not codes(r) & {"no_capacitive_tail", "looks_like_full_cell"}
 
 
 # --- flags on crafted spectra ---------------------------------------------------------------------
@@ -438,6 +443,102 @@ def test_flag_methods_disagree_for_overlapping_arc_is_explained():
     assert r.resistance_ohm == pytest.approx(s.meta["R_total_ohm"], rel=0.01)
     fl = next(f for f in r.flags if f.code == "methods_disagree")
     assert fl.value > METHODS_DISAGREE_FRACTION and not fl.failing
+
+
+# --- is it electrolyte between blocking electrodes? (no_capacitive_tail, looks_like_full_cell) -----
+LI_LI = (
+    DATA.parent
+    / "datalab-app-plugin-insitu"
+    / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.eis.csv"
+)
+
+
+def lib_spectrum() -> Spectrum:
+    d = np.loadtxt(DATA.parent / "pyDRTtools" / "LIB_data.txt")
+    return Spectrum(d[:, 0], d[:, 1] + 1j * d[:, 2], source="LIB_data.txt")
+
+
+def test_full_cell_battery_spectrum_is_flagged():
+    """impedance.py's Li-ion battery spectrum passed as a 213 mS/cm electrolyte (150 um, 16 mm): its
+    electrode arc holds 1.4 F/cm² and it ends in a 48° diffusion tail."""
+    from impedance import preprocessing
+
+    f, Z = preprocessing.readCSV(str(DATA / "exampleData.csv"))
+    r = cond(Spectrum(f, Z), thickness_um=150)
+    assert r.value == pytest.approx(213.0, rel=0.01)
+    assert {"no_capacitive_tail", "looks_like_full_cell"} <= codes(r, failing=True) and r.failing
+    tail = next(fl for fl in r.flags if fl.code == "no_capacitive_tail")
+    assert tail.value == pytest.approx(48.3, abs=1.0) and tail.threshold == TAIL_MIN_ANGLE_DEG
+    full = next(fl for fl in r.flags if fl.code == "looks_like_full_cell")
+    assert full.value == pytest.approx(1.4, rel=0.1) and full.value > 1e3 * FULL_CELL_ARC_C_F_CM2
+    assert "6.31 Hz" in full.message and "48° diffusion tail" in full.message
+    assert r.details["shape"]["arcs"][0]["frequency_Hz"] == pytest.approx(6.31, rel=0.01)
+    lib = cond(lib_spectrum(), thickness_um=150)  # pyDRTtools' measured Li-ion battery: 38° tail, 3.8 F/cm²
+    assert {"no_capacitive_tail", "looks_like_full_cell"} <= codes(lib, failing=True)
+    assert next(fl for fl in lib.flags if fl.code == "no_capacitive_tail").value == pytest.approx(38.1, abs=1.0)
+
+
+def test_li_symmetric_cell_and_synthetic_full_cell_are_flagged():
+    """A measured Li|1 M LiTFSI TEGDME|Li cell (its SEI arc, then a diffusion arc bending back to the
+    real axis) and a synthetic Li|electrolyte|cathode cell: R_bulk + (R_sei||CPE) + (R_ct||CPE) + a
+    finite-length (transmissive) Warburg bending back to the real axis."""
+    d = np.loadtxt(LI_LI, delimiter=",", skiprows=1)
+    li = cond(Spectrum(d[:, 0], d[:, 1] - 1j * d[:, 2]))
+    assert {"no_spike", "looks_like_full_cell"} <= codes(li, failing=True)
+    assert "2 arcs and a low-frequency end bending back" in next(
+        fl.message for fl in li.flags if fl.code == "looks_like_full_cell"
+    )
+    f = np.logspace(5, -2, 71)
+    s = np.sqrt(2j * np.pi * f * 30.0)  # diffusion time 30 s
+    Z = eis.z_r_rq(f, 2.0, 4.0, 2e-5, 0.85) + eis.z_r_rq(f, 0.0, 12.0, 5e-3, 0.8) + 8.0 * np.tanh(s) / s
+    Z = Z + 0.003 * np.abs(Z) * (np.array([1, 1j]) @ np.random.default_rng(0).standard_normal((2, f.size)))
+    full = cond(Spectrum(f, Z))
+    assert "looks_like_full_cell" in codes(full, failing=True)
+    assert [a["frequency_Hz"] for a in full.details["shape"]["arcs"]] == pytest.approx([1e4, 5.0], rel=0.05)
+
+
+def test_spectrum_without_capacitive_tail_is_flagged():
+    # a tail at 45° (CPE n = 0.5, diffusion-like) instead of the blocking electrodes' n·90° ≥ 60°
+    shallow = cond(synthetic_blocking_cell(0.3, cpe_n=0.5, seed=1))
+    fl = next(f for f in shallow.flags if f.code == "no_capacitive_tail")
+    assert fl.failing and fl.value == pytest.approx(45.0, abs=2.0) and "45°" in fl.message
+    assert "looks_like_full_cell" not in codes(shallow)  # no electrode arc
+    # a sweep stopped at 10 kHz, before the tail: the film arc only
+    early = synthetic_blocking_cell(0.01, f_min=1e4, f_max=1e7, arc={"R1_fraction": 0.4, "n1": 0.9, "f_peak_Hz": 1e5})
+    assert "no_spike" in codes(cond(early), failing=True)
+
+
+@pytest.mark.parametrize("sigma", [1e-4, 1e-2, 1.0, 10.0])
+@pytest.mark.parametrize("n", [0.7, 0.85, 1.0])
+def test_blocking_cells_have_a_capacitive_tail(sigma, n):
+    """Blocking cells as the virtual lab writes them (film arc from the ceramic path, leads'
+    inductance, 100 kHz-1 Hz), 1e-4 to 10 mS/cm, electrode CPE n = 0.7-1: neither flag."""
+    thick = 300.0 if sigma < 1e-3 else 100.0
+    arc = {"R1_fraction": 0.25, "n1": 0.9, "f_peak_Hz": 2e6 * sigma / 1.117}
+    for seed in range(3):
+        s = synthetic_blocking_cell(sigma, thickness_um=thick, cpe_n=n, arc=arc, L_H=1.5e-7, seed=seed, noise_rel=0.01)
+        r = cond(s, thickness_um=thick)
+        assert not codes(r) & {"no_capacitive_tail", "looks_like_full_cell"}, [str(f) for f in r.flags]
+        assert r.details["shape"]["tail_angle_deg"] > 58.0  # n·90° = 63° for n = 0.7, measured ≥ 58°
+
+
+def test_low_frequency_shape_of_real_and_synthetic_spectra():
+    s = low_frequency_shape(synthetic_blocking_cell(0.3, cpe_n=0.85, noise_rel=0))
+    assert s.tail_angle_deg == pytest.approx(0.85 * 90, abs=0.1) and not s.arcs and not s.bends_back
+    dummy = low_frequency_shape(eis_spectrum_from_zplot("Circuit1_EIS_1.z"))  # 29 + 47 Ω || 10.4 µF
+    assert len(dummy.arcs) == 1 and dummy.bends_back
+    assert dummy.arcs[0].capacitance_F == pytest.approx(1.04e-5, rel=0.1)
+    lib = low_frequency_shape(lib_spectrum())
+    assert lib.tail_angle_deg == pytest.approx(38.1, abs=1.0) and lib.tail_points == 20
+    assert len(lib.arcs) == 1 and lib.arcs[0].capacitance_F == pytest.approx(7.6, rel=0.1)
+    json.dumps(lib.to_dict(), allow_nan=False)
+
+
+def eis_spectrum_from_zplot(name: str) -> Spectrum:
+    from impedance import preprocessing
+
+    f, Z = preprocessing.readZPlot(str(DATA / name))
+    return Spectrum(f, Z, source=name)
 
 
 # --- serialisation and plots ----------------------------------------------------------------------

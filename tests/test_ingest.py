@@ -217,3 +217,98 @@ def test_manifest_carries_the_pass_fail_outcome(lab) -> None:
     fd = c.feasibility_data()
     assert fd["solid"].tolist() == [1.0]
     assert c.data().set_index("id").loc[ids[0], "conductivity_mS_cm"] == pytest.approx(0.9, rel=0.03)
+
+
+# --- results that cannot be trusted -----------------------------------------------------------------
+INSTRUMENT = Path(__file__).resolve().parent / "data" / "instrument"
+
+
+def test_non_finite_result_is_refused_and_nothing_stored(lab) -> None:
+    """An area of 1e-310 cm² (a typo) makes σ overflow to inf: refused, naming the line and the file;
+    best and pareto never see it."""
+    c, raw, ids = lab
+    write_eis(raw / "a.csv", 1.0, seed=1)
+    write_eis(raw / "b.csv", 1.2, seed=2)
+    pd.DataFrame(
+        [
+            dict(id=ids[0], kind="eis", file="a.csv", thickness_um=100, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[1], kind="eis", file="b.csv", thickness_um=100, area_cm2=1e-310, temperature_C=30),
+        ]
+    ).to_csv(raw / "m.csv", index=False)
+    with pytest.raises(DataError) as err:
+        c.ingest(raw / "m.csv")
+    assert str(err.value) == (
+        f"{raw / 'm.csv'}: line 3: {ids[1]} (eis, group {ids[1]}): b.csv gives conductivity_mS_cm = inf: not stored"
+    )
+    assert c.analyses().empty and c.store.measurements(c.id).empty
+    for call in (c.best, c.pareto):
+        with pytest.raises(DataError, match=r"no formulation has|no measured conductivity_mS_cm"):
+            call()
+    pd.read_csv(raw / "m.csv").iloc[:1].to_csv(raw / "ok.csv", index=False)
+    c.ingest(raw / "ok.csv")
+    assert c.best()["id"] == ids[0] and list(c.pareto()["id"]) == [ids[0]]
+
+
+def test_the_store_holds_finite_numbers_only(lab) -> None:
+    from optiform.store import IngestedGroup, NewAnalysis, NewMeasurement
+
+    c, _, ids = lab
+    with pytest.raises(DataError, match=r"results.csv: line 2: conductivity_mS_cm = inf is not a finite number"):
+        c.store.add_measurements(
+            c.id, [NewMeasurement(ids[0], None, "ok", "", {"conductivity_mS_cm": float("inf")}, "results.csv: line 2")]
+        )
+    analysis = NewAnalysis("conductivity_mS_cm", 1.0, float("nan"), 30.0, "test", False, {}, [])
+    group = IngestedGroup(ids[0], "eis", "g", "ok", "", {"conductivity_mS_cm": 1.0}, [analysis], "m.csv: line 2")
+    with pytest.raises(DataError, match=r"m\.csv: line 2: conductivity_mS_cm uncertainty = nan is not a finite"):
+        c.store.add_ingested_groups(c.id, [group])
+    assert c.store.measurements(c.id).empty and c.analyses().empty
+    c.record(pd.DataFrame({"id": [ids[0]], "conductivity_mS_cm": [1.0]}))
+    with pytest.raises(DataError, match=f"{ids[0]} replicate 1: conductivity_mS_cm = -inf is not a finite number"):
+        c.store.amend(c.id, ids[0], 1, {"conductivity_mS_cm": float("-inf")}, reason="typo")
+
+
+def test_pareto_skips_a_non_finite_value_an_older_store_holds(lab) -> None:
+    import sqlite3
+
+    c, _, ids = lab
+    c.record(pd.DataFrame({"id": ids[:2], "conductivity_mS_cm": [1.0, 2.0]}))
+    path = c.store.url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:  # as an older optiform could have stored it
+        db.execute("UPDATE measurement_values SET value = 9e999 WHERE value = 2.0")
+    assert c.data().set_index("id").loc[ids[1], "conductivity_mS_cm"] == np.inf
+    assert list(c.pareto()["id"]) == [ids[0]] and c.best()["id"] == ids[0]
+
+
+def test_full_cell_spectrum_and_truncated_ca_are_flagged(lab) -> None:
+    """A Li-ion battery spectrum (impedance.py's exampleData.csv) ingested as an electrolyte film, and
+    a chronoamperogram cut at one time constant: both stored as flagged, out of the model."""
+    c, raw, ids = lab
+    (raw / "battery.csv").write_bytes((INSTRUMENT / "impedance.py" / "exampleData.csv").read_bytes())
+    write_li_li_eis(raw / "before.csv", 300.0)
+    write_li_li_eis(raw / "after.csv", 320.0)
+    I0, t_plus = 15e-6, 0.627
+    Iss = t_plus * I0 * 0.010 / (0.010 - I0 * 300 + t_plus * I0 * 320)
+    write_ca(raw / "ca.csv", I0, Iss)
+    ca = pd.read_csv(raw / "ca.csv")
+    ca[ca["time/s"] <= 300.0].to_csv(raw / "ca_cut.csv", index=False)  # tau = 300 s
+    pd.DataFrame(
+        [
+            dict(id=ids[0], kind="eis", file="battery.csv", thickness_um=150, area_cm2=AREA_CM2, temperature_C=30),
+            dict(id=ids[1], kind="transference", file="before.csv", role="eis_before", group="bv", delta_V_mV=10),
+            dict(id=ids[1], kind="transference", file="ca_cut.csv", role="ca", group="bv", delta_V_mV=10),
+            dict(id=ids[1], kind="transference", file="after.csv", role="eis_after", group="bv", delta_V_mV=10),
+        ]
+    ).to_csv(raw / "m.csv", index=False)
+    report = c.ingest(raw / "m.csv")
+    assert sorted(report.flagged) == sorted(
+        [
+            f"{ids[0]} (eis, group {ids[0]}): looks_like_full_cell, no_capacitive_tail",
+            f"{ids[1]} (transference, group bv): not_steady",
+        ]
+    )
+    a = c.analyses().set_index("quantity")
+    assert a.loc["conductivity_mS_cm", "value"] == pytest.approx(213.0, rel=0.01)
+    assert a.loc["transference_number", "value"] > 0.627 + 0.05  # overestimated, hence the flag
+    f = c.formulations().set_index("id")
+    assert (f.loc[ids[:2], "status"] == "flagged").all()
+    assert c.training_data("conductivity_mS_cm").empty

@@ -12,9 +12,12 @@ import pytest
 from optiform.analysis.transference import (
     INTERFACE_CHANGE_MAX,
     NOT_STEADY_REL_DRIFT,
+    STEADY_ISS_TOLERANCE,
+    STEADY_MIN_TAUS,
     TransferenceResult,
     bruce_vincent,
     interfacial_resistance,
+    steady_state,
     transference_number,
 )
 from optiform.analysis.types import Series, Spectrum
@@ -138,12 +141,72 @@ def test_missing_resistances() -> None:
         transference_number(_ca(I0_TRUE, ISS_TRUE), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=RSS, i0="ohmic")
     with pytest.raises(ValueError, match="current_A"):
         transference_number(pd.DataFrame({"time_s": [0, 1, 2]}), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=RSS)
+    zero = pd.DataFrame({"time_s": np.arange(20.0), "current_A": 0.0})  # was a ZeroDivisionError
+    with pytest.raises(ValueError, match=r"I0 = 0 A \(first\): no current after the step"):
+        transference_number(zero, delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=RSS)
 
 
 def test_not_steady_flag() -> None:
     r = transference_number(_ca(I0_TRUE, ISS_TRUE, drift=0.2), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=RSS)
     f = {x.code: x for x in r.flags}["not_steady"]
-    assert f.value > NOT_STEADY_REL_DRIFT and f.failing and r.failing
+    assert f.failing and r.failing
+    assert "current still changes by" in f.message  # the end drift: 11 % over the last tenth
+    sel = r.time_s >= 0.9 * r.time_s[-1]
+    slope = np.polyfit(r.time_s[sel], r.current_A[sel], 1)[0]
+    assert abs(slope) * 0.1 * r.time_s[-1] / r.Iss_A > NOT_STEADY_REL_DRIFT
+
+
+def _exp_ca(duration_s: float, tau_s: float = 600.0, t_plus: float = 0.68, noise_rel: float = 0.0) -> pd.DataFrame:
+    """The virtual lab's Bruce-Vincent trace (optiform.sim.raw): I = Iss + (I0 - Iss) exp(-t/τ),
+    Rb = 100 Ω, R0 = 300 Ω, Rss = 315 Ω, ΔV = 10 mV, 120 fast samples then 700, over 10 τ, cut at
+    ``duration_s``."""
+    I0 = DV_MV * 1e-3 / (RB + R0)
+    Iss = _iss_for(t_plus, I0, Rss=315.0)
+    t = np.concatenate([np.linspace(0.0, 0.2 * tau_s, 120, endpoint=False), np.linspace(0.2 * tau_s, 10 * tau_s, 700)])
+    I = Iss + (I0 - Iss) * np.exp(-t / tau_s)
+    I = I * (1.0 + noise_rel * np.random.default_rng(7).standard_normal(t.size))
+    keep = t <= duration_s
+    return pd.DataFrame({"time_s": t[keep], "current_A": I[keep]})
+
+
+def test_truncated_trace_is_not_steady_judged_against_its_time_constant() -> None:
+    """A trace cut at 1.08 τ gives t+ = 0.81 instead of 0.68; over its last tenth the current changes
+    by only 0.6 %, below the 2 % end-drift test, but the whole-trace fit finds τ ≈ 600 s and a
+    trace of 1.08 τ, and a steady state 5.5 % below the last current."""
+    whole = transference_number(_exp_ca(6000.0, noise_rel=0.001), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=315.0)
+    assert whole.value == pytest.approx(0.68, abs=0.01) and whole.flags == []
+    ss = whole.details["steady_state"]
+    assert ss["tau_s"] == pytest.approx(600.0, rel=0.02) and ss["duration_taus"] > STEADY_MIN_TAUS
+    assert ss["Iss_mismatch"] < STEADY_ISS_TOLERANCE
+
+    cut = transference_number(_exp_ca(650.0, noise_rel=0.001), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=315.0)
+    assert cut.value == pytest.approx(0.81, abs=0.01)
+    f = {x.code: x for x in cut.flags}["not_steady"]
+    assert f.failing and cut.failing
+    assert f.value == pytest.approx(650.0 / 600.0, rel=0.03) and f.threshold == STEADY_MIN_TAUS
+    assert "time constants" in f.message and "current still changes" not in f.message
+    sel = cut.time_s >= 0.9 * cut.time_s[-1]  # what the last-tenth test alone saw
+    slope = np.polyfit(cut.time_s[sel], cut.current_A[sel], 1)[0]
+    assert abs(slope) * 0.1 * cut.time_s[-1] / cut.Iss_A < NOT_STEADY_REL_DRIFT
+    assert cut.details["steady_state"]["Iss_mismatch"] > STEADY_ISS_TOLERANCE
+    assert cut.details["steady_state"]["Iss_fit_A"] == pytest.approx(whole.Iss_A, rel=0.01)
+
+
+@pytest.mark.parametrize("taus", [5.5, 8.0, 10.0])
+def test_complete_traces_are_steady(taus: float) -> None:
+    r = transference_number(_exp_ca(taus * 600.0, noise_rel=0.001), delta_V_mV=DV_MV, R0_ohm=R0, Rss_ohm=315.0)
+    assert "not_steady" not in {x.code for x in r.flags}
+    assert r.value == pytest.approx(0.68, abs=0.01)
+
+
+def test_steady_state_of_a_flat_and_a_two_exponential_trace() -> None:
+    t = np.linspace(0.0, 3600.0, 721)
+    flat = steady_state(t, np.full(t.size, 2e-5), 2e-5)
+    assert flat.duration_taus == np.inf and flat.Iss_mismatch == pytest.approx(0.0, abs=1e-9)
+    two = 1e-5 + 4e-6 * np.exp(-t / 20.0) + 3e-6 * np.exp(-t / 400.0)  # fast interfacial + slow diffusion decay
+    ss = steady_state(t, two, float(two[-1]))
+    assert ss.model == "2 exponentials" and ss.tau_s == pytest.approx(400.0, rel=0.01)
+    assert ss.duration_taus == pytest.approx(9.0, rel=0.01) and ss.Iss_fit_A == pytest.approx(1e-5, rel=1e-3)
 
 
 def test_out_of_range_and_interface_changed_flags() -> None:

@@ -30,8 +30,18 @@ high-frequency intercept (the usual Li|polymer|Li picture at ≤ 1 MHz).
 
 Quality flags (thresholds are module constants):
 
-* ``not_steady`` (failing): |slope of |I| vs t over the last ``drift_fraction`` (10 %)| × window
-  duration / Iss > :data:`NOT_STEADY_REL_DRIFT` — the current still decays, t+ is overestimated.
+* ``not_steady`` (failing): the current has not reached its steady state, so Iss and t+ are
+  overestimated. Judged over the whole trace against its own time constant (:func:`steady_state`):
+  the decay I(t) = Iss + ΔI·exp(−t/τ) (or two exponentials, when they fit better by the BIC) is
+  fitted to the whole trace after the step, and the trace must last at least
+  :data:`STEADY_MIN_TAUS` (5) τ of its slowest significant term (a remaining transient of
+  e⁻⁵ = 0.7 % of ΔI) and the measured Iss must agree with the fitted one within
+  :data:`STEADY_ISS_TOLERANCE` (2 %). A trace cut at 1.1 τ passes the end-drift test below (its
+  current changes by 0.6 % over its last tenth) but gives t+ = 0.81 instead of 0.68 (tests).
+  Also failing when |slope of |I| vs t over the last ``drift_fraction`` (10 %)| × window duration /
+  Iss > :data:`NOT_STEADY_REL_DRIFT` (a drift the exponential cannot describe). The flag's value
+  and threshold are those of the first failing test in that order (duration in τ, Iss mismatch,
+  end drift); ``details["steady_state"]`` holds all three.
 * ``t_plus_out_of_range`` (failing): t+ outside [0, 1].
 * ``small_current`` (failing): Iss < :data:`SMALL_CURRENT_A` or Iss / std(last window) <
   :data:`SMALL_CURRENT_SNR` (steady current lost in noise).
@@ -42,6 +52,7 @@ Quality flags (thresholds are module constants):
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,6 +66,8 @@ from ._util import new_axes as _axes
 from .types import Flag, Result, Series, Spectrum
 
 NOT_STEADY_REL_DRIFT = 0.02  # not_steady: relative change of I over the drift window
+STEADY_MIN_TAUS = 5.0  # not_steady: the trace must last this many time constants of its decay
+STEADY_ISS_TOLERANCE = 0.02  # not_steady: |Iss measured - Iss fitted| / Iss fitted
 SMALL_CURRENT_A = 1e-9  # small_current: absolute floor for Iss, A
 SMALL_CURRENT_SNR = 10.0  # small_current: Iss / std(I in the steady window)
 INTERFACE_CHANGE_MAX = 0.5  # interface_changed: |Rss - R0| / R0
@@ -72,10 +85,14 @@ __all__ = [
     "NOT_STEADY_REL_DRIFT",
     "SMALL_CURRENT_A",
     "SMALL_CURRENT_SNR",
+    "STEADY_ISS_TOLERANCE",
+    "STEADY_MIN_TAUS",
     "ArcEstimate",
+    "SteadyState",
     "TransferenceResult",
     "bruce_vincent",
     "interfacial_resistance",
+    "steady_state",
     "transference_number",
 ]
 
@@ -120,6 +137,81 @@ class TransferenceResult(Result):
         ax.set_title(f"t+ = {self.t_plus:.3f}")
         ax.legend()
         return ax
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """The whole-trace fit of a current decay, I(t) = Iss + Σ ΔI_k exp(−t/τ_k) (A, s after the step).
+
+    ``model``: "1 exponential" or "2 exponentials" (chosen by the BIC), "flat" for a trace of zero
+    current or duration. ``tau_s``: the slowest term whose amplitude exceeds
+    :data:`STEADY_ISS_TOLERANCE` of Iss (0 when none does: a flat trace); ``duration_taus`` = trace
+    duration / ``tau_s`` (inf for a flat trace); ``Iss_mismatch`` = |Iss measured − Iss fitted| /
+    Iss fitted (inf when the fitted Iss is not positive).
+    """
+
+    model: str
+    Iss_fit_A: float
+    amplitudes_A: tuple[float, ...]
+    taus_s: tuple[float, ...]
+    tau_s: float
+    duration_taus: float
+    Iss_mismatch: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def steady_state(time_s: np.ndarray, current_A: np.ndarray, Iss_A: float) -> SteadyState:
+    """Fit the decay of |I| over the whole trace (``time_s`` from the step, s; ``current_A``, A) with
+    one and two exponentials plus a constant (least squares on I / max|I| against t / duration) and
+    compare its time constant with the trace's duration and its constant with ``Iss_A`` (the
+    measured steady current, A). See :class:`SteadyState`."""
+    from scipy.optimize import least_squares
+
+    t = np.asarray(time_s, dtype=float)
+    t = t - t[0]
+    duration = float(t[-1])
+    scale = float(np.max(np.abs(current_A)))
+    if not (duration > 0 and scale > 0):  # no decay to judge (a zero trace is flagged small_current)
+        return SteadyState("flat", float(Iss_A), (), (), 0.0, math.inf, 0.0)
+    u, y = t / duration, np.asarray(current_A, dtype=float) / scale
+    a0, b0 = Iss_A / scale, float(y[0]) - Iss_A / scale
+    below = np.flatnonzero(np.abs(y - a0) <= abs(b0) / np.e)
+    tau0 = float(max(u[below[0]], 1e-3)) if below.size else 0.3
+    lo, hi = math.log(max(float(np.min(np.diff(u)[np.diff(u) > 0], initial=1e-6)) / 10, 1e-9)), math.log(1e3)
+    lt0 = min(max(math.log(tau0), lo), hi)
+
+    def model(p: np.ndarray) -> np.ndarray:
+        out = np.full_like(u, p[0])
+        for b, lt in zip(p[1::2], p[2::2], strict=True):
+            out += b * np.exp(-u / math.exp(lt))
+        return out
+
+    n = len(u)
+    fits = []
+    for x0 in ([a0, b0, lt0], [a0, b0 / 2, max(lt0 - math.log(10), lo), b0 / 2, lt0]):
+        k = len(x0)
+        bounds = ([-np.inf] + [-np.inf, lo] * (k // 2), [np.inf] + [np.inf, hi] * (k // 2))
+        res = least_squares(lambda p: model(p) - y, x0, bounds=bounds, x_scale="jac")
+        rss = max(float(res.fun @ res.fun), n * 1e-30)
+        fits.append((n * math.log(rss / n) + k * math.log(n), res.x))
+    p = min(fits, key=lambda fit: fit[0])[1]
+    Iss_fit = float(p[0]) * scale
+    amps = tuple(float(b) * scale for b in p[1::2])
+    taus = tuple(math.exp(float(lt)) * duration for lt in p[2::2])
+    ref = max(abs(Iss_fit), abs(Iss_A))
+    significant = [tau for amp, tau in zip(amps, taus, strict=True) if abs(amp) > STEADY_ISS_TOLERANCE * ref]
+    tau = max(significant, default=0.0)
+    return SteadyState(
+        model="1 exponential" if len(amps) == 1 else "2 exponentials",
+        Iss_fit_A=Iss_fit,
+        amplitudes_A=amps,
+        taus_s=taus,
+        tau_s=tau,
+        duration_taus=duration / tau if tau > 0 else math.inf,
+        Iss_mismatch=abs(Iss_A - Iss_fit) / Iss_fit if Iss_fit > 0 else math.inf,
+    )
 
 
 def bruce_vincent(I0_A: float, Iss_A: float, delta_V_mV: float, R0_ohm: float, Rss_ohm: float) -> float:
@@ -175,6 +267,8 @@ def transference_number(
     need_total = i0 == "ohmic" and R_total_ohm is None and Rb_ohm is None
     R0, Rss, R_source, arc_before = _interfacial_pair(R0_ohm, Rss_ohm, eis_before, eis_after, eis_method, need_total)
     I0 = _initial_current(t, I, i0, dV_mV, R0, Rb_ohm, R_total_ohm, arc_before, i0_window_s)
+    if not (np.isfinite(I0) and I0 > 0):
+        raise AnalysisError(f"ca: initial current I0 = {I0:.4g} A ({i0}): no current after the step")
     t_lo = t[-1] - steady_fraction * (t[-1] - t[0])
     win = t >= t_lo
     if win.sum() < 2:
@@ -187,7 +281,8 @@ def transference_number(
     dV = dV_mV * 1e-3
     with np.errstate(divide="ignore", invalid="ignore"):
         dt_dIss = (dV - I0 * R0) * dV / (I0 * (dV - Iss * Rss) ** 2)
-    flags = _flags(t, I, t_plus, Iss, Iss_sd, R0, Rss, dV_mV, drift_fraction)
+    steady = steady_state(t, I, Iss)
+    flags = _flags(t, I, t_plus, Iss, Iss_sd, R0, Rss, dV_mV, drift_fraction, steady)
     details = {
         "I0_A": I0,
         "Iss_A": Iss,
@@ -199,6 +294,7 @@ def transference_number(
         "Rss_ohm": Rss,
         "R_source": R_source,
         "duration_s": float(t[-1] - t[0]),
+        "steady_state": steady.to_dict(),
     }
     return TransferenceResult(
         quantity="transference_number",
@@ -365,21 +461,49 @@ def _flags(
     Rss: float,
     dV_mV: float,
     drift_fraction: float,
+    steady: SteadyState,
 ) -> list[Flag]:
     flags: list[Flag] = []
+    failed: list[tuple[str, float, float]] = []  # (why, value, threshold), in the order of the docstring
+    if steady.duration_taus < STEADY_MIN_TAUS:
+        failed.append(
+            (
+                f"the trace lasts {steady.duration_taus:.2g} time constants of its decay (τ = {steady.tau_s:.3g} s, "
+                f"{steady.model}), fewer than {STEADY_MIN_TAUS:g}",
+                steady.duration_taus,
+                STEADY_MIN_TAUS,
+            )
+        )
+    if steady.Iss_mismatch > STEADY_ISS_TOLERANCE:
+        failed.append(
+            (
+                f"the final current {Iss:.4g} A is {steady.Iss_mismatch:.1%} away from the steady state the decay "
+                f"tends to ({steady.Iss_fit_A:.4g} A)",
+                steady.Iss_mismatch,
+                STEADY_ISS_TOLERANCE,
+            )
+        )
     sel = t >= t[-1] - drift_fraction * (t[-1] - t[0])
     if sel.sum() >= 3 and Iss > 0:
         slope = np.polyfit(t[sel], I[sel], 1)[0]
         drift = float(abs(slope) * (t[sel][-1] - t[sel][0]) / Iss)
         if drift > NOT_STEADY_REL_DRIFT:
-            flags.append(
-                Flag(
-                    "not_steady",
+            failed.append(
+                (
                     f"current still changes by {drift:.1%} over the last {drift_fraction:.0%} of the trace",
-                    value=drift,
-                    threshold=NOT_STEADY_REL_DRIFT,
+                    drift,
+                    NOT_STEADY_REL_DRIFT,
                 )
             )
+    if failed:
+        flags.append(
+            Flag(
+                "not_steady",
+                "; ".join(why for why, _, _ in failed) + ": not at steady state, t+ is overestimated (polarize longer)",
+                value=float(failed[0][1]),
+                threshold=failed[0][2],
+            )
+        )
     if not (0.0 <= t_plus <= 1.0):
         flags.append(
             Flag("t_plus_out_of_range", f"t+ = {t_plus:.4g} outside [0, 1]", value=float(t_plus), threshold=1.0)

@@ -211,6 +211,26 @@ def _same_masses(a: dict[str, Any], b: dict[str, float]) -> bool:
     return a.keys() == b.keys() and all(math.isclose(float(a[k]), float(b[k]), rel_tol=1e-12) for k in a)
 
 
+def _refuse_non_finite(items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """DataError listing every (where, quantity, value) whose value is not a finite number: the
+    store holds finite numbers only (inf or NaN would become the best result or break the model)."""
+    bad = [
+        f"{where}: {q} = {v!r} is not a finite number; nothing stored"
+        for where, values in items
+        for q, v in values.items()
+        if v is not None and not _finite(v)
+    ]
+    if bad:
+        raise DataError("\n".join(bad))
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
     """Database errors of a Store method become one-line StoreErrors naming the store."""
 
@@ -609,8 +629,10 @@ class Store:
         one new); else it is a new measurement, numbered one above the formulation's highest
         replicate (ingested ones and earlier rows included), with a notice when the formulation
         has measurements recorded by hand. Rows with a replicate are placed first. DataError, and
-        nothing stored, when a row conflicts or its formulation is cancelled."""
+        nothing stored, when a row conflicts, holds a value that is not a finite number or its
+        formulation is cancelled."""
 
+        _refuse_non_finite((row.where or f"row {i + 1}", dict(row.values)) for i, row in enumerate(rows))
         outcome = RecordOutcome()
         problems: list[str] = []
         with self._write() as s:
@@ -760,8 +782,9 @@ class Store:
         replace those quantities' values, the others are kept; ``status`` and ``note`` replace the
         current ones when given. A new version (``amended``: the full new values, ``reason``,
         ``author``, time) is appended and the earlier ones kept; returns its number. DataError, and
-        nothing changed, for an unknown id or replicate, an empty reason, a retracted measurement
-        (restore it first) or no change at all."""
+        nothing changed, for a value that is not a finite number, an unknown id or replicate, an
+        empty reason, a retracted measurement (restore it first) or no change at all."""
+        _refuse_non_finite([(f"{label} replicate {replicate}", dict(values or {}))])
         with self._write() as s:
             m = self._measurement(s, campaign_id, label, replicate, campaign_name)
             what = f"{label} replicate {replicate}"
@@ -890,8 +913,17 @@ class Store:
     ) -> list[int]:
         """Store each group as the next replicate of its formulation, with its analyses and raw files
         (each file once, by content hash), in one transaction; returns the replicate numbers.
-        DataError, and nothing stored, when a group's formulation is cancelled."""
+        DataError, and nothing stored, when a group's formulation is cancelled or a value or
+        uncertainty is not a finite number."""
 
+        _refuse_non_finite(
+            [(g.where or g.label, dict(g.values)) for g in groups]
+            + [
+                (g.where or g.label, {a.quantity: a.value, f"{a.quantity} uncertainty": a.uncertainty})
+                for g in groups
+                for a in g.analyses
+            ]
+        )
         replicates: list[int] = []
         with self._write() as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}

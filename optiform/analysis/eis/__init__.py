@@ -15,6 +15,8 @@ Modules
   least squares) and :func:`fit_blocking_cell` (the :data:`BLOCKING_MODELS`, chosen by BIC).
 * :mod:`~optiform.analysis.eis.validation`: :func:`lin_kk`, the Lin-KK test of Schönleber et al.
   (2014) as impedance.py computes it.
+* :mod:`~optiform.analysis.eis.shape`: :func:`low_frequency_shape`, the low-frequency tail's angle
+  and the arcs (with their capacitances): blocking electrodes or a cell with reacting electrodes?
 * :mod:`~optiform.analysis.eis.conductivity`: :func:`conductivity`, σ = L / (R·A) with quality
   flags (documented there), returning a :class:`ConductivityResult`.
 * :mod:`~optiform.analysis.eis.plotting`: :func:`plot_nyquist`.
@@ -24,12 +26,15 @@ Synthetic blocking-cell spectra with known ground truth come from the simulator,
 """
 
 from .conductivity import (
+    DIFFUSION_TAIL_MIN_DEG,
     FIT_CHI2_MAX,
+    FULL_CELL_ARC_C_F_CM2,
     INDUCTIVE_FAIL_FRACTION,
     LIN_KK_MAX_RESIDUAL,
     MAX_EXTRAPOLATION_FRACTION,
     METHODS_DISAGREE_FRACTION,
     MIN_POINTS_BEFORE_SPIKE,
+    TAIL_MIN_ANGLE_DEG,
     ConductivityResult,
     conductivity,
 )
@@ -59,6 +64,7 @@ from .fitting import (
 )
 from .intercept import SPIKE_ANGLE_TOL_DEG, SPIKE_LINE_POINTS, SPIKE_REF_SEGMENTS, Intercept, high_frequency_intercept
 from .plotting import plot_nyquist
+from .shape import Arc, LowFrequencyShape, low_frequency_shape
 from .validation import LIN_KK_C, LIN_KK_MAX_M, LinKKResult, lin_kk
 
 __all__ = [
@@ -66,7 +72,9 @@ __all__ = [
     "ARC_SPIKE_RATIO_MAX",
     "BIC_MARGIN",
     "BLOCKING_MODELS",
+    "DIFFUSION_TAIL_MIN_DEG",
     "FIT_CHI2_MAX",
+    "FULL_CELL_ARC_C_F_CM2",
     "INDUCTIVE_FAIL_FRACTION",
     "LIN_KK_C",
     "LIN_KK_MAX_M",
@@ -79,16 +87,20 @@ __all__ = [
     "SPIKE_ANGLE_TOL_DEG",
     "SPIKE_LINE_POINTS",
     "SPIKE_REF_SEGMENTS",
+    "TAIL_MIN_ANGLE_DEG",
+    "Arc",
     "CircuitModel",
     "ConductivityResult",
     "FitResult",
     "Intercept",
     "LinKKResult",
+    "LowFrequencyShape",
     "conductivity",
     "fit_blocking_cell",
     "fit_circuit",
     "high_frequency_intercept",
     "lin_kk",
+    "low_frequency_shape",
     "plot_nyquist",
     "z_capacitor",
     "z_cpe",

@@ -41,6 +41,26 @@ Quality flags (:class:`~optiform.analysis.types.Flag` codes) and their threshold
     spike shifts the apparent intercept below R0 + R1), not a bad fit, and the flag is a warning.
 ``no_spike``
     no capacitive spike at the low-frequency end (not a blocking-electrode spectrum). Failing.
+``no_capacitive_tail``
+    a low-frequency line is there, but it rises at less than :data:`TAIL_MIN_ANGLE_DEG` (54°) to
+    the real axis, measured as the direction of the lowest-frequency decade's points after the last
+    arc (:func:`~optiform.analysis.eis.shape.low_frequency_shape`; the phase of Z is not used: it
+    depends on the series resistance, -16° for a resistive film on a 60° tail), or fewer than 4
+    points follow the last arc. Blocking electrodes give a CPE line at n·90°: the virtual lab's
+    spectra (1e-4 to 10 mS/cm, 50-300 µm, with and without a film arc, 0.2-1 % noise) measure
+    ≥ 58° for n = 0.7, ≥ 62° for n = 0.75, ≥ 71° for n = 0.85; a diffusion tail is 45°, and the real
+    Li-ion battery spectra in the test data measure 38° (pyDRTtools LIB_data), 48° (impedance.py
+    exampleData, pyDRTtools data_1) and 55° (LIB_data_2, caught by the next flag). The threshold is
+    halfway between 45° and n = 0.7's 63°. Failing.
+``looks_like_full_cell``
+    the spectrum of a cell with reacting electrodes (a battery, a Li symmetric cell), not a film
+    between blocking electrodes, when any of: an arc whose apparent capacitance per electrode area is
+    at least :data:`FULL_CELL_ARC_C_F_CM2` (1e-4 F/cm²: an electrode reaction; film arcs, bulk and
+    grain boundaries, are pF-nF, at most 3.2e-7 F/cm² on the synthetic blocking cells, while the battery
+    spectra's arcs hold 1.1-3.8 F/cm² at 2 cm²); two or more arcs and a low-frequency end bending
+    back to the real axis (a measured Li|Li cell); an arc followed by a tail between
+    :data:`DIFFUSION_TAIL_MIN_DEG` (35°) and 54° (diffusion). Two arcs followed by a capacitive
+    line (bulk and grain boundaries of a ceramic) are not flagged. Failing.
 ``fit_failed``
     ``method="auto"`` could not fit any model and fell back to the intercept. Warning.
 """
@@ -62,15 +82,19 @@ from ._spectrum import _as_spectrum, _clean
 from .elements import BLOCKING_MODELS, MODELS, _model
 from .fitting import N_BOUNDS, FitResult, fit_blocking_cell
 from .intercept import Intercept, _intercept_like, high_frequency_intercept
+from .shape import LowFrequencyShape, low_frequency_shape
 from .validation import LIN_KK_C, LIN_KK_MAX_M, LinKKResult, lin_kk
 
 __all__ = [
+    "DIFFUSION_TAIL_MIN_DEG",
     "FIT_CHI2_MAX",
+    "FULL_CELL_ARC_C_F_CM2",
     "INDUCTIVE_FAIL_FRACTION",
     "LIN_KK_MAX_RESIDUAL",
     "MAX_EXTRAPOLATION_FRACTION",
     "METHODS_DISAGREE_FRACTION",
     "MIN_POINTS_BEFORE_SPIKE",
+    "TAIL_MIN_ANGLE_DEG",
     "ConductivityResult",
     "conductivity",
 ]
@@ -81,6 +105,9 @@ INDUCTIVE_FAIL_FRACTION = 0.25  # inductive_hf fails beyond this fraction of ind
 MIN_POINTS_BEFORE_SPIKE = 3  # few_points_before_spike: points on the HF side of the spike start
 MAX_EXTRAPOLATION_FRACTION = 1.0  # few_points_before_spike fails beyond this extrapolation (fraction of R)
 METHODS_DISAGREE_FRACTION = 0.10  # methods_disagree: |R_fit - R_intercept| / R_fit
+TAIL_MIN_ANGLE_DEG = 54.0  # no_capacitive_tail: the low-frequency tail's direction, degrees from the real axis
+FULL_CELL_ARC_C_F_CM2 = 1e-4  # looks_like_full_cell: an arc's capacitance per electrode area, F/cm²
+DIFFUSION_TAIL_MIN_DEG = 35.0  # looks_like_full_cell: a tail in [35°, TAIL_MIN_ANGLE_DEG) after an arc is diffusion
 
 
 @dataclass
@@ -208,6 +235,49 @@ def _finite_json(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+def _shape_flags(shape: LowFrequencyShape, has_spike: bool, area_cm2: float) -> list[Flag]:
+    """``no_capacitive_tail`` and ``looks_like_full_cell`` (module docstring) from the spectrum's shape."""
+    flags: list[Flag] = []
+    angle = shape.tail_angle_deg
+    shallow = math.isnan(angle) or angle < TAIL_MIN_ANGLE_DEG
+    if has_spike and shallow:
+        seen = (
+            f"only {shape.tail_points} point(s) after the last arc"
+            if math.isnan(angle)
+            else f"the low-frequency end rises at {angle:.0f}° to the real axis (< {TAIL_MIN_ANGLE_DEG:.0f}°)"
+        )
+        flags.append(
+            Flag(
+                "no_capacitive_tail",
+                f"{seen}: no capacitive tail of blocking electrodes (n·90°, n ≥ 0.6); a diffusion tail, "
+                "reacting electrodes, or a sweep stopped too early (lower f_min)",
+                None if math.isnan(angle) else angle,
+                TAIL_MIN_ANGLE_DEG,
+            )
+        )
+    big = [a for a in shape.arcs if a.capacitance_F / area_cm2 >= FULL_CELL_ARC_C_F_CM2]
+    reasons = [
+        f"an arc at {a.frequency_Hz:.3g} Hz with {a.capacitance_F / area_cm2:.2g} F/cm² (an electrode reaction; "
+        f"film arcs are below {FULL_CELL_ARC_C_F_CM2:g} F/cm²)"
+        for a in big[:1]
+    ]
+    if len(shape.arcs) >= 2 and shape.bends_back:
+        reasons.append(f"{len(shape.arcs)} arcs and a low-frequency end bending back to the real axis")
+    if shape.arcs and DIFFUSION_TAIL_MIN_DEG <= angle < TAIL_MIN_ANGLE_DEG:
+        reasons.append(f"an arc followed by a {angle:.0f}° diffusion tail")
+    if reasons:
+        flags.append(
+            Flag(
+                "looks_like_full_cell",
+                "looks like a cell with reacting electrodes (a battery or a Li symmetric cell), not an electrolyte "
+                f"between blocking electrodes: {'; '.join(reasons)}",
+                max((a.capacitance_F / area_cm2 for a in shape.arcs), default=None),
+                FULL_CELL_ARC_C_F_CM2,
+            )
+        )
+    return flags
 
 
 def _area(area_cm2: float | None, diameter_mm: float | None) -> float:
@@ -364,6 +434,9 @@ def conductivity(
                 failing=ext > MAX_EXTRAPOLATION_FRACTION,
             )
         )
+    shape = low_frequency_shape(s)
+    details["shape"] = shape.to_dict()
+    flags += _shape_flags(shape, ic.has_spike, A)
     if fit is not None:
         for b in fit.at_bound:
             name, side = b.split("@")
