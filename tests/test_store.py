@@ -24,6 +24,7 @@ LEGACY = {
     "schema1-early": "schema version 1 before raw files (no campaigns.seed, no analyses)",
     "schema1": "schema version 1 with raw files and analyses",
     "schema2": "schema version 2 (cancelled proposals)",
+    "schema3": "schema version 3 (history, what was made), written by 0.3.0 before source keys",
 }
 
 
