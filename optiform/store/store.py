@@ -374,9 +374,14 @@ class Store:
             transaction.rollback()
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """A session whose writes commit together at the end of the block, or not at all."""
+    def _write(self, campaign_id: int | None = None) -> Iterator[Session]:
+        """A session whose writes commit together at the end of the block, or not at all. With
+        ``campaign_id``, the campaign's row is locked first (``SELECT ... FOR UPDATE``: writes that
+        decide what is new serialise per campaign on a database server; SQLite's ``BEGIN
+        IMMEDIATE`` already serialises every write)."""
         with self._sessions(bind=self.engine.execution_options(optiform_write=True)) as session, session.begin():
+            if campaign_id is not None:
+                session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update())
             yield session
 
     def close(self) -> None:
@@ -602,7 +607,7 @@ class Store:
         cancelled (pending or made; a variable a stored one lacks takes its value in ``absent``) is
         never stored: StrategyError, and nothing stored."""
 
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             if expected_last is not None:
                 last = s.scalar(select(func.max(FormulationRow.id)).where(FormulationRow.campaign_id == campaign_id))
                 if int(last or 0) > expected_last:
@@ -680,7 +685,7 @@ class Store:
         formulation or one already recorded as made with other masses."""
 
         already: list[str] = []
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
             for item in made:
                 where = f"{item.where}: " if item.where else ""
@@ -777,7 +782,7 @@ class Store:
 
         outcome = RecordOutcome()
         problems: list[str] = []
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
             held = self._held(s, campaign_id)
             next_no = next_label_number(forms)
@@ -1065,7 +1070,7 @@ class Store:
         another group."""
 
         replicates: list[int | None] = []
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
             known = self._ingested(s, campaign_id)
             keys: set[tuple[int, str | None]] = {
