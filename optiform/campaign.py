@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptiformWarning, SpecError, StoreError, StrategyError, path_error
+from .errors import DataError, OptiformWarning, ProposalConflict, SpecError, StoreError, StrategyError, path_error
 from .made import MadeReport, record_made
 from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
 from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from .models.feasibility import FeasibilityModel
     from .models.gp import Surrogate
     from .update import UpdateReport
+
+
+PROPOSE_ATTEMPTS = 5
+"""How often :meth:`Campaign.propose` computes a batch when other processes keep adding formulations."""
 
 
 class Campaign:
@@ -448,14 +452,35 @@ class Campaign:
 
         ``fixed`` holds parameters at one value for this batch (e.g. ``{"framework": "LLZT"}``):
         the models still learn from every result (e.g. glass-fibre results inform LLZT proposals
-        through the shared kernel), the proposals keep the fixed values (see ``Space.restrict``)."""
-        from .strategies import ProposalContext, get_strategy
+        through the shared kernel), the proposals keep the fixed values (see ``Space.restrict``).
 
+        Several processes may propose at once: a batch is stored only if no formulation was added
+        to the campaign while it was computed; otherwise it is proposed again, conditioned on what
+        the others added (up to :data:`PROPOSE_ATTEMPTS` times, then a StoreError)."""
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise DataError(f"n must be a positive integer, got {n!r}")
         changed = self.spec_file_changed()
         if changed:  # the campaign file was edited but not applied with update()
             warnings.warn(changed, OptiformWarning, stacklevel=2)
+        self.store.check_writable()  # a read-only store says so before the strategy runs
+        for _ in range(PROPOSE_ATTEMPTS):
+            last = self.store.last_formulation_pk(self.id)  # read first: anything added later is a conflict
+            try:
+                return self._propose(int(n), strategy, seed, fixed, last)
+            except ProposalConflict:
+                continue
+        raise StoreError(
+            f"store {self.store.name}: campaign {self.name!r} is busy proposing (other processes added "
+            f"formulations {PROPOSE_ATTEMPTS} times while this batch was computed); try again"
+        )
+
+    def _propose(
+        self, n: int, strategy: str | None, seed: int | None, fixed: dict[str, Any] | None, last: int
+    ) -> pd.DataFrame:
+        """Propose and store one batch on the campaign as it is now; ProposalConflict when a
+        formulation was added after ``last`` (the newest formulation's pk when it was read)."""
+        from .strategies import ProposalContext, get_strategy
+
         name = strategy or self.spec.strategy.name
         strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
         table = self.formulations()
@@ -483,16 +508,23 @@ class Campaign:
         from .models.gp import compute_threads
 
         with compute_threads(1):  # see compute_threads
-            batch = strat.propose(int(n), ctx)
+            batch = strat.propose(n, ctx)
         for key, value in space.fixed:
             if not (batch[key] == value).all():
                 raise StrategyError(f"strategy {name!r} does not support fixed parameters ({key}={value!r} not kept)")
-        return self._store_proposals(batch, batch_no, name)
+        return self._store_proposals(batch, batch_no, name, last)
 
-    def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str) -> pd.DataFrame:
+    def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str, last: int) -> pd.DataFrame:
         values = [formulation_values(row, self.space) for _, row in batch.iterrows()]
         ids = self.store.add_formulations(
-            self.id, values, source="proposed", batch=batch_no, strategy=strategy, author=self.author
+            self.id,
+            values,
+            source="proposed",
+            batch=batch_no,
+            strategy=strategy,
+            author=self.author,
+            expected_last=last,
+            absent={v: self.space.absent_value(v) for v in self.space.variables},
         )
         out = batch[self.space.variables].copy()
         out.insert(0, "id", ids)
@@ -571,6 +603,7 @@ class Campaign:
         is a new measurement, numbered after the formulation's replicates (ingested ones included);
         the report's ``notices`` say when it lands beside replicates recorded by hand.
         """
+        self.store.check_writable()  # a read-only store says so first
         if not isinstance(results, pd.DataFrame) and is_weighing_sheet(results):
             return record_made(self.store, self.id, self.spec, self.formulations(), results, self.author)
         return record_results(self.store, self.id, self.spec, self.formulations(), results, origin, self.author)
@@ -644,6 +677,7 @@ class Campaign:
         :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to."""
         from .ingest import ingest
 
+        self.store.check_writable()  # a read-only store says so before the analyses run
         base = Path(base_dir) if base_dir is not None else None
         return ingest(self.store, self.id, self.spec, manifest, base, author=self.author)
 

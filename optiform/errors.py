@@ -10,7 +10,9 @@ class                    raised for
 =======================  ==========================================================================
 ``SpecError``            a campaign file or spec that does not satisfy the schema (names each key)
 ``DataError``            a table, value, id or argument that does not fit the campaign (names where)
-``StoreError``           a store that cannot be opened, is busy, or lacks what was asked for
+``StoreError``           a store that cannot be opened, is busy or read-only, or lacks what was asked for
+``ProposalConflict``     (a ``StoreError``) another process added formulations while a batch was
+                         proposed; :meth:`Campaign.propose` catches it and proposes again
 ``AnalysisError``        an instrument file or measurement that cannot be analysed
 ``ReaderError``          (an ``AnalysisError``) an instrument file that cannot be read
 ``StrategyError``        a strategy that cannot propose (unknown name, bad options, space used up)
@@ -34,6 +36,7 @@ __all__ = [
     "GridExhaustedError",
     "OptiformError",
     "OptiformWarning",
+    "ProposalConflict",
     "ReaderError",
     "SpaceExhaustedError",
     "SpecError",
@@ -58,6 +61,11 @@ class DataError(OptiformError, ValueError):
 
 class StoreError(OptiformError, RuntimeError):
     """The store cannot be opened or written, or does not hold what was asked for."""
+
+
+class ProposalConflict(StoreError):
+    """Another process added formulations to the campaign after a proposal read it, so the proposal
+    did not condition on them; nothing was stored. :meth:`Campaign.propose` proposes again."""
 
 
 class AnalysisError(OptiformError, ValueError):

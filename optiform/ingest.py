@@ -29,7 +29,9 @@ a value that is not a finite number (inf, NaN) is refused, naming its line and f
 
 All rows are read and analysed before anything is written; a manifest with any bad row is rejected
 whole, listing every bad row, and nothing is stored. Files already ingested are reported and
-skipped.
+skipped: checked before the analysis, and again inside the store's write transaction, so that
+when two processes ingest the same manifest at once each group is stored once (the store's unique
+``source_key`` of a formulation's group enforces it).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import pandas as pd
 from .analysis.types import Result
 from .errors import AnalysisError, DataError, path_error
 from .spec import CampaignSpec
-from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message
+from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message, source_key
 
 TRANSFERENCE_ROLES = ("eis_before", "ca", "eis_after")
 NUMERIC = ("thickness_um", "area_cm2", "temperature_C", "delta_V_mV", "active_mass_mg")
@@ -453,10 +455,14 @@ def _write(
                 values={q: float(v) for q, v in g.values.items()},
                 analyses=analyses,
                 where=f"{origin}: line {g.rows[0].line}",
+                source_key=source_key(g.kind, [(r.sha256, r.role or g.kind) for r in g.rows]),
             )
         )
-    store.add_ingested_groups(campaign_id, stored, author=author)
-    for g in groups:
+    replicates = store.add_ingested_groups(campaign_id, stored, author=author)
+    for g, replicate in zip(groups, replicates):
+        if replicate is None:  # another process stored it after this one looked
+            report.unchanged.append(f"{g.label}: {', '.join(r.path.name for r in g.rows)} already ingested")
+            continue
         values = ", ".join(f"{q}={v:.4g}" for q, v in g.values.items()) or "no objective value"
         report.measurements.append(f"{g.label}: {values}")
         if g.failing:

@@ -184,7 +184,7 @@ def test_version_1_store_is_migrated_on_open(small: Campaign) -> None:
     assert "cancelled_at" not in columns
 
     c = Campaign.open(url)
-    assert c.store.schema_version == SCHEMA_VERSION == 3
+    assert c.store.schema_version == SCHEMA_VERSION == 4
     columns = {c["name"] for c in inspect(c.store.engine).get_columns("formulations")}
     assert {"cancelled_at", "cancel_reason"} <= columns
     pd.testing.assert_frame_equal(c.data(), before)

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from optiform import Campaign, StoreError
-from optiform.store import SCHEMA_VERSION, CampaignRecord, Store
+from optiform.store import SCHEMA_VERSION, CampaignRecord, IngestedGroup, Store, source_key
 from optiform.store.schema import Base
 
 STORES = Path(__file__).parent / "data" / "stores"
@@ -24,6 +24,7 @@ LEGACY = {
     "schema1-early": "schema version 1 before raw files (no campaigns.seed, no analyses)",
     "schema1": "schema version 1 with raw files and analyses",
     "schema2": "schema version 2 (cancelled proposals)",
+    "schema3": "schema version 3 (history, what was made), written by 0.3.0 before source keys",
 }
 
 
@@ -82,6 +83,68 @@ def test_released_store_is_upgraded_and_reads_as_before(name: str, tmp_path: Pat
     assert all(status[i] == "pending" for i in pending)
     c.close()
     assert Store(url).schema_version == SCHEMA_VERSION  # opening again: nothing left to do
+
+
+@pytest.mark.parametrize("name", [name for name in LEGACY if (STORES / f"{name}.analyses.csv").exists()])
+def test_groups_ingested_before_schema_4_are_known_by_their_source_key(name: str, tmp_path: Path) -> None:
+    """The upgrade gives an ingested measurement the key ingest computes for the same files, so the
+    same files ingested again (by two stations at once, say) are not stored again."""
+    url = _copy(name, tmp_path)
+    c = Campaign.open(url)
+    a = c.analyses()
+    files = c.store.analysis_files(int(a["analysis_pk"].iloc[0]))
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        keys = db.execute("SELECT source_key FROM measurements WHERE source_key IS NOT NULL").fetchall()
+    assert keys == [(source_key(a["kind"].iloc[0], [(f.sha256, f.role) for f in files]),)]
+    group = IngestedGroup(a["id"].iloc[0], "eis", "another group", "ok", "", {}, [], source_key=keys[0][0])
+    assert c.store.add_ingested_groups(c.id, [group]) == [None]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / files[0].name).write_bytes(files[0].content)
+    inputs = c.store.analysis_result(int(a["analysis_pk"].iloc[0]))["inputs"]
+    manifest = pd.DataFrame(
+        {
+            "id": [a["id"].iloc[0]],
+            "kind": ["eis"],
+            "file": [files[0].name],
+            "thickness_um": [inputs["thickness_um"]],
+            "area_cm2": [inputs["area_cm2"]],
+            "temperature_C": [a["temperature_C"].iloc[0]],
+        }
+    )
+    n = len(c.store.measurements(c.id))
+    report = c.ingest(manifest, base_dir=raw)
+    assert report.measurements == [] and len(report.unchanged) == 1
+    assert len(c.store.measurements(c.id)) == n
+    c.close()
+
+
+def test_a_group_stored_twice_before_schema_4_keeps_its_key_on_the_first(tmp_path: Path) -> None:
+    """Two ingests that raced before schema version 4 stored a group twice: the upgrade gives the
+    first the key and leaves the second without one (the unique index holds), changing nothing else."""
+    url = _copy("schema3", tmp_path)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        (mid,) = db.execute("SELECT DISTINCT measurement_id FROM analyses").fetchone()
+        db.execute(
+            "INSERT INTO measurements (formulation_id, replicate, status, note, created_at) "
+            "SELECT formulation_id, replicate + 1, status, note, created_at FROM measurements WHERE id = ?",
+            (mid,),
+        )
+        (twin,) = db.execute("SELECT max(id) FROM measurements").fetchone()
+        db.execute(
+            'INSERT INTO analyses (measurement_id, kind, "group", quantity, value, uncertainty, temperature_C, '
+            'method, failing, result, created_at) SELECT ?, kind, "group", quantity, value, uncertainty, '
+            "temperature_C, method, failing, result, created_at FROM analyses WHERE measurement_id = ?",
+            (twin, mid),
+        )
+        db.execute(
+            "INSERT INTO analysis_files (analysis_id, raw_file_id, role) SELECT (SELECT max(id) FROM analyses), "
+            "raw_file_id, role FROM analysis_files WHERE analysis_id = (SELECT min(id) FROM analyses)"
+        )
+    assert Store(url).schema_version == SCHEMA_VERSION
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        keys = dict(db.execute("SELECT id, source_key FROM measurements WHERE id IN (?, ?)", (mid, twin)).fetchall())
+    assert keys[mid] is not None and keys[twin] is None
 
 
 def test_migrations_build_exactly_the_tables_of_the_schema(store_url: str) -> None:

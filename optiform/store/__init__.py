@@ -20,6 +20,7 @@ from .records import (
     cancelled_message,
     cancelled_text,
     retracted_text,
+    source_key,
     values_text,
 )
 from .store import DEFAULT_STORE_URL, Store, resolve_store_url
@@ -42,5 +43,6 @@ __all__ = [
     "cancelled_text",
     "resolve_store_url",
     "retracted_text",
+    "source_key",
     "values_text",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, inspect, text
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this optiform writes (Alembic head = revision ``f"{SCHEMA_VERSION:04d}"``)."""
 
 OPTIFORM_TABLES = frozenset({"meta", "campaigns", "formulations", "measurements", "measurement_values"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import hashlib
+import json
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -106,7 +108,8 @@ class NewAnalysis:
 @dataclass(frozen=True)
 class IngestedGroup:
     """A group of raw files analysed together: it becomes one new measurement (the next replicate)
-    of formulation ``label`` with ``values``, and one analysis per derived quantity."""
+    of formulation ``label`` with ``values``, and one analysis per derived quantity. ``source_key``
+    (:func:`source_key`) identifies the group's files: the store holds a formulation's group once."""
 
     label: str
     kind: str
@@ -116,6 +119,14 @@ class IngestedGroup:
     values: dict[str, float]
     analyses: list[NewAnalysis]
     where: str = ""
+    source_key: str | None = None
+
+
+def source_key(kind: str, files: Iterable[tuple[str, str]]) -> str:
+    """The identity of an ingested group: the sha256 (hex) of its kind and the sorted (sha256 of
+    the content, role) of its files. Revision 0004 computes the same for groups stored before it."""
+    text = json.dumps([kind, sorted({(sha, role) for sha, role in files})])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def values_text(values: dict[str, Any], status: str = "ok", note: str = "") -> str:

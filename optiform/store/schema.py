@@ -11,6 +11,9 @@
   time, author and note; ``campaigns.spec_json`` is the latest (schema version 3);
 * ``measurements``: one per (formulation, replicate), ``status`` ``ok``, ``failed`` or ``flagged``,
   its current values; ``retracted_at`` / ``retract_reason`` take it out of the model (schema 3);
+  ``source_key`` identifies the raw files an ingested one came from, unique per formulation, so
+  that two processes ingesting the same files store them once (schema version 4; a unique index,
+  which SQLite can add to an existing table);
 * ``measurement_versions``: every version of a measurement (1 when recorded, then one per
   amendment, retraction, restoration or acceptance) with its status, note, values, reason, author
   and time (schema version 3);
@@ -34,6 +37,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -107,7 +111,10 @@ class FormulationRow(Base):
 
 class MeasurementRow(Base):
     __tablename__ = "measurements"
-    __table_args__ = (UniqueConstraint("formulation_id", "replicate"),)
+    __table_args__ = (
+        UniqueConstraint("formulation_id", "replicate"),
+        Index("ux_measurements_source_key", "formulation_id", "source_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     formulation_id: Mapped[int] = mapped_column(ForeignKey("formulations.id"), index=True)
     replicate: Mapped[int] = mapped_column(Integer)
@@ -117,6 +124,7 @@ class MeasurementRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     retract_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # ingested: records.source_key
     formulation: Mapped[FormulationRow] = relationship(back_populates="measurements")
     values: Mapped[list[ValueRow]] = relationship(back_populates="measurement", cascade="all, delete-orphan")
     versions: Mapped[list[MeasurementVersionRow]] = relationship(

@@ -6,6 +6,12 @@ SQLite by default (a file, ``optiform.db`` in the working directory); any SQLAlc
 (``postgresql+psycopg://...``). Every write is one transaction: it is stored whole or not at all.
 The schema is made and upgraded by Alembic when the store is opened (:mod:`optiform.store.migrate`).
 
+Several processes may use one store at once. A write takes the store's write lock first (SQLite
+``BEGIN IMMEDIATE``), decides inside its transaction what is new and what is already stored, and
+is re-run from the start when the database refuses it (a unique constraint another process's rows
+now break, or a store busy for a moment); a store still busy after ``$OPTIFORM_BUSY_TIMEOUT_S``
+(default 30 s) is a one-line StoreError, and so is a read-only one.
+
 A formulation's status is derived, not stored: ``cancelled`` when ``cancelled_at`` is set (only a
 formulation without measurements can be cancelled, and a cancelled one takes none), ``pending``
 without measurements, else from its measurements (``ok`` used by the model, ``failed`` without a
@@ -20,8 +26,10 @@ import functools
 import json
 import math
 import os
+import random
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +38,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import pandas as pd
 from sqlalchemy import Connection, create_engine, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DataError, StoreError
+from ..errors import DataError, ProposalConflict, StoreError, StrategyError
 from . import migrate
 from .records import (
     AlreadyStored,
@@ -66,7 +74,11 @@ from .schema import (
 
 DEFAULT_STORE_URL = "sqlite:///optiform.db"
 SCHEMA_VERSION = migrate.SCHEMA_VERSION
-BUSY_TIMEOUT_MS = 10_000  # SQLite waits this long for another writer before giving up
+BUSY_TIMEOUT_S = 30.0
+"""How long a store busy with another process's write is waited for, in s (SQLite's busy timeout
+and the retries together); ``$OPTIFORM_BUSY_TIMEOUT_S`` overrides it."""
+CONFLICT_ATTEMPTS = 5  # a write refused by a unique constraint is re-run this often in all
+RETRY_PAUSE_S = (0.02, 0.2)  # a re-run waits a random time in this range, so colliding writers part
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -132,13 +144,32 @@ def _sqlite_path(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, a busy timeout, and transactions begun by SQLAlchemy (see _sqlite_begin)."""
-    dbapi_connection.isolation_level = None  # pysqlite must not begin or commit on its own
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.close()
+def busy_timeout_s() -> float:
+    """How long to wait for a busy store, in s: ``$OPTIFORM_BUSY_TIMEOUT_S``, else :data:`BUSY_TIMEOUT_S`."""
+    raw = os.environ.get("OPTIFORM_BUSY_TIMEOUT_S", "").strip()
+    if not raw:
+        return BUSY_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise StoreError(f"OPTIFORM_BUSY_TIMEOUT_S: expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def _sqlite_connect(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    """A connect hook: foreign keys on, the busy timeout, and transactions begun by SQLAlchemy
+    (see _sqlite_begin)."""
+
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not begin or commit on its own
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    return connect
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -231,22 +262,64 @@ def _finite(v: Any) -> bool:
         return False
 
 
+def _busy(reason: str) -> bool:
+    return "locked" in reason or "busy" in reason
+
+
+def _read_only(reason: str) -> bool:
+    return "readonly" in reason or "read-only" in reason or "read only" in reason
+
+
 def _database_errors(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
-    """Database errors of a Store method become one-line StoreErrors naming the store."""
+    """Run a Store method, re-running it from the start when the database refuses it for a reason
+    another process caused: a unique constraint broken by rows stored since the method read (its
+    own checks then see them), up to :data:`CONFLICT_ATTEMPTS` times, or a store busy with another
+    process's write, until :attr:`Store.busy_timeout_s` has passed (SQLite's own wait included).
+    Each re-run waits a short random pause. What remains becomes a one-line StoreError naming the
+    store: busy, read-only, or the database's reason; no SQLAlchemy error leaves the store."""
 
     @functools.wraps(method)
     def wrapper(store: Store, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return method(store, *args, **kwargs)
-        except OperationalError as exc:
-            reason = str(exc.orig)
-            if "locked" in reason or "busy" in reason:
-                raise StoreError(f"store {store.url} is busy (another process is writing); try again") from None
-            raise StoreError(f"cannot use store {store.url!r}: {reason}") from None
-        except DBAPIError as exc:  # integrity and other database errors: no SQLAlchemy traceback
-            raise StoreError(f"cannot use store {store.url!r}: {exc.orig}") from None
+        start = time.monotonic()
+        conflicts = 0
+        while True:
+            try:
+                return method(store, *args, **kwargs)
+            except IntegrityError as exc:
+                conflicts += 1
+                if conflicts >= CONFLICT_ATTEMPTS:
+                    raise StoreError(f"cannot use store {store.url!r}: {exc.orig}") from None
+            except OperationalError as exc:
+                reason = str(exc.orig)
+                if _read_only(reason):
+                    raise store.read_only_error(reason) from None
+                if not _busy(reason):
+                    raise StoreError(f"cannot use store {store.url!r}: {reason}") from None
+                waited = time.monotonic() - start
+                if waited >= store.busy_timeout_s:
+                    raise StoreError(
+                        f"store {store.name} is busy (another process has held it for {waited:.0f} s); try again"
+                    ) from None
+            except DBAPIError as exc:  # other database errors: no SQLAlchemy traceback
+                raise StoreError(f"cannot use store {store.url!r}: {exc.orig}") from None
+            time.sleep(random.uniform(*RETRY_PAUSE_S))
 
     return wrapper
+
+
+def _same_point(stored: dict[str, Any], new: dict[str, Any], absent: Mapping[str, Any]) -> bool:
+    """Whether a stored formulation's variables (a variable it lacks taking its ``absent`` value)
+    equal a new one's, numbers within a relative 1e-9."""
+    for name, value in new.items():
+        have = stored.get(name, absent.get(name))
+        if have is None or value is None or isinstance(have, str) != isinstance(value, str):
+            return False
+        if isinstance(value, str):
+            if have != value:
+                return False
+        elif not math.isclose(float(have), float(value), rel_tol=1e-9, abs_tol=1e-12):
+            return False
+    return True
 
 
 class Store:
@@ -256,7 +329,11 @@ class Store:
         """Open the store at ``url``; with ``create=False`` a missing SQLite file or an empty database
         is an error instead of a new empty store."""
         self.url = resolve_store_url(url)
+        self.busy_timeout_s = busy_timeout_s()
+        """How long a busy store is waited for, in s (see :data:`BUSY_TIMEOUT_S`)."""
         path = _sqlite_path(self.url)
+        self.path = path
+        """The store's file (SQLite), else None."""
         if not create and path is not None and not path.exists():
             raise StoreError(f"no store at {path}; create one with 'optiform init FILE' (or pass --store URL)")
         if path is not None and path.is_dir():
@@ -266,7 +343,7 @@ class Store:
         except (ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot open store {self.url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "connect", _sqlite_connect(round(self.busy_timeout_s * 1000)))
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._upgrade(create)
@@ -283,10 +360,48 @@ class Store:
             row = s.get(MetaRow, "schema_version")
             return int(row.value) if row is not None else 0
 
+    @property
+    def name(self) -> str:
+        """The store's file (SQLite) or URL, for messages."""
+        return str(self.path) if self.path is not None else self.url
+
+    def read_only_error(self, reason: str) -> StoreError:
+        """The error for a store that cannot be written."""
+        return StoreError(
+            f"store {self.name} is read-only ({reason}): optiform writes to the store"
+            + (
+                " and creates a journal file next to it; make both the file and its folder writable"
+                if self.path
+                else ""
+            )
+        )
+
+    @_database_errors
+    def check_writable(self) -> None:
+        """StoreError when the store cannot be written (a read-only file or folder, a read-only
+        database), before any work is done; nothing is written. Waits for a busy store as a write does."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect().execution_options(optiform_write=True) as conn, conn.begin() as transaction:
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+            try:  # a write of the header page, rolled back: journal and file must be writable
+                conn.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+            except OperationalError as exc:
+                reason = str(exc.orig)
+                if _read_only(reason) or "unable to open" in reason:
+                    raise self.read_only_error(reason) from None
+                raise
+            transaction.rollback()
+
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """A session whose writes commit together at the end of the block, or not at all."""
+    def _write(self, campaign_id: int | None = None) -> Iterator[Session]:
+        """A session whose writes commit together at the end of the block, or not at all. With
+        ``campaign_id``, the campaign's row is locked first (``SELECT ... FOR UPDATE``: writes that
+        decide what is new serialise per campaign on a database server; SQLite's ``BEGIN
+        IMMEDIATE`` already serialises every write)."""
         with self._sessions(bind=self.engine.execution_options(optiform_write=True)) as session, session.begin():
+            if campaign_id is not None:
+                session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update())
             yield session
 
     def close(self) -> None:
@@ -483,6 +598,15 @@ class Store:
         return pd.DataFrame([tuple(r) for r in rows], columns=FORMULATION_COLUMNS)
 
     @_database_errors
+    def last_formulation_pk(self, campaign_id: int) -> int:
+        """The pk of the campaign's newest formulation (0 when it has none): pass it to
+        :meth:`add_formulations` as ``expected_last`` to store a proposal only if no formulation was
+        added since it was read."""
+        with self._sessions() as s:
+            last = s.scalar(select(func.max(FormulationRow.id)).where(FormulationRow.campaign_id == campaign_id))
+        return int(last or 0)
+
+    @_database_errors
     def add_formulations(
         self,
         campaign_id: int,
@@ -491,11 +615,27 @@ class Store:
         batch: int | None = None,
         strategy: str | None = None,
         author: str | None = None,
+        expected_last: int | None = None,
+        absent: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """Store new formulations (their variables as JSON-able dicts) under the next free labels
-        ``F0001``, ``F0002``, ...; returns the labels."""
+        ``F0001``, ``F0002``, ...; returns the labels.
 
-        with self._write() as s:
+        ``expected_last``: the :meth:`last_formulation_pk` the proposal was computed after;
+        ProposalConflict, and nothing stored, when a formulation was added to the campaign since
+        (by another process). A proposed formulation equal to one of the campaign's that is not
+        cancelled (pending or made; a variable a stored one lacks takes its value in ``absent``) is
+        never stored: StrategyError, and nothing stored."""
+
+        with self._write(campaign_id) as s:
+            if expected_last is not None:
+                last = s.scalar(select(func.max(FormulationRow.id)).where(FormulationRow.campaign_id == campaign_id))
+                if int(last or 0) > expected_last:
+                    raise ProposalConflict(
+                        f"store {self.name}: formulations were added to the campaign while this batch was proposed"
+                    )
+            if source == "proposed":
+                self._check_new_points(s, campaign_id, values, strategy, absent or {})
             start = next_label_number(self._labels(s, campaign_id))
             labels = [f"F{start + i:04d}" for i in range(len(values))]
             for label, row in zip(labels, values):
@@ -511,6 +651,35 @@ class Store:
                     )
                 )
         return labels
+
+    def _check_new_points(
+        self,
+        s: Session,
+        campaign_id: int,
+        values: Sequence[dict[str, Any]],
+        strategy: str | None,
+        absent: Mapping[str, Any],
+    ) -> None:
+        """StrategyError when a proposed formulation equals another of the batch or one of the
+        campaign's that is not cancelled."""
+        stored = s.execute(
+            select(FormulationRow.id, FormulationRow.label, FormulationRow.values, FormulationRow.made_at).where(
+                FormulationRow.campaign_id == campaign_id, FormulationRow.cancelled_at.is_(None)
+            )
+        ).all()
+        for i, new in enumerate(values):
+            for j in range(i):
+                if _same_point(values[j], new, {}):
+                    raise StrategyError(
+                        f"strategy {strategy!r} proposed the same formulation twice in one batch; nothing stored"
+                    )
+            for row in stored:
+                if _same_point(row.values, new, absent):
+                    measured = s.scalar(select(func.count()).where(MeasurementRow.formulation_id == row.id))
+                    state = "made" if measured or row.made_at is not None else "pending"
+                    raise StrategyError(
+                        f"strategy {strategy!r} proposed the formulation of {row.label} ({state}) again; nothing stored"
+                    )
 
     @_database_errors
     def cancel(self, campaign_id: int, label: str, reason: str = "", campaign_name: str = "") -> None:
@@ -536,7 +705,7 @@ class Store:
         formulation or one already recorded as made with other masses."""
 
         already: list[str] = []
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
             for item in made:
                 where = f"{item.where}: " if item.where else ""
@@ -635,7 +804,7 @@ class Store:
         _refuse_non_finite((row.where or f"row {i + 1}", dict(row.values)) for i, row in enumerate(rows))
         outcome = RecordOutcome()
         problems: list[str] = []
-        with self._write() as s:
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
             held = self._held(s, campaign_id)
             next_no = next_label_number(forms)
@@ -897,24 +1066,31 @@ class Store:
     def ingested_files(self, campaign_id: int) -> dict[str, tuple[str, str, str]]:
         """sha256 -> (formulation label, kind, group) of every raw file the campaign has ingested."""
         with self._sessions() as s:
-            rows = s.execute(
-                select(RawFileRow.sha256, FormulationRow.label, AnalysisRow.kind, AnalysisRow.group)
-                .join(AnalysisFileRow, AnalysisFileRow.raw_file_id == RawFileRow.id)
-                .join(AnalysisRow, AnalysisRow.id == AnalysisFileRow.analysis_id)
-                .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
-                .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
-                .where(FormulationRow.campaign_id == campaign_id)
-            ).all()
+            return self._ingested(s, campaign_id)
+
+    @staticmethod
+    def _ingested(s: Session, campaign_id: int) -> dict[str, tuple[str, str, str]]:
+        rows = s.execute(
+            select(RawFileRow.sha256, FormulationRow.label, AnalysisRow.kind, AnalysisRow.group)
+            .join(AnalysisFileRow, AnalysisFileRow.raw_file_id == RawFileRow.id)
+            .join(AnalysisRow, AnalysisRow.id == AnalysisFileRow.analysis_id)
+            .join(MeasurementRow, MeasurementRow.id == AnalysisRow.measurement_id)
+            .join(FormulationRow, FormulationRow.id == MeasurementRow.formulation_id)
+            .where(FormulationRow.campaign_id == campaign_id)
+        ).all()
         return {sha: (label, kind, group) for sha, label, kind, group in rows}
 
     @_database_errors
     def add_ingested_groups(
         self, campaign_id: int, groups: Sequence[IngestedGroup], author: str | None = None
-    ) -> list[int]:
+    ) -> list[int | None]:
         """Store each group as the next replicate of its formulation, with its analyses and raw files
-        (each file once, by content hash), in one transaction; returns the replicate numbers.
-        DataError, and nothing stored, when a group's formulation is cancelled or a value or
-        uncertainty is not a finite number."""
+        (each file once, by content hash), in one transaction; returns the replicate numbers, None
+        for a group already ingested (its ``source_key`` stored for its formulation, or all its
+        files ingested as this formulation, kind and group): it is not stored again. Decided inside
+        the transaction, so a group two processes ingest at once is stored once. DataError, and
+        nothing stored, when a group's formulation is cancelled, a file of it was ingested in
+        another group, or a value or uncertainty is not a finite number."""
 
         _refuse_non_finite(
             [(g.where or g.label, dict(g.values)) for g in groups]
@@ -924,16 +1100,36 @@ class Store:
                 for a in g.analyses
             ]
         )
-        replicates: list[int] = []
-        with self._write() as s:
+        replicates: list[int | None] = []
+        with self._write(campaign_id) as s:
             forms = {f.label: f for f in s.scalars(self._formulations_of(campaign_id))}
+            known = self._ingested(s, campaign_id)
+            keys: set[tuple[int, str | None]] = {
+                (fid, key)
+                for fid, key in s.execute(
+                    select(MeasurementRow.formulation_id, MeasurementRow.source_key)
+                    .join(FormulationRow)
+                    .where(FormulationRow.campaign_id == campaign_id, MeasurementRow.source_key.is_not(None))
+                )
+            }
             files: dict[str, RawFileRow] = {}
             for g in groups:
                 f = forms[g.label]
                 if f.cancelled_at is not None:
                     raise DataError(f"{g.where}: {cancelled_message(g.label, f.cancelled_at, f.cancel_reason)}")
+                if self._already_ingested(g, f.id, keys, known):
+                    replicates.append(None)
+                    continue
+                keys.add((f.id, g.source_key))
                 replicate = max((m.replicate for m in f.measurements), default=0) + 1
-                m = MeasurementRow(formulation=f, replicate=replicate, status=g.status, note=g.note, created_by=author)
+                m = MeasurementRow(
+                    formulation=f,
+                    replicate=replicate,
+                    status=g.status,
+                    note=g.note,
+                    created_by=author,
+                    source_key=g.source_key,
+                )
                 values = {q: float(v) for q, v in g.values.items()}
                 m.values = [ValueRow(quantity=q, value=v) for q, v in values.items()]
                 m.versions.append(_version(1, "ingested", g.status, g.note, values, author=author))
@@ -957,6 +1153,25 @@ class Store:
                     s.add(row)
                 replicates.append(replicate)
         return replicates
+
+    @staticmethod
+    def _already_ingested(
+        g: IngestedGroup, formulation_id: int, keys: set[tuple[int, str | None]], known: dict[str, tuple[str, str, str]]
+    ) -> bool:
+        """Whether the group is stored already; DataError when some of its files are, elsewhere."""
+        if g.source_key is not None and (formulation_id, g.source_key) in keys:
+            return True
+        names = {raw.sha256: raw.name for a in g.analyses for raw in a.files}
+        seen = [sha for sha in names if sha in known]
+        if not seen:
+            return False
+        if len(seen) == len(names) and all(known[sha] == (g.label, g.kind, g.group) for sha in seen):
+            return True
+        label, kind, group = known[seen[0]]
+        raise DataError(
+            f"{g.where}: {names[seen[0]]} was already ingested for {label} ({kind}, group {group}); "
+            "a group is ingested whole: put new files in a new group"
+        )
 
     @_database_errors
     def analyses(self, campaign_id: int, label: str | None = None) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Write a store with the optiform code importable here (an older release), for the migration tests.
 
-    git worktree add /tmp/optiform-old COMMIT
+    mkdir /tmp/optiform-old && git archive COMMIT | tar -x -C /tmp/optiform-old
     PYTHONPATH=/tmp/optiform-old python tests/data/stores/make_legacy_stores.py tests/data/stores/NAME
 
 writes NAME.db (the store), NAME.data.csv (``Campaign.data()`` as that release saw it) and, where
@@ -20,7 +20,11 @@ import pandas as pd
 
 from optiform import Campaign
 from optiform.sim import VirtualLab
-from optiform.sim.loop import closed_loop
+
+try:  # the closed loop moved from optiform.sim.loop to optiform.bench.loop in 0.3.0
+    from optiform.bench.loop import closed_loop
+except ImportError:
+    from optiform.sim.loop import closed_loop  # type: ignore[no-redef]
 
 
 def blocking_cell_csv(path: Path, resistance_ohm: float) -> None:
