@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("optiform.space", "optiform.recipe"),
     ("optiform.models", "optiform.strategies"),
     ("optiform.store",),
+    ("optiform.inputs",),
     ("optiform.ingest", "optiform.record", "optiform.made", "optiform.update", "optiform.plots"),
     ("optiform.campaign",),
     ("optiform.sim", "optiform.bench"),
