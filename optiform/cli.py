@@ -10,6 +10,7 @@ holding several campaigns needs ``--campaign NAME``; both go before or after the
 from __future__ import annotations
 
 import functools
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -215,8 +216,8 @@ def propose(
     from .recipe import check_weighable, weighing_wide
 
     c = _open(store, campaign)
-    if batch_mass_g is not None and batch_mass_g <= 0:
-        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    if batch_mass_g is not None and not 0 < batch_mass_g < math.inf:
+        raise DataError(f"--batch-mass-g must be > 0 g and finite, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
     _check_out(out, force)  # before anything is stored
@@ -277,8 +278,8 @@ def export(
 
     Example: optiform export --batch 3 --batch-mass-g 2 --out batch3.xlsx
     """
-    if not batch_mass_g > 0:
-        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    if not 0 < batch_mass_g < math.inf:
+        raise DataError(f"--batch-mass-g must be > 0 g and finite, got {batch_mass_g:g}")
     _check_out(out, force)
     path = _open(store, campaign).export_sheet(batch, batch_mass_g, out)
     console.print(f"wrote {escape(str(path))}", highlight=False)

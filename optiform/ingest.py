@@ -49,7 +49,8 @@ import pandas as pd
 
 from .analysis.types import Result
 from .errors import AnalysisError, DataError, path_error
-from .inputs import cell_text, parse_number, plausibility_problems, pooled, read_table, stored_values
+from .inputs import cell_text, plausibility_problems, pooled, read_table, stored_values
+from .numbers import parse_number
 from .spec import CampaignSpec
 from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message
 
@@ -164,9 +165,8 @@ def _check_plausible(
     quantities = {q.name: q for q in spec.modelled_quantities}
     outcome = spec.feasibility.name if spec.feasibility is not None else None
     values = [{q: float(v) for q, v in g.values.items() if q != outcome} for g in groups]
-    reference = pooled(
-        stored_values(store.measurements(campaign_id)), [v for v, g in zip(values, groups) if not g.failing]
-    )
+    used = [v for v, g in zip(values, groups) if not g.failing]  # flagged groups stay out of the reference
+    reference = pooled(stored_values(store.measurements(campaign_id)), used)
     problems = []
     for g, given in zip(groups, values):
         where = f"{origin}: line {g.rows[0].line}: {g.label}"
@@ -174,7 +174,7 @@ def _check_plausible(
         if bad:
             problems.append(f"{where}: {', '.join(bad)} is not a finite number; the analysis cannot be used")
             continue
-        for _, reason in plausibility_problems(given, quantities, reference):
+        for _, reason in plausibility_problems(given, quantities, reference, own=not g.failing):
             if force:
                 g.forced.append(reason)
             else:
@@ -239,6 +239,7 @@ def _parse_rows(
         if how is not None and how.roles and role not in how.roles:
             problems.append(f"{where}: role {role!r}: a {kind} file is one of {', '.join(how.roles)}")
         meta = {}
+        unreadable = set()  # given but refused: not also "required"
         for name in NUMERIC:
             raw = rec.get(name, "")
             if not raw:
@@ -246,6 +247,7 @@ def _parse_rows(
             value, problem = parse_number(raw)
             if value is None:
                 problems.append(f"{where}: {name}: {problem}")
+                unreadable.add(name)
                 continue
             meta[name] = value
             if name == "temperature_C" and not -273.15 <= value <= 1000:
@@ -259,7 +261,7 @@ def _parse_rows(
             else:
                 meta[outcome] = flag
         for name in how.required_for(role) if how is not None else ():
-            if name not in meta:
+            if name not in meta and name not in unreadable:
                 problems.append(f"{where}: {name} is required for kind {kind!r}")
         if len(problems) == n_before:
             try:

@@ -3,9 +3,8 @@
 * :func:`read_table` reads a results table or a manifest: a CSV file with every cell as text (no
   ``#`` comments, no NA words: the parser sees what the user wrote), an XLSX file's first sheet
   with its cells as typed (text, number, boolean, date), each row with its line in the file.
-* :func:`parse_number` reads one cell as a number: a number, or text such as ``0.61``, ``-5`` or
-  ``1e3``; a boolean, a date, ``1,234``, ``0,61``, ``1_000``, ``inf`` or a number beyond the float
-  range (``1e309``) is refused with the reason.
+* :func:`optiform.numbers.parse_number` reads one cell as a number (numbers only as numbers);
+  :func:`parse_replicate` a replicate number.
 * :func:`implausible` says why a value of a measured quantity cannot be right: outside its
   plausible range (``plausible = [lo, hi]``, or the built-in range of its unit), or more than
   :data:`MEDIAN_FACTOR` times above or below the median of the campaign's values of it, naming the
@@ -18,7 +17,6 @@ import csv
 import datetime as dt
 import io
 import math
-import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -28,15 +26,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, path_error
+from .numbers import parse_number, shown
 from .spec import ObjectiveSpec
 
 MEDIAN_FACTOR = 1e3  # a value this many times above or below the campaign's median is refused
 MEDIAN_MIN_VALUES = 3  # the median test needs this many values of the quantity
 MAX_REPLICATE = 1_000_000
-DECIMAL_HINT = "use a '.' decimal point and no thousands separator"
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
-_BOOLEAN_WORDS = ("true", "false")
 # Units of one kind and their size in the first unit: a value written in another unit of the kind
 # is a slip that plausibility names.
 _UNIT_FAMILIES: tuple[dict[str, float], ...] = (
@@ -80,7 +75,7 @@ def _csv_rows(path: Path, what: str) -> list[tuple[int, list[Any]]]:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
     if "\x00" in text:
         raise DataError(f"{path}: not a CSV table (it holds NUL bytes: a binary file?)")
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
     rows: list[tuple[int, list[Any]]] = []
     end = 0
     try:
@@ -164,52 +159,6 @@ def cell_text(cell: Any) -> str:
 
 
 # --- numbers ----------------------------------------------------------------------------------
-def shown(raw: Any) -> str:
-    """A cell for a message: text quoted as written (``'1,234'``), anything else as Python shows it."""
-    if isinstance(raw, (dt.date, dt.time, dt.timedelta)):
-        return f"{raw} (a date cell)" if not isinstance(raw, dt.timedelta) else f"{raw} (a duration cell)"
-    return repr(raw) if isinstance(raw, str) else str(raw)
-
-
-def parse_number(raw: Any, expected: str = "a number") -> tuple[float | None, str]:
-    """``(value, "")`` when ``raw`` is a finite number (an int or float, or text such as ``0.61``,
-    ``-5`` or ``1e3``), else ``(None, reason)`` with ``reason`` like ``expected a number in mS/cm,
-    got '1,234' (use a '.' decimal point and no thousands separator)``. Booleans, dates, text
-    with a ',' or '_', and non-finite numbers (also ``1e309``, beyond the float range) are refused;
-    ``expected`` names what was expected (with its unit)."""
-    got = f"got {shown(raw)}"
-    if isinstance(raw, (bool, np.bool_)):
-        return None, f"expected {expected}, {got} (a boolean)"
-    if isinstance(raw, (int, np.integer)):
-        try:
-            value = float(raw)
-        except OverflowError:
-            return None, f"expected a finite number, {got} (beyond the float range, about 1.8e308)"
-        return value, ""
-    if isinstance(raw, (float, np.floating)):
-        value = float(raw)
-        if not math.isfinite(value):
-            return None, f"expected a finite number, {got}"
-        return value, ""
-    if not isinstance(raw, str):
-        return None, f"expected {expected}, {got}"
-    text = raw.strip()
-    if _NUMBER.fullmatch(text):
-        value = float(text)
-        if not math.isfinite(value):
-            return None, f"expected a finite number, {got} (beyond the float range, about 1.8e308)"
-        return value, ""
-    if _NON_FINITE.fullmatch(text):
-        return None, f"expected a finite number, {got}"
-    if text.lower() in _BOOLEAN_WORDS:
-        return None, f"expected {expected}, {got} (a boolean)"
-    if "," in text and _NUMBER.fullmatch(text.replace(",", "")):
-        return None, f"expected {expected}, {got} ({DECIMAL_HINT})"
-    if "_" in text and _NUMBER.fullmatch(text.replace("_", "")):
-        return None, f"expected {expected}, {got} (write it without '_')"
-    return None, f"expected {expected}, {got}"
-
-
 def parse_replicate(raw: Any) -> tuple[int | None, str]:
     """A replicate number: a whole number from 1 to :data:`MAX_REPLICATE` (``3``, ``3.0``)."""
     value, _ = parse_number(raw)
@@ -240,8 +189,8 @@ def implausible(quantity: ObjectiveSpec, value: float, reference: Sequence[float
     outside :attr:`ObjectiveSpec.plausible_range`, or (for a positive quantity: modelled on a log
     scale or with a positive range, and at least :data:`MEDIAN_MIN_VALUES` positive reference
     values) more than :data:`MEDIAN_FACTOR` times above or below the median of ``reference``. The
-    reason names the likely unit slip, e.g. ``conductivity_mS_cm = 0.00045 is 1300× below the
-    median 0.6 mS/cm of 5 values; looks like S/cm (×1000 = 0.45 mS/cm)``."""
+    reason names the likely unit slip, e.g. ``conductivity_mS_cm = 0.00045 is 1333× below the
+    median 0.6 mS/cm of its 5 other values; looks like S/cm (×1000 = 0.45 mS/cm)``."""
     unit = quantity.unit
     bounds = quantity.plausible_range
     median = _median(quantity, value, reference)
@@ -254,10 +203,7 @@ def implausible(quantity: ObjectiveSpec, value: float, reference: Sequence[float
         ratio = value / mid if value > mid else mid / value
         if ratio > MEDIAN_FACTOR:
             side = "above" if value > mid else "below"
-            reason = (
-                f"is {ratio:.0f}× {side} the median {mid:.3g}{' ' + unit if unit else ''} of its {n} values "
-                "(stored and given)"
-            )
+            reason = f"is {ratio:.0f}× {side} the median {mid:.3g}{' ' + unit if unit else ''} of its {n} other values"
     if not reason:
         return ""
     slip = _slip(quantity, value, bounds, median[0] if median is not None else None)
@@ -309,13 +255,19 @@ def plausibility_problems(
     values: Mapping[str, float],
     quantities: Mapping[str, ObjectiveSpec],
     reference: Mapping[str, Sequence[float]],
+    own: bool = False,
 ) -> list[tuple[str, str]]:
-    """(quantity, reason) for each value of ``values`` that :func:`implausible` refuses; a
-    quantity not in ``quantities`` is judged by its name alone (its built-in range)."""
+    """(quantity, reason) for each value of ``values`` that :func:`implausible` refuses, judged
+    against the other values of ``reference`` (``own``: ``reference`` holds these values too, each
+    left out once); a quantity not in ``quantities`` is judged by its name alone (its built-in
+    range)."""
     out = []
     for name, value in values.items():
         q = quantities.get(name) or ObjectiveSpec(name=name, transform="none")
-        reason = implausible(q, value, reference.get(name, ()))
+        others = list(reference.get(name, ()))
+        if own and value in others:
+            others.remove(value)
+        reason = implausible(q, value, others)
         if reason:
             out.append((name, reason))
     return out
@@ -323,12 +275,9 @@ def plausibility_problems(
 
 def pooled(stored: Mapping[str, Sequence[float]], new: Iterable[Mapping[str, float]]) -> dict[str, list[float]]:
     """The stored values of each quantity and the new ones (a file's rows) together: the
-    reference the median test compares each new value with."""
+    reference the median test compares each new value with (leaving that value out)."""
     out = {q: list(v) for q, v in stored.items()}
     for values in new:
         for q, v in values.items():
             out.setdefault(q, []).append(v)
     return out
-
-
-FORCE_HINT = "correct it, declare plausible = [lo, hi] for it in the campaign file, or store it anyway with --force"

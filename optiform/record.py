@@ -30,14 +30,13 @@ import pandas as pd
 from .errors import DataError
 from .inputs import (
     cell_text,
-    parse_number,
     parse_replicate,
     plausibility_problems,
     pooled,
     read_table,
-    shown,
     stored_values,
 )
+from .numbers import parse_number, shown
 from .space import SUM_TOLERANCE, Space
 from .spec import CampaignSpec, ObjectiveSpec
 from .store import NewMeasurement, RecordOutcome, Store, cancelled_message
@@ -351,7 +350,7 @@ class _RecordPlan:
         problems: list[str] = []
         for entry, values in zip(self.rows, modelled):
             where = f"{self.origin}: line {entry['line']}"
-            for _, reason in plausibility_problems(values, quantities, reference):
+            for _, reason in plausibility_problems(values, quantities, reference, own=entry["status"] == "ok"):
                 if force:
                     entry["note"] = "; ".join(filter(None, [entry["note"], f"stored with --force: {reason}"]))
                 else:
@@ -418,7 +417,7 @@ FORCE_HINT = "if it is right, store it with --force"
 
 def parse_value(obj: ObjectiveSpec, raw: Any, where: str, problems: list[str]) -> float | None:
     """A value of ``obj`` in its unit (a number, or text such as ``0.61`` or ``1e-3``; see
-    :func:`optiform.inputs.parse_number`): finite, and > 0 when modelled on a log scale; None, with
+    :func:`optiform.numbers.parse_number`): finite, and > 0 when modelled on a log scale; None, with
     the problem added to ``problems``, otherwise."""
     v, problem = parse_number(raw, f"a number in {obj.unit or 'its unit'}")
     if v is None:
@@ -500,7 +499,7 @@ def plausible_amendment(
     quantities = {q.name: q for q in spec.modelled_quantities}
     outcome = spec.feasibility.name if spec.feasibility is not None else None
     checked = {q: v for q, v in values.items() if q != outcome}
-    found = plausibility_problems(checked, quantities, pooled(reference, [checked]))
+    found = plausibility_problems(checked, quantities, reference)
     if found and not force:
         raise DataError("\n".join(f"{where}: {reason}; {FORCE_HINT}" for _, reason in found))
     return [reason for _, reason in found]

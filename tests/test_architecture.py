@@ -18,7 +18,7 @@ PACKAGE = Path(optiform.__file__).parent
 
 # Lower layers first; a module may import its own layer and the layers below it (CONTRIBUTING.md).
 LAYERS: list[tuple[str, ...]] = [
-    ("optiform._version", "optiform.errors"),
+    ("optiform._version", "optiform.errors", "optiform.numbers"),
     ("optiform.analysis", "optiform.polytope"),
     ("optiform.spec",),
     ("optiform.space", "optiform.recipe"),
