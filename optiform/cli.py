@@ -221,6 +221,10 @@ def propose(
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
     _check_out(out, force)  # before anything is stored
+    if out is not None:  # a folder on the way that is a file: the batch would be stored, the file not written
+        blocked = next((p for p in [out.parent, *out.parent.parents] if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            raise DataError(f"--out {out}: {blocked} is a file, not a folder")
     if batch_mass_g is not None:
         check_weighable(c.spec)  # before anything is stored
     with console.status(f"proposing {n} formulation(s)..."):

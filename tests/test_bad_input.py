@@ -356,6 +356,18 @@ name = "conductivity_mS_cm"
             ["objectives.0.plausible.1: Input should be a finite number"],
         ),
         (("max = 80 }\nB", "max = 1e309 }\nB"), ["mixture.components.A.max: Input should be a finite number"]),
+        (
+            ("max = 80 }\nB", "max = 1" + "0" * 400 + " }\nB"),
+            ["mixture.components.A.max: Input should be a valid number, got 1000"],
+        ),
+        (
+            ("[[objectives]]", "[strategy]\nn_initial = 6.0\n[[objectives]]"),
+            ["strategy.n_initial: Input should be a valid integer, got 6.0"],
+        ),
+        (
+            ("[[objectives]]", "[strategy]\noptions = { num_restarts = 80000000 }\n[[objectives]]"),
+            ["strategy.options.num_restarts: must be a positive whole number up to 10000"],
+        ),
     ],
 )
 def test_a_bad_campaign_file_is_one_line_and_stores_nothing(
@@ -430,6 +442,11 @@ def test_bad_manifest_metadata_is_one_line(lab: Path, cli: Cli, row: str, fragme
     assert snapshot(lab) == before
 
 
+def test_a_folder_as_the_manifest_is_one_line(lab: Path, cli: Cli) -> None:
+    (lab / "raw").mkdir()
+    refused(cli("ingest", "raw", ok=False), "raw: cannot read the manifest (Is a directory)")
+
+
 def test_a_thickness_in_mm_gives_an_implausible_conductivity(lab: Path, cli: Cli) -> None:
     """0.05 (mm) in the thickness_um column: the conductivity comes out 2000× too low."""
     write_eis(lab / "raw" / "f.csv", 0.5)
@@ -477,6 +494,7 @@ def test_out_with_force_overwrites_and_a_folder_is_refused(lab: Path, cli: Cli) 
     (lab / "folder.csv").mkdir()
     before = snapshot(lab)
     refused(cli("propose", "-n", "1", "--out", "folder.csv", "--force", ok=False), "--out folder.csv: is a folder")
+    refused(cli("propose", "-n", "1", "--out", "keep.csv/b.csv", ok=False), "--out keep.csv/b.csv: keep.csv is a file")
     assert snapshot(lab) == before
 
 
