@@ -24,9 +24,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, OptiformWarning, ProposalConflict, SpecError, StoreError, StrategyError, path_error
+from .inputs import stored_values
 from .made import MadeReport, record_made
 from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
-from .record import STATUSES, RecordReport, amended_values, formulation_values, read_results, record_results
+from .record import (
+    STATUSES,
+    RecordReport,
+    amended_values,
+    formulation_values,
+    plausible_amendment,
+    read_results,
+    record_results,
+)
 from .space import Space
 from .spec import CampaignSpec, ObjectiveSpec, RecipeSpec, load_spec
 from .store import Store
@@ -582,7 +591,9 @@ class Campaign:
         self.store.cancel(self.id, sample_id, reason, campaign_name=self.name)
 
     # --- recording ---------------------------------------------------------------------------
-    def record(self, results: pd.DataFrame | str | Path, origin: str | None = None) -> RecordReport | MadeReport:
+    def record(
+        self, results: pd.DataFrame | str | Path, origin: str | None = None, force: bool = False
+    ) -> RecordReport | MadeReport:
         """Store measured results, or what was made (one transaction; nothing is stored if any row
         is bad).
 
@@ -602,11 +613,19 @@ class Campaign:
         is refused (correct it with :meth:`amend`). A row without a replicate that matches nothing
         is a new measurement, numbered after the formulation's replicates (ingested ones included);
         the report's ``notices`` say when it lands beside replicates recorded by hand.
+
+        Numbers must be numbers (no booleans, ``1,234``, ``0,61`` or ``1_000``; ``#`` is data, not a
+        comment), and plausible: within the quantity's ``plausible`` range (or the built-in one of its
+        unit) and within 10³× of the median of its values; a value that is not is refused, naming the
+        likely unit slip (S/cm or µS/cm in a mS/cm column), unless ``force`` (then stored, the reason
+        in its note).
         """
         self.store.check_writable()  # a read-only store says so first
         if not isinstance(results, pd.DataFrame) and is_weighing_sheet(results):
             return record_made(self.store, self.id, self.spec, self.formulations(), results, self.author)
-        return record_results(self.store, self.id, self.spec, self.formulations(), results, origin, self.author)
+        return record_results(
+            self.store, self.id, self.spec, self.formulations(), results, origin, self.author, force=force
+        )
 
     # --- corrections ---------------------------------------------------------------------------
     def amend(
@@ -618,24 +637,25 @@ class Campaign:
         status: str | None = None,
         note: str | None = None,
         reason: str,
+        force: bool = False,
     ) -> int:
         """Correct a stored measurement of ``sample_id``: ``set`` gives new values (quantity ->
         value in the unit its name declares; checked as :meth:`record` checks them; other
         quantities keep theirs), ``status`` (``ok`` or ``failed``) and ``note`` replace the current
         ones when given. The old version stays in the store, with the new one's time, ``reason``
         and author (:meth:`history`); the model uses the new values. Returns the new version number.
+        A value that is not plausible (as :meth:`record` judges it) is refused unless ``force``; a
+        forced one is stored with the reason added to ``reason``.
 
         Raises DataError for an unknown id or replicate, a bad value, no reason, no change, or a
         retracted measurement (:meth:`restore` it first)."""
         current = self._measurement(sample_id, replicate)
-        values = amended_values(
-            self.spec,
-            current["values"],
-            current["status"],
-            set or {},
-            status,
-            where=f"amend {sample_id} replicate {replicate}",
-        )
+        where = f"amend {sample_id} replicate {replicate}"
+        values = amended_values(self.spec, current["values"], current["status"], set or {}, status, where=where)
+        others = stored_values(self.store.measurements(self.id), exclude=(sample_id, int(replicate)))
+        forced = plausible_amendment(self.spec, values, others, where, force)
+        if forced and reason.strip():
+            reason = f"{reason.strip()} (stored with --force: {'; '.join(forced)})"
         return self.store.amend(
             self.id, sample_id, int(replicate), values, status, note, reason, self.author, campaign_name=self.name
         )
@@ -672,14 +692,25 @@ class Campaign:
         return row.iloc[0]
 
     # --- raw instrument files -----------------------------------------------------------------
-    def ingest(self, manifest: pd.DataFrame | str | Path, base_dir: str | Path | None = None) -> IngestReport:
+    def ingest(
+        self,
+        manifest: pd.DataFrame | str | Path,
+        base_dir: str | Path | None = None,
+        force: bool = False,
+        allow_outside: bool = False,
+    ) -> IngestReport:
         """Analyse the raw files a manifest lists and store the derived values (see
-        :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to."""
+        :mod:`optiform.ingest`); ``base_dir`` is where a DataFrame manifest's files are relative to
+        (default: the working directory). The files must lie in the manifest's folder (or
+        ``base_dir``) or below it unless ``allow_outside``; an implausible derived value is refused
+        unless ``force`` (as in :meth:`record`)."""
         from .ingest import ingest
 
         self.store.check_writable()  # a read-only store says so before the analyses run
         base = Path(base_dir) if base_dir is not None else None
-        return ingest(self.store, self.id, self.spec, manifest, base, author=self.author)
+        return ingest(
+            self.store, self.id, self.spec, manifest, base, author=self.author, force=force, allow_outside=allow_outside
+        )
 
     def analyses(self, sample_id: str | None = None) -> pd.DataFrame:
         """Derived values from raw files: quantity, value, uncertainty, method, flags, files."""

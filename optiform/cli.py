@@ -10,6 +10,7 @@ holding several campaigns needs ``--campaign NAME``; both go before or after the
 from __future__ import annotations
 
 import functools
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -191,6 +192,7 @@ def propose(
     n: Annotated[int, typer.Option("-n", "--n", min=1, help="Number of formulations.")] = 4,
     batch_mass_g: Annotated[float | None, typer.Option(help="Batch mass in g for the weighing sheet.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the batch (and weighing sheet) to .csv or .xlsx.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
     strategy: Annotated[
         str | None,
         typer.Option(help=f"{STRATEGY_NAMES[0]} (default), {', '.join(STRATEGY_NAMES[1:-1])} or {STRATEGY_NAMES[-1]}."),
@@ -214,10 +216,15 @@ def propose(
     from .recipe import check_weighable, weighing_wide
 
     c = _open(store, campaign)
-    if batch_mass_g is not None and batch_mass_g <= 0:
-        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    if batch_mass_g is not None and not 0 < batch_mass_g < math.inf:
+        raise DataError(f"--batch-mass-g must be > 0 g and finite, got {batch_mass_g:g}")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
+    _check_out(out, force)  # before anything is stored
+    if out is not None:  # a folder on the way that is a file: the batch would be stored, the file not written
+        blocked = next((p for p in [out.parent, *out.parent.parents] if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            raise DataError(f"--out {out}: {blocked} is a file, not a folder")
     if batch_mass_g is not None:
         check_weighable(c.spec)  # before anything is stored
     with console.status(f"proposing {n} formulation(s)..."):
@@ -230,6 +237,17 @@ def propose(
     if out is not None:
         path = c.export_batch(batch, out, batch_mass_g)
         console.print(f"wrote {path}")
+
+
+def _check_out(path: Path | None, force: bool, option: str = "--out") -> None:
+    """Refuse an output path that exists (a folder always; a file unless ``force``), before any
+    work is done or anything is stored."""
+    if path is None or not (path.exists() or path.is_symlink()):
+        return
+    if path.is_dir():
+        raise DataError(f"{option} {path}: is a folder; name a file")
+    if not force:
+        raise DataError(f"{option} {path}: exists; choose another name, or pass --force to overwrite it")
 
 
 def _parse_fixed(items: list[str]) -> dict[str, str]:
@@ -254,6 +272,7 @@ def export(
     batch: Annotated[int, typer.Option(min=1, help="Batch number (see 'optiform status').")],
     batch_mass_g: Annotated[float, typer.Option(help="Batch mass in g of each formulation.")],
     out: Annotated[Path, typer.Option(help="Weighing sheet to write, .csv or .xlsx.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -263,8 +282,9 @@ def export(
 
     Example: optiform export --batch 3 --batch-mass-g 2 --out batch3.xlsx
     """
-    if not batch_mass_g > 0:
-        raise DataError(f"--batch-mass-g must be > 0 g, got {batch_mass_g:g}")
+    if not 0 < batch_mass_g < math.inf:
+        raise DataError(f"--batch-mass-g must be > 0 g and finite, got {batch_mass_g:g}")
+    _check_out(out, force)
     path = _open(store, campaign).export_sheet(batch, batch_mass_g, out)
     console.print(f"wrote {escape(str(path))}", highlight=False)
 
@@ -273,6 +293,9 @@ def export(
 @_user_errors
 def record(
     file: Annotated[Path, typer.Argument(help="Results table, or a filled weighing sheet (.csv or .xlsx).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Store values that look implausible (the reason goes in their note).")
+    ] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -282,11 +305,13 @@ def record(
     they may lie outside the bounds (used by the model) or lack a parameter (stored, left out).
     A row with status = failed and no value marks the formulation failed (e.g. the film stayed fluid).
     A weighing sheet with its actual_g column filled in (optiform export) records what was made.
+    A value outside its quantity's plausible range, or 1000x away from the campaign's median, is
+    refused naming the likely unit slip (S/cm, uS/cm) unless --force.
 
     Example: optiform record results-batch3.csv
     """
     c = _open(store, campaign)
-    report = c.record(file)
+    report = c.record(file, force=force)
     console.print(escape(str(report)), highlight=False)
     if not isinstance(report, RecordReport):
         return
@@ -312,6 +337,9 @@ def amend(
     ] = None,
     new_status: Annotated[str | None, typer.Option("--status", help="New status: ok or failed.")] = None,
     note: Annotated[str | None, typer.Option(help="New note (replaces the current one).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Store a value that looks implausible (the reason goes in its history).")
+    ] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -322,7 +350,7 @@ def amend(
     """
     values = _parse_assignments(set_values or [], "--set", "conductivity_mS_cm=0.61")
     c = _open(store, campaign)
-    version = c.amend(sample_id, replicate, values, status=new_status, note=note, reason=reason)
+    version = c.amend(sample_id, replicate, values, status=new_status, note=note, reason=reason, force=force)
     now = c.history(sample_id).query("replicate == @replicate").iloc[-1]
     console.print(
         f"amended {sample_id} replicate {replicate} (version {version}): "
@@ -478,6 +506,7 @@ def _model_summary(c: Campaign, obj) -> None:
 def pareto(
     objectives: Annotated[str | None, typer.Option(help="Objectives to trade off, a,b (default: all).")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the front to this .csv file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --csv file if it exists.")] = False,
     include_infeasible: Annotated[
         bool, typer.Option(help="Also list formulations that break an outcome constraint (column 'breaks').")
     ] = False,
@@ -495,6 +524,7 @@ def pareto(
     names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
     if csv is not None and csv.suffix.lower() != ".csv":
         raise DataError(f"--csv {csv}: expected a .csv file name")
+    _check_out(csv, force, "--csv")
     front = c.pareto(names, include_infeasible=include_infeasible)
     if csv is not None:  # written first: a path that cannot be written is the only output
         try:
@@ -533,6 +563,7 @@ def plot_ternary(
         str | None, typer.Option(help="Three mixture components A,B,C (needed with more than three).")
     ] = None,
     objective: Annotated[str | None, typer.Option(help="Objective to map (default: the first).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -542,6 +573,7 @@ def plot_ternary(
 
     Example: optiform plot ternary --out map.png
     """
+    _check_out(out, force)
     c = _open(store, campaign)
     names = [a.strip() for a in axes.split(",")] if axes else None
     with console.status("fitting the model and drawing..."):
@@ -553,6 +585,13 @@ def plot_ternary(
 @_user_errors
 def ingest(
     manifest: Annotated[Path, typer.Argument(help="Manifest CSV: id, kind, file, role, group, metadata.")],
+    allow_outside: Annotated[
+        bool, typer.Option("--allow-outside", help="Allow files outside the manifest's folder (../, absolute, links).")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Store derived values that look implausible (the reason goes in their note)."),
+    ] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -561,13 +600,14 @@ def ingest(
     Columns: id, kind (eis, transference, lsv, cycling, symmetric), file (relative to the manifest),
     role (eis_before, ca, eis_after for transference), group, and thickness_um, area_cm2,
     temperature_C, delta_V_mV, active_mass_mg as the kind needs. A manifest with a bad row is
-    rejected whole; files already ingested are skipped and reported.
+    rejected whole; files already ingested are skipped and reported. Files must lie in the
+    manifest's folder or below it unless --allow-outside.
 
     Example: optiform ingest raw/manifest.csv
     """
     c = _open(store, campaign)
     with console.status("reading and analysing files..."):
-        report = c.ingest(manifest)
+        report = c.ingest(manifest, force=force, allow_outside=allow_outside)
     console.print(str(report))
     for line in report.measurements:
         console.print(f"  {line}")
@@ -789,6 +829,7 @@ def bench(
 def plot_nyquist(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
     out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("nyquist.png"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -796,6 +837,7 @@ def plot_nyquist(
 
     Example: optiform plot nyquist F0007 --out f7-nyquist.png
     """
+    _check_out(out, force)
     console.print(f"wrote {_open(store, campaign).plot_nyquist(sample_id, out)}")
 
 
@@ -804,6 +846,7 @@ def plot_nyquist(
 def plot_arrhenius(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
     out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("arrhenius.png"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
@@ -811,6 +854,7 @@ def plot_arrhenius(
 
     Example: optiform plot arrhenius F0007 --out f7-arrhenius.png
     """
+    _check_out(out, force)
     console.print(f"wrote {_open(store, campaign).plot_arrhenius(sample_id, out)}")
 
 

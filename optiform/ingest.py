@@ -8,7 +8,8 @@ column     meaning
 id         the formulation (sample id) the file belongs to
 kind       ``eis`` (blocking-electrode conductivity spectrum), ``transference``, ``lsv``,
            ``cycling``, ``symmetric``
-file       path, relative to the manifest
+file       path, relative to the manifest; it must lie in the manifest's folder or below it
+           (symbolic links followed) unless ``allow_outside``
 role       for ``transference``: ``eis_before``, ``ca``, ``eis_after`` (others: empty)
 group      ties a set (a transference triple) or a temperature series together; default: the id
 metadata   ``thickness_um``, ``area_cm2``, ``temperature_C`` (eis), ``delta_V_mV`` (transference),
@@ -32,6 +33,10 @@ whole, listing every bad row, and nothing is stored. Files already ingested are 
 skipped: checked before the analysis, and again inside the store's write transaction, so that
 when two processes ingest the same manifest at once each group is stored once (the store's unique
 ``source_key`` of a formulation's group enforces it).
+The manifest is read as written (a CSV's cells as text, ``#`` as data); its numbers must be
+numbers (no booleans, ``0,5`` or ``1_000``). A derived value that is not plausible (outside its
+quantity's range or 10³× from the campaign's median, :func:`optiform.inputs.implausible`; e.g. a
+thickness in mm in the ``thickness_um`` column) is refused unless ``force``.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ import pandas as pd
 
 from .analysis.types import Result
 from .errors import AnalysisError, DataError, path_error
+from .inputs import cell_text, plausibility_problems, pooled, read_table, stored_values
+from .numbers import parse_number
 from .spec import CampaignSpec
 from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message, source_key
 
@@ -96,6 +103,7 @@ class _Group:
     rows: list[_Row]
     results: list[tuple[Result, list[_Row], float | None]] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
+    forced: list[str] = field(default_factory=list)  # implausible values stored with force: why
 
     @property
     def label(self) -> str:
@@ -114,16 +122,8 @@ def read_manifest(
         df = manifest.reset_index(drop=True)
         return df, "manifest", Path(base_dir or "."), [i + 1 for i in range(len(df))]
     path = Path(manifest)
-    if not path.exists():
-        raise DataError(f"{path}: manifest not found")
-    try:
-        df = pd.read_csv(path, dtype=str, skipinitialspace=True, comment="#", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the manifest as CSV: {exc}") from None
-    except OSError as exc:
-        raise path_error(path, exc, "read the manifest") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, str(path), path.parent, [i + 2 for i in range(len(df))]
+    df, lines = read_table(path, "manifest", missing="manifest not found")
+    return df, str(path), path.parent, lines
 
 
 def ingest(
@@ -133,11 +133,15 @@ def ingest(
     manifest: pd.DataFrame | str | Path,
     base_dir: Path | None = None,
     author: str | None = None,
+    force: bool = False,
+    allow_outside: bool = False,
 ) -> IngestReport:
     """Validate, analyse and store a manifest's files into campaign ``campaign_id`` of ``store``
-    as written by ``author`` (see module docstring)."""
+    as written by ``author`` (see module docstring). ``allow_outside``: files may lie outside the
+    manifest's folder (``base_dir`` for a DataFrame); ``force``: store implausible values (the
+    reason in the measurement's note)."""
     df, origin, folder, lines = read_manifest(manifest, base_dir)
-    rows = _parse_rows(store, campaign_id, spec, df, origin, folder, lines)
+    rows = _parse_rows(store, campaign_id, spec, df, origin, folder, lines, allow_outside)
     groups = _group(rows, origin)
     known = store.ingested_files(campaign_id)
     report = IngestReport()
@@ -153,13 +157,51 @@ def ingest(
         problems += _non_finite(g, origin)
     if problems:
         raise DataError("\n".join(problems))
+    _check_plausible(store, campaign_id, spec, todo, origin, force)
     _write(store, campaign_id, todo, origin, report, author)
     return report
 
 
+def _check_plausible(
+    store: Store, campaign_id: int, spec: CampaignSpec, groups: list[_Group], origin: str, force: bool
+) -> None:
+    """Refuse derived values that are not finite, and (unless ``force``: then noted in the group's
+    ``forced``) values that are not plausible, judged against the campaign's stored values and the
+    manifest's (:func:`optiform.inputs.implausible`)."""
+    quantities = {q.name: q for q in spec.modelled_quantities}
+    outcome = spec.feasibility.name if spec.feasibility is not None else None
+    values = [{q: float(v) for q, v in g.values.items() if q != outcome} for g in groups]
+    used = [v for v, g in zip(values, groups) if not g.failing]  # flagged groups stay out of the reference
+    reference = pooled(stored_values(store.measurements(campaign_id)), used)
+    problems = []
+    for g, given in zip(groups, values):
+        where = f"{origin}: line {g.rows[0].line}: {g.label}"
+        bad = [f"{q} = {v}" for q, v in given.items() if not math.isfinite(v)]
+        if bad:
+            problems.append(f"{where}: {', '.join(bad)} is not a finite number; the analysis cannot be used")
+            continue
+        for _, reason in plausibility_problems(given, quantities, reference, own=not g.failing):
+            if force:
+                g.forced.append(reason)
+            else:
+                problems.append(
+                    f"{where}: {reason} (check the manifest's metadata: thickness_um, area_cm2, ...); "
+                    "if it is right, store it with --force"
+                )
+    if problems:
+        raise DataError("\n".join(problems))
+
+
 # --- validation -------------------------------------------------------------------------------
 def _parse_rows(
-    store: Store, campaign_id: int, spec: CampaignSpec, df: pd.DataFrame, origin: str, folder: Path, lines: list[int]
+    store: Store,
+    campaign_id: int,
+    spec: CampaignSpec,
+    df: pd.DataFrame,
+    origin: str,
+    folder: Path,
+    lines: list[int],
+    allow_outside: bool = False,
 ) -> list[_Row]:
     outcome = spec.feasibility.name if spec.feasibility is not None else None
     unknown = [c for c in df.columns if c not in COLUMNS and c != outcome]
@@ -174,6 +216,7 @@ def _parse_rows(
         )
     table = store.formulations(campaign_id).set_index("label")
     ids = set(table.index)
+    root = folder.resolve()
     problems: list[str] = []
     rows: list[_Row] = []
     for i, line in enumerate(lines):
@@ -193,20 +236,29 @@ def _parse_rows(
         path = (folder / rec["file"]) if rec["file"] else folder
         if not rec["file"] or not path.is_file():
             problems.append(f"{where}: file {rec['file']!r} not found (looked in {folder})")
+        elif not allow_outside and not path.resolve().is_relative_to(root):
+            problems.append(
+                f"{where}: file {rec['file']!r} lies outside the manifest's folder {folder} (it is "
+                f"{path.resolve()}); move it below the folder, or pass --allow-outside"
+            )
         role = rec.get("role", "").lower()
         if how is not None and how.roles and role not in how.roles:
             problems.append(f"{where}: role {role!r}: a {kind} file is one of {', '.join(how.roles)}")
         meta = {}
+        unreadable = set()  # given but refused: not also "required"
         for name in NUMERIC:
             raw = rec.get(name, "")
             if not raw:
                 continue
-            try:
-                meta[name] = float(raw.replace(",", "."))
-            except ValueError:
-                problems.append(f"{where}: {name}: expected a number, got {raw!r}")
+            value, problem = parse_number(raw)
+            if value is None:
+                problems.append(f"{where}: {name}: {problem}")
+                unreadable.add(name)
                 continue
-            if not math.isfinite(meta[name]) or (name != "temperature_C" and meta[name] <= 0):
+            meta[name] = value
+            if name == "temperature_C" and not -273.15 <= value <= 1000:
+                problems.append(f"{where}: {name}: expected a temperature in °C within [-273.15, 1000], got {raw!r}")
+            elif name != "temperature_C" and value <= 0:
                 problems.append(f"{where}: {name}: expected a positive number, got {raw!r}")
         if outcome and rec.get(outcome, ""):
             flag = OUTCOME_WORDS.get(rec[outcome].lower())
@@ -215,10 +267,14 @@ def _parse_rows(
             else:
                 meta[outcome] = flag
         for name in how.required_for(role) if how is not None else ():
-            if name not in meta:
+            if name not in meta and name not in unreadable:
                 problems.append(f"{where}: {name} is required for kind {kind!r}")
         if len(problems) == n_before:
-            content = path.read_bytes()
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                problems.append(str(path_error(path, exc, "read the file")))
+                continue
             rows.append(
                 _Row(
                     line,
@@ -238,7 +294,7 @@ def _parse_rows(
 
 
 def _text(v: Any) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+    return cell_text(v)
 
 
 def _group(rows: list[_Row], origin: str) -> list[_Group]:
@@ -451,7 +507,9 @@ def _write(
                 kind=g.kind,
                 group=g.group,
                 status="flagged" if g.failing else "ok",
-                note=f"ingested {g.kind} group {g.group}",
+                note="; ".join(
+                    [f"ingested {g.kind} group {g.group}", *(f"stored with --force: {r}" for r in g.forced)]
+                ),
                 values={q: float(v) for q, v in g.values.items()},
                 analyses=analyses,
                 where=f"{origin}: line {g.rows[0].line}",

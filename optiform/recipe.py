@@ -101,8 +101,8 @@ def weighing_sheet(spec: CampaignSpec, batch: pd.DataFrame, batch_mass_g: float,
     of 100 wt% or more, a mole fraction outside [0, 1], components off the mixture total, a mol% or
     vol% campaign without its molar masses or densities) is a :class:`DataError`.
     """
-    if not batch_mass_g > 0:
-        raise DataError(f"batch_mass_g must be > 0 g, got {batch_mass_g}")
+    if not 0 < batch_mass_g < math.inf:
+        raise DataError(f"batch_mass_g must be > 0 g and finite, got {batch_mass_g}")
     check_weighable(spec)
     recipe = spec.recipe or RecipeSpec()
     keyed = "id" in batch.columns

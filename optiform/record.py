@@ -20,14 +20,23 @@ next replicate of its formulation (see :meth:`Store.add_measurements`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import DataError, path_error
+from .errors import DataError
+from .inputs import (
+    cell_text,
+    parse_replicate,
+    plausibility_problems,
+    pooled,
+    read_table,
+    stored_values,
+)
+from .numbers import parse_number, shown
 from .space import SUM_TOLERANCE, Space
 from .spec import CampaignSpec, ObjectiveSpec
 from .store import NewMeasurement, RecordOutcome, Store, cancelled_message
@@ -78,35 +87,29 @@ def record_results(
     results: pd.DataFrame | str | Path,
     origin: str | None = None,
     author: str | None = None,
+    force: bool = False,
 ) -> RecordReport:
     """Validate ``results`` (a DataFrame or a CSV/XLSX path) against campaign ``campaign_id`` whose
     formulations (with their status) are ``formulations``, then store them as written by ``author``
-    (see module docstring)."""
+    (see module docstring). A value that is not plausible (:func:`optiform.inputs.implausible`) is
+    refused unless ``force``; a forced one is stored with the reason in its note."""
     df, origin, lines = read_results(results, origin)
     plan = _RecordPlan(store, campaign_id, spec, formulations, df, origin, lines)
     plan.check()
+    plan.check_plausible(force)
     return plan.write(author)
 
 
 def read_results(results: pd.DataFrame | str | Path, origin: str | None = None) -> tuple[pd.DataFrame, str, list[int]]:
-    """A results table and, per row, the line it came from (CSV: header is line 1)."""
+    """A results table and, per row, the line it came from (a file: its line, the header being
+    line 1; a DataFrame: rows from 1). A file is read as written (:func:`optiform.inputs.read_table`):
+    CSV cells as text, ``#`` as data."""
     if isinstance(results, pd.DataFrame):
         df = results.reset_index(drop=True)
+        df.columns = [str(c).strip() for c in df.columns]
         return df, origin or "results", [i + 1 for i in range(len(df))]
-    path = Path(results)
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            df = pd.read_excel(path, dtype={"id": str})
-        else:
-            df = pd.read_csv(path, dtype={"id": str}, skipinitialspace=True, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read as a table: {exc}") from None
-    except OSError as exc:
-        raise path_error(path, exc, "read the results") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, origin or str(path), [i + 2 for i in range(len(df))]
+    df, lines = read_table(results, "results")
+    return df, origin or str(results), lines
 
 
 def formulation_values(row: pd.Series, space: Space) -> dict[str, Any]:
@@ -174,7 +177,7 @@ class _RecordPlan:
         for i, line in enumerate(self.lines):
             row = self.df.iloc[i]
             where = f"{self.origin}: line {line}"
-            entry: dict[str, Any] = {"line": line, "note": "" if _blank(row.get("note")) else str(row["note"]).strip()}
+            entry: dict[str, Any] = {"line": line, "note": "" if _blank(row.get("note")) else cell_text(row["note"])}
             entry["status"] = self._status(row, where, problems)
             feasible = self._feasible(row, where, problems)
             if feasible is False:
@@ -185,7 +188,7 @@ class _RecordPlan:
                 entry["key"] = external[i]
                 entry["external"] = self.external_values[i]
             else:
-                label = str(row["id"]).strip()
+                label = cell_text(row["id"])
                 if label not in self.known:
                     problems.append(f"{where}: unknown sample id {label!r} in campaign {self.spec.name!r}")
                 elif self.known[label]["status"] == "cancelled":
@@ -203,7 +206,7 @@ class _RecordPlan:
 
     def _status(self, row: pd.Series, where: str, problems: list[str]) -> str:
         raw = row.get("status")
-        status = "ok" if _blank(raw) else str(raw).strip().lower()
+        status = "ok" if _blank(raw) else cell_text(raw).lower()
         if status not in STATUSES:
             problems.append(f"{where}: status: {raw!r} is not one of {', '.join(STATUSES)}")
         return status
@@ -222,6 +225,7 @@ class _RecordPlan:
         self, row: pd.Series, where: str, problems: list[str], status: str, feasible: bool | None = None
     ) -> dict[str, float]:
         values: dict[str, float] = {}
+        unreadable = False  # a value given that is refused: its own problem, not "no value"
         for obj in self.objectives:
             raw = row.get(obj.name)
             if _blank(raw):
@@ -229,10 +233,11 @@ class _RecordPlan:
             v = parse_value(obj, raw, where, problems)
             if v is not None:
                 values[obj.name] = v
+            unreadable = unreadable or v is None
         if feasible is False and values:
             name = self._outcome
             problems.append(f"{where}: {name} = false carries no objective value (got {', '.join(values)})")
-        if status == "ok" and not values:
+        if status == "ok" and not values and not unreadable:
             problems.append(
                 f"{where}: no value for {', '.join(o.name for o in self.spec.modelled_quantities)}; "
                 f"give one, or set status = failed"
@@ -245,14 +250,10 @@ class _RecordPlan:
         raw = row.get("replicate")
         if _blank(raw):
             return None
-        try:
-            rep = float(raw)
-        except (TypeError, ValueError):
-            rep = float("nan")
-        if not (rep >= 1 and rep == int(rep)):
-            problems.append(f"{where}: replicate: expected a whole number >= 1, got {raw!r}")
-            return None
-        return int(rep)
+        rep, problem = parse_replicate(raw)
+        if rep is None:
+            problems.append(f"{where}: replicate: {problem}")
+        return rep
 
     def _check_variables(self, row: pd.Series, label: str, where: str, problems: list[str]) -> None:
         stored = self.known[label]
@@ -261,14 +262,12 @@ class _RecordPlan:
             if v not in row.index or _blank(row[v]):
                 continue
             if v in self.space.categorical:
-                same = str(row[v]).strip() == stored[v]
+                same = cell_text(row[v]) == stored[v]
             else:
-                try:
-                    same = abs(float(row[v]) - float(stored[v])) <= max(tol, 1e-9 * abs(float(stored[v])))
-                except ValueError:
-                    same = False
+                given, _ = parse_number(row[v])
+                same = given is not None and abs(given - float(stored[v])) <= max(tol, 1e-9 * abs(float(stored[v])))
             if not same:
-                problems.append(f"{where}: {v} = {row[v]!r} but sample {label} has {v} = {stored[v]!r}")
+                problems.append(f"{where}: {v} = {shown(row[v])} but sample {label} has {v} = {stored[v]!r}")
 
     def _check_external(self, idx: list[int], problems: list[str]) -> dict[int, Any]:
         """Validate rows without an id (literature points) and map each to an existing outside
@@ -310,11 +309,13 @@ class _RecordPlan:
         space = self.space
         values: dict[str, Any] = {}
         for c in space.components:
-            v = _number(row[c])
+            v, problem = parse_number(row[c], f"a number >= 0 {space.unit}")
             if _blank(row[c]):
                 problems.append(f"{where}: {c}: no value; rows without an id need every mixture component")
-            elif v is None or v < 0:
-                problems.append(f"{where}: {c}: expected a number >= 0 {space.unit}, got {_shown(row[c], v)}")
+            elif v is None:
+                problems.append(f"{where}: {c}: {problem}")
+            elif v < 0:
+                problems.append(f"{where}: {c}: expected a number >= 0 {space.unit}, got {v:g}")
             values[c] = v
         amounts = [values[c] for c in space.components]
         if all(v is not None and v >= 0 for v in amounts):
@@ -330,15 +331,32 @@ class _RecordPlan:
             if _blank(raw):
                 values[name] = None
                 continue
-            values[name] = _number(raw)
+            values[name], problem = parse_number(raw, "a number (or a blank cell for no value)")
             if values[name] is None:
-                problems.append(
-                    f"{where}: {name}: expected a number (or a blank cell for no value), got {_shown(raw, None)}"
-                )
+                problems.append(f"{where}: {name}: {problem}")
         for name in space.categorical:
             raw = row.get(name)
-            values[name] = None if _blank(raw) else str(raw).strip()
+            values[name] = None if _blank(raw) else cell_text(raw)
         return values
+
+    def check_plausible(self, force: bool) -> None:
+        """Refuse values that cannot be right (outside the plausible range, or 10³× away from the
+        median of the campaign's and this table's values; :func:`optiform.inputs.implausible`), one
+        line each naming the likely unit slip; with ``force`` store them, the reason in the note."""
+        quantities = {q.name: q for q in self.spec.modelled_quantities}
+        modelled = [{q: v for q, v in e["values"].items() if q in quantities} for e in self.rows]
+        ok = [values for values, e in zip(modelled, self.rows) if e["status"] == "ok"]
+        reference = pooled(stored_values(self.store.measurements(self.campaign_id)), ok)
+        problems: list[str] = []
+        for entry, values in zip(self.rows, modelled):
+            where = f"{self.origin}: line {entry['line']}"
+            for _, reason in plausibility_problems(values, quantities, reference, own=entry["status"] == "ok"):
+                if force:
+                    entry["note"] = "; ".join(filter(None, [entry["note"], f"stored with --force: {reason}"]))
+                else:
+                    problems.append(f"{where}: {reason}; {FORCE_HINT}")
+        if problems:
+            raise DataError("\n".join(problems))
 
     def write(self, author: str | None = None) -> RecordReport:
         rows = []
@@ -394,16 +412,16 @@ class _RecordPlan:
                 report.left_out.append(f"{where}: stored, not used by the model")
 
 
+FORCE_HINT = "if it is right, store it with --force"
+
+
 def parse_value(obj: ObjectiveSpec, raw: Any, where: str, problems: list[str]) -> float | None:
-    """A value of ``obj`` in its unit (a number, or text with a '.' or ',' decimal): finite, and
-    > 0 when modelled on a log scale; None, with the problem added to ``problems``, otherwise."""
-    try:
-        v = float(str(raw).strip().replace(",", ".")) if isinstance(raw, str) else float(raw)
-    except (TypeError, ValueError):
-        problems.append(f"{where}: {obj.name}: expected a number in {obj.unit or 'its unit'}, got {raw!r}")
-        return None
-    if not math.isfinite(v):
-        problems.append(f"{where}: {obj.name}: expected a finite number, got {raw!r}")
+    """A value of ``obj`` in its unit (a number, or text such as ``0.61`` or ``1e-3``; see
+    :func:`optiform.numbers.parse_number`): finite, and > 0 when modelled on a log scale; None, with
+    the problem added to ``problems``, otherwise."""
+    v, problem = parse_number(raw, f"a number in {obj.unit or 'its unit'}")
+    if v is None:
+        problems.append(f"{where}: {obj.name}: {problem}")
     elif obj.log and v <= 0:
         problems.append(f"{where}: {obj.name}: must be > 0 {obj.unit} (modelled on a log scale), got {v:g}")
     else:
@@ -471,24 +489,24 @@ def amended_values(
     return checked
 
 
+def plausible_amendment(
+    spec: CampaignSpec, values: Mapping[str, float], reference: Mapping[str, Sequence[float]], where: str, force: bool
+) -> list[str]:
+    """Check the new ``values`` of an amendment (:func:`amended_values`) as :func:`record_results`
+    checks a row (the median over ``reference``, the campaign's other values, with the new value):
+    a DataError naming each implausible value unless ``force``; with it, the reasons (for the
+    history)."""
+    quantities = {q.name: q for q in spec.modelled_quantities}
+    outcome = spec.feasibility.name if spec.feasibility is not None else None
+    checked = {q: v for q, v in values.items() if q != outcome}
+    found = plausibility_problems(checked, quantities, reference)
+    if found and not force:
+        raise DataError("\n".join(f"{where}: {reason}; {FORCE_HINT}" for _, reason in found))
+    return [reason for _, reason in found]
+
+
 def _key_id(key: Any) -> Any:
     return key[:2] if isinstance(key, tuple) else key
-
-
-def _number(raw: Any) -> float | None:
-    """A finite number read from a cell (None when it is not one)."""
-    if isinstance(raw, bool):
-        return None
-    try:
-        v = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _shown(raw: Any, number: float | None) -> str:
-    """A cell for a message: a number as ``-5``, anything else as written (``'abc'``)."""
-    return f"{number:g}" if number is not None else repr(str(raw) if not isinstance(raw, str) else raw)
 
 
 def _signature(values: dict[str, Any], space: Space) -> tuple[Any, ...]:

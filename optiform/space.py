@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from .errors import DataError, SpaceExhaustedError, SpecError
+from .numbers import parse_number
 from .polytope import Polytope, bounded_simplex_gibbs, constraint_slack
 from .spec import CampaignSpec, ContinuousParameter, LinearConstraint
 
@@ -82,11 +83,11 @@ class Space:
                 out[name] = str(value)
             elif name in self.continuous:
                 p = self.continuous[name]
-                try:
-                    v = float(value)
-                except (TypeError, ValueError):
-                    raise DataError(f"fixed {name}={value!r}: expected a number") from None
-                if not (math.isfinite(v) and p.min - 1e-9 <= v <= p.max + 1e-9):
+                number, problem = parse_number(value)
+                if number is None:
+                    raise DataError(f"fixed {name}={value!r}: {problem}")
+                v = number
+                if not p.min - 1e-9 <= v <= p.max + 1e-9:
                     raise DataError(f"fixed {name}={value!r}: expected a number within [{p.min:g}, {p.max:g}]")
                 on_lattice = float(_round_parameter(np.array([v]), p)[0])
                 if abs(on_lattice - v) > 1e-9 * max(1.0, abs(v)):

@@ -18,12 +18,13 @@ PACKAGE = Path(optiform.__file__).parent
 
 # Lower layers first; a module may import its own layer and the layers below it (CONTRIBUTING.md).
 LAYERS: list[tuple[str, ...]] = [
-    ("optiform._version", "optiform.errors"),
+    ("optiform._version", "optiform.errors", "optiform.numbers"),
     ("optiform.analysis", "optiform.polytope"),
     ("optiform.spec",),
     ("optiform.space", "optiform.recipe"),
     ("optiform.models", "optiform.strategies"),
     ("optiform.store",),
+    ("optiform.inputs",),
     ("optiform.ingest", "optiform.record", "optiform.made", "optiform.update", "optiform.plots"),
     ("optiform.campaign",),
     ("optiform.sim", "optiform.bench"),

@@ -29,6 +29,8 @@ def small(make_campaign: MakeCampaign, small_spec: Path) -> Campaign:
 
 
 def results_for(batch: pd.DataFrame) -> pd.DataFrame:
+    """The truth for ``batch`` (a synthetic landscape spanning more decades than a real campaign:
+    recorded with force=True, as given)."""
     return pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": truth(batch)})
 
 
@@ -42,7 +44,7 @@ def test_create_open_survives_restart(store_url: str, small_spec: Path) -> None:
     pending = c2.formulations()
     assert list(pending["id"]) == list(batch["id"])
     assert set(pending["status"]) == {"pending"}
-    c2.record(results_for(batch))
+    c2.record(results_for(batch), force=True)
     c2.close()
     c3 = Campaign.open(store_url)
     assert set(c3.formulations()["status"]) == {"measured"}
@@ -90,11 +92,11 @@ def test_propose_returns_exact_sums_on_lattice(small: Campaign) -> None:
 @pytest.mark.slow
 def test_model_proposals_stay_distinct_and_improve(small: Campaign) -> None:
     design = small.propose(6)
-    small.record(results_for(design))
+    small.record(results_for(design), force=True)
     for _ in range(2):
         batch = small.propose(3)
         assert (batch["id"].str[1:].astype(int) > design["id"].str[1:].astype(int).max()).all()
-        small.record(results_for(batch))
+        small.record(results_for(batch), force=True)
     f = small.formulations()
     X = f[small.space.variables]
     close = small.space.too_close(X, X, steps=0)  # the default strategy's min_spacing: not the same lattice point
@@ -249,17 +251,17 @@ def test_failed_transaction_leaves_nothing(small: Campaign) -> None:
     event.listen(ValueRow, "before_insert", exploding)
     try:
         with pytest.raises(RuntimeError, match="disk full"):
-            small.record(results_for(batch))
+            small.record(results_for(batch), force=True)
     finally:
         event.remove(ValueRow, "before_insert", exploding)
     assert small.store.measurements(small.id).empty
-    assert small.record(results_for(batch)).added == 3
+    assert small.record(results_for(batch), force=True).added == 3
 
 
 # --- predict / best / recipe ------------------------------------------------------------------
 def test_predict_units_and_interval(small: Campaign) -> None:
     design = small.propose(6)
-    small.record(results_for(design))
+    small.record(results_for(design), force=True)
     pred = small.predict(design[small.space.variables])
     cols = [f"conductivity_mS_cm_{k}" for k in ("mean", "std", "median", "q05", "q95")]
     assert list(pred.columns) == cols
@@ -312,7 +314,7 @@ def test_feasibility_outcome_recorded_and_learnt(feas: Campaign) -> None:
     design = feas.propose(10)
     results = solid_results(design)
     assert 0 < results["solid"].sum() < len(results), "the design should see both classes"
-    feas.record(results)
+    feas.record(results, force=True)  # truth(): a synthetic landscape, stored as given
     d = feas.data().set_index("id")
     fluid = results.loc[~results["solid"], "id"]
     assert (d.loc[fluid, "status"] == "failed").all() and (d.loc[fluid, "solid"] == 0).all()

@@ -191,7 +191,7 @@ def test_write_batch_rejects_other_suffixes(tmp_path: Path, name: str) -> None:
 
 
 # --- bad input -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("mass", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("mass", [0.0, -1.0, float("nan"), float("inf")])
 def test_batch_mass_must_be_positive(spec: CampaignSpec, mass: float) -> None:
     with pytest.raises(ValueError, match="batch_mass_g must be > 0"):
         weighing_sheet(spec, _paper(), mass)

@@ -64,7 +64,8 @@ def record(c: Campaign, batch: pd.DataFrame, failed: int = 0) -> None:
     """Record the truth for ``batch``; its first ``failed`` rows as failed measurements."""
     status = ["failed"] * failed + ["ok"] * (len(batch) - failed)
     values = np.where(np.array(status) == "ok", truth(batch), np.nan)
-    c.record(pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": values, "status": status}))
+    # a synthetic landscape spanning more decades than a real one: stored as given
+    c.record(pd.DataFrame({"id": batch["id"], "conductivity_mS_cm": values, "status": status}), force=True)
 
 
 def assert_valid(space: Space, batch: pd.DataFrame, others: pd.DataFrame | None = None) -> None:

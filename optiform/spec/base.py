@@ -13,20 +13,25 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+MAX_NAME_LENGTH = 100  # characters of a campaign, variable, quantity or choice name
 RESERVED_COLUMNS = frozenset({"id", "replicate", "status", "note", "source", "batch", "strategy", "outside"})
 
 Loc = tuple[str | int, ...]
 
 
 class StrictModel(BaseModel):
-    """A table of the campaign file: unknown keys are errors, values are frozen. TOML has nan and
-    inf literals: no number in a campaign file may be one."""
+    """A table of the campaign file: unknown keys are errors, values are frozen, and values are not
+    converted (strict): a number is a number (``true`` or ``"5"`` where one is expected is an
+    error), a string a string. TOML has nan and inf literals: no number in a campaign file may be
+    one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 def check_name(name: str) -> str:
     """``name`` if it is a valid variable or quantity name, else ValueError saying why."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{name[:20]!r}... is {len(name)} characters long; a name has at most {MAX_NAME_LENGTH}")
     if not re.match(NAME_PATTERN, name):
         raise ValueError(f"{name!r} is not a valid name (letters, digits and _, not starting with a digit)")
     if name in RESERVED_COLUMNS:

@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ..polytope import Polytope, constraint_slack
-from .base import SPEC_VERSION, Loc, StrictModel, check_names, fail_at, fail_at_all
+from .base import MAX_NAME_LENGTH, SPEC_VERSION, Loc, StrictModel, check_names, fail_at, fail_at_all
 from .constraints import LinearConstraint, linear_expression, parse_constraint
 from .mixture import MixtureSpec
 from .model import ModelSpec
@@ -20,14 +20,18 @@ from .parameters import CategoricalParameter, ContinuousParameter, Parameter
 from .recipe import RecipeSpec
 from .strategy import StrategySpec
 
+ABSOLUTE_ZERO_C = -273.15
+MAX_TEMPERATURE_C = 1000.0  # a reference temperature above this is a slip (K for °C, ...)
+
 
 class CampaignSpec(StrictModel):
     """The whole campaign file (``version = 1``)."""
 
     version: int = Field(strict=True)  # no 1.0, "1" or true
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     reference_temperature_C: float = 30.0
+    """Temperature (°C) the conductivity objective refers to; within [-273.15, 1000]."""
     mixture: MixtureSpec
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     objectives: list[ObjectiveSpec] = Field(min_length=1)
@@ -43,6 +47,16 @@ class CampaignSpec(StrictModel):
     def _version(cls, v: int) -> int:
         if v != SPEC_VERSION:
             raise ValueError(f"this optiform reads campaign files of version {SPEC_VERSION}, got {v}")
+        return v
+
+    @field_validator("reference_temperature_C")
+    @classmethod
+    def _temperature(cls, v: float) -> float:
+        if not ABSOLUTE_ZERO_C <= v <= MAX_TEMPERATURE_C:
+            raise ValueError(
+                f"expected a temperature in °C within [{ABSOLUTE_ZERO_C:g}, {MAX_TEMPERATURE_C:g}] "
+                f"(absolute zero is {ABSOLUTE_ZERO_C:g} °C), got {v:g}"
+            )
         return v
 
     @field_validator("parameters")
@@ -124,7 +138,7 @@ class CampaignSpec(StrictModel):
         """Every quantity with a model: the objectives, then the constrained quantities that are not
         objectives (as maximize ObjectiveSpecs carrying the constraint's transform)."""
         extra = [
-            ObjectiveSpec(name=c.name, transform=c.transform)
+            ObjectiveSpec(name=c.name, transform=c.transform, plausible=c.plausible)
             for c in self.outcome_constraints
             if c.name not in self.objective_names
         ]
@@ -185,6 +199,18 @@ def _check_outcome_constraints(spec: CampaignSpec, variables: list[str]) -> None
                     c.transform,
                 )
             log = obj.log
+            if c.plausible is not None:
+                fail_at(
+                    ("outcome_constraints", str(i), "plausible"),
+                    f"{c.name!r} is an objective; set plausible in its [[objectives]] table",
+                    c.plausible,
+                )
+        elif log and c.plausible is not None and c.plausible[0] <= 0:
+            fail_at(
+                ("outcome_constraints", str(i), "plausible"),
+                f"{c.name} is modelled on a log scale: lo must be > 0 (got {c.plausible[0]:g})",
+                c.plausible,
+            )
         for key in ("min", "max"):
             value = getattr(c, key)
             if log and value is not None and value <= 0:

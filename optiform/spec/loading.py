@@ -30,12 +30,18 @@ def load_spec(source: str | Path | dict[str, Any]) -> CampaignSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"{path}: campaign file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the campaign file as UTF-8 (a TOML file is UTF-8)"
+        ) from None
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read campaign file ({exc.strerror})") from None
+        raise SpecError(f"{path}: cannot read campaign file ({exc.strerror or exc})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: not a campaign file: arrays or tables nested too deeply") from None
     return parse_spec(data, origin=str(path))
 
 
@@ -47,6 +53,8 @@ def parse_spec(data: dict[str, Any], origin: str = "campaign") -> CampaignSpec:
         return CampaignSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(format_validation_error(exc, origin)) from None
+    except RecursionError:
+        raise SpecError(f"{origin}: not a campaign file: values nested too deeply") from None
 
 
 def format_validation_error(exc: ValidationError, origin: str) -> str:
@@ -66,8 +74,28 @@ def format_validation_error(exc: ValidationError, origin: str) -> str:
             msg = "at least one [[objectives]] table is required"
         elif kind == "list_type" and loc == ["outcome_constraints"]:
             msg = "expected [[outcome_constraints]] tables (double brackets), one per constrained quantity"
+        elif kind in _STRICT_TYPES:  # strict: no value is converted; say what was written
+            msg = f"{msg}, got {_toml_value(err.get('input'))}"
         lines.append(f"{origin}: {key}: {msg}" if key else f"{origin}: {msg}")
     return "\n".join(lines)
+
+
+_STRICT_TYPES = ("float_type", "int_type", "string_type", "list_type", "dict_type", "bool_type")
+
+
+def _toml_value(value: Any) -> str:
+    """A value as TOML writes it (``true``, ``"5"``, ``3.5``), shortened for a message."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = f'"{value}"'
+    elif isinstance(value, dict):
+        text = "a table"
+    elif isinstance(value, list):
+        text = "an array"
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _allowed_keys(loc: list[str]) -> str:

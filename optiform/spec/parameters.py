@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from .base import StrictModel, fail_at, lattice_in
+from .base import MAX_NAME_LENGTH, StrictModel, fail_at, lattice_in
 
 
 class ContinuousParameter(StrictModel):
@@ -44,6 +44,15 @@ class CategoricalParameter(StrictModel):
     @field_validator("choices")
     @classmethod
     def _distinct(cls, v: list[str]) -> list[str]:
+        for choice in v:
+            if not choice.strip():
+                raise ValueError(f"a choice must be a non-empty name (got {choice!r})")
+            if choice != choice.strip():
+                raise ValueError(f"choice {choice!r} has spaces around it (results are read without them)")
+            if len(choice) > MAX_NAME_LENGTH:
+                raise ValueError(
+                    f"choice {choice[:20]!r}... is {len(choice)} characters long; a choice has at most {MAX_NAME_LENGTH}"
+                )
         if len(v) < 2:
             raise ValueError("needs at least 2 choices")
         if len(set(v)) != len(v):

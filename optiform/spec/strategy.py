@@ -51,10 +51,12 @@ def _one_of(choices: tuple[str, ...]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _whole(minimum: int, expected: str) -> BeforeValidator:
+def _whole(minimum: int, expected: str, maximum: int) -> BeforeValidator:
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise _problem(f"must be {expected}, got {value!r}")
+        if value > maximum:  # a slip (an extra digit), not a setting: it would exhaust the memory
+            raise _problem(f"must be {expected} up to {maximum}, got {value!r}")
         return value
 
     return BeforeValidator(check)
@@ -133,15 +135,15 @@ class BotorchOptions(StrategyOptions):
     acquisition: Annotated[Literal["greedy", "qlognei"], _one_of(ACQUISITIONS)] = "greedy"
     """``greedy`` (qLogNEI weighted by P(feasible)^feasibility_power) or ``qlognei`` (botorch's
     qLogNEI with feasibility as an outcome constraint)."""
-    num_restarts: Annotated[int, _whole(1, "a positive whole number")] = 8
+    num_restarts: Annotated[int, _whole(1, "a positive whole number", 10_000)] = 8
     """Starting q-batches the optimizer ascends from."""
-    raw_samples: Annotated[int, _whole(1, "a positive whole number")] = 256
+    raw_samples: Annotated[int, _whole(1, "a positive whole number", 1_000_000)] = 256
     """Space-filling points the starting batches are picked from (per categorical combination)."""
-    maxiter: Annotated[int, _whole(1, "a positive whole number")] = 200
+    maxiter: Annotated[int, _whole(1, "a positive whole number", 1_000_000)] = 200
     """Iterations of projected ascent per restart."""
     feasibility_power: Annotated[float, _real(lambda v: 0.0 <= v < math.inf, "a number >= 0")] = 7.0
     """α: each point's improvement is weighted by P(feasible)^α (dimensionless)."""
-    exploit: Annotated[int, _whole(0, "a whole number of points >= 0")] = 1
+    exploit: Annotated[int, _whole(0, "a whole number of points >= 0", 10_000)] = 1
     """Points of a batch (of two or more, one objective, no outcome constraints) that are the best
     predicted lattice formulations with P(feasible) >= exploit_min_probability; at most n - 1."""
     exploit_min_probability: Annotated[float, _real(lambda v: 0.0 < v < 1.0, "between 0 and 1")] = 0.5
@@ -246,7 +248,7 @@ class StrategySpec(StrictModel):
     """Which strategy proposes, and how many space-filling points come before the model."""
 
     name: str = "botorch"
-    n_initial: int | None = Field(default=None, ge=1)
+    n_initial: int | None = Field(default=None, ge=1, le=100_000)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
