@@ -544,7 +544,7 @@ def judge(ctx: Context, run: Run, change: Change) -> tuple[str, str]:
     if case.valid and run.code == 0:
         problem = case.check(ctx) if case.check else None
         if problem is None:
-            return "ok", f"stored as written: {first}"
+            return "ok", f"accepted: {first}"
         return ("data lost" if problem.startswith("dropped") else "silent acceptance"), problem
     if run.code == 0:
         return "silent acceptance", f"exit 0: {first}" + (f" [{'; '.join(change.added)}]" if change.added else "")
@@ -2751,12 +2751,13 @@ def concurrency_cases() -> list[Case]:
     ]
 
 
-BIG_RESULTS = table_csv(RESULT_HEADER, [["F0005", round(0.5 + i * 1e-4, 6), "true"] for i in range(1500)])
+BIG_RESULTS = table_csv(RESULT_HEADER, [["F0005", round(0.5 + i * 1e-4, 6), "true"] for i in range(3000)])
 BIG_MANIFEST = manifest([dict(EIS_ROW, id="F0005", file=f"many_{i:02d}.csv", group=f"m{i:02d}") for i in range(24)])
 KILL_COMMANDS: dict[str, tuple[list[str], dict[str, FileSpec]]] = {
     "record": (["record", "big.csv"], {"big.csv": BIG_RESULTS}),
     "ingest": (["ingest", "raw/big.csv"], {"raw/big.csv": BIG_MANIFEST}),
     "propose": (["propose", "-n", "40", "--strategy", "sobol"], {}),
+    "init": (["init", "small.toml", "--store", "sqlite:///{dir}/new.db"], {}),
 }
 _calibrated: dict[str, tuple[float, dict[str, int]]] = {}
 
@@ -2765,68 +2766,122 @@ def _row_counts(state: StoreState) -> dict[str, int]:
     return {name: sum(rows.values()) for name, rows in (state.tables or {}).items()}
 
 
-def kill_during(what: str, fraction: float) -> Callable[[Context], tuple[str, str]]:
-    """kill -9 ``what`` at ``fraction`` of its undisturbed run time (measured once on a copy): the
-    store must open, pass integrity_check, keep every earlier row and hold all of the command's
-    rows or none."""
+def _calibrate(ctx: Context, what: str, command: list[str]) -> tuple[float, dict[str, int]]:
+    """The undisturbed run of a kill case's command on a copy of its folder: seconds, rows added per table."""
+    if what not in _calibrated:
+        copy = ctx.folder.parent / f"{ctx.folder.name}-calibration"
+        shutil.copytree(ctx.folder, copy)
+        calibration = Context(ctx.case, copy, ctx.executor)
+        before = _row_counts(store_state(calibration.store))
+        result = calibration.run(command)
+        if result.code != 0:
+            raise RuntimeError(f"kill -9 {what}: the undisturbed run failed: {result.first_line()}")
+        after = _row_counts(store_state(calibration.store))
+        _calibrated[what] = (result.seconds, {t: after.get(t, 0) - before.get(t, 0) for t in after})
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(copy.parent / f"{copy.name}.logs", ignore_errors=True)
+    return _calibrated[what]
+
+
+def _kill(
+    ctx: Context, command: list[str], journal: Path, seconds: float, after_journal_s: float | None, fraction: float
+) -> str:
+    """Start ``command`` and kill -9 it ``after_journal_s`` after SQLite's rollback journal appears (the
+    write transaction has begun writing), or at ``fraction`` of ``seconds``. Says when it struck."""
+    proc = ctx.start(command)
+    if after_journal_s is None:
+        time.sleep(seconds * fraction)
+        when = f"at {seconds * fraction:.2f} s of {seconds:.2f} s"
+    else:
+        deadline = time.perf_counter() + 3 * seconds + 10
+        while not proc.poll() and not journal.exists() and time.perf_counter() < deadline:
+            time.sleep(0.0005)
+        seen = journal.exists()
+        time.sleep(after_journal_s)
+        when = f"{after_journal_s * 1000:.0f} ms after the journal appeared" if seen else "no journal seen (WAL?)"
+    if proc.poll():
+        when = "after it ended"
+    proc.kill()
+    return when
+
+
+def kill_during(
+    what: str, after_journal_s: float | None = None, fraction: float = 0.5
+) -> Callable[[Context], tuple[str, str]]:
+    """kill -9 ``what`` during its write (``after_journal_s`` after the rollback journal appears) or at
+    ``fraction`` of its undisturbed run time: the store must open, pass integrity_check, keep every
+    earlier row and hold all of the command's rows or none."""
     command, _ = KILL_COMMANDS[what]
 
     def run(ctx: Context) -> tuple[str, str]:
-        if what not in _calibrated:  # the undisturbed run, on a copy
-            copy = ctx.folder.parent / f"{ctx.folder.name}-calibration"
-            shutil.copytree(ctx.folder, copy)
-            calibration = Context(ctx.case, copy, ctx.executor)
-            before = _row_counts(store_state(calibration.store))
-            result = calibration.run(command)
-            if result.code != 0:
-                raise RuntimeError(f"kill -9 {what}: the undisturbed run failed: {result.first_line()}")
-            after = _row_counts(store_state(calibration.store))
-            _calibrated[what] = (result.seconds, {t: after.get(t, 0) - before.get(t, 0) for t in after})
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.rmtree(copy.parent / f"{copy.name}.logs", ignore_errors=True)
-        seconds, full = _calibrated[what]
+        seconds, full = _calibrate(ctx, what, command)
         assert ctx.before is not None
         before = _row_counts(ctx.before)
-        proc = ctx.start(command)
-        time.sleep(seconds * fraction)
-        finished = proc.poll()
-        proc.kill()
-        recover(ctx.store)
+        store = ctx.folder / "new.db" if what == "init" else ctx.store
+        when = _kill(
+            ctx, ctx.args(command), store.with_name(store.name + "-journal"), seconds, after_journal_s, fraction
+        )
+        recover(store)
+        if what == "init":  # a new store: empty, or holding the campaign; init again must complete it
+            state = store_state(store)
+            if state.tables is None and state.exists:
+                return "data lost", f"killed {when}: the new store is not a database ({state.error})"
+            campaigns = sum(state.rows("campaigns").values())
+            again = ctx.run(command)
+            if campaigns == 0 and again.code != 0:
+                return "data lost", f"killed {when}: the store cannot be initialised again: {again.first_line()}"
+            if campaigns == 1 and again.code == 0:
+                return "data lost", f"killed {when}: the campaign was stored, yet init stored it again"
+            if again.traceback:
+                return "traceback", again.first_line()
+            return (
+                "ok",
+                f"killed {when}: {'the campaign' if campaigns else 'nothing'} stored, init again: {again.first_line()}",
+            )
         ctx.after = store_state(ctx.store)
         change = compare(ctx.before, ctx.after, {}, {})
         if change.lost:
-            return "data lost", "; ".join(change.lost)
+            return "data lost", f"killed {when}: " + "; ".join(change.lost)
         added = {t: n - before.get(t, 0) for t, n in _row_counts(ctx.after).items()}
         partial = {t: n for t, n in added.items() if n not in (0, full.get(t, 0)) and t not in WRITE_TABLES_IGNORED}
         if partial or len({bool(n) for t, n in added.items() if full.get(t)}) > 1:
-            return "data lost", "half-written: " + ", ".join(
-                f"{t} +{n} of {full.get(t, 0)}" for t, n in added.items() if n
-            )
+            shown = ", ".join(f"{t} +{n} of {full.get(t, 0)}" for t, n in added.items() if n)
+            return "data lost", f"killed {when}: half-written: {shown}"
         status = ctx.run(["status"])
         if status.code != 0:
-            return "data lost", f"the store no longer opens after kill -9: {status.first_line()}"
-        stored = "all" if any(added.values()) else "nothing"
-        when = "after it ended" if finished else f"at {seconds * fraction:.2f} s of {seconds:.2f} s"
-        return "ok", f"killed {when}: {stored} stored, integrity ok"
+            return "data lost", f"killed {when}: the store no longer opens: {status.first_line()}"
+        return "ok", f"killed {when}: {'all' if any(added.values()) else 'nothing'} stored, integrity ok"
 
     return run
 
 
 def kill_cases() -> list[Case]:
     cases = []
-    for what, fractions in (
-        ("record", (0.3, 0.6, 0.8, 0.9, 0.95, 0.98)),
-        ("ingest", (0.3, 0.6, 0.8, 0.9, 0.95, 0.98)),
-        ("propose", (0.5, 0.9)),
+    for what, delays in (
+        ("record", (0.0, 0.002, 0.01, 0.03, 0.1)),
+        ("ingest", (0.0, 0.002, 0.01, 0.03, 0.1)),
+        ("propose", (0.0, 0.005)),
+        ("init", (0.0, 0.01)),
     ):
-        _command, files = KILL_COMMANDS[what]
-        for fraction in fractions:
+        files = KILL_COMMANDS[what][1]
+        for delay in delays:
+            cases.append(
+                Case(
+                    f"kill/{what}-in-write-{delay * 1000:g}ms",
+                    f"kill -9 during '{what}', {delay * 1000:g} ms after its write began (the journal appeared)",
+                    files=files,
+                    run=kill_during(what, after_journal_s=delay),
+                    serial=True,
+                )
+            )
+    for what in ("record", "ingest"):
+        for fraction in (0.5, 0.9):
             cases.append(
                 Case(
                     f"kill/{what}-at-{int(fraction * 100)}pct",
-                    f"kill -9 during '{what}' at {int(fraction * 100)}% of its run time",
-                    files=files,
-                    run=kill_during(what, fraction),
+                    f"kill -9 during '{what}' at {int(fraction * 100)}% of its undisturbed run time",
+                    files=KILL_COMMANDS[what][1],
+                    run=kill_during(what, fraction=fraction),
                     serial=True,
                 )
             )
