@@ -188,9 +188,8 @@ class Executor:
         if mode == "fork":
             preload()
 
-    def start(self, args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, user: int | None = None) -> Proc:
-        """Start ``optiform ARGS`` in ``cwd`` with ``env`` added to the environment, as ``user``
-        (uid = gid) when given."""
+    def start(self, args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Proc:
+        """Start ``optiform ARGS`` in ``cwd`` with ``env`` added to the environment."""
         self.counter += 1
         logs = cwd.parent / f"{cwd.name}.logs"
         logs.mkdir(exist_ok=True)
@@ -208,8 +207,6 @@ class Executor:
                     stdout=fo,
                     stderr=fe,
                     stdin=subprocess.DEVNULL,
-                    user=user,
-                    group=user,
                 )
             return Proc(args, popen.pid, popen, out, err)
         sys.stdout.flush()
@@ -227,9 +224,6 @@ class Executor:
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(environment)
-                if user is not None:
-                    os.setgid(user)
-                    os.setuid(user)
                 code = _cli_main(args)
             finally:
                 try:
@@ -239,8 +233,8 @@ class Executor:
                     os._exit(code)
         return Proc(args, pid, None, out, err)
 
-    def run(self, args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, user: int | None = None) -> Run:
-        return self.start(args, cwd, env, user).wait(self.timeout)
+    def run(self, args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+        return self.start(args, cwd, env).wait(self.timeout)
 
 
 def _cli_main(args: list[str]) -> int:
@@ -471,10 +465,7 @@ class Case:
     valid: bool = False
     check: Callable[[Context], str | None] | None = None
     run: Callable[[Context], tuple[str, str]] | None = None
-    env: dict[str, str] = dataclasses.field(default_factory=dict)
-    user: int | None = None
     serial: bool = False
-    store_arg: bool = True
 
     @property
     def group(self) -> str:
@@ -483,7 +474,8 @@ class Case:
 
 @dataclasses.dataclass
 class Context:
-    """A case being run: its folder, the executor, states before and after, its runs."""
+    """A case being run: its folder, the executor, states before and after, its runs, the measurements
+    its template held."""
 
     case: Case
     folder: Path
@@ -491,6 +483,7 @@ class Context:
     before: StoreState | None = None
     after: StoreState | None = None
     runs: list[Run] = dataclasses.field(default_factory=list)
+    template_measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def store(self) -> Path:
@@ -503,24 +496,22 @@ class Context:
     def args(self, command: Sequence[str]) -> list[str]:
         """``command`` with ``{dir}``/``{store}`` filled in and ``--store`` added when missing."""
         args = [a.replace("{dir}", str(self.folder)).replace("{store}", self.url) for a in command]
-        if self.case.store_arg and "--store" not in args and args and args[0] not in ("--version",):
+        if "--store" not in args:
             args += ["--store", self.url]
         return args
 
-    def run(self, command: Sequence[str], env: dict[str, str] | None = None, user: int | None = None) -> Run:
-        result = self.executor.run(self.args(command), self.folder, {**self.case.env, **(env or {})}, user)
+    def run(self, command: Sequence[str], env: dict[str, str] | None = None) -> Run:
+        result = self.executor.run(self.args(command), self.folder, env)
         self.runs.append(result)
         return result
 
     def start(self, command: Sequence[str], env: dict[str, str] | None = None) -> Proc:
-        return self.executor.start(self.args(command), self.folder, {**self.case.env, **(env or {})}, self.case.user)
+        return self.executor.start(self.args(command), self.folder, env)
 
     def new_measurements(self) -> list[dict[str, Any]]:
         """Measurements stored by the case (not in the template)."""
         before = {m["pk"] for m in self.template_measurements}
         return [m for m in measurements(self.store) if m["pk"] not in before]
-
-    template_measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -588,7 +579,7 @@ def run_case(case: Case, executor: Executor, workdir: Path, templates: Path, kee
         if case.run is not None:
             verdict, message = case.run(ctx)
         else:
-            run = ctx.run(case.command, user=case.user)
+            run = ctx.run(case.command)
             ctx.after = store_state(ctx.store)
             verdict, message = judge(ctx, run, compare(ctx.before, ctx.after, files_before, files_state(folder)))
     except Exception as exc:  # a fault of the runner, not of optiform: shown as such
