@@ -186,6 +186,8 @@ class Executor:
         self.mode, self.timeout = mode, timeout
         self.counter = 0
         if mode == "fork":
+            if str(ROOT) not in sys.path:  # this checkout's optiform, as --exec subprocess runs it
+                sys.path.insert(0, str(ROOT))
             preload()
 
     def start(self, args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Proc:
@@ -2898,6 +2900,97 @@ def catalogue() -> list[Case]:
     return cases
 
 
+# --- the runner's own check ---------------------------------------------------------------------------
+def _lose_a_row(ctx: Context) -> tuple[str, str]:
+    """A command that 'loses' a stored measurement value (deleted behind its back): must read as data lost."""
+    files_before = files_state(ctx.folder)
+    run = ctx.run(["history", "F0001"])
+    con = sqlite3.connect(ctx.store)
+    con.execute("DELETE FROM measurement_values WHERE id = (SELECT min(id) FROM measurement_values)")
+    con.commit()
+    con.close()
+    return judge_after(ctx, run, files_before)
+
+
+def self_test_cases() -> list[tuple[Case, str]]:
+    """Cases whose verdict is known whatever optiform does, each with that verdict: the runner's
+    classification checked end to end (``--self-test``; tests/test_faults.py)."""
+    good = {"good.csv": GOOD_RESULTS}
+    return [
+        (
+            Case(
+                "self-test/clean-error",
+                "a word as a value",
+                ["record", "bad.csv"],
+                (*LINE2, "conductivity_mS_cm"),
+                files={"bad.csv": table_csv(RESULT_HEADER, [["F0004", "abc", "true"]])},
+            ),
+            "clean error",
+        ),
+        (
+            Case(
+                "self-test/silent-acceptance",
+                "a valid results file declared bad",
+                ["record", "good.csv"],
+                ("good.csv",),
+                files=good,
+            ),
+            "silent acceptance",
+        ),
+        (
+            Case(
+                "self-test/traceback",
+                "--debug shows the traceback of an error",
+                ["--debug", "record", "nowhere.csv"],
+                ("nowhere.csv",),
+            ),
+            "traceback",
+        ),
+        (
+            Case(
+                "self-test/unclear-error",
+                "an error that names none of the expected fragments",
+                ["record", "nowhere.csv"],
+                ("line 99",),
+            ),
+            "traceback",
+        ),
+        (Case("self-test/data-lost", "a stored value deleted", run=_lose_a_row), "data lost"),
+        (
+            Case(
+                "self-test/ok",
+                "a valid file stored as written",
+                ["record", "good.csv"],
+                files=good,
+                valid=True,
+                check=stored("F0004", 1.05),
+            ),
+            "ok",
+        ),
+        (
+            Case(
+                "self-test/wrongly-stored",
+                "a valid file checked against another value",
+                ["record", "good.csv"],
+                files=good,
+                valid=True,
+                check=stored("F0004", 2.0),
+            ),
+            "silent acceptance",
+        ),
+        (
+            Case(
+                "self-test/kill-in-write",
+                "kill -9 in ingest's write",
+                files=KILL_COMMANDS["ingest"][1],
+                run=kill_during("ingest", after_journal_s=0.0),
+                serial=True,
+            ),
+            "ok",
+        ),
+    ]
+
+
 # --- running the catalogue --------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
 
@@ -3010,6 +3103,21 @@ def git_commit() -> str:
         return "unknown"
 
 
+def self_test(executor: Executor, jobs: int = 2) -> int:
+    """Run :func:`self_test_cases`; 0 when every verdict is the one expected."""
+    expected = {case.name: verdict for case, verdict in self_test_cases()}
+    outcomes = run_all([case for case, _ in self_test_cases()], executor, jobs=jobs)
+    wrong = 0
+    for o in outcomes:
+        good = o.verdict == expected[o.name]
+        wrong += not good
+        print(
+            f"{'as expected' if good else 'WRONG':11s} {o.name}: {o.verdict} (expected {expected[o.name]}): {o.message[:150]}"
+        )
+    print(f"self-test: {len(outcomes) - wrong} of {len(outcomes)} as expected")
+    return 1 if wrong else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -3030,7 +3138,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the case folders (printed) for inspection")
     parser.add_argument("--quiet", action="store_true", help="print only the cases not handled and the summary")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check the runner's verdicts on cases of known outcome"
+    )
     args = parser.parse_args(argv)
+    if args.self_test:
+        return self_test(Executor(args.mode, args.timeout), args.jobs)
     cases = select(catalogue(), args.only)
     if args.list:
         for c in cases:
