@@ -68,8 +68,8 @@ def test_catalogue_covers_the_issue(faults: ModuleType) -> None:
         "store/read-only/propose",
         "lock/exclusive/record",
         "concurrency/propose-3x4-default",
-        "concurrency/ingest-2x-same",
-        "concurrency/record-2x-same",
+        "concurrency/ingest-2x-same-1",
+        "concurrency/record-2x-same-1",
         "kill/record-in-write-0ms",
         "kill/ingest-in-write-0ms",
     ]
