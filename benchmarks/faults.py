@@ -598,9 +598,8 @@ def run_case(case: Case, executor: Executor, workdir: Path, templates: Path, kee
             restore_permissions(folder)
             shutil.rmtree(folder, ignore_errors=True)
             shutil.rmtree(folder.parent / f"{folder.name}.logs", ignore_errors=True)
-    return Outcome(
-        case.name, case.group, verdict, message.replace("\n", " ")[:300], case.fault, time.perf_counter() - start
-    )
+    message = message.replace(str(folder), "<case>").replace("\n", " ")[:300]
+    return Outcome(case.name, case.group, verdict, message, case.fault, time.perf_counter() - start)
 
 
 def restore_permissions(folder: Path) -> None:
@@ -3079,7 +3078,7 @@ def summary(outcomes: Sequence[Outcome]) -> str:
 
 
 def write_tables(outcomes: Sequence[Outcome], folder: Path, header: str) -> tuple[Path, Path]:
-    """faults.csv (one row per case) and faults.md (the summary, the cases not handled, then all)."""
+    """faults.csv (one row per case) and faults.md (the summary by group and the cases not handled)."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / "faults.csv", folder / "faults.md"
     with csv_path.open("w", newline="") as f:
@@ -3101,8 +3100,7 @@ def write_tables(outcomes: Sequence[Outcome], folder: Path, header: str) -> tupl
     if bad:
         lines += ["", "## Not handled", "", "| case | verdict | message |", "|---|---|---|"]
         lines += [f"| {o.name} | {o.verdict} | {cell(o.message)} |" for o in bad]
-    lines += ["", "## Every case", "", "| case | verdict | message |", "|---|---|---|"]
-    lines += [f"| {o.name} | {o.verdict} | {cell(o.message)} |" for o in outcomes]
+    lines += ["", f"Every case with its fault and message: {csv_path.name}."]
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 
