@@ -849,7 +849,7 @@ BAD_NUMBERS: list[tuple[str, str, Any]] = [
     ("zero-log-objective", "0", 0),
     ("tiny-1e-12", "1e-12", 1e-12),
     ("subnormal-1e-320", "1e-320", 1e-320),
-    ("S-per-cm-slip-0.0011", "0.0011", 0.0011),
+    ("S-per-cm-slip-0.0009", "0.0009", 0.0009),
     ("uS-per-cm-slip-1100", "1100", 1100),
     ("with-unit", "1.2 mS/cm", "1.2 mS/cm"),
     ("percent", "12%", "12%"),
@@ -897,12 +897,12 @@ def results_cases() -> list[Case]:
     cases.append(
         Case(
             "results/csv/value/S-and-uS-among-mS",
-            "a results file with S/cm (0.0012) and µS/cm (950) values among mS/cm values",
+            "a results file with S/cm (0.0009) and µS/cm (1100) values among mS/cm values",
             ["record", "bad.csv"],
             ("line 3", "line 4", "S/cm"),
             files={
                 "bad.csv": table_csv(
-                    RESULT_HEADER, [["F0003", "1.05", "true"], ["F0004", "0.0012", "true"], ["F0005", "950", "true"]]
+                    RESULT_HEADER, [["F0003", "1.05", "true"], ["F0004", "0.0009", "true"], ["F0005", "1100", "true"]]
                 )
             },
         )
@@ -1812,18 +1812,20 @@ def manifest_cases() -> list[Case]:
                 f"metadata/thickness-{name}",
                 f"thickness_um = {value!r}",
                 [dict(eis, thickness_um=value)],
-                ("thickness_um",),
+                ("thickness_um", "line 2"),
             )
         )
     for name, value in (("0", "0"), ("negative", "-2"), ("inf", "inf"), ("text", "two")):
-        rows.append((f"metadata/area-{name}", f"area_cm2 = {value!r}", [dict(eis, area_cm2=value)], ("area_cm2",)))
+        rows.append(
+            (f"metadata/area-{name}", f"area_cm2 = {value!r}", [dict(eis, area_cm2=value)], ("area_cm2", "line 2"))
+        )
     for name, value in (("-300", "-300"), ("inf", "inf"), ("text", "warm"), ("nan", "nan")):
         rows.append(
             (
                 f"metadata/temperature-{name}",
                 f"temperature_C = {value!r}",
                 [dict(eis, temperature_C=value)],
-                ("temperature_C",),
+                ("temperature_C", "line 2"),
             )
         )
     for name, value in (("0", "0"), ("negative", "-10"), ("inf", "inf")):
@@ -1832,7 +1834,7 @@ def manifest_cases() -> list[Case]:
                 f"metadata/delta-V-{name}",
                 f"delta_V_mV = {value!r}",
                 [dict(r, delta_V_mV=value) for r in TRANSFERENCE_ROWS],
-                ("delta_V_mV",),
+                ("delta_V_mV", "line 2"),
             )
         )
     columns = [*MANIFEST_COLUMNS, "solid"]
@@ -2098,7 +2100,7 @@ def option_cases() -> list[Case]:
         ("nothing-to-change", [*amend, "--reason", "typo"], ("F0001", "--set", "nothing")),
     ):
         cases.append(Case(f"options/amend/{name}", f"amend: {name.replace('-', ' ')}", command, fragments))
-    for value in ("abc", "inf", "nan", "True", "1,234", "-1", "0", "1e309", "0.0011"):
+    for value in ("abc", "inf", "nan", "True", "1,234", "-1", "0", "1e309", "0.0009"):
         cases.append(
             Case(
                 f"options/amend/value-{value}",
