@@ -1214,6 +1214,11 @@ FRAMEWORK = 'framework       = { choices = ["LLZT", "glass_fiber"] }'
 OBJECTIVE = 'name = "conductivity_mS_cm"\ndirection = "maximize"'
 
 
+def _value_name(toml_value: str) -> str:
+    """A case-name part for a TOML value: ``"10"`` -> ``text``, ``[10]`` -> ``list``."""
+    return "text" if toml_value.startswith('"') else "list" if toml_value.startswith("[") else toml_value
+
+
 def campaign_file_cases() -> list[Case]:
     """``optiform init`` on campaign files with one key mutated, and on files that are not TOML."""
     mutations: list[tuple[str, str, list[tuple[str, str]], tuple[str, ...]]] = [
@@ -1314,7 +1319,7 @@ def campaign_file_cases() -> list[Case]:
     for value in ("true", "false", "-10", "inf", "-inf", "nan", '"10"', "1e300", "[10]"):
         mutations.append(
             (
-                f"component-min/{value}",
+                f"component-min/{_value_name(value)}",
                 f"MEMA min = {value}",
                 [(MEMA, f"MEMA = {{ min = {value}, max = 70 }}")],
                 ("MEMA",),
@@ -1323,7 +1328,7 @@ def campaign_file_cases() -> list[Case]:
     for value in ("true", "-1", "inf", "nan", "1e300", '"70"'):
         mutations.append(
             (
-                f"component-max/{value}",
+                f"component-max/{_value_name(value)}",
                 f"MEMA max = {value}",
                 [(MEMA, f"MEMA = {{ min = 10, max = {value} }}")],
                 ("MEMA",),
