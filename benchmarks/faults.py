@@ -13,23 +13,25 @@ bad input, and how to judge what happened. Every case ends in one verdict:
   error (no ``error:`` line, or one that names nothing from the input, such as ``error: 0``);
 * ``silent acceptance``: exit status 0 on a bad input, or something stored or written from it (for
   plausibility cases: the implausible value stored); a valid input stored wrongly;
-* ``data lost``: rows stored before the case are gone or changed, the store no longer opens or
-  fails ``PRAGMA integrity_check``, a file that was not the case's output changed, rows of a valid
-  input dropped, or a concurrent case stored duplicates or lost rows.
+* ``data lost``: rows stored before the case are gone, the store no longer opens or fails
+  ``PRAGMA integrity_check``, a file of the user's overwritten or deleted, rows of a valid input
+  dropped, a concurrent case stored duplicates or lost rows, or kill -9 left a half-written store.
 
 The last line printed is ``bad inputs N, clean errors N, tracebacks N, silent acceptances N, data
 lost N``: every case counts as a bad input; "clean errors" counts the cases handled as they should
-(verdicts ``clean error`` and ``ok``).
+(verdicts ``clean error`` and ``ok``). A case that cannot be set up here (a read-only file as root
+without ``chattr``) is skipped and not counted.
 
 Commands run in forked children of a process that has imported optiform once (``--exec fork``, the
 default: the same CLI entry point as ``python -m optiform.cli`` without 1-3 s of imports per
 command), or as real ``python -m optiform.cli`` subprocesses (``--exec subprocess``). Either way
 every command is its own process: exit status, stdout and stderr, kill -9 and concurrency are real.
-Cases that hold a lock or kill a process run one at a time after the others.
+Cases that hold a lock, run commands at once or kill a process run one at a time after the others.
 
     .venv/bin/python benchmarks/faults.py                      # the whole catalogue, 2 jobs
     .venv/bin/python benchmarks/faults.py --list               # case names and their faults
-    .venv/bin/python benchmarks/faults.py --only 'record/csv/*' --jobs 1 --keep
+    .venv/bin/python benchmarks/faults.py --only 'results/csv/*' --jobs 1 --keep
+    .venv/bin/python benchmarks/faults.py --self-test          # verdicts on cases of known outcome
 """
 
 from __future__ import annotations
