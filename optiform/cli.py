@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -221,10 +223,6 @@ def propose(
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataError(f"--out {out}: expected a .csv or .xlsx file name")
     _check_out(out, force)  # before anything is stored
-    if out is not None:  # a folder on the way that is a file: the batch would be stored, the file not written
-        blocked = next((p for p in [out.parent, *out.parent.parents] if p.exists() and not p.is_dir()), None)
-        if blocked is not None:
-            raise DataError(f"--out {out}: {blocked} is a file, not a folder")
     if batch_mass_g is not None:
         check_weighable(c.spec)  # before anything is stored
     with console.status(f"proposing {n} formulation(s)..."):
@@ -240,14 +238,25 @@ def propose(
 
 
 def _check_out(path: Path | None, force: bool, option: str = "--out") -> None:
-    """Refuse an output path that exists (a folder always; a file unless ``force``), before any
-    work is done or anything is stored."""
-    if path is None or not (path.exists() or path.is_symlink()):
+    """Refuse an output path that exists (a folder always; a file unless ``force``) or that cannot
+    be written (a file on the way where a folder should be, a folder that takes no new file: a
+    temporary file is made there and removed), before any work is done or anything is stored."""
+    if path is None:
         return
-    if path.is_dir():
-        raise DataError(f"{option} {path}: is a folder; name a file")
-    if not force:
-        raise DataError(f"{option} {path}: exists; choose another name, or pass --force to overwrite it")
+    if path.exists() or path.is_symlink():
+        if path.is_dir():
+            raise DataError(f"{option} {path}: is a folder; name a file")
+        if not force:
+            raise DataError(f"{option} {path}: exists; choose another name, or pass --force to overwrite it")
+    folder = next(p for p in [path.parent, *path.parent.parents] if p.exists() or p == Path(p.anchor))
+    if not folder.is_dir():
+        raise DataError(f"{option} {path}: {folder} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".optiform-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise DataError(f"{option} {path}: cannot write in {folder} ({exc.strerror or exc})") from None
 
 
 def _parse_fixed(items: list[str]) -> dict[str, str]:

@@ -55,7 +55,7 @@ from .analysis.types import Result
 from .errors import AnalysisError, DataError, path_error
 from .inputs import cell_text, plausibility_problems, pooled, read_table, stored_values
 from .numbers import parse_number
-from .spec import CampaignSpec
+from .spec import TEMPERATURE_RANGE_TEXT, CampaignSpec, is_temperature_C
 from .store import IngestedGroup, NewAnalysis, RawFile, Store, cancelled_message, source_key
 
 TRANSFERENCE_ROLES = ("eis_before", "ca", "eis_after")
@@ -256,8 +256,8 @@ def _parse_rows(
                 unreadable.add(name)
                 continue
             meta[name] = value
-            if name == "temperature_C" and not -273.15 <= value <= 1000:
-                problems.append(f"{where}: {name}: expected a temperature in °C within [-273.15, 1000], got {raw!r}")
+            if name == "temperature_C" and not is_temperature_C(value):
+                problems.append(f"{where}: {name}: {TEMPERATURE_RANGE_TEXT}, got {raw!r}")
             elif name != "temperature_C" and value <= 0:
                 problems.append(f"{where}: {name}: expected a positive number, got {raw!r}")
         if outcome and rec.get(outcome, ""):

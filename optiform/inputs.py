@@ -74,7 +74,8 @@ def _csv_rows(path: Path, what: str) -> list[tuple[int, list[Any]]]:
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
     if "\x00" in text:
-        raise DataError(f"{path}: not a CSV table (it holds NUL bytes: a binary file?)")
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DataError(f"{path}: line {line}: a NUL byte; not a CSV table (a binary file?)")
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
     rows: list[tuple[int, list[Any]]] = []
     end = 0
@@ -83,6 +84,8 @@ def _csv_rows(path: Path, what: str) -> list[tuple[int, list[Any]]]:
             rows.append((end + 1, [c.strip() for c in cells]))
             end = reader.line_num
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):  # a quote opened after the last row read is never closed
+            raise DataError(f'{path}: line {end + 1}: a quote (") opened on this line is never closed') from None
         raise DataError(f"{path}: line {reader.line_num}: cannot read as CSV ({exc})") from None
     return rows
 

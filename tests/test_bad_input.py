@@ -184,7 +184,8 @@ def test_hash_is_data_not_a_comment(lab: Path, cli: Cli) -> None:
         (f"id,{OBJ},{OBJ}\nF0004,0.5,0.6\n", ["r.csv: line 1: column(s) conductivity_mS_cm named twice"]),
         (f"id,,{OBJ}\nF0004,x,0.5\n", ["r.csv: line 2: a value in column 2, which has no name in the header"]),
         ("", ["r.csv: cannot read as a table: no header line"]),
-        (f'id,{OBJ}\nF0004,"0.5\nF0005,0.4\n', ["r.csv: line 3: cannot read as CSV (unexpected end of data)"]),
+        (f'id,{OBJ}\nF0004,"0.5\nF0005,0.4\n', ['r.csv: line 2: a quote (") opened on this line is never closed']),
+        (f"id,{OBJ}\nF0004,0.5\nF\x0005,0.4\n", ["r.csv: line 3: a NUL byte; not a CSV table"]),
     ],
 )
 def test_a_malformed_table_is_one_line(lab: Path, cli: Cli, text: str, fragments: list[str]) -> None:
@@ -314,7 +315,14 @@ name = "conductivity_mS_cm"
         (("total = 100", 'total = "100"'), ['mixture.total: Input should be a valid number, got "100"']),
         (
             ('name = "bad"', 'name = "bad"\nreference_temperature_C = -300'),
-            ["reference_temperature_C: expected a temperature in °C within [-273.15, 1000]", "got -300"],
+            [
+                "reference_temperature_C: expected a temperature in °C above -273.15 (absolute zero) and at most 1000",
+                "got -300",
+            ],
+        ),
+        (
+            ('name = "bad"', 'name = "bad"\nreference_temperature_C = -273.15'),
+            ["reference_temperature_C: expected a temperature in °C above -273.15 (absolute zero)", "got -273.15"],
         ),
         (
             ('name = "bad"', 'name = "bad"\nreference_temperature_C = 303.15e1'),
@@ -429,7 +437,10 @@ def test_a_manifest_file_outside_its_folder_is_refused(lab: Path, cli: Cli) -> N
     [
         ('F0004,eis,f.csv,"0,1",2.0106,30', ["m.csv: line 2: thickness_um: expected a number, got '0,1' (use a '.'"]),
         ("F0004,eis,f.csv,100,2.0106,true", ["temperature_C: expected a number, got 'true' (a boolean)"]),
-        ("F0004,eis,f.csv,100,2.0106,-300", ["temperature_C: expected a temperature in °C within [-273.15, 1000]"]),
+        (
+            "F0004,eis,f.csv,100,2.0106,-300",
+            ["temperature_C: expected a temperature in °C above -273.15 (absolute zero) and at most 1000"],
+        ),
         ("F0004,eis,f.csv,1e309,2.0106,30", ["thickness_um: expected a finite number, got '1e309'"]),
         ("F0004,eis,f.csv,100,2.0106,30,extra", ["m.csv: line 2: 7 cells, the header (line 1) has 6"]),
     ],
@@ -495,6 +506,14 @@ def test_out_with_force_overwrites_and_a_folder_is_refused(lab: Path, cli: Cli) 
     before = snapshot(lab)
     refused(cli("propose", "-n", "1", "--out", "folder.csv", "--force", ok=False), "--out folder.csv: is a folder")
     refused(cli("propose", "-n", "1", "--out", "keep.csv/b.csv", ok=False), "--out keep.csv/b.csv: keep.csv is a file")
+    assert snapshot(lab) == before
+
+
+def test_out_in_a_folder_that_takes_no_file_stores_nothing(lab: Path, cli: Cli) -> None:
+    before = snapshot(lab)
+    refused(
+        cli("propose", "-n", "1", "--out", "/proc/batch.csv", ok=False), "--out /proc/batch.csv: cannot write in /proc"
+    )
     assert snapshot(lab) == before
 
 

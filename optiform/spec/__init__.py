@@ -20,7 +20,7 @@ strategy table, each strategy's typed options and the registry of strategies),
 
 from ..errors import SpecError
 from .base import NAME_PATTERN, RESERVED_COLUMNS, SPEC_VERSION
-from .campaign import CampaignSpec
+from .campaign import TEMPERATURE_RANGE_TEXT, CampaignSpec, is_temperature_C
 from .constraints import LinearConstraint, parse_constraint
 from .loading import example_spec_path, format_validation_error, load_spec, parse_spec
 from .mixture import ComponentBounds, MixtureSpec
@@ -51,6 +51,7 @@ __all__ = [
     "SPEC_VERSION",
     "STRATEGY_NAMES",
     "STRATEGY_REGISTRY",
+    "TEMPERATURE_RANGE_TEXT",
     "UNIT_SUFFIXES",
     "BotorchOptions",
     "CampaignSpec",
@@ -77,6 +78,7 @@ __all__ = [
     "StrategySpec",
     "example_spec_path",
     "format_validation_error",
+    "is_temperature_C",
     "load_spec",
     "parse_constraint",
     "parse_spec",

@@ -22,6 +22,14 @@ from .strategy import StrategySpec
 
 ABSOLUTE_ZERO_C = -273.15
 MAX_TEMPERATURE_C = 1000.0  # a reference temperature above this is a slip (K for °C, ...)
+TEMPERATURE_RANGE_TEXT = (
+    f"expected a temperature in °C above {ABSOLUTE_ZERO_C:g} (absolute zero) and at most {MAX_TEMPERATURE_C:g}"
+)
+
+
+def is_temperature_C(value: float) -> bool:
+    """Whether ``value`` (°C) lies above absolute zero and at most :data:`MAX_TEMPERATURE_C`."""
+    return ABSOLUTE_ZERO_C < value <= MAX_TEMPERATURE_C
 
 
 class CampaignSpec(StrictModel):
@@ -31,7 +39,7 @@ class CampaignSpec(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=MAX_NAME_LENGTH)
     description: str = ""
     reference_temperature_C: float = 30.0
-    """Temperature (°C) the conductivity objective refers to; within [-273.15, 1000]."""
+    """Temperature (°C) the conductivity objective refers to; above absolute zero, at most 1000."""
     mixture: MixtureSpec
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     objectives: list[ObjectiveSpec] = Field(min_length=1)
@@ -52,11 +60,8 @@ class CampaignSpec(StrictModel):
     @field_validator("reference_temperature_C")
     @classmethod
     def _temperature(cls, v: float) -> float:
-        if not ABSOLUTE_ZERO_C <= v <= MAX_TEMPERATURE_C:
-            raise ValueError(
-                f"expected a temperature in °C within [{ABSOLUTE_ZERO_C:g}, {MAX_TEMPERATURE_C:g}] "
-                f"(absolute zero is {ABSOLUTE_ZERO_C:g} °C), got {v:g}"
-            )
+        if not is_temperature_C(v):
+            raise ValueError(f"{TEMPERATURE_RANGE_TEXT}, got {v:g}")
         return v
 
     @field_validator("parameters")
