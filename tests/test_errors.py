@@ -47,8 +47,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_spec: Path):
         (("propose", "--fix", "T"), "--fix 'T': expected NAME=VALUE, e.g. framework=LLZT"),
         (("record", "."), ".: cannot read the results (Is a directory)"),
         (("ingest", "nothere.csv"), "nothere.csv: manifest not found"),
-        (("plot", "ternary", "--out", "r.csv/map.png"), "r.csv/map.png: cannot write the map (File exists)"),
-        (("pareto", "--csv", "r.csv/front.csv"), "r.csv/front.csv: cannot write the front (File exists)"),
+        (("plot", "ternary", "--out", "r.csv/map.png"), "--out r.csv/map.png: r.csv is a file, not a folder"),
+        (("pareto", "--csv", "r.csv/front.csv"), "--csv r.csv/front.csv: r.csv is a file, not a folder"),
         (("demo", "--out", "r.csv"), "r.csv: is a file; the demo writes into a fresh folder"),
     ],
 )
