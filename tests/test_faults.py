@@ -1,4 +1,4 @@
-"""benchmarks/faults.py, the fault-injection runner: its catalogue covers the faults of issue 19, its
+"""benchmarks/faults.py, the fault-injection runner: its catalogue covers every fault a user reported (bad input, races, kill -9), its
 verdicts follow the rules it states (checked on made-up runs and stores), and end to end on cases
 whose verdict is known whatever optiform does (``--self-test``)."""
 
