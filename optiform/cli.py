@@ -724,7 +724,11 @@ def show(
 @_user_errors
 def bench(
     problems: Annotated[
-        str, typer.Option(help="Comma-separated problem names (see optiform.bench.problem_names()).")
+        str,
+        typer.Option(
+            help="Comma-separated problem names (see optiform.bench.problem_names()); 'family' stands for "
+            "family-000..019, 'family-test' for family-100..119."
+        ),
     ] = "llzt-full",
     strategies: Annotated[
         str,
@@ -754,16 +758,18 @@ def bench(
     from rich import box
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .bench import get_problem, problem_names, run_bench, summarize
+    from .bench import get_problem, run_bench, summarize
+    from .bench.problems import PROBLEMS, expand_problem_names, is_problem_name
     from .bench.runner import SUMMARY_FILES, default_workers
     from .bench.variants import parse_strategy, split_strategies
 
-    problem_list = [p.strip() for p in problems.split(",") if p.strip()]
+    problem_list = expand_problem_names([p.strip() for p in problems.split(",") if p.strip()])
     strategy_list = split_strategies(strategies)
-    unknown_p = [p for p in problem_list if p not in problem_names()]
+    unknown_p = [p for p in problem_list if not is_problem_name(p)]
     if unknown_p or not problem_list:
         raise DataError(
-            f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(problem_names())}"
+            f"unknown problem {', '.join(map(repr, unknown_p)) or '(none given)'}; expected some of {', '.join(PROBLEMS)}, "
+            "family, family-test or family-NNN"
         )
     if not strategy_list:
         raise DataError(f"no strategy given; expected some of {', '.join(STRATEGY_NAMES)}")

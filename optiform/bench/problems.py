@@ -6,6 +6,7 @@ and the emulators of measured data (:mod:`optiform.bench.emulators`); see :class
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..errors import DataError
@@ -14,10 +15,13 @@ from ..spec import CampaignSpec, load_spec
 from .problem import Problem
 
 __all__ = [
+    "FAMILY_GROUPS",
     "PAPER_FIXED",
     "PROBLEMS",
     "Problem",
+    "expand_problem_names",
     "get_problem",
+    "is_problem_name",
     "problem_names",
     "ternary_optimum",
     "ternary_spec",
@@ -133,23 +137,59 @@ PROBLEMS: dict[str, Callable[[], Problem]] = {
     "four-component": _lazy("bench.landscapes", "four_component_problem"),
     "calisol": _lazy("bench.emulators", "calisol_problem"),
     "peo": _lazy("bench.emulators", "peo_problem"),
+    "narrow-ridge": _lazy("bench.shapes", "narrow_ridge_problem"),
+    "ratio-boundary": _lazy("bench.shapes", "ratio_boundary_problem"),
+    "eight-component": _lazy("bench.shapes", "eight_component_problem"),
+    "noisy": _lazy("bench.shapes", "noisy_problem"),
 }
+
+# The random family (optiform.bench.shapes): any ``family-NNN`` resolves by its number; the named
+# groups stand for the instances one tunes on (``family``) and reports on (``family-test``).
+FAMILY_GROUPS: dict[str, list[str]] = {
+    "family": [f"family-{i:03d}" for i in range(20)],
+    "family-test": [f"family-{i:03d}" for i in range(100, 120)],
+}
+
+
+def _family(number: int) -> Problem:
+    from .shapes import family_problem
+
+    return family_problem(number)
 
 
 def problem_names() -> list[str]:
     """Every registered problem name, in registration order (some may be unavailable, see
-    :func:`get_problem`)."""
-    return list(PROBLEMS)
+    :func:`get_problem`), then the family instances of the groups ``family`` and ``family-test``
+    (any other ``family-NNN`` resolves too)."""
+    return [*PROBLEMS, *(name for group in FAMILY_GROUPS.values() for name in group)]
+
+
+def is_family_name(name: str) -> bool:
+    """Whether ``name`` is a family instance, ``family-NNN`` (three digits)."""
+    return len(name) == 10 and name.startswith("family-") and name[7:].isascii() and name[7:].isdigit()
+
+
+def is_problem_name(name: str) -> bool:
+    """Whether ``name`` is a registered problem or a family instance (not a group)."""
+    return name in PROBLEMS or is_family_name(name)
+
+
+def expand_problem_names(names: list[str]) -> list[str]:
+    """``names`` with each group (``family``, ``family-test``) replaced by its instances."""
+    return [member for name in names for member in FAMILY_GROUPS.get(name, [name])]
 
 
 def get_problem(name: str) -> Problem:
     """The problem registered as ``name``. Unknown names raise DataError listing the known ones; a
     problem whose module cannot be imported raises DataError saying why (any other failure of its
     factory is a bug and propagates)."""
-    try:
-        factory = PROBLEMS[name]
-    except KeyError:
-        raise DataError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)}") from None
+    if is_family_name(name):
+        factory: Callable[[], Problem] = partial(_family, int(name[7:]))
+    else:
+        try:
+            factory = PROBLEMS[name]
+        except KeyError:
+            raise DataError(f"unknown problem {name!r}; expected one of {', '.join(PROBLEMS)} or family-NNN") from None
     try:
         problem = factory()
     except ImportError as exc:  # a missing optional module must not take the other problems down

@@ -41,7 +41,7 @@ from ..errors import BenchError, DataError, StrategyError, path_error
 from ..strategies import GridExhaustedError
 from .loop import BatchReport, closed_loop
 from .problem import Problem
-from .problems import PROBLEMS, get_problem
+from .problems import FAMILY_GROUPS, PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
 
 TARGETS = (0.95, 0.98)
@@ -228,7 +228,8 @@ def run_bench(
     """Run every (problem, strategy, seed) closed loop and return the tidy table (:data:`BENCH_COLUMNS`,
     one row per experiment, sorted by problem, strategy, seed, experiment in the order given).
 
-    ``problems``: registered names (see :func:`problem_names`) or :class:`Problem` objects;
+    ``problems``: registered names (see :func:`problem_names`; ``family``, ``family-test`` stand for
+    their instances) or :class:`Problem` objects;
     ``strategies``: names from :data:`optiform.strategies.STRATEGIES` or variants with options
     (``"botorch[feasibility_power=3]"``, :mod:`optiform.bench.variants`); ``seeds``: a count N (seeds
     0..N-1) or the seeds themselves; ``workers``: processes (default min(2, CPUs); 1 runs in this
@@ -240,6 +241,8 @@ def run_bench(
     :func:`~optiform.bench.variants.parse_strategy`, all before anything runs; a run that raises
     raises :class:`RunFailedError` (a BenchError).
     """
+    groups = FAMILY_GROUPS  # a group name ('family', 'family-test') stands for its instances
+    problems = [q for p in problems for q in (groups.get(p, [p]) if isinstance(p, str) else [p])]
     resolved = [p if isinstance(p, Problem) else get_problem(p) for p in problems]
     if not resolved:
         raise DataError("no problem given")
