@@ -4,6 +4,7 @@ and must not change (benchmarks compare runs across versions against them)."""
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import numpy as np
@@ -251,7 +252,9 @@ def test_ratio_boundary_optimum_is_on_the_pass_fail_boundary():
     assert ls.ratio_sigma(*lab.fractions(X.iloc[[1]]))[0] > 1.5 * ls.RATIO_OPTIMUM[ls.OBJECTIVE]
 
 
-@pytest.mark.parametrize("name", ["narrow-ridge", "ratio-boundary", "eight-component", "noisy"])
+@pytest.mark.parametrize(
+    "name", ["narrow-ridge", "ratio-boundary", "eight-component", "noisy", "family-000", "family-014"]
+)
 def test_named_problems_are_registered_and_propose(name, make_campaign):
     problem = get_problem(name)
     assert problem.name == name and problem.synthetic and "SYNTHETIC" in problem.description
@@ -261,6 +264,8 @@ def test_named_problems_are_registered_and_propose(name, make_campaign):
     batch = campaign.propose(4)
     assert np.allclose(batch[spec.components].sum(axis=1), 100.0)
     results = problem.make_lab(0).measure(batch)
+    clone = pickle.loads(pickle.dumps(problem))  # sent to worker processes as it is
+    pd.testing.assert_frame_equal(clone.make_lab(0).measure(batch), results)
     campaign.record(results[[c for c in results.columns if c in ("id", ls.OBJECTIVE, "status", "note", "solid")]])
     assert (campaign.formulations()["n_results"] > 0).sum() == 4
 
