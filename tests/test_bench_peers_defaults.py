@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,26 @@ def test_peer_runs_are_cached_and_reused(tmp_path: Path, monkeypatch: pytest.Mon
     assert calls == ["botorch-defaults"]
 
 
+class _Tilted:
+    """A lab factory whose labs report 1% more than ``make_lab``'s, measured and noise-free."""
+
+    def __init__(self, make_lab: Any) -> None:
+        self.make_lab = make_lab
+
+    def __call__(self, seed: int) -> Any:
+        lab = self.make_lab(seed)
+        real_true, real_measure = lab.true_value, lab.measure
+
+        class Lab:
+            def true_value(self, X: pd.DataFrame) -> np.ndarray:
+                return np.asarray(real_true(X), dtype=float) * 1.01
+
+            def measure(self, X: pd.DataFrame) -> pd.DataFrame:
+                return real_measure(X)
+
+        return Lab()
+
+
 def test_peer_key_changes_with_the_problem_and_the_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     p = get_problem(PROBLEM)
     key = peer_key(p, "botorch-defaults", "botorch-defaults", 0, 28, 4, 8)
@@ -140,6 +161,9 @@ def test_peer_key_changes_with_the_problem_and_the_versions(monkeypatch: pytest.
     for field, value in (("seed", 1), ("budget", 29), ("batch", 2), ("initial", None)):
         args = {"seed": 0, "budget": 28, "batch": 4, "initial": 8, field: value}
         assert peer_key(p, "botorch-defaults", "botorch-defaults", **args) != key  # type: ignore[arg-type]
+    # a lab whose landscape changed (same spec and optimum) changes the hash too
+    tilted = Problem(p.name, p.description, p.spec, _Tilted(p.make_lab), p.optimum_value, p.synthetic)
+    assert problem_hash(tilted) != problem_hash(p)
     monkeypatch.setattr(peers_module, "PEER_CACHE_VERSION", 99)
     assert peer_key(p, "botorch-defaults", "botorch-defaults", 0, 28, 4, 8) != key
     assert "botorch-defaults" in PEER_STRATEGIES

@@ -106,13 +106,21 @@ def peer_versions(name: str) -> dict[str, str]:
 
 
 def peer_key(
-    problem: Problem, label: str, name: str, seed: int, budget: int, batch: int, initial: int | None
+    problem: Problem,
+    label: str,
+    name: str,
+    seed: int,
+    budget: int,
+    batch: int,
+    initial: int | None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a cached peer run depends on (see the module docstring)."""
+    """Everything a cached peer run depends on (see the module docstring); ``digest``: the problem's
+    :func:`problem_hash` when already computed."""
     return {
         "cache_version": PEER_CACHE_VERSION,
         "problem": problem.name,
-        "problem_hash": problem_hash(problem),
+        "problem_hash": digest if digest is not None else problem_hash(problem),
         "strategy": label,
         "seed": int(seed),
         "budget": int(budget),

@@ -3,8 +3,8 @@
 Every run (problem, strategy, seed) is one :func:`optiform.bench.loop.closed_loop` on a fresh campaign
 (``Campaign.create(problem.spec, seed=seed)``, its own temporary SQLite store) and a fresh lab
 (``problem.make_lab(seed)``): the same seed gives the same run. The first batch is the campaign's
-``n_initial`` points for every strategy (the default strategy's space-filling design; a model-free
-strategy's first ``n_initial`` proposals), later batches have ``batch`` points, until ``budget``
+``n_initial`` points for every strategy, or ``initial`` points when given (the default strategy's
+space-filling design; a model-free strategy's first proposals), later batches have ``batch`` points, until ``budget``
 experiments are made. A run of the ``grid`` strategy ends early when its grid is used up
 (:class:`GridExhaustedError`); its best so far stays what it was.
 
@@ -40,7 +40,7 @@ from ..campaign import Campaign
 from ..errors import BenchError, DataError, StrategyError, path_error
 from ..strategies import GridExhaustedError
 from .loop import BatchReport, closed_loop
-from .peers import PEER_NOTE, PEER_STRATEGIES, is_peer, load_peer_run, peer_key, store_peer_run
+from .peers import PEER_NOTE, PEER_STRATEGIES, is_peer, load_peer_run, peer_key, problem_hash, store_peer_run
 from .problem import Problem
 from .problems import PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
@@ -309,13 +309,17 @@ def run_bench(
     cache = Path(peer_cache) if peer_cache is not None else None
     keys: dict[tuple[str, str, int], dict[str, Any]] = {}
     cached: list[pd.DataFrame] = []
+    digests: dict[str, str] = {}
     if cache is not None:
         to_run = []
         for p, v, seed in jobs:
             if not is_peer(v.name):
                 to_run.append((p, v, seed))
                 continue
-            key = keys[(p.name, v.label, seed)] = peer_key(p, v.label, v.name, seed, budget, batch, initial)
+            if p.name not in digests:  # once per problem: an emulator's fingerprint takes seconds
+                digests[p.name] = problem_hash(p)
+            key = peer_key(p, v.label, v.name, seed, budget, batch, initial, digests[p.name])
+            keys[(p.name, v.label, seed)] = key
             hit = load_peer_run(cache, key)
             if hit is None:
                 to_run.append((p, v, seed))
