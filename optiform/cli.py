@@ -744,6 +744,17 @@ def bench(
     batch: Annotated[int, typer.Option(min=1, help="Batch size after the first batch (the campaign's n_initial).")] = 4,
     out: Annotated[Path | None, typer.Option(help="Output folder (default bench-<time>).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default min(2, CPUs)).")] = None,
+    initial: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="First batch of every strategy, each from its own initial design (default n_initial)."
+        ),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute the peers' runs (botorch-defaults).")] = False,
+    peer_cache: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the peers' cached runs (default benchmarks/results/peers-cache of the checkout)."),
+    ] = None,
 ) -> None:
     """Benchmark strategies on problems with a known optimum: closed loops over strategies x problems
     x seeds, judged on the noise-free value of what was made. Writes bench.csv (one row per
@@ -754,11 +765,15 @@ def bench(
     A strategy with options is a variant, e.g. --strategies 'botorch,botorch[feasibility_power=3]': values are
     JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, transfer, additive), the others
     are the strategy's options.
+
+    Peers (botorch-defaults: botorch's SingleTaskGP, qLogNEI and optimize_acqf after the same design) drop failed
+    experiments; their runs are cached per problem, seed, budget, batch and --initial and reused (--no-cache recomputes).
     """
     from rich import box
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .bench import get_problem, run_bench, summarize
+    from .bench.peers import default_peer_cache
     from .bench.problems import PROBLEMS, expand_problem_names, is_problem_name
     from .bench.runner import SUMMARY_FILES, default_workers
     from .bench.variants import parse_strategy, split_strategies
@@ -795,7 +810,7 @@ def bench(
     total = len(resolved) * len(strategy_list) * seeds
     console.print(
         f"{total} runs ({len(strategy_list)} strategies x {len(resolved)} problems x {seeds} seeds), budget {budget}, "
-        f"batch {batch}, {n_workers} worker(s)"
+        f"batch {batch}{'' if initial is None else f', first batch {initial}'}, {n_workers} worker(s)"
     )
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -810,7 +825,18 @@ def bench(
                 f"{100 * info['fraction_of_optimum']:.1f}% in {info['wall_s']:.0f} s",
             )
 
-        df = run_bench(resolved, strategy_list, seeds, budget, batch, out=folder, workers=n_workers, progress=advance)
+        df = run_bench(
+            resolved,
+            strategy_list,
+            seeds,
+            budget,
+            batch,
+            out=folder,
+            workers=n_workers,
+            progress=advance,
+            initial=initial,
+            peer_cache=None if no_cache else (peer_cache or default_peer_cache()),
+        )
     summary = summarize(df, resolved)
     console.print(
         f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)"

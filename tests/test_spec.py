@@ -143,7 +143,9 @@ def test_every_strategy_problem_is_reported(shipped_dict: dict[str, Any]) -> Non
 
 def test_strategy_registry_lists_each_strategy_once() -> None:
     assert (
-        STRATEGY_NAMES == tuple(STRATEGY_REGISTRY) == ("botorch", "random", "sobol", "grid", "optuna-tpe", "optuna-gp")
+        STRATEGY_NAMES
+        == tuple(STRATEGY_REGISTRY)
+        == ("botorch", "random", "sobol", "grid", "optuna-tpe", "optuna-gp", "botorch-defaults")
     )
     for name, info in STRATEGY_REGISTRY.items():
         assert issubclass(info.options, StrategyOptions) and info.options.strategy == name

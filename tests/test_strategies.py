@@ -122,7 +122,7 @@ def test_strategies_receive_typed_options() -> None:
         (
             "bayes",
             {},
-            r"^unknown strategy 'bayes'; expected one of botorch, random, sobol, grid, optuna-tpe, optuna-gp$",
+            r"^unknown strategy 'bayes'; expected one of botorch, random, sobol, grid, optuna-tpe, optuna-gp, botorch-defaults$",
         ),
         ("botorch", {"exploit": -1}, r"^botorch strategy: exploit must be a whole number of points >= 0, got -1$"),
         ("grid", {"step": "ten"}, r"^strategy\.options\.step: expected a positive number \(mixture unit\), got 'ten'$"),

@@ -69,7 +69,8 @@ def closed_loop(
         first = initial_batch if initial_batch is not None else campaign.spec.n_initial
         n = min(first if number == 1 else batch_size, budget - done)
         name = strategy or campaign.spec.strategy.name
-        kind = name if name != "botorch" else ("design" if campaign.in_design() else "model")
+        model_based = name in ("botorch", "botorch-defaults")  # a design, then a model
+        kind = name if not model_based else ("design" if campaign.in_design() else "model")
         batch = campaign.propose(n, strategy=strategy)
         results = make(batch, number)
         truth = np.asarray(lab.true_value(batch), dtype=float)

@@ -3,8 +3,8 @@
 Every run (problem, strategy, seed) is one :func:`optiform.bench.loop.closed_loop` on a fresh campaign
 (``Campaign.create(problem.spec, seed=seed)``, its own temporary SQLite store) and a fresh lab
 (``problem.make_lab(seed)``): the same seed gives the same run. The first batch is the campaign's
-``n_initial`` points for every strategy (the default strategy's space-filling design; a model-free
-strategy's first ``n_initial`` proposals), later batches have ``batch`` points, until ``budget``
+``n_initial`` points for every strategy, or ``initial`` points when given (the default strategy's
+space-filling design; a model-free strategy's first proposals), later batches have ``batch`` points, until ``budget``
 experiments are made. A run of the ``grid`` strategy ends early when its grid is used up
 (:class:`GridExhaustedError`); its best so far stays what it was.
 
@@ -40,6 +40,7 @@ from ..campaign import Campaign
 from ..errors import BenchError, DataError, StrategyError, path_error
 from ..strategies import GridExhaustedError
 from .loop import BatchReport, closed_loop
+from .peers import PEER_NOTE, PEER_STRATEGIES, is_peer, load_peer_run, peer_key, problem_hash, store_peer_run
 from .problem import Problem
 from .problems import FAMILY_GROUPS, PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
@@ -102,16 +103,25 @@ class _RecordingLab:
 
 
 def run_one(
-    problem: Problem | str, strategy: str | StrategyVariant, seed: int, budget: int, batch: int
+    problem: Problem | str,
+    strategy: str | StrategyVariant,
+    seed: int,
+    budget: int,
+    batch: int,
+    initial: int | None = None,
 ) -> pd.DataFrame:
     """One closed loop (campaign seed = lab seed = ``seed``) in a temporary store, deleted after.
 
     ``strategy``: a name or a variant with options, e.g. ``"botorch[feasibility_power=3]"``
     (:mod:`optiform.bench.variants`); the problem's campaign runs with it as its ``[strategy]``.
+    ``initial``: the first batch's size and the campaign's ``n_initial`` (unless the variant sets
+    its own ``n_initial``); default the campaign's ``n_initial``.
     Returns one row per experiment with :data:`BENCH_COLUMNS` (``strategy`` = the variant's label).
     """
     p = problem if isinstance(problem, Problem) else get_problem(problem)
     variant = strategy if isinstance(strategy, StrategyVariant) else parse_strategy(strategy)
+    if initial is not None and variant.n_initial is None:
+        variant = replace(variant, n_initial=int(initial))
     spec = variant.apply(p.campaign_spec())
     lab = _RecordingLab(p.make_lab(seed))
     batches: list[tuple[BatchReport, float]] = []
@@ -127,6 +137,7 @@ def run_one(
                     lab,
                     budget=budget,
                     batch_size=batch,
+                    initial_batch=initial,
                     on_batch=lambda r: batches.append((r, time.perf_counter() - t0)),
                 )
             except GridExhaustedError:
@@ -224,6 +235,8 @@ def run_bench(
     out: str | Path | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    initial: int | None = None,
+    peer_cache: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run every (problem, strategy, seed) closed loop and return the tidy table (:data:`BENCH_COLUMNS`,
     one row per experiment, sorted by problem, strategy, seed, experiment in the order given).
@@ -240,6 +253,11 @@ def run_bench(
     StrategyError, unknown strategy names and options a strategy does not take the error of
     :func:`~optiform.bench.variants.parse_strategy`, all before anything runs; a run that raises
     raises :class:`RunFailedError` (a BenchError).
+
+    ``initial``: the first batch of every strategy (each from its own initial design; see
+    :func:`run_one`), default each campaign's ``n_initial``. ``peer_cache``: a folder where the runs
+    of peer strategies (:data:`optiform.bench.peers.PEER_STRATEGIES`) are kept and from which they
+    are reused (:mod:`optiform.bench.peers`); None runs them every time.
     """
     groups = FAMILY_GROUPS  # a group name ('family', 'family-test') stands for its instances
     problems = [q for p in problems for q in (groups.get(p, [p]) if isinstance(p, str) else [p])]
@@ -257,7 +275,10 @@ def run_bench(
         raise DataError(f"seeds: expected a positive count or a list of seeds, got {seeds!r}")
     if len(set(seed_list)) < len(seed_list):
         raise DataError("seeds: a seed is listed twice")
-    for label, value in (("budget", budget), ("batch", batch)):
+    checks: list[tuple[str, Any]] = [("budget", budget), ("batch", batch)]
+    if initial is not None:
+        checks.append(("initial", initial))
+    for label, value in checks:
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise DataError(f"{label}: expected a positive integer, got {value!r}")
     workers = default_workers() if workers is None else workers
@@ -288,34 +309,52 @@ def run_bench(
     total = len(jobs)
     frames: list[pd.DataFrame] = []
     t0 = time.perf_counter()
+    cache = Path(peer_cache) if peer_cache is not None else None
+    keys: dict[tuple[str, str, int], dict[str, Any]] = {}
+    cached: list[pd.DataFrame] = []
+    digests: dict[str, str] = {}
+    if cache is not None:
+        to_run = []
+        for p, v, seed in jobs:
+            if not is_peer(v.name):
+                to_run.append((p, v, seed))
+                continue
+            if p.name not in digests:  # once per problem: an emulator's fingerprint takes seconds
+                digests[p.name] = problem_hash(p)
+            key = peer_key(p, v.label, v.name, seed, budget, batch, initial, digests[p.name])
+            keys[(p.name, v.label, seed)] = key
+            hit = load_peer_run(cache, key)
+            if hit is None:
+                to_run.append((p, v, seed))
+            else:
+                cached.append(hit[BENCH_COLUMNS])
+        jobs = to_run
 
     def finished(run: pd.DataFrame) -> None:
         frames.append(run)
+        key = keys.get((str(run["problem"].iloc[0]), str(run["strategy"].iloc[0]), int(run["seed"].iloc[0])))
+        if cache is not None and key is not None:
+            store_peer_run(cache, key, run)
         if progress is not None:
-            last = run.iloc[-1]
-            info = {
-                "problem": last["problem"],
-                "strategy": last["strategy"],
-                "seed": int(last["seed"]),
-                "wall_s": float(last["wall_s"]),
-                "fraction_of_optimum": float(last["fraction_of_optimum"]),
-                "n_experiments": len(run),
-            }
-            progress(len(frames), total, info)
+            _report(run, len(frames), total, progress)
 
-    if workers == 1 or total == 1:
+    for run in cached:  # peers' runs from the cache count as done
+        frames.append(run)
+        if progress is not None:
+            _report(run, len(frames), total, progress)
+    if workers == 1 or len(jobs) <= 1:
         for p, v, seed in jobs:
             try:
-                run = run_one(p, v, seed, budget, batch)
+                run = run_one(p, v, seed, budget, batch, initial)
             except Exception as exc:
                 raise RunFailedError(p.name, v.label, seed, exc) from exc
             finished(run)
     else:
         with ProcessPoolExecutor(
-            max_workers=min(workers, total), mp_context=get_context("spawn"), initializer=_init_worker
+            max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_init_worker
         ) as pool:
             futures = {
-                pool.submit(run_one, _portable(p), v, seed, budget, batch): (p.name, v.label, seed)
+                pool.submit(run_one, _portable(p), v, seed, budget, batch, initial): (p.name, v.label, seed)
                 for p, v, seed in jobs
             }
             pending = set(futures)
@@ -338,9 +377,30 @@ def run_bench(
             df,
             resolved,
             Path(out),
-            settings={"budget": budget, "batch": batch, "seeds": seed_list, "workers": workers, "elapsed_s": elapsed},
+            settings={
+                "budget": budget,
+                "batch": batch,
+                "initial": initial,
+                "seeds": seed_list,
+                "workers": workers,
+                "elapsed_s": elapsed,
+                "cached": len(cached),
+            },
         )
     return df
+
+
+def _report(run: pd.DataFrame, done: int, total: int, progress: Progress) -> None:
+    last = run.iloc[-1]
+    info = {
+        "problem": last["problem"],
+        "strategy": last["strategy"],
+        "seed": int(last["seed"]),
+        "wall_s": float(last["wall_s"]),
+        "fraction_of_optimum": float(last["fraction_of_optimum"]),
+        "n_experiments": len(run),
+    }
+    progress(done, total, info)
 
 
 def _sorted(df: pd.DataFrame, order: dict[str, list[str]]) -> pd.DataFrame:
@@ -452,10 +512,16 @@ def summary_markdown(
         seed_text = (
             f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
         )
+        first = (
+            f"{settings['initial']} experiments, each strategy's own initial design"
+            if settings.get("initial") is not None
+            else "the campaign's n_initial design"
+        )
+        cached = f" ({settings['cached']} peer run(s) from the cache)" if settings.get("cached") else ""
         lines.append(
-            f"budget {settings.get('budget')} experiments (first batch: the campaign's n_initial design, then batches "
+            f"budget {settings.get('budget')} experiments (first batch: {first}, then batches "
             f"of {settings.get('batch')}), seeds {seed_text}, {settings.get('workers')} worker(s), "
-            f"total wall time {settings.get('elapsed_s', float('nan')):.0f} s."
+            f"total wall time {settings.get('elapsed_s', float('nan')):.0f} s{cached}."
         )
         lines.append("")
     for p in problems:
@@ -486,7 +552,7 @@ def summary_markdown(
     for _, s in summary.iterrows():
         cells = [
             s["problem"],
-            s["strategy"],
+            f"{s['strategy']} ({PEER_NOTE})" if _peer_label(s["strategy"]) else s["strategy"],
             f"{s['seeds']:d}",
             *[str(s[t]) for t in targets],
             f"{s['median_final_pct']:.1f}%",
@@ -494,7 +560,18 @@ def summary_markdown(
             f"{s['median_wall_s']:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if any(_peer_label(label) for label in summary["strategy"]):
+        lines.append("")
+        lines.append(
+            f"Peers ({', '.join(sorted(PEER_STRATEGIES))}) have no pass/fail model: their failed experiments are "
+            "dropped from what they learn from (they still count against the budget)."
+        )
     return "\n".join(lines) + "\n"
+
+
+def _peer_label(label: str) -> bool:
+    """Whether a strategy label names a peer strategy (``name`` or ``name[...]``)."""
+    return is_peer(label.split("[", 1)[0])
 
 
 def write_outputs(

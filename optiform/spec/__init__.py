@@ -31,6 +31,7 @@ from .recipe import RecipeSpec, SplitSpec
 from .strategy import (
     STRATEGY_NAMES,
     STRATEGY_REGISTRY,
+    BotorchDefaultsOptions,
     BotorchOptions,
     GridOptions,
     OptunaGPOptions,
@@ -53,6 +54,7 @@ __all__ = [
     "STRATEGY_REGISTRY",
     "TEMPERATURE_RANGE_TEXT",
     "UNIT_SUFFIXES",
+    "BotorchDefaultsOptions",
     "BotorchOptions",
     "CampaignSpec",
     "CategoricalParameter",

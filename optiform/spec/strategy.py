@@ -214,6 +214,10 @@ class OptunaGPOptions(_NoOptions):
     strategy: ClassVar[str] = "optuna-gp"
 
 
+class BotorchDefaultsOptions(_NoOptions):
+    strategy: ClassVar[str] = "botorch-defaults"
+
+
 # --- the registry -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StrategyInfo:
@@ -232,6 +236,10 @@ STRATEGY_REGISTRY: dict[str, StrategyInfo] = {
     ),
     "optuna-tpe": StrategyInfo(OptunaTPEOptions, "optuna's multivariate TPE sampler"),
     "optuna-gp": StrategyInfo(OptunaGPOptions, "optuna's GP sampler"),
+    "botorch-defaults": StrategyInfo(
+        BotorchDefaultsOptions,
+        "a benchmark peer: the same design, then botorch's defaults (SingleTaskGP, qLogNEI, optimize_acqf)",
+    ),
 }
 STRATEGY_NAMES = tuple(STRATEGY_REGISTRY)
 

@@ -24,6 +24,7 @@ STRATEGY_CLASSES: dict[str, tuple[str, str]] = {
     "grid": ("grid", "GridStrategy"),
     "optuna-tpe": ("optuna_strategies", "OptunaTPEStrategy"),
     "optuna-gp": ("optuna_strategies", "OptunaGPStrategy"),
+    "botorch-defaults": ("peers", "BotorchDefaultsStrategy"),
 }
 
 
