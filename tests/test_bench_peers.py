@@ -117,3 +117,27 @@ def test_bench_with_baybe_rounds_to_the_lattice_and_is_reproducible(tmp_path: Pa
     for j, c in enumerate(spec.components):
         lo, hi = spec.mixture.bounds(c)
         assert (X[:, j] >= lo).all() and (X[:, j] <= hi).all()
+
+
+class _FluidLab:
+    """Every film stays fluid: status failed, no value (noise-free value NaN)."""
+
+    def measure(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"id": X["id"], "conductivity_mS_cm": np.nan, "status": "failed", "note": "fluid"})
+
+    def true_value(self, X: pd.DataFrame) -> np.ndarray:
+        return np.full(len(X), np.nan)
+
+
+@pytest.mark.slow
+def test_baybe_is_not_told_failed_experiments(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("baybe")
+    from baybe import Campaign as BaybeCampaign
+
+    told: list[pd.DataFrame] = []
+    monkeypatch.setattr(BaybeCampaign, "add_measurements", lambda self, data, *a, **k: told.append(data))
+    reports: list[BatchReport] = []
+    spec = get_problem("ridge").campaign_spec()
+    run_peer("baybe", "ridge", spec, _FluidLab(), 0, 8, 2, reports.append)
+    assert [len(r.batch) for r in reports] == [6, 2] and told == []
+    assert all(np.isnan(r.best_true_mS_cm) or r.best_true_mS_cm == -np.inf for r in reports)
