@@ -11,12 +11,13 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-# torch first, pinned to the CPU wheel (a plain "torch" would pull a multi-GB CUDA build).
+# torch first, pinned to the CPU wheel (a plain "torch" would pull a multi-GB CUDA build);
+# [peers] is BayBE, the peer optiform bench compares with (--strategies baybe).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,peers]"
 	@touch $(STAMP)
 
 demo: $(STAMP)

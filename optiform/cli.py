@@ -734,7 +734,8 @@ def bench(
         str,
         typer.Option(
             help=f"Comma-separated strategies: {', '.join(STRATEGY_NAMES)}; with options as "
-            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]."
+            "name[key=value,...], e.g. botorch[feasibility_power=3,n_initial=8]. Peers: baybe (BayBE's "
+            "defaults; needs optiform[peers])."
         ),
     ] = "botorch,random",
     seeds: Annotated[
@@ -849,6 +850,9 @@ def bench(
             else:
                 table.add_column(name, justify="right", no_wrap=True)
         for _, r in summary[summary["problem"] == problem].iterrows():
+            if r["seeds"] == 0:  # a peer that cannot express the problem
+                table.add_row(escape(r["strategy"]), escape(str(r["note"])), "", "", "")
+                continue
             table.add_row(
                 escape(r["strategy"]),
                 r["to_95"],
@@ -857,6 +861,9 @@ def bench(
                 f"{r['median_wall_s']:.1f}",
             )
         console.print(table)
+    ran = summary[(summary["seeds"] > 0) & (summary["note"] != "")]
+    for strategy, note in dict(zip(ran["strategy"], ran["note"])).items():  # the peers
+        console.print(f"{escape(strategy)}: {escape(note)}")
     early = summary[summary["ended_early"] > 0]
     for _, r in early.iterrows():
         console.print(

@@ -1,7 +1,8 @@
 """Peers in the bench: other tools' defaults, run once per problem, seed and budget and reused.
 
-:data:`PEER_STRATEGIES` names the strategies that stand for another tool (``botorch-defaults``:
-:class:`optiform.strategies.peers.BotorchDefaultsStrategy`). They have no pass/fail model: failed
+:data:`PEER_STRATEGIES` names the strategies that stand for another tool: ``botorch-defaults``
+(:class:`optiform.strategies.peers.BotorchDefaultsStrategy`, a campaign strategy) and ``baybe`` (run by
+the bench outside a campaign, :data:`PEERS`, described below). They have no pass/fail model: failed
 experiments are dropped from what they learn from, and the summary says so.
 
 Their runs do not change when optiform's default strategy is tuned, so :func:`optiform.bench.run_bench`
@@ -11,6 +12,30 @@ A run's key (:func:`peer_key`) holds the problem's name and definition hash (:fu
 the strategy's label, seed, budget, batch and first batch, :data:`PEER_CACHE_VERSION`, the versions
 of the packages the peer runs on and a hash of the peer's source: any change gives a new key, so a
 stale run is never reused. One CSV per key, named by the key's hash, with the key as JSON beside it.
+
+``baybe``: BayBE 0.15 with its default recommender (``TwoPhaseMetaRecommender``: its own random
+initial design while it has no data, then ``BotorchRecommender`` with its default surrogate and
+acquisition), as a user would set it up from the campaign file:
+
+* each mixture component a ``NumericalContinuousParameter`` with the component's bounds in the
+  mixture's unit (e.g. wt%), and one ``ContinuousLinearConstraint`` ``Σ components = total``;
+* each continuous parameter a ``NumericalContinuousParameter`` with its bounds, each categorical
+  parameter a ``CategoricalParameter``; the campaign's known linear constraints as
+  ``ContinuousLinearConstraint`` (``<=``);
+* the objective a ``NumericalTarget`` (minimised when the campaign minimises it);
+* seeded with the run's seed (``baybe.settings.Settings(random_seed=seed)``, held for the run, the
+  previous random state restored after it).
+
+BayBE recommends continuous values; each batch is rounded to the campaign's lattice with
+:meth:`optiform.space.Space.round` (largest-remainder rounding, so the mixture sums exactly to the
+total), and what was made - the rounded formulation - is what BayBE is told. A peer has no
+pass/fail model: a failed experiment (status ``failed`` or no finite objective) is dropped, not
+added to BayBE's measurements (it still counts against the budget). The first batch has the
+campaign's ``n_initial`` points, later ones ``batch``, as for every strategy of the bench.
+
+A problem BayBE cannot express (outcome constraints, several objectives) raises
+:class:`NotExpressibleError` before anything runs; the bench's summary shows the reason.
+BayBE is an optional dependency (``pip install optiform[peers]``), imported only when a peer runs.
 """
 
 from __future__ import annotations
@@ -19,6 +44,7 @@ import hashlib
 import importlib
 import inspect
 import json
+from collections.abc import Callable
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,12 +53,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import path_error
+from ..errors import BenchError, path_error
+from ..sim.base import Lab
+from ..space import Space
+from ..spec import CampaignSpec
+from .loop import BatchReport
 from .problem import Problem
 
 PEER_CACHE_VERSION = 1  # raise when the bench changes how a run's rows are computed
 # peer strategy -> the packages whose versions enter its cache key
-PEER_PACKAGES: dict[str, tuple[str, ...]] = {"botorch-defaults": ("botorch", "gpytorch", "torch")}
+PEER_PACKAGES: dict[str, tuple[str, ...]] = {
+    "botorch-defaults": ("botorch", "gpytorch", "torch"),
+    "baybe": ("baybe", "botorch", "torch"),
+}
 PEER_STRATEGIES = frozenset(PEER_PACKAGES)
 PEER_NOTE = "failed experiments dropped"
 REPO_PEER_CACHE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "peers-cache"
@@ -41,6 +74,11 @@ REPO_PEER_CACHE = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 def is_peer(name: str) -> bool:
     """Whether strategy ``name`` (a name, not a variant label) is a peer."""
     return name in PEER_STRATEGIES
+
+
+def runs_outside_campaign(name: str) -> bool:
+    """Whether peer ``name`` is run by the bench outside an optiform campaign (:data:`PEERS`)."""
+    return name in PEERS
 
 
 def default_peer_cache() -> Path:
@@ -162,15 +200,165 @@ def store_peer_run(cache: Path, key: dict[str, Any], run: pd.DataFrame) -> Path:
     return csv
 
 
+PEERS: dict[str, str] = {
+    "baybe": "BayBE 0.15 with its default recommender (random initial design, then its GP and acquisition)",
+}
+
+
+class NotExpressibleError(BenchError):
+    """A peer cannot express a problem's campaign: ``reason`` says what it lacks."""
+
+    def __init__(self, peer: str, problem: str, reason: str) -> None:
+        self.peer, self.problem, self.reason = peer, problem, reason
+        super().__init__(f"{peer} cannot express problem {problem!r}: {reason}")
+
+
+def not_expressible(peer: str, spec: CampaignSpec) -> str | None:
+    """Why ``peer`` cannot express ``spec`` (one line), or None when it can."""
+    reasons = []
+    if len(spec.objectives) > 1:
+        reasons.append(f"{len(spec.objectives)} objectives (the bench judges one)")
+    if spec.outcome_constraints:
+        names = ", ".join(c.name for c in spec.outcome_constraints)
+        reasons.append(f"outcome constraints ({names}): BayBE has no constrained outcomes")
+    bounds = {c: spec.mixture.bounds(c) for c in spec.components}
+    bounds |= {n: (p.min, p.max) for n, p in spec.continuous.items()}
+    flat = [n for n, (lo, hi) in bounds.items() if not hi > lo]
+    if flat:
+        reasons.append(f"{', '.join(flat)} held at one value (a continuous parameter needs lower < upper)")
+    return "; ".join(reasons) or None
+
+
+def run_peer(
+    peer: str,
+    problem: str,
+    spec: CampaignSpec,
+    lab: Lab,
+    seed: int,
+    budget: int,
+    batch: int,
+    on_batch: Callable[[BatchReport], None],
+    initial_batch: int | None = None,
+) -> None:
+    """Run ``peer`` on ``spec`` against ``lab`` until ``budget`` experiments are made; ``on_batch``
+    receives a :class:`BatchReport` per batch (kind = the peer's name) and ``lab.true_value`` is
+    asked once per batch, as :func:`optiform.bench.loop.closed_loop` does. Raises
+    NotExpressibleError for a problem the peer cannot express."""
+    if not is_peer(peer):
+        raise BenchError(f"unknown peer {peer!r}; expected one of {', '.join(PEERS)}")
+    reason = not_expressible(peer, spec)
+    if reason is not None:
+        raise NotExpressibleError(peer, problem, reason)
+    _run_baybe(spec, lab, seed, budget, batch, on_batch, initial_batch)
+
+
+def baybe_campaign(spec: CampaignSpec) -> Any:
+    """A BayBE ``Campaign`` for ``spec`` (see the module docstring) with the default recommender."""
+    from baybe import Campaign as BaybeCampaign
+    from baybe.constraints import ContinuousLinearConstraint
+    from baybe.parameters import CategoricalParameter, NumericalContinuousParameter
+    from baybe.searchspace import SearchSpace
+    from baybe.targets import NumericalTarget
+
+    parameters: list[Any] = [
+        NumericalContinuousParameter(name=c, bounds=spec.mixture.bounds(c)) for c in spec.components
+    ]
+    parameters += [NumericalContinuousParameter(name=n, bounds=(p.min, p.max)) for n, p in spec.continuous.items()]
+    parameters += [CategoricalParameter(name=n, values=tuple(p.choices)) for n, p in spec.categorical.items()]
+    constraints = [
+        ContinuousLinearConstraint(
+            parameters=list(spec.components),
+            operator="=",
+            coefficients=[1.0] * len(spec.components),
+            rhs=spec.mixture.total,
+        )
+    ]
+    for c in spec.linear_constraints:
+        names = [v for v, a in c.coefficients.items() if a != 0.0]
+        constraints.append(
+            ContinuousLinearConstraint(
+                parameters=names, operator="<=", coefficients=[c.coefficients[v] for v in names], rhs=c.rhs
+            )
+        )
+    objective = spec.objectives[0]
+    target = NumericalTarget(objective.name, minimize=objective.direction == "minimize")
+    searchspace = SearchSpace.from_product(parameters=parameters, constraints=constraints)
+    return BaybeCampaign(searchspace=searchspace, objective=target.to_objective())
+
+
+def _run_baybe(
+    spec: CampaignSpec,
+    lab: Lab,
+    seed: int,
+    budget: int,
+    batch: int,
+    on_batch: Callable[[BatchReport], None],
+    initial_batch: int | None,
+) -> None:
+    from baybe.settings import Settings
+
+    with Settings(random_seed=int(seed)):
+        _baybe_loop(spec, lab, budget, batch, on_batch, initial_batch)
+
+
+def _baybe_loop(
+    spec: CampaignSpec,
+    lab: Lab,
+    budget: int,
+    batch: int,
+    on_batch: Callable[[BatchReport], None],
+    initial_batch: int | None,
+) -> None:
+    campaign = baybe_campaign(spec)
+    space = Space(spec)
+    name = spec.objectives[0].name
+    done = number = 0
+    best_measured = best_true = -np.inf
+    while done < budget:
+        number += 1
+        first = initial_batch if initial_batch is not None else spec.n_initial
+        n = min(first if number == 1 else batch, budget - done)
+        recommended = campaign.recommend(batch_size=n).reset_index(drop=True)
+        made = space.round(recommended[space.variables])
+        made.insert(0, "id", [f"baybe-{number}-{i + 1}" for i in range(len(made))])
+        results = lab.measure(made).reset_index(drop=True)
+        truth = np.asarray(lab.true_value(made), dtype=float)
+        done += n
+        values = pd.to_numeric(results[name], errors="coerce").to_numpy(dtype=float)
+        usable = (results["status"].to_numpy() != "failed") & np.isfinite(values)
+        if usable.any():
+            campaign.add_measurements(made.loc[usable, space.variables].assign(**{name: values[usable]}))
+            best_measured = max(best_measured, float(values[usable].max()))
+        if np.isfinite(truth).any():
+            best_true = max(best_true, float(np.nanmax(truth)))
+        on_batch(
+            BatchReport(
+                number,
+                "baybe",
+                made,
+                results,
+                done,
+                best_measured if np.isfinite(best_measured) else float("nan"),
+                best_true,
+            )
+        )
+
+
 __all__ = [
+    "PEERS",
     "PEER_CACHE_VERSION",
     "PEER_NOTE",
     "PEER_PACKAGES",
     "PEER_STRATEGIES",
+    "NotExpressibleError",
+    "baybe_campaign",
     "default_peer_cache",
     "is_peer",
     "load_peer_run",
+    "not_expressible",
     "peer_key",
     "problem_hash",
+    "run_peer",
+    "runs_outside_campaign",
     "store_peer_run",
 ]

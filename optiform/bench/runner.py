@@ -40,7 +40,18 @@ from ..campaign import Campaign
 from ..errors import BenchError, DataError, StrategyError, path_error
 from ..strategies import GridExhaustedError
 from .loop import BatchReport, closed_loop
-from .peers import PEER_NOTE, PEER_STRATEGIES, is_peer, load_peer_run, peer_key, problem_hash, store_peer_run
+from .peers import (
+    PEER_NOTE,
+    PEER_STRATEGIES,
+    is_peer,
+    load_peer_run,
+    not_expressible,
+    peer_key,
+    problem_hash,
+    run_peer,
+    runs_outside_campaign,
+    store_peer_run,
+)
 from .problem import Problem
 from .problems import FAMILY_GROUPS, PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
@@ -130,6 +141,18 @@ def run_one(
     try:
         with warnings.catch_warnings():
             _quiet_warnings()
+            if runs_outside_campaign(variant.name):  # another optimizer, outside optiform's campaign (peers.py)
+                run_peer(
+                    variant.name,
+                    p.name,
+                    spec,
+                    lab,
+                    seed,
+                    budget,
+                    batch,
+                    on_batch=lambda r: batches.append((r, time.perf_counter() - t0)),
+                )
+                return _run_table(p, variant, seed, budget, batches, lab)
             campaign = Campaign.create(spec, store=f"sqlite:///{Path(tmp) / 'run.db'}", seed=seed)
             try:
                 closed_loop(
@@ -146,6 +169,18 @@ def run_one(
                 campaign.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return _run_table(p, variant, seed, budget, batches, lab)
+
+
+def _run_table(
+    p: Problem,
+    variant: StrategyVariant,
+    seed: int,
+    budget: int,
+    batches: list[tuple[BatchReport, float]],
+    lab: _RecordingLab,
+) -> pd.DataFrame:
+    """One row per experiment of a run (:data:`BENCH_COLUMNS`) from its batches and noise-free values."""
     frames = []
     for (report, wall), truth in zip(batches, lab.truths, strict=True):
         frames.append(
@@ -249,7 +284,9 @@ def run_bench(
     process); ``progress(done, total, info)`` is called after each run with info = problem,
     strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
     writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
-    Bad arguments and unknown problem names raise DataError, a variant the problem's space cannot use
+    A peer (``baybe``, :mod:`optiform.bench.peers`) that cannot express a problem is not run on it:
+    the returned table's ``attrs["not_expressible"]`` lists {problem, strategy, reason}, which
+    :func:`summarize` shows as rows. Bad arguments and unknown problem names raise DataError, a variant the problem's space cannot use
     StrategyError, unknown strategy names and options a strategy does not take the error of
     :func:`~optiform.bench.variants.parse_strategy`, all before anything runs; a run that raises
     raises :class:`RunFailedError` (a BenchError).
@@ -298,12 +335,22 @@ def run_bench(
         if not (np.isfinite(p.optimum_value) and p.optimum_value > 0):
             raise DataError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
 
+    # a peer that cannot express a problem: no runs, a row in the summary saying why
+    skipped = [
+        {"problem": p.name, "strategy": v.label, "reason": reason, "budget": int(budget)}
+        for p in resolved
+        for v in variants
+        if runs_outside_campaign(v.name) and (reason := not_expressible(v.name, p.campaign_spec())) is not None
+    ]
+    unexpressed = {(s["problem"], s["strategy"]) for s in skipped}
+
     # expensive strategies first, so that the pool's last jobs are short ones
-    cost = {"botorch": 0, "optuna-gp": 1}
+    cost = {"baybe": -1, "botorch": 0, "optuna-gp": 1}
     jobs = [
         (p, v, seed)
         for v in sorted(variants, key=lambda v: cost.get(v.name, 2))
         for p in resolved
+        if (p.name, v.label) not in unexpressed
         for seed in seed_list
     ]
     total = len(jobs)
@@ -370,8 +417,9 @@ def run_bench(
     elapsed = time.perf_counter() - t0
 
     order = {"problem": names, "strategy": [v.label for v in variants]}
-    df = pd.concat(frames, ignore_index=True)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BENCH_COLUMNS)
     df = _sorted(df, order)
+    df.attrs["not_expressible"] = skipped
     if out is not None:
         write_outputs(
             df,
@@ -468,19 +516,22 @@ def summarize(
     (number), ``censored_to_95`` (seeds that never got there), ``iqr_to_95`` ("q25-q75") and
     ``to_95`` (text, e.g. "61 (12/20 censored)"); then ``median_final_pct`` (median best noise-free
     value at the end, % of the optimum), ``ended_early`` (runs that stopped before the budget, e.g.
-    a used-up grid) and ``median_wall_s`` (per run)."""
+    a used-up grid), ``median_wall_s`` (per run) and ``note``: for a peer, that it drops failed
+    experiments; for a peer that cannot express the problem (``df.attrs["not_expressible"]``, set
+    by :func:`run_bench`), a row with no seeds whose ``to_95`` etc. and note say why."""
     runs = experiments_to_targets(df, targets)
+    skipped = list(df.attrs.get("not_expressible", []))
     problem_order = (
         [p.name if isinstance(p, Problem) else p for p in problems]
         if problems is not None
         else list(dict.fromkeys(df["problem"]))
     )
-    missing = [p for p in problem_order if p not in set(runs["problem"])]
+    missing = [p for p in problem_order if p not in {*runs.get("problem", []), *(s["problem"] for s in skipped)}]
     if missing:
         raise DataError(f"no runs of problem(s) {', '.join(missing)} in the table")
     rows = []
     for problem in problem_order:
-        r_p = runs[runs["problem"] == problem]
+        r_p = runs[runs["problem"] == problem] if len(runs) else pd.DataFrame(columns=["strategy"])
         for strategy in dict.fromkeys(r_p["strategy"]):
             r = r_p[r_p["strategy"] == strategy]
             budget = int(r["budget"].max())
@@ -497,6 +548,16 @@ def summarize(
             row["median_final_pct"] = 100.0 * float(np.nanmedian(r["final_fraction"].fillna(0.0)))
             row["ended_early"] = int((r["n_experiments"] < r["budget"]).sum())
             row["median_wall_s"] = float(r["wall_s"].median())
+            row["note"] = PEER_NOTE if is_peer(str(strategy).split("[")[0]) else ""
+            rows.append(row)
+        for s in (s for s in skipped if s["problem"] == problem):
+            text = f"not expressible: {s['reason']}"
+            row = {"problem": problem, "strategy": s["strategy"], "seeds": 0, "budget": int(s["budget"])}
+            row |= {f"median_{_target_key(f)}": np.nan for f in targets}
+            row |= {f"censored_{_target_key(f)}": 0 for f in targets}
+            row |= {f"iqr_{_target_key(f)}": "" for f in targets}
+            row |= {_target_key(f): text for f in targets}
+            row |= {"median_final_pct": np.nan, "ended_early": 0, "median_wall_s": np.nan, "note": text}
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -546,18 +607,24 @@ def summary_markdown(
         "median best at end",
         "ended early",
         "median s/run",
+        "note",
     ]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * len(targets), "--:", "--:", "--:"]) + "|")
+    lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * len(targets), "--:", "--:", "--:", "---"]) + "|")
     for _, s in summary.iterrows():
+        if s["seeds"] == 0:  # a peer that cannot express the problem
+            cells = [s["problem"], s["strategy"], "0", *["–"] * (len(targets) + 3), str(s["note"])]
+            lines.append("| " + " | ".join(cells) + " |")
+            continue
         cells = [
             s["problem"],
-            f"{s['strategy']} ({PEER_NOTE})" if _peer_label(s["strategy"]) else s["strategy"],
+            s["strategy"],
             f"{s['seeds']:d}",
             *[str(s[t]) for t in targets],
             f"{s['median_final_pct']:.1f}%",
             f"{s['ended_early']:d}",
             f"{s['median_wall_s']:.1f}",
+            str(s.get("note", "")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if any(_peer_label(label) for label in summary["strategy"]):

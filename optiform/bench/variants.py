@@ -11,7 +11,9 @@ the default strategy with the same strategy under other options. A variant is wr
   is a strategy option (``[strategy.options]``), checked against the strategy's options model
   (:class:`optiform.spec.BotorchOptions`, ...), so a misspelt option is an error before anything
   runs;
-* options are added to those the problem's campaign already gives the same strategy.
+* options are added to those the problem's campaign already gives the same strategy;
+* a peer (:data:`optiform.bench.peers.PEERS`, e.g. ``baybe``) is another optimizer the bench runs
+  on the problem's campaign as it is; it takes no options.
 
 The variant's label (the text given, without spaces) names it in ``bench.csv``, the summary and the
 plot's legend.
@@ -27,6 +29,7 @@ from typing import Any, get_args
 
 from ..errors import StrategyError
 from ..spec import STRATEGY_NAMES, STRATEGY_REGISTRY, CampaignSpec, ModelSpec, load_spec
+from .peers import PEERS, runs_outside_campaign
 
 _VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -46,7 +49,14 @@ class StrategyVariant:
     def apply(self, spec: CampaignSpec) -> CampaignSpec:
         """``spec`` with its ``[strategy]`` set to this variant: the variant's options added to those
         the campaign already gives this strategy, ``n_initial`` and ``[model] kernel`` replaced
-        when the variant sets them (a kernel the campaign cannot use is a SpecError)."""
+        when the variant sets them (a kernel the campaign cannot use is a SpecError). A peer
+        runs on ``spec`` as it is."""
+        if runs_outside_campaign(self.name):  # a peer outside optiform: only its first batch is set
+            if self.n_initial is None:
+                return spec
+            data = spec.model_dump(mode="json")
+            data["strategy"] = {**(data.get("strategy") or {}), "n_initial": self.n_initial}
+            return CampaignSpec.model_validate(data)
         data = spec.model_dump(mode="json")
         current = data.get("strategy") or {}
         options = dict(current.get("options") or {}) if current.get("name", "botorch") == self.name else {}
@@ -85,9 +95,14 @@ def parse_strategy(text: str) -> StrategyVariant:
             f"strategy {text!r}: expected name or name[key=value,...], e.g. botorch[feasibility_power=3]"
         )
     name = match["name"]
+    if runs_outside_campaign(name):
+        if match["options"]:
+            raise StrategyError(f"strategy {text!r}: the peer {name!r} takes no options")
+        return StrategyVariant(label=name, name=name)
     if name not in STRATEGY_REGISTRY:
         where = "" if compact == name else f"strategy {text!r}: "
-        raise StrategyError(f"{where}unknown strategy {name!r}; expected one of {', '.join(STRATEGY_NAMES)}")
+        known = ", ".join([*STRATEGY_NAMES, *PEERS])
+        raise StrategyError(f"{where}unknown strategy {name!r}; expected one of {known}")
     options: dict[str, Any] = {}
     n_initial = kernel = None
     for pair in (match["options"] or "").split(","):
