@@ -4,6 +4,9 @@ line run in ``tmp_path``."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +103,25 @@ def make_campaign(tmp_path: Path) -> Iterator[MakeCampaign]:
     yield make
     for campaign in made:
         campaign.close()
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """``read_only(path)``: make a file or folder read-only for this process (``chattr +i`` as root,
+    who ignores permissions; else the permission bits); undone at teardown."""
+    undo: list[Callable[[], None]] = []
+
+    def make(path: Path) -> None:
+        if os.geteuid() != 0:
+            mode = path.stat().st_mode
+            path.chmod(0o555 if path.is_dir() else 0o444)
+            undo.append(lambda: path.chmod(mode))
+            return
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
+            pytest.skip("root without chattr +i: cannot make a file read-only")
+        undo.append(lambda: subprocess.run([chattr, "-i", str(path)], check=True))
+
+    yield make
+    for step in reversed(undo):
+        step()

@@ -509,12 +509,15 @@ def test_out_with_force_overwrites_and_a_folder_is_refused(lab: Path, cli: Cli) 
     assert snapshot(lab) == before
 
 
-def test_out_in_a_folder_that_takes_no_file_stores_nothing(lab: Path, cli: Cli) -> None:
+def test_out_in_a_folder_that_takes_no_file_stores_nothing(lab: Path, cli: Cli, read_only) -> None:
+    (lab / "locked").mkdir()
+    read_only(lab / "locked")
     before = snapshot(lab)
     refused(
-        cli("propose", "-n", "1", "--out", "/proc/batch.csv", ok=False), "--out /proc/batch.csv: cannot write in /proc"
+        cli("propose", "-n", "1", "--out", "locked/batch.csv", ok=False),
+        "--out locked/batch.csv: cannot write in locked",
     )
-    assert snapshot(lab) == before
+    assert snapshot(lab) == before and not list((lab / "locked").iterdir())
 
 
 @pytest.mark.parametrize("mass", ["inf", "nan", "0"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -194,28 +193,6 @@ def _small_points(n: int) -> list[dict[str, Any]]:
     return [
         {"A": 20.0 + i % 50, "B": 80.0 - i % 50 - 5.0 * (i // 50), "C": 5.0 * (i // 50), "T": 0.5} for i in range(n)
     ]
-
-
-@pytest.fixture
-def read_only() -> Iterator[Callable[[Path], None]]:
-    """``read_only(path)``: make a file or folder read-only for this process (``chattr +i`` as root,
-    who ignores permissions; else the permission bits); undone at teardown."""
-    undo: list[Callable[[], None]] = []
-
-    def make(path: Path) -> None:
-        if os.geteuid() != 0:
-            mode = path.stat().st_mode
-            path.chmod(0o555 if path.is_dir() else 0o444)
-            undo.append(lambda: path.chmod(mode))
-            return
-        chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
-            pytest.skip("root without chattr +i: cannot make a file read-only")
-        undo.append(lambda: subprocess.run([chattr, "-i", str(path)], check=True))
-
-    yield make
-    for step in reversed(undo):
-        step()
 
 
 # --- proposals ---------------------------------------------------------------------------------
