@@ -993,14 +993,7 @@ class Store:
         """Take a measurement out of the model: it stays stored, marked retracted now with
         ``reason`` (a new version ``retracted``); returns the version number. DataError for an
         unknown id or replicate, an empty reason or a measurement already retracted."""
-        with self._write() as s:
-            m = self._measurement(s, campaign_id, label, replicate, campaign_name)
-            what = f"{label} replicate {replicate}"
-            reason = _reason(reason, f"retracting {what}")
-            if m.retracted_at is not None:
-                raise DataError(f"{what} was already {retracted_text(m.retracted_at, m.retract_reason)}")
-            m.retracted_at, m.retract_reason = utc_now(), reason
-            return self._append_version(m, "retracted", {v.quantity: v.value for v in m.values}, reason, author)
+        return self._set_retracted(campaign_id, label, replicate, True, reason, author, campaign_name)
 
     @_database_errors
     def restore(
@@ -1014,14 +1007,30 @@ class Store:
     ) -> int:
         """Undo a retraction (a new version ``restored``); returns the version number. DataError for
         an unknown id or replicate, an empty reason or a measurement that is not retracted."""
+        return self._set_retracted(campaign_id, label, replicate, False, reason, author, campaign_name)
+
+    def _set_retracted(
+        self,
+        campaign_id: int,
+        label: str,
+        replicate: int,
+        retracted: bool,
+        reason: str,
+        author: str | None,
+        campaign_name: str,
+    ) -> int:
+        """Retract (or restore) a measurement in one transaction, with a new version; its number."""
         with self._write() as s:
             m = self._measurement(s, campaign_id, label, replicate, campaign_name)
             what = f"{label} replicate {replicate}"
-            reason = _reason(reason, f"restoring {what}")
-            if m.retracted_at is None:
+            reason = _reason(reason, f"{'retracting' if retracted else 'restoring'} {what}")
+            if retracted and m.retracted_at is not None:
+                raise DataError(f"{what} was already {retracted_text(m.retracted_at, m.retract_reason)}")
+            if not retracted and m.retracted_at is None:
                 raise DataError(f"{what} is not retracted; nothing to restore")
-            m.retracted_at, m.retract_reason = None, None
-            return self._append_version(m, "restored", {v.quantity: v.value for v in m.values}, reason, author)
+            m.retracted_at, m.retract_reason = (utc_now(), reason) if retracted else (None, None)
+            action = "retracted" if retracted else "restored"
+            return self._append_version(m, action, {v.quantity: v.value for v in m.values}, reason, author)
 
     @_database_errors
     def measurement_history(
