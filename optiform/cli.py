@@ -756,6 +756,10 @@ def bench(
         Path | None,
         typer.Option(help="Folder of the peers' cached runs (default benchmarks/results/peers-cache of the checkout)."),
     ] = None,
+    peer_budget: Annotated[
+        int | None,
+        typer.Option(min=1, help="Experiments per peer run (default --budget): peers take minutes per batch."),
+    ] = None,
 ) -> None:
     """Benchmark strategies on problems with a known optimum: closed loops over strategies x problems
     x seeds, judged on the noise-free value of what was made. Writes bench.csv (one row per
@@ -764,7 +768,7 @@ def bench(
     Example: optiform bench --problems llzt-ternary,llzt-full --strategies botorch,random --seeds 10 --budget 60
 
     A strategy with options is a variant, e.g. --strategies 'botorch,botorch[feasibility_power=3]': values are
-    JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, transfer, additive), the others
+    JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, matern, transfer, additive), the others
     are the strategy's options.
 
     Peers (botorch-defaults: botorch's SingleTaskGP, qLogNEI and optimize_acqf after the same design) drop failed
@@ -776,7 +780,7 @@ def bench(
     from .bench import get_problem, run_bench, summarize
     from .bench.peers import default_peer_cache
     from .bench.problems import PROBLEMS, expand_problem_names, is_problem_name
-    from .bench.runner import SUMMARY_FILES, default_workers
+    from .bench.runner import CHECKPOINTS, SUMMARY_FILES, default_workers
     from .bench.variants import parse_strategy, split_strategies
 
     problem_list = expand_problem_names([p.strip() for p in problems.split(",") if p.strip()])
@@ -837,26 +841,42 @@ def bench(
             progress=advance,
             initial=initial,
             peer_cache=None if no_cache else (peer_cache or default_peer_cache()),
+            peer_budget=peer_budget,
         )
     summary = summarize(df, resolved)
+    first = min(k for k in CHECKPOINTS) if budget >= min(CHECKPOINTS) else None
     console.print(
-        f"median experiments to reach 95% / 98% of the optimum; a seed that never gets there counts as budget + 1 = {budget + 1} (censored)"
+        "median experiments to reach 95% / 97% of the optimum; a seed that never gets there counts as budget + 1 "
+        f"(censored){'' if first is None else f'; after {first}: best/optimum after {first} experiments, median / 10th percentile'}"
     )
     for problem in dict.fromkeys(summary["problem"]):
-        table = Table(title=f"{problem} ({seeds} seeds)", title_justify="left", box=box.SIMPLE_HEAD)
-        for name in ("strategy", "to 95%", "to 98%", "best at end", "s/run"):
+        rows = summary[summary["problem"] == problem]
+        runs = int(rows["seeds"].max())
+        table = Table(title=f"{problem} ({runs} runs per strategy)", title_justify="left", box=box.SIMPLE_HEAD)
+        columns = ["strategy", "to 95%", "to 97%", *([f"after {first}"] if first else []), "best at end", "s/run"]
+        for name in columns:
             if name == "strategy":  # a variant's label can be long: fold it, keep the figures whole
                 table.add_column(name, justify="left", overflow="fold")
             else:
                 table.add_column(name, justify="right", no_wrap=True)
-        for _, r in summary[summary["problem"] == problem].iterrows():
+        for _, r in rows.iterrows():
             if r["seeds"] == 0:  # a peer that cannot express the problem
-                table.add_row(escape(r["strategy"]), escape(str(r["note"])), "", "", "")
+                table.add_row(escape(r["strategy"]), escape(str(r["note"])), *[""] * (len(columns) - 2))
                 continue
+            at = (
+                []
+                if first is None
+                else [
+                    "–"
+                    if pd.isna(r[f"at_{first}_median"])
+                    else f"{r[f'at_{first}_median']:.3f} / {r[f'at_{first}_p10']:.3f}"
+                ]
+            )
             table.add_row(
                 escape(r["strategy"]),
                 r["to_95"],
-                r["to_98"],
+                r["to_97"],
+                *at,
                 f"{r['median_final_pct']:.1f}%",
                 f"{r['median_wall_s']:.1f}",
             )

@@ -56,7 +56,9 @@ from .problem import Problem
 from .problems import FAMILY_GROUPS, PROBLEMS, get_problem
 from .variants import StrategyVariant, parse_strategy
 
-TARGETS = (0.95, 0.98)
+TARGETS = (0.95, 0.97, 0.98)
+CHECKPOINTS = (28, 32, 40)  # experiments after which best/optimum is summarised
+SHARE_TARGET = 0.95  # the summary's share of runs at or above this fraction after each checkpoint
 BENCH_COLUMNS = [
     "strategy",
     "problem",
@@ -272,6 +274,7 @@ def run_bench(
     progress: Progress | None = None,
     initial: int | None = None,
     peer_cache: str | Path | None = None,
+    peer_budget: int | None = None,
 ) -> pd.DataFrame:
     """Run every (problem, strategy, seed) closed loop and return the tidy table (:data:`BENCH_COLUMNS`,
     one row per experiment, sorted by problem, strategy, seed, experiment in the order given).
@@ -294,7 +297,9 @@ def run_bench(
     ``initial``: the first batch of every strategy (each from its own initial design; see
     :func:`run_one`), default each campaign's ``n_initial``. ``peer_cache``: a folder where the runs
     of peer strategies (:data:`optiform.bench.peers.PEER_STRATEGIES`) are kept and from which they
-    are reused (:mod:`optiform.bench.peers`); None runs them every time.
+    are reused (:mod:`optiform.bench.peers`); None runs them every time. ``peer_budget``: the
+    peers' runs stop after this many experiments instead of ``budget`` (a peer's run costs minutes
+    per batch; a comparison after k experiments needs it only that far).
     """
     groups = FAMILY_GROUPS  # a group name ('family', 'family-test') stands for its instances
     problems = [q for p in problems for q in (groups.get(p, [p]) if isinstance(p, str) else [p])]
@@ -315,6 +320,8 @@ def run_bench(
     checks: list[tuple[str, Any]] = [("budget", budget), ("batch", batch)]
     if initial is not None:
         checks.append(("initial", initial))
+    if peer_budget is not None:
+        checks.append(("peer_budget", peer_budget))
     for label, value in checks:
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise DataError(f"{label}: expected a positive integer, got {value!r}")
@@ -336,8 +343,11 @@ def run_bench(
             raise DataError(f"problem {p.name!r}: optimum_value must be a positive number, got {p.optimum_value!r}")
 
     # a peer that cannot express a problem: no runs, a row in the summary saying why
+    def budget_of(v: StrategyVariant) -> int:
+        return int(peer_budget) if peer_budget is not None and is_peer(v.name) else int(budget)
+
     skipped = [
-        {"problem": p.name, "strategy": v.label, "reason": reason, "budget": int(budget)}
+        {"problem": p.name, "strategy": v.label, "reason": reason, "budget": budget_of(v)}
         for p in resolved
         for v in variants
         if runs_outside_campaign(v.name) and (reason := not_expressible(v.name, p.campaign_spec())) is not None
@@ -368,7 +378,7 @@ def run_bench(
                 continue
             if p.name not in digests:  # once per problem: an emulator's fingerprint takes seconds
                 digests[p.name] = problem_hash(p)
-            key = peer_key(p, v.label, v.name, seed, budget, batch, initial, digests[p.name])
+            key = peer_key(p, v.label, v.name, seed, budget_of(v), batch, initial, digests[p.name])
             keys[(p.name, v.label, seed)] = key
             hit = load_peer_run(cache, key)
             if hit is None:
@@ -392,7 +402,7 @@ def run_bench(
     if workers == 1 or len(jobs) <= 1:
         for p, v, seed in jobs:
             try:
-                run = run_one(p, v, seed, budget, batch, initial)
+                run = run_one(p, v, seed, budget_of(v), batch, initial)
             except Exception as exc:
                 raise RunFailedError(p.name, v.label, seed, exc) from exc
             finished(run)
@@ -401,7 +411,7 @@ def run_bench(
             max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_init_worker
         ) as pool:
             futures = {
-                pool.submit(run_one, _portable(p), v, seed, budget, batch, initial): (p.name, v.label, seed)
+                pool.submit(run_one, _portable(p), v, seed, budget_of(v), batch, initial): (p.name, v.label, seed)
                 for p, v, seed in jobs
             }
             pending = set(futures)
@@ -427,6 +437,7 @@ def run_bench(
             Path(out),
             settings={
                 "budget": budget,
+                "peer_budget": peer_budget,
                 "batch": batch,
                 "initial": initial,
                 "seeds": seed_list,
@@ -481,11 +492,17 @@ def _portable(problem: Problem) -> Problem | str:
 # --------------------------------------------------------------------------------------------------
 
 
-def experiments_to_targets(df: pd.DataFrame, targets: Sequence[float] = TARGETS) -> pd.DataFrame:
+def experiments_to_targets(
+    df: pd.DataFrame, targets: Sequence[float] = TARGETS, checkpoints: Sequence[int] = CHECKPOINTS
+) -> pd.DataFrame:
     """One row per run (problem, strategy, seed): for each f in ``targets`` the first experiment with
     ``best_so_far >= f * optimum`` (``budget + 1`` when never: censored), columns ``to_95`` etc.;
-    plus ``n_experiments`` (fewer than the budget when the run ended early), ``final_fraction``
-    (fraction_of_optimum after the last experiment; NaN if nothing feasible was made) and ``wall_s``."""
+    for each k in ``checkpoints`` the best/optimum after k experiments, ``at_28`` etc. (0 when
+    nothing feasible was made by then, NaN when the run has fewer than k experiments); plus
+    ``n_experiments`` (fewer than the budget when the run ended early), ``final_fraction``
+    (fraction_of_optimum after the last experiment; NaN if nothing feasible was made),
+    ``feasible_after_design`` (share of the experiments after the first batch that passed; NaN when
+    there are none) and ``wall_s``."""
     rows = []
     for (problem, strategy, seed), run in df.groupby(["problem", "strategy", "seed"], sort=False):
         run = run.sort_values("experiment")
@@ -496,6 +513,14 @@ def experiments_to_targets(df: pd.DataFrame, targets: Sequence[float] = TARGETS)
         for f in targets:
             hit = np.flatnonzero(np.nan_to_num(best, nan=-np.inf) >= f * optimum)
             row[_target_key(f)] = int(run["experiment"].iloc[hit[0]]) if len(hit) else budget + 1
+        fraction = run["fraction_of_optimum"].to_numpy(dtype=float)
+        experiment = run["experiment"].to_numpy(dtype=int)
+        for k in checkpoints:
+            upto = np.flatnonzero(experiment <= k)
+            reached = len(upto) and experiment[upto[-1]] == k
+            row[f"at_{k}"] = float(np.nan_to_num(fraction[upto[-1]], nan=0.0)) if reached else np.nan
+        later = run[run["batch"] > 1] if {"batch", "status"} <= set(run.columns) else run.iloc[:0]
+        row["feasible_after_design"] = float((later["status"] == "ok").mean()) if len(later) else np.nan
         row["n_experiments"] = len(run)
         row["final_fraction"] = float(run["fraction_of_optimum"].iloc[-1])
         row["wall_s"] = float(run["wall_s"].iloc[-1])
@@ -508,18 +533,31 @@ def _target_key(f: float) -> str:
 
 
 def summarize(
-    df: pd.DataFrame, problems: Sequence[str | Problem] | None = None, targets: Sequence[float] = TARGETS
+    df: pd.DataFrame,
+    problems: Sequence[str | Problem] | None = None,
+    targets: Sequence[float] = TARGETS,
+    checkpoints: Sequence[int] = CHECKPOINTS,
+    groups: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Per problem and strategy (in the order of ``problems``, default the table's): seeds, and for
-    each target f (default 95% and 98% of the optimum) the median number of experiments to reach
-    it over seeds, a seed that never gets there counting as budget + 1: columns ``median_to_95``
-    (number), ``censored_to_95`` (seeds that never got there), ``iqr_to_95`` ("q25-q75") and
-    ``to_95`` (text, e.g. "61 (12/20 censored)"); then ``median_final_pct`` (median best noise-free
-    value at the end, % of the optimum), ``ended_early`` (runs that stopped before the budget, e.g.
-    a used-up grid), ``median_wall_s`` (per run) and ``note``: for a peer, that it drops failed
-    experiments; for a peer that cannot express the problem (``df.attrs["not_expressible"]``, set
-    by :func:`run_bench`), a row with no seeds whose ``to_95`` etc. and note say why."""
-    runs = experiments_to_targets(df, targets)
+    each target f (default 95%, 97% and 98% of the optimum) the median number of experiments to
+    reach it over seeds, a seed that never gets there counting as budget + 1: columns
+    ``median_to_95`` (number), ``censored_to_95`` (seeds that never got there), ``iqr_to_95``
+    ("q25-q75") and ``to_95`` (text, e.g. "61 (12/20 censored)"); for each checkpoint k (default 28,
+    32, 40 experiments) the best/optimum after k over the runs that got that far: ``at_28_median``,
+    ``at_28_mean``, ``at_28_p10`` (10th percentile, ``numpy.percentile`` linear) and
+    ``at_28_share95`` (share of runs at or above 95%; NaN columns when no run got that far); then
+    ``feasible_after_design_pct`` (median over runs of the share of experiments after the first
+    batch that passed, %), ``median_final_pct`` (median best noise-free value at the end, % of the
+    optimum), ``ended_early`` (runs that stopped before the budget, e.g. a used-up grid),
+    ``median_wall_s`` (per run) and ``note``: for a peer, that it drops failed experiments; for a
+    peer that cannot express the problem (``df.attrs["not_expressible"]``, set by
+    :func:`run_bench`), a row with no seeds whose ``to_95`` etc. and note say why.
+
+    ``groups`` (default :data:`~optiform.bench.problems.FAMILY_GROUPS`): a group all of whose
+    problems are in the table gets rows of its own after them, over the runs of all its problems
+    pooled (problem = the group's name)."""
+    runs = experiments_to_targets(df, targets, checkpoints)
     skipped = list(df.attrs.get("not_expressible", []))
     problem_order = (
         [p.name if isinstance(p, Problem) else p for p in problems]
@@ -533,23 +571,7 @@ def summarize(
     for problem in problem_order:
         r_p = runs[runs["problem"] == problem] if len(runs) else pd.DataFrame(columns=["strategy"])
         for strategy in dict.fromkeys(r_p["strategy"]):
-            r = r_p[r_p["strategy"] == strategy]
-            budget = int(r["budget"].max())
-            row: dict[str, Any] = {"problem": problem, "strategy": strategy, "seeds": len(r), "budget": budget}
-            for f in targets:
-                key = _target_key(f)
-                n = r[key].to_numpy(dtype=float)
-                q25, q50, q75 = np.percentile(n, [25, 50, 75])
-                censored = int((n > r["budget"].to_numpy()).sum())
-                row[f"median_{key}"] = float(q50)
-                row[f"censored_{key}"] = censored
-                row[f"iqr_{key}"] = f"{q25:g}-{q75:g}"
-                row[key] = f"{q50:g} ({censored}/{len(r)} censored)"
-            row["median_final_pct"] = 100.0 * float(np.nanmedian(r["final_fraction"].fillna(0.0)))
-            row["ended_early"] = int((r["n_experiments"] < r["budget"]).sum())
-            row["median_wall_s"] = float(r["wall_s"].median())
-            row["note"] = PEER_NOTE if is_peer(str(strategy).split("[")[0]) else ""
-            rows.append(row)
+            rows.append(_summary_row(problem, strategy, r_p[r_p["strategy"] == strategy], targets, checkpoints))
         for s in (s for s in skipped if s["problem"] == problem):
             text = f"not expressible: {s['reason']}"
             row = {"problem": problem, "strategy": s["strategy"], "seeds": 0, "budget": int(s["budget"])}
@@ -557,9 +579,46 @@ def summarize(
             row |= {f"censored_{_target_key(f)}": 0 for f in targets}
             row |= {f"iqr_{_target_key(f)}": "" for f in targets}
             row |= {_target_key(f): text for f in targets}
-            row |= {"median_final_pct": np.nan, "ended_early": 0, "median_wall_s": np.nan, "note": text}
+            row |= {f"at_{k}_{stat}": np.nan for k in checkpoints for stat in ("median", "mean", "p10", "share95")}
+            row |= {"feasible_after_design_pct": np.nan, "median_final_pct": np.nan, "ended_early": 0}
+            row |= {"median_wall_s": np.nan, "note": text}
             rows.append(row)
+    for group, members in (FAMILY_GROUPS if groups is None else groups).items():
+        if len(members) < 2 or not set(members) <= set(problem_order):
+            continue
+        pooled = runs[runs["problem"].isin(members)]
+        for strategy in dict.fromkeys(pooled["strategy"]):
+            rows.append(_summary_row(group, strategy, pooled[pooled["strategy"] == strategy], targets, checkpoints))
     return pd.DataFrame(rows)
+
+
+def _summary_row(
+    problem: str, strategy: str, r: pd.DataFrame, targets: Sequence[float], checkpoints: Sequence[int]
+) -> dict[str, Any]:
+    """One row of :func:`summarize` from the runs ``r`` (rows of :func:`experiments_to_targets`)."""
+    budget = int(r["budget"].max())
+    row: dict[str, Any] = {"problem": problem, "strategy": strategy, "seeds": len(r), "budget": budget}
+    for f in targets:
+        key = _target_key(f)
+        n = r[key].to_numpy(dtype=float)
+        q25, q50, q75 = np.percentile(n, [25, 50, 75])
+        censored = int((n > r["budget"].to_numpy()).sum())
+        row[f"median_{key}"] = float(q50)
+        row[f"censored_{key}"] = censored
+        row[f"iqr_{key}"] = f"{q25:g}-{q75:g}"
+        row[key] = f"{q50:g} ({censored}/{len(r)} censored)"
+    for k in checkpoints:
+        at = r[f"at_{k}"].dropna().to_numpy(dtype=float)
+        row[f"at_{k}_median"] = float(np.median(at)) if len(at) else np.nan
+        row[f"at_{k}_mean"] = float(at.mean()) if len(at) else np.nan
+        row[f"at_{k}_p10"] = float(np.percentile(at, 10)) if len(at) else np.nan
+        row[f"at_{k}_share95"] = float((at >= SHARE_TARGET).mean()) if len(at) else np.nan
+    row["feasible_after_design_pct"] = 100.0 * float(r["feasible_after_design"].median(skipna=True))
+    row["median_final_pct"] = 100.0 * float(np.nanmedian(r["final_fraction"].fillna(0.0)))
+    row["ended_early"] = int((r["n_experiments"] < r["budget"]).sum())
+    row["median_wall_s"] = float(r["wall_s"].median())
+    row["note"] = PEER_NOTE if is_peer(str(strategy).split("[")[0]) else ""
+    return row
 
 
 def summary_markdown(
@@ -579,8 +638,9 @@ def summary_markdown(
             else "the campaign's n_initial design"
         )
         cached = f" ({settings['cached']} peer run(s) from the cache)" if settings.get("cached") else ""
+        peers = f"; the peers stop after {settings['peer_budget']}" if settings.get("peer_budget") else ""
         lines.append(
-            f"budget {settings.get('budget')} experiments (first batch: {first}, then batches "
+            f"budget {settings.get('budget')} experiments{peers} (first batch: {first}, then batches "
             f"of {settings.get('batch')}), seeds {seed_text}, {settings.get('workers')} worker(s), "
             f"total wall time {settings.get('elapsed_s', float('nan')):.0f} s{cached}."
         )
@@ -594,9 +654,15 @@ def summary_markdown(
         )
     if problems:
         lines.append("")
+    checkpoints = sorted(
+        {int(c.split("_")[1]) for c in summary.columns if c.startswith("at_") and c.endswith("_median")}
+    )
     lines.append(
-        "Median experiments to reach 95% / 98% of the optimum (judged on the noise-free value of what was made); "
-        "a seed that never gets there counts as budget + 1 (censored)."
+        f"Median experiments to reach {' / '.join(t[3:] + '%' for t in targets)} of the optimum (judged on the "
+        "noise-free value of what was made); a seed that never gets there counts as budget + 1 (censored). "
+        "After k: best/optimum after k experiments, median / mean / 10th percentile over the runs that got that "
+        "far; ≥95%: the share of those runs at 95% or more. Feasible: median share of the experiments after the "
+        "first batch that passed. A family group's rows pool the runs of its instances."
     )
     lines.append("")
     head = [
@@ -604,16 +670,20 @@ def summary_markdown(
         "strategy",
         "seeds",
         *[f"to {t[3:]}%" for t in targets],
+        *[f"after {k}" for k in checkpoints],
+        *[f"≥95% after {k}" for k in checkpoints[:1]],
+        "feasible",
         "median best at end",
         "ended early",
         "median s/run",
         "note",
     ]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * len(targets), "--:", "--:", "--:", "---"]) + "|")
+    shown = len(targets) + len(checkpoints) + len(checkpoints[:1]) + 1
+    lines.append("|" + "|".join(["---", "---", "--:", *["--:"] * shown, "--:", "--:", "--:", "---"]) + "|")
     for _, s in summary.iterrows():
         if s["seeds"] == 0:  # a peer that cannot express the problem
-            cells = [s["problem"], s["strategy"], "0", *["–"] * (len(targets) + 3), str(s["note"])]
+            cells = [s["problem"], s["strategy"], "0", *["–"] * (shown + 3), str(s["note"])]
             lines.append("| " + " | ".join(cells) + " |")
             continue
         cells = [
@@ -621,6 +691,9 @@ def summary_markdown(
             s["strategy"],
             f"{s['seeds']:d}",
             *[str(s[t]) for t in targets],
+            *[_at_cell(s, k) for k in checkpoints],
+            *[_pct_cell(s[f"at_{k}_share95"] * 100) for k in checkpoints[:1]],
+            _pct_cell(s["feasible_after_design_pct"]),
             f"{s['median_final_pct']:.1f}%",
             f"{s['ended_early']:d}",
             f"{s['median_wall_s']:.1f}",
@@ -634,6 +707,16 @@ def summary_markdown(
             "dropped from what they learn from (they still count against the budget)."
         )
     return "\n".join(lines) + "\n"
+
+
+def _at_cell(row: pd.Series, k: int) -> str:
+    """ "median / mean / p10" of best/optimum after k experiments, or "–" when no run got that far."""
+    values = [row[f"at_{k}_{stat}"] for stat in ("median", "mean", "p10")]
+    return "–" if any(pd.isna(v) for v in values) else " / ".join(f"{v:.3f}" for v in values)
+
+
+def _pct_cell(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.0f}%"
 
 
 def _peer_label(label: str) -> bool:

@@ -7,7 +7,7 @@ the default strategy with the same strategy under other options. A variant is wr
 * ``name`` is a strategy of :data:`optiform.spec.STRATEGY_REGISTRY`;
 * each value is read as JSON (``3``, ``0.5``, ``true``, ``"text"``); a bare word is a string;
 * the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``), the key
-  ``kernel`` its surrogate's kernel (``[model] kernel``: rbf, transfer, additive); every other key
+  ``kernel`` its surrogate's kernel (``[model] kernel``: rbf, matern, transfer, additive); every other key
   is a strategy option (``[strategy.options]``), checked against the strategy's options model
   (:class:`optiform.spec.BotorchOptions`, ...), so a misspelt option is an error before anything
   runs;

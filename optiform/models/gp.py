@@ -178,10 +178,12 @@ def fit_gp(
     seed: int = 0,
     categorical_dims: list[int] | None = None,
     groups: list[list[int]] | None = None,
+    matern: bool = False,
 ) -> SingleTaskGP:
     """A fitted ``SingleTaskGP`` (inputs normalised by ``bounds``, outputs standardised) in eval mode.
     The kernel: :func:`transfer_kernel` with ``categorical_dims``, :func:`additive_kernel` with
-    ``groups``, else botorch's default (RBF with ARD length scales).
+    ``groups``, a Matérn-5/2 kernel with ARD length scales and botorch's dimension-scaled prior with
+    ``matern``, else botorch's default (RBF with ARD length scales, the same prior).
 
     Hyperparameters by maximum marginal likelihood. Above ``MAX_FIT_ROWS`` rows they are fitted on
     a seeded random subset of that size (each likelihood evaluation costs O(n³), and a few hundred
@@ -196,6 +198,10 @@ def fit_gp(
             covar = transfer_kernel(X.shape[-1], categorical_dims)
         elif groups:
             covar = additive_kernel(X.shape[-1], groups)
+        elif matern:
+            from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+
+            covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=X.shape[-1], use_rbf_kernel=False)
         else:
             covar = None
         return SingleTaskGP(
@@ -228,7 +234,7 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
 
     SingleTaskGP on the model coordinates (one-hot categoricals), inputs normalised by the space's
     bounds, outputs standardised; hyperparameters by maximum marginal likelihood. The kernel is the
-    campaign's ``[model] kernel`` (default RBF with ARD; ``"transfer"``: :func:`transfer_kernel`;
+    campaign's ``[model] kernel`` (default RBF with ARD; ``"matern"``: Matérn-5/2 with ARD; ``"transfer"``: :func:`transfer_kernel`;
     ``"additive"``: :func:`additive_kernel` over :func:`additive_groups`).
     """
     X = to_tensor(space.to_model(train))
@@ -238,5 +244,7 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
     groups = additive_groups(space) if kind == "additive" else None
     bounds = space.model_bounds()
     bounds[1] = np.where(bounds[1] > bounds[0], bounds[1], bounds[0] + 1.0)  # a coordinate held at one value: unscaled
-    model = fit_gp(X, Y, to_tensor(bounds), categorical_dims=categorical or None, groups=groups)
+    model = fit_gp(
+        X, Y, to_tensor(bounds), categorical_dims=categorical or None, groups=groups, matern=kind == "matern"
+    )
     return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

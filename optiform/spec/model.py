@@ -18,6 +18,9 @@ class ModelSpec(StrictModel):
     ``kernel = "additive"``: one kernel per group of variables (the mixture, each other parameter)
     plus one over all of them (:func:`optiform.models.gp.additive_kernel`), for objectives that are
     close to a product of factors, such as conductivity over composition and processing.
+    ``kernel = "matern"``: a Matérn-5/2 kernel with ARD length scales and the same dimension-scaled
+    prior as the RBF one; its functions are rougher, so a narrow peak between measured points is
+    not smoothed away.
     """
 
-    kernel: Literal["rbf", "transfer", "additive"] = "rbf"
+    kernel: Literal["rbf", "matern", "transfer", "additive"] = "rbf"

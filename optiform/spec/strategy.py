@@ -148,6 +148,12 @@ class BotorchOptions(StrategyOptions):
     predicted lattice formulations with P(feasible) >= exploit_min_probability; at most n - 1."""
     exploit_min_probability: Annotated[float, _real(lambda v: 0.0 < v < 1.0, "between 0 and 1")] = 0.5
     """Least P(feasible) of an exploitation point."""
+    explore: Annotated[int, _whole(0, "a whole number of points >= 0", 10_000)] = 0
+    """Points of such a batch drawn by Thompson sampling: each the maximizer of one posterior sample
+    of the objective over a space-filling pool (P(feasible) >= exploit_min_probability); at most
+    n - 1 - exploit."""
+    explore_pool: Annotated[int, _whole(16, "a whole number >= 16", 100_000)] = 1024
+    """Space-filling points a Thompson sample is drawn over (per categorical combination)."""
     min_spacing: Annotated[float, _real(lambda v: 0.0 <= v < math.inf, ">= 0 rounding steps")] = 0.0
     """Least distance of a proposal from any made, pending or batch-mate formulation, in rounding
     steps of every variable (0: not the same lattice point)."""

@@ -45,6 +45,7 @@ Every option, its default and unit: :class:`optiform.spec.BotorchOptions`.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -149,7 +150,10 @@ class BotorchStrategy(Strategy):
         """One exploitation point when the batch has room for it (n ≥ 2), one objective and no
         outcome constraints (their thresholds would need a probability floor of their own)."""
         return (
-            opts.exploit > 0 and n >= 2 and len(ctx.objectives or [ctx.objective]) == 1 and not ctx.outcome_constraints
+            (opts.exploit > 0 or opts.explore > 0)
+            and n >= 2
+            and len(ctx.objectives or [ctx.objective]) == 1
+            and not ctx.outcome_constraints
         )
 
     def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: BotorchOptions, pending) -> torch.Tensor:
@@ -169,13 +173,42 @@ class BotorchStrategy(Strategy):
         starts = pool[pool_values.topk(min(opts.num_restarts, len(pool))).indices].unsqueeze(1)
         X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=opts.maxiter)
         k = min(opts.exploit, n - 1)
-        best = self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
+        best = (
+            self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
+            if k
+            else surrogate.train_X[:0]
+        )
+        explore = min(opts.explore, n - 1 - len(best))
+        if explore > 0:
+            best = torch.cat([best, self._thompson(ctx, opts, explore)])
         acq.set_X_pending(best if pending is None else torch.cat([pending, best]))
         try:
             rest = self._optimize_joint(acq, n - len(best), ctx, opts)
         finally:
             acq.set_X_pending(pending)
         return torch.cat([best, rest])
+
+    def _thompson(self, ctx: ProposalContext, opts: BotorchOptions, k: int) -> torch.Tensor:
+        """``k`` points by Thompson sampling (k x d): for each of k joint posterior samples of the
+        objective's latent over a space-filling pool (``explore_pool`` points with P(feasible) ≥
+        ``exploit_min_probability``; all when none is), the pool point where the sample is best."""
+        surrogate = ctx.surrogate()
+        pool = self._pool(ctx, opts.explore_pool)
+        feasibility = ctx.feasibility()
+        if feasibility is not None:
+            with torch.no_grad():
+                ok = feasibility.log_prob(pool.unsqueeze(1)).squeeze(-1) >= math.log(opts.exploit_min_probability)
+            if bool(ok.any()):
+                pool = pool[ok]
+        with torch.no_grad():
+            samples = surrogate.model.posterior(pool).rsample(torch.Size([k])).squeeze(-1)  # (k, N)
+        if not surrogate.objective.maximize:
+            samples = -samples
+        chosen: list[int] = []
+        for sample in samples:
+            order = torch.argsort(sample, descending=True)
+            chosen.append(next(int(i) for i in order if int(i) not in chosen))
+        return pool[chosen]
 
     @staticmethod
     def _exploit_on_lattice(
