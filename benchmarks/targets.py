@@ -59,8 +59,9 @@ def judge(runs: pd.DataFrame, default: str = "botorch") -> list[dict[str, str]]:
 
     def add(target: str, mine: float, theirs: float | str, ok: bool | None) -> None:
         verdict = "MISSING" if ok is None else ("PASS" if ok else "FAIL")
-        shown = theirs if isinstance(theirs, str) else f"{theirs:.3f}"
-        lines.append({"target": target, "default": f"{mine:.3f}", "compared with": shown, "verdict": verdict})
+        shown = theirs if isinstance(theirs, str) else ("–" if np.isnan(theirs) else f"{theirs:.3f}")
+        mine_shown = "–" if np.isnan(mine) else f"{mine:.3f}"
+        lines.append({"target": target, "default": mine_shown, "compared with": shown, "verdict": verdict})
 
     def runs_of(problems: list[str], strategy: str) -> pd.DataFrame:
         return runs[runs["problem"].isin(problems) & (runs["strategy"] == strategy)]

@@ -846,17 +846,18 @@ def bench(
     summary = summarize(df, resolved)
     first = min(k for k in CHECKPOINTS) if budget >= min(CHECKPOINTS) else None
     console.print(
-        "median experiments to reach 95% / 97% of the optimum; a seed that never gets there counts as budget + 1 "
+        "median experiments to reach 95% of the optimum; a seed that never gets there counts as budget + 1 "
         f"(censored){'' if first is None else f'; after {first}: best/optimum after {first} experiments, median / 10th percentile'}"
+        f"; 97%, 98% and more in {escape(str(folder / 'summary.md'))}"
     )
     for problem in dict.fromkeys(summary["problem"]):
         rows = summary[summary["problem"] == problem]
         runs = int(rows["seeds"].max())
         table = Table(title=f"{problem} ({runs} runs per strategy)", title_justify="left", box=box.SIMPLE_HEAD)
-        columns = ["strategy", "to 95%", "to 97%", *([f"after {first}"] if first else []), "best at end", "s/run"]
+        columns = ["strategy", "to 95%", *([f"after {first}"] if first else []), "best at end", "s/run"]
         for name in columns:
             if name == "strategy":  # a variant's label can be long: fold it, keep the figures whole
-                table.add_column(name, justify="left", overflow="fold")
+                table.add_column(name, justify="left", overflow="fold", min_width=16)
             else:
                 table.add_column(name, justify="right", no_wrap=True)
         for _, r in rows.iterrows():
@@ -875,7 +876,6 @@ def bench(
             table.add_row(
                 escape(r["strategy"]),
                 r["to_95"],
-                r["to_97"],
                 *at,
                 f"{r['median_final_pct']:.1f}%",
                 f"{r['median_wall_s']:.1f}",

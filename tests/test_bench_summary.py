@@ -16,7 +16,9 @@ from optiform.cli import app
 from optiform.errors import DataError
 
 
-def _table(best: dict[int, list[float]], problem: str = "p", failed: dict[int, list[int]] | None = None) -> pd.DataFrame:
+def _table(
+    best: dict[int, list[float]], problem: str = "p", failed: dict[int, list[int]] | None = None
+) -> pd.DataFrame:
     """A bench table of one strategy: per seed the best-so-far fractions (optimum 1), batches of 2
     after a first batch of 2; ``failed`` lists the failed experiments (1-based) of each seed."""
     rows = []
@@ -104,7 +106,7 @@ def test_cli_bench_prints_the_first_checkpoint_and_97(tmp_path: Path) -> None:
          "--initial", "8", "--out", str(out), "--workers", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "to 97%" in result.output and "after 28" in result.output
+    assert "to 95%" in result.output and "after 28" in result.output and "0.0 / " not in result.output
     summary = pd.read_csv(out / "summary.csv")
     assert {"at_28_median", "at_28_p10", "at_28_share95", "median_to_97", "feasible_after_design_pct"} <= set(
         summary.columns

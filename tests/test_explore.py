@@ -104,3 +104,24 @@ def test_matern_kernel_is_parsed_and_fitted(make_campaign: MakeCampaign) -> None
     assert isinstance(rbf, RBFKernel)
     batch = c.propose(4)
     assert len(batch) == 4 and space.satisfies(batch.drop(columns="id")).all()
+
+
+def test_exploit_beta_adds_posterior_standard_deviations() -> None:
+    from botorch.models import SingleTaskGP
+
+    from optiform.strategies.acquisition import FeasiblePosteriorMean
+
+    torch.manual_seed(0)
+    X = torch.rand(8, 2, dtype=torch.float64)
+    model = SingleTaskGP(X, (X.sum(-1, keepdim=True) - 1.0) ** 2)
+    model.eval()
+    points = torch.rand(5, 1, 2, dtype=torch.float64)
+    with torch.no_grad():
+        post = model.posterior(points)
+        mean, sd = post.mean.squeeze(), post.variance.sqrt().squeeze()
+        assert torch.allclose(FeasiblePosteriorMean(model)(points), mean)
+        assert torch.allclose(FeasiblePosteriorMean(model, beta=1.5)(points), mean + 1.5 * sd)
+        assert torch.allclose(FeasiblePosteriorMean(model, maximize=False, beta=1.5)(points), -mean + 1.5 * sd)
+    assert get_strategy("botorch", {"exploit_beta": 1}).options.exploit_beta == 1.0
+    with pytest.raises(ValueError, match=r"exploit_beta must be a number >= 0, got -1"):
+        get_strategy("botorch", {"exploit_beta": -1})

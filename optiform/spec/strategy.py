@@ -148,6 +148,9 @@ class BotorchOptions(StrategyOptions):
     predicted lattice formulations with P(feasible) >= exploit_min_probability; at most n - 1."""
     exploit_min_probability: Annotated[float, _real(lambda v: 0.0 < v < 1.0, "between 0 and 1")] = 0.5
     """Least P(feasible) of an exploitation point."""
+    exploit_beta: Annotated[float, _real(lambda v: 0.0 <= v < math.inf, "a number >= 0")] = 0.0
+    """β: an exploitation point maximizes the posterior mean plus β posterior standard deviations
+    (model scale; 0: the best predicted formulation)."""
     explore: Annotated[int, _whole(0, "a whole number of points >= 0", 10_000)] = 0
     """Points of such a batch drawn by Thompson sampling: each the maximizer of one posterior sample
     of the objective over a space-filling pool (P(feasible) >= exploit_min_probability); at most

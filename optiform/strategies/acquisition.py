@@ -222,10 +222,11 @@ class GreedyLogNEI(AcquisitionFunction):
 
 
 class FeasiblePosteriorMean(AcquisitionFunction):
-    """Pure exploitation: the posterior mean of the objective's latent (ln y for log objectives,
-    sign-flipped for minimize) with a penalty below a floor on P(feasible),
+    """Exploitation: the posterior mean of the objective's latent (ln y for log objectives,
+    sign-flipped for minimize), plus ``beta`` posterior standard deviations (an optimistic step
+    away from the data; 0: pure exploitation), with a penalty below a floor on P(feasible),
 
-        α(x) = ±μ(x) + λ · min(0, log P(x) - log p_min),   λ = ``PENALTY_PER_LOG_P`` (latent units)
+        α(x) = ±μ(x) + β·s(x) + λ · min(0, log P(x) - log p_min),   λ = ``PENALTY_PER_LOG_P`` (latent units)
 
     so the maximizer is the best predicted formulation among those with P ≥ p_min (the penalty is
     differentiable and pulls strays back). Used for one point of a batch (ε-greedy batch BO; see
@@ -234,8 +235,11 @@ class FeasiblePosteriorMean(AcquisitionFunction):
 
     PENALTY_PER_LOG_P = 10.0
 
-    def __init__(self, model, maximize: bool = True, feasibility_model=None, min_probability: float = 0.5) -> None:
+    def __init__(
+        self, model, maximize: bool = True, feasibility_model=None, min_probability: float = 0.5, beta: float = 0.0
+    ) -> None:
         super().__init__(model=model)
+        self.beta = beta
         self.sign = 1.0 if maximize else -1.0
         self.feasibility_model = feasibility_model
         self.log_floor = math.log(min_probability)
@@ -245,6 +249,8 @@ class FeasiblePosteriorMean(AcquisitionFunction):
             raise ValueError(f"FeasiblePosteriorMean: q must be 1, got {X.shape[-2]}")
         posterior: Any = self.model.posterior(X)  # a GPyTorchPosterior (mean)
         value = self.sign * posterior.mean.squeeze(-1).squeeze(-1)
+        if self.beta:
+            value = value + self.beta * posterior.variance.clamp_min(1e-12).sqrt().squeeze(-1).squeeze(-1)
         if self.feasibility_model is not None:
             shortfall = (self.feasibility_model.log_prob(X).squeeze(-1) - self.log_floor).clamp_max(0.0)
             value = value + self.PENALTY_PER_LOG_P * shortfall

@@ -162,7 +162,11 @@ class BotorchStrategy(Strategy):
         at most n - 1), then the rest of the batch by the acquisition with them pending."""
         surrogate = ctx.surrogate()
         greedy = FeasiblePosteriorMean(
-            surrogate.model, surrogate.objective.maximize, ctx.feasibility(), opts.exploit_min_probability
+            surrogate.model,
+            surrogate.objective.maximize,
+            ctx.feasibility(),
+            opts.exploit_min_probability,
+            beta=opts.exploit_beta,
         )
         # Start from the num_restarts best distinct points of the pool plus the measured formulations
         # (a Boltzmann pick of q = 1 starts repeats the same few points, and ascent from them often

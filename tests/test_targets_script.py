@@ -1,0 +1,97 @@
+"""``benchmarks/targets.py``: every target of the default-against-the-peers comparison judged from
+bench tables, PASS / FAIL / MISSING (never PASS without the runs)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "targets.py"
+
+
+@pytest.fixture(scope="module")
+def targets():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("targets", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _runs(
+    problem: str, strategy: str, finals: list[float], budget: int = 28, failed_after_design: int = 0
+) -> list[dict]:
+    """Runs reaching each of ``finals`` (fraction of an optimum of 1) at their 8th experiment and
+    staying there; the first ``failed_after_design`` experiments after the design failed."""
+    rows = []
+    for seed, final in enumerate(finals):
+        for i in range(1, budget + 1):
+            best = 0.5 if i < 8 else final
+            rows.append(
+                {
+                    "problem": problem,
+                    "strategy": strategy,
+                    "seed": seed,
+                    "experiment": i,
+                    "batch": 1 if i <= 8 else 2 + (i - 9) // 4,
+                    "status": "failed" if 8 < i <= 8 + failed_after_design else "ok",
+                    "best_so_far": best,
+                    "optimum": 1.0,
+                    "fraction_of_optimum": best,
+                    "budget": budget,
+                    "wall_s": float(i),
+                }
+            )
+    return rows
+
+
+def _verdicts(lines: list[dict[str, str]]) -> dict[str, str]:
+    return {line["target"]: line["verdict"] for line in lines}
+
+
+def test_peers_are_compared_after_28_with_a_tie_margin(targets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        _runs("ridge", "botorch", [0.95, 0.96, 0.97, 0.80, 0.99])
+        + _runs("ridge", "baybe", [0.955, 0.96, 0.97, 0.60, 0.99])  # median 0.96 vs 0.96; p10 tie-breaking below
+        + _runs("ridge", "botorch-defaults", [0.99, 0.99, 0.99, 0.99, 0.99])
+    )
+    (tmp_path / "a").mkdir()
+    pd.DataFrame(rows).to_csv(tmp_path / "a" / "bench.csv", index=False)
+    v = _verdicts(targets.judge(targets.load_runs([tmp_path / "a"])))
+    assert v["ridge: median after 28 >= baybe"] == "PASS"
+    assert v["ridge: p10 after 28 >= baybe"] == "PASS"
+    assert v["ridge: median after 28 >= botorch-defaults"] == "FAIL"  # 0.96 < 0.99 - 0.01
+    assert v["ridge: p10 after 28 >= botorch-defaults"] == "FAIL"
+    assert v["shifted: median after 28 >= baybe"] == "MISSING"  # no runs: never a pass
+    assert v["family-test: mean after 28 >= baybe"] == "MISSING"
+
+
+def test_feasibility_and_speed_targets(targets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = _runs("ratio-boundary", "botorch", [0.96] * 4, budget=40, failed_after_design=9)  # 9 of 32 failed
+    rows += _runs("llzt-ternary", "botorch", [0.97] * 4, budget=40)  # 97% at experiment 8
+    rows += _runs("llzt-full", "botorch", [0.9] * 4, budget=40)  # never 95%
+    path = tmp_path / "bench.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    v = _verdicts(targets.judge(targets.load_runs([path])))
+    assert v["ratio-boundary: median after 32 >= 0.95"] == "PASS"
+    assert v["ratio-boundary: feasible after the design >= 70%"] == "PASS"  # 23 of 32 passed
+    assert v["llzt-ternary: median experiments to 97% <= 17"] == "PASS"
+    assert v["llzt-full: median experiments to 95% <= 40"] == "FAIL"
+    assert v["calisol: median experiments to 98% <= 15.5"] == "MISSING"
+    rows = _runs("ratio-boundary", "botorch", [0.96] * 4, budget=40, failed_after_design=10)  # 22 of 32 passed: 69%
+    pd.DataFrame(rows).to_csv(path, index=False)
+    v = _verdicts(targets.judge(targets.load_runs([path])))
+    assert v["ratio-boundary: feasible after the design >= 70%"] == "FAIL"
+
+
+def test_cli_writes_the_table_and_refuses_a_folder_without_a_table(targets, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pd.DataFrame(_runs("ridge", "botorch", [0.9])).to_csv(tmp_path / "bench.csv", index=False)
+    out = tmp_path / "targets.md"
+    assert targets.main([str(tmp_path), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text == capsys.readouterr().out and "| ridge: median after 28 >= baybe | 0.900 | – | MISSING |" in text
+    assert targets.main([str(tmp_path / "nothing")]) == 2
+    assert f"error: no bench.csv in {tmp_path / 'nothing'}" in capsys.readouterr().err
