@@ -29,7 +29,12 @@ near the boundary where the optimum is. The point is chosen on the lattice: the 
 maximizer's rounding and every lattice move of up to two steps from it that is not yet made or
 pending, ranked by the same criterion (plain rounding could cross the feasibility boundary or land
 on a formulation already made). ``exploit = k`` takes the k best of those candidates (at most
-n - 1).
+n - 1). ``exploit_beta = β`` makes that point maximize the posterior mean plus β posterior
+standard deviations (an optimistic step away from the data).
+
+Exploration (option ``explore``, default 0): that many further points of such a batch by Thompson
+sampling — each the best point of one joint posterior sample over ``explore_pool`` space-filling
+points with P(feasible) ≥ ``exploit_min_probability``.
 
 Option ``min_probability`` (default 0): points of the acquisition with P(feasible) below it are
 penalised by ``FLOOR_PENALTY_PER_LOG_P`` (100) per unit of log P below the floor, i.e. excluded
@@ -159,7 +164,22 @@ class BotorchStrategy(Strategy):
     def _optimize_with_exploit(self, acq, n: int, ctx: ProposalContext, opts: BotorchOptions, pending) -> torch.Tensor:
         """The ``exploit`` best predicted lattice formulations with P(feasible) ≥
         ``exploit_min_probability`` (:class:`FeasiblePosteriorMean`, :meth:`_exploit_on_lattice`;
-        at most n - 1), then the rest of the batch by the acquisition with them pending."""
+        at most n - 1), then ``explore`` Thompson-sampling points (:meth:`_thompson`; at most what
+        leaves one point), then the rest of the batch by the acquisition with them pending."""
+        k = min(opts.exploit, n - 1)
+        best = self._exploit(ctx, opts, k) if k else ctx.surrogate().train_X[:0]
+        explore = min(opts.explore, n - 1 - len(best))
+        if explore > 0:
+            best = torch.cat([best, self._thompson(ctx, opts, explore)])
+        acq.set_X_pending(best if pending is None else torch.cat([pending, best]))
+        try:
+            rest = self._optimize_joint(acq, n - len(best), ctx, opts)
+        finally:
+            acq.set_X_pending(pending)
+        return torch.cat([best, rest])
+
+    def _exploit(self, ctx: ProposalContext, opts: BotorchOptions, k: int) -> torch.Tensor:
+        """The ``k`` best predicted lattice formulations (k x d, model coordinates)."""
         surrogate = ctx.surrogate()
         greedy = FeasiblePosteriorMean(
             surrogate.model,
@@ -176,21 +196,7 @@ class BotorchStrategy(Strategy):
             pool_values = greedy(pool.unsqueeze(1))
         starts = pool[pool_values.topk(min(opts.num_restarts, len(pool))).indices].unsqueeze(1)
         X, values = maximize_projected(greedy, starts, self._projection(ctx), maxiter=opts.maxiter)
-        k = min(opts.exploit, n - 1)
-        best = (
-            self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
-            if k
-            else surrogate.train_X[:0]
-        )
-        explore = min(opts.explore, n - 1 - len(best))
-        if explore > 0:
-            best = torch.cat([best, self._thompson(ctx, opts, explore)])
-        acq.set_X_pending(best if pending is None else torch.cat([pending, best]))
-        try:
-            rest = self._optimize_joint(acq, n - len(best), ctx, opts)
-        finally:
-            acq.set_X_pending(pending)
-        return torch.cat([best, rest])
+        return self._exploit_on_lattice(greedy, X[int(torch.argmax(values))].detach(), ctx, opts, k)
 
     def _thompson(self, ctx: ProposalContext, opts: BotorchOptions, k: int) -> torch.Tensor:
         """``k`` points by Thompson sampling (k x d): for each of k joint posterior samples of the
