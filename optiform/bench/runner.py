@@ -654,8 +654,10 @@ def summary_markdown(
         )
     if problems:
         lines.append("")
-    checkpoints = sorted(
-        {int(c.split("_")[1]) for c in summary.columns if c.startswith("at_") and c.endswith("_median")}
+    checkpoints = sorted(  # those some run got to
+        int(c.split("_")[1])
+        for c in summary.columns
+        if c.startswith("at_") and c.endswith("_median") and summary[c].notna().any()
     )
     lines.append(
         f"Median experiments to reach {' / '.join(t[3:] + '%' for t in targets)} of the optimum (judged on the "
