@@ -96,7 +96,7 @@ def test_transfer_kernel_spec_fit_and_propose(make_campaign: MakeCampaign) -> No
     with pytest.raises(SpecError, match=r"model\.kernel: kernel 'transfer' needs a categorical parameter"):
         parse_spec(bad)
     bad = spec.model_dump()
-    bad["model"] = {"kernel": "matern"}
+    bad["model"] = {"kernel": "cosine"}
     with pytest.raises(SpecError, match=r"model\.kernel"):
         parse_spec(bad)
 
