@@ -59,7 +59,7 @@ def closed_loop(
     fluid), and ``best_true_mS_cm``: the best noise-free value among the solid formulations made
     so far (the benchmark's yardstick).
     """
-    make = make or (lambda batch, number: _measure_and_record(campaign, lab, batch))
+    make = make or (lambda batch, number: measure_and_record(campaign, lab, batch))
     done = 0
     history: list[pd.DataFrame] = []
     best_true = -np.inf
@@ -103,7 +103,9 @@ def closed_loop(
     return out
 
 
-def _measure_and_record(campaign: Campaign, lab: Lab | VirtualLab, batch: pd.DataFrame) -> pd.DataFrame:
+def measure_and_record(campaign: Campaign, lab: Lab | VirtualLab, batch: pd.DataFrame) -> pd.DataFrame:
+    """The lab measures ``batch`` and the campaign records its results (the default ``make`` of
+    :func:`closed_loop`); returns the lab's table."""
     results = lab.measure(batch)
     # force: a simulated lab's values are right by construction, and some span more than the
     # plausibility test's 1000x around the median (the peo emulator: 3% of the space)

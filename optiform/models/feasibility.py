@@ -41,6 +41,8 @@ from .gp import MAX_FIT_ROWS, to_tensor
 # Laplace variance stays near it even at the training points, so the moderated P of a formulation
 # that was made and stayed fluid was ~0.3, and the acquisition kept proposing more like it.
 MODERATION_VARIANCE_CAP = 1.0
+AMPLITUDE_BOUNDS = (1e-2, 1e3)  # the kernel's constant C (latent units²)
+LENGTH_SCALE_BOUNDS = (1e-2, 1e2)  # per model coordinate, inputs scaled to [0, 1]
 
 
 @dataclass
@@ -108,7 +110,7 @@ def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) 
     lower, upper = space.model_bounds()
     X = (space.to_model(data) - lower) / np.where(upper > lower, upper - lower, 1.0)
     y = labels.astype(int)
-    kernel = ConstantKernel(1.0, (1e-2, 1e3)) * RBF(np.ones(X.shape[1]), (1e-2, 1e2))
+    kernel = ConstantKernel(1.0, AMPLITUDE_BOUNDS) * RBF(np.ones(X.shape[1]), LENGTH_SCALE_BOUNDS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notices at the length-scale bounds
         if len(X) > MAX_FIT_ROWS:

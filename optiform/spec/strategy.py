@@ -160,8 +160,9 @@ class BotorchOptions(StrategyOptions):
     min_spacing: Annotated[float, _real(lambda v: 0.0 <= v < math.inf, ">= 0 rounding steps")] = 0.0
     """Least distance of a proposal from any made, pending or batch-mate formulation, in rounding
     steps of every variable (0: not the same lattice point)."""
-    min_probability: Annotated[float, _real(lambda v: 0.0 <= v < 1.0, "within [0, 1)")] = 0.0
-    """Floor on P(feasible): acquisition values below it are penalised by 100 per unit of ln P."""
+    min_probability: Annotated[float, _real(lambda v: 0.0 <= v < 1.0, "within [0, 1)")] = 0.6
+    """Floor on P(feasible): acquisition values below it are penalised by 100 per unit of ln P
+    (0: no floor; only with ``[feasibility]``)."""
 
     @classmethod
     def message(cls, problems: list[OptionProblem], options: Mapping[str, Any]) -> str:

@@ -1,0 +1,64 @@
+"""The default strategy keeps likely failures out of a batch: its acquisition points stay at or
+near P(feasible) >= min_probability (0.6 by default), where without the floor it proposes films
+the classifier expects to stay fluid."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from optiform.bench.loop import measure_and_record
+from optiform.bench.problems import get_problem
+from optiform.bench.variants import parse_strategy
+from optiform.campaign import Campaign
+from optiform.spec import BotorchOptions
+
+
+def _acquisition_probabilities(label: str | None, seed: int = 2) -> np.ndarray:
+    """P(feasible) of batch 3's acquisition points (all but the exploitation point) on
+    ratio-boundary, after the strategy's own design of 8 and a Sobol batch of 20 (the same history
+    for every variant, so only the options differ)."""
+    problem = get_problem("ratio-boundary")
+    spec = problem.campaign_spec()
+    if label is not None:
+        spec = parse_strategy(label).apply(spec)
+    lab = problem.make_lab(seed)
+    c = Campaign.create(spec, store="sqlite://", seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        measure_and_record(c, lab, c.propose(8, strategy="sobol"))
+        measure_and_record(c, lab, c.propose(20, strategy="sobol"))
+        batch = c.propose(4)
+        feasibility = c.feasibility_model()
+    assert feasibility is not None
+    return feasibility.probability(batch)[1:]
+
+
+def test_the_default_floor_keeps_acquisition_points_likely_to_pass() -> None:
+    assert BotorchOptions().min_probability == 0.6
+    floored = _acquisition_probabilities(None)  # the default options
+    unfloored = _acquisition_probabilities("botorch[min_probability=0]")
+    assert unfloored.min() < 0.5  # the same history without the floor: a likely-fluid film
+    assert floored.min() >= 0.6  # soft floor: 100 nats per unit of ln P below it
+    assert floored.mean() > unfloored.mean()
+
+
+def test_calibration_script_rows_match_the_lab() -> None:
+    """benchmarks/feasibility_calibration.py: one row per experiment, P only once a classifier
+    exists, 'passed' exactly where the lab's noise-free value is finite, and the report's share."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "feasibility_calibration.py"
+    spec = importlib.util.spec_from_file_location("feasibility_calibration", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    table = script.run("ratio-boundary", "botorch", seed=0, budget=16, initial=8, batch=4)
+    assert len(table) == 16 and table["batch"].tolist() == [1] * 8 + [2] * 4 + [3] * 4
+    assert table.loc[table["batch"] == 1, "P"].isna().all()
+    later = table[table["batch"] > 1]
+    assert later["P"].between(0, 1).all()
+    assert (table["passed"] == table["fraction_of_optimum"].notna()).all()
+    assert table["fraction_of_optimum"].max() <= 1.0 + 1e-9
+    assert f"passed after the first batch: {later['passed'].mean():.1%} of 8;" in script.report(table)
