@@ -4,11 +4,14 @@ line run in ``tmp_path``."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -40,6 +43,26 @@ n_initial = 6
 
 SpecSource = str | Path | dict[str, Any] | CampaignSpec
 MakeCampaign = Callable[..., Campaign]
+
+
+@pytest.fixture(scope="session")
+def benchmark_script() -> Callable[[str], ModuleType]:
+    """``benchmark_script("targets")``: the module ``benchmarks/targets.py``, loaded once per name
+    (registered in ``sys.modules``: dataclasses look their module up)."""
+
+    def load(name: str) -> ModuleType:
+        path = ROOT / "benchmarks" / f"{name}.py"
+        loaded = sys.modules.get(name)
+        if loaded is not None and Path(getattr(loaded, "__file__", "") or "") == path:
+            return loaded
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture

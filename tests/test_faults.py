@@ -4,11 +4,11 @@ whose verdict is known whatever optiform does (``--self-test``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -19,13 +19,8 @@ SCRIPT = ROOT / "benchmarks" / "faults.py"
 
 
 @pytest.fixture(scope="module")
-def faults() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("faults", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["faults"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def faults(benchmark_script: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_script("faults")
 
 
 def test_catalogue_covers_the_issue(faults: ModuleType) -> None:

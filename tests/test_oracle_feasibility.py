@@ -3,9 +3,8 @@ its comparison with the learnt classifier measures nothing."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -14,18 +13,11 @@ from optiform.bench.problems import PAPER_FIXED, get_problem
 from optiform.campaign import Campaign
 from optiform.sim.lab import is_solid
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "oracle_feasibility.py"
 
-
-def _script():
-    spec = importlib.util.spec_from_file_location("oracle_feasibility", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_true_boundary_is_the_virtual_labs_rule(make_campaign: Callable[..., Campaign]) -> None:
-    script = _script()
+def test_true_boundary_is_the_virtual_labs_rule(
+    make_campaign: Callable[..., Campaign], benchmark_script: Callable[[str], ModuleType]
+) -> None:
+    script = benchmark_script("oracle_feasibility")
     for problem in ("llzt-full", "llzt-ternary"):
         c = make_campaign(get_problem(problem).campaign_spec(), name=problem)
         points = c.space.round(c.space.sample_uniform(3000, seed=5))

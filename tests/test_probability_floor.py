@@ -4,9 +4,9 @@ the classifier expects to stay fluid."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
+from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
@@ -16,17 +16,19 @@ from optiform.bench.variants import parse_strategy
 from optiform.campaign import Campaign
 from optiform.spec import BotorchOptions
 
+MakeCampaign = Callable[..., Campaign]
 
-def _acquisition_probabilities(label: str | None, seed: int = 2) -> np.ndarray:
+
+def _acquisition_probabilities(make_campaign: MakeCampaign, label: str | None, seed: int = 2) -> np.ndarray:
     """P(feasible) of batch 3's acquisition points (all but the exploitation point) on
-    ratio-boundary, after the strategy's own design of 8 and a Sobol batch of 20 (the same history
-    for every variant, so only the options differ)."""
+    ratio-boundary, after Sobol batches of 8 and 20 (the same history for every variant, so only
+    the options differ)."""
     problem = get_problem("ratio-boundary")
     spec = problem.campaign_spec()
     if label is not None:
         spec = parse_strategy(label).apply(spec)
     lab = problem.make_lab(seed)
-    c = Campaign.create(spec, store="sqlite://", seed=seed)
+    c = make_campaign(spec, seed=seed, name=label or "default")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         measure_and_record(c, lab, c.propose(8, strategy="sobol"))
@@ -37,23 +39,19 @@ def _acquisition_probabilities(label: str | None, seed: int = 2) -> np.ndarray:
     return feasibility.probability(batch)[1:]
 
 
-def test_the_default_floor_keeps_acquisition_points_likely_to_pass() -> None:
+def test_the_default_floor_keeps_acquisition_points_likely_to_pass(make_campaign: MakeCampaign) -> None:
     assert BotorchOptions().min_probability == 0.6
-    floored = _acquisition_probabilities(None)  # the default options
-    unfloored = _acquisition_probabilities("botorch[min_probability=0]")
+    floored = _acquisition_probabilities(make_campaign, None)  # the default options
+    unfloored = _acquisition_probabilities(make_campaign, "botorch[min_probability=0]")
     assert unfloored.min() < 0.5  # the same history without the floor: a likely-fluid film
     assert floored.min() >= 0.6  # soft floor: 100 nats per unit of ln P below it
     assert floored.mean() > unfloored.mean()
 
 
-def test_calibration_script_rows_match_the_lab() -> None:
+def test_calibration_script_rows_match_the_lab(benchmark_script: Callable[[str], ModuleType]) -> None:
     """benchmarks/feasibility_calibration.py: one row per experiment, P only once a classifier
     exists, 'passed' exactly where the lab's noise-free value is finite, and the report's share."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "feasibility_calibration.py"
-    spec = importlib.util.spec_from_file_location("feasibility_calibration", path)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = benchmark_script("feasibility_calibration")
     table = script.run("ratio-boundary", "botorch", seed=0, budget=16, initial=8, batch=4)
     assert len(table) == 16 and table["batch"].tolist() == [1] * 8 + [2] * 4 + [3] * 4
     assert table.loc[table["batch"] == 1, "P"].isna().all()

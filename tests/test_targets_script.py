@@ -3,22 +3,15 @@ bench tables, PASS / FAIL / MISSING (never PASS without the runs)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "targets.py"
-
 
 @pytest.fixture(scope="module")
-def targets():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("targets", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def targets(benchmark_script):  # type: ignore[no-untyped-def]
+    return benchmark_script("targets")
 
 
 def _runs(
