@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 from optiform.bench import get_problem, run_bench, run_one
 from optiform.bench import peers as peers_module
 from optiform.bench import runner as runner_module
-from optiform.bench.peers import PEER_STRATEGIES, load_peer_run, peer_key, problem_hash
+from optiform.bench.peers import (
+    PEER_STRATEGIES,
+    load_peer_run,
+    peer_key,
+    problem_fingerprint,
+    same_fingerprint,
+)
 from optiform.bench.problem import Problem
 from optiform.campaign import Campaign
 from optiform.cli import app
@@ -157,14 +163,14 @@ def test_peer_key_changes_with_the_problem_and_the_versions(monkeypatch: pytest.
     assert key == peer_key(p, "botorch-defaults", "botorch-defaults", 0, 28, 4, 8)
     assert "botorch" in key["versions"] and key["versions"]["source"]
     changed = Problem(p.name, p.description, p.spec, p.make_lab, p.optimum_value * 1.01, p.synthetic)
-    assert problem_hash(changed) != problem_hash(p)
+    assert not same_fingerprint(problem_fingerprint(changed), problem_fingerprint(p))
     assert peer_key(changed, "botorch-defaults", "botorch-defaults", 0, 28, 4, 8) != key
     for field, value in (("seed", 1), ("budget", 29), ("batch", 2), ("initial", None)):
         args = {"seed": 0, "budget": 28, "batch": 4, "initial": 8, field: value}
         assert peer_key(p, "botorch-defaults", "botorch-defaults", **args) != key  # type: ignore[arg-type]
     # a lab whose landscape changed (same spec and optimum) changes the hash too
     tilted = Problem(p.name, p.description, p.spec, _Tilted(p.make_lab), p.optimum_value, p.synthetic)
-    assert problem_hash(tilted) != problem_hash(p)
+    assert not same_fingerprint(problem_fingerprint(tilted), problem_fingerprint(p))
     monkeypatch.setattr(peers_module, "PEER_CACHE_VERSION", 99)
     assert peer_key(p, "botorch-defaults", "botorch-defaults", 0, 28, 4, 8) != key
     assert "botorch-defaults" in PEER_STRATEGIES
@@ -178,6 +184,37 @@ def test_a_cached_run_of_a_changed_problem_is_not_reused(tmp_path: Path) -> None
     assert load_peer_run(tmp_path, key) is not None
     changed = Problem(p.name, p.description, p.spec, p.make_lab, p.optimum_value * 1.01, p.synthetic)
     assert load_peer_run(tmp_path, peer_key(changed, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)) is None
+
+
+class _Drifted(_Tilted):
+    """The lab of an emulator refitted under other library versions: values off by ~1e-7."""
+
+    def __call__(self, seed: int) -> Any:
+        lab = self.make_lab(seed)
+        real_true, real_measure = lab.true_value, lab.measure
+
+        class Lab:
+            def true_value(self, X: pd.DataFrame) -> np.ndarray:
+                return np.asarray(real_true(X), dtype=float) * (1 + 1e-7)
+
+            def measure(self, X: pd.DataFrame) -> pd.DataFrame:
+                return real_measure(X)
+
+        return Lab()
+
+
+def test_a_cached_run_survives_an_emulator_refit_on_another_machine(tmp_path: Path) -> None:
+    p = get_problem(PROBLEM)
+    key = peer_key(p, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)
+    peers_module.store_peer_run(tmp_path, key, pd.DataFrame({"strategy": ["botorch-defaults"], "seed": [0]}))
+    drifted = Problem(p.name, p.description, p.spec, _Drifted(p.make_lab), p.optimum_value * (1 + 1e-7), p.synthetic)
+    assert load_peer_run(tmp_path, peer_key(drifted, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)) is not None
+    # one value moved by 0.1%: another problem
+    moved = dict(key, fingerprint={**key["fingerprint"], "values": dict(key["fingerprint"]["values"])})
+    truth = list(moved["fingerprint"]["values"]["truth"])
+    truth[3] *= 1.001
+    moved["fingerprint"]["values"]["truth"] = truth
+    assert load_peer_run(tmp_path, moved) is None
 
 
 def test_cli_initial_and_cache_options(tmp_path: Path) -> None:

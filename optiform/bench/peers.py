@@ -8,10 +8,12 @@ experiments are dropped from what they learn from, and the summary says so.
 Their runs do not change when optiform's default strategy is tuned, so :func:`optiform.bench.run_bench`
 keeps each run (its rows of ``bench.csv``) in a cache folder (``optiform bench``: by default
 ``benchmarks/results/peers-cache/`` of a source checkout; ``--no-cache`` recomputes) and reuses it.
-A run's key (:func:`peer_key`) holds the problem's name and definition hash (:func:`problem_hash`),
+A run's key (:func:`peer_key`) holds the problem's name and fingerprint (:func:`problem_fingerprint`),
 the strategy's label, seed, budget, batch and first batch, :data:`PEER_CACHE_VERSION`, the versions
 of the packages the peer runs on and a hash of the peer's source: any change gives a new key, so a
-stale run is never reused. One CSV per key, named by the key's hash, with the key as JSON beside it.
+stale run is never reused. The fingerprint's values match within :data:`FINGERPRINT_RTOL`, the rest
+exactly. One CSV per key, named by a hash of the key without the fingerprint's values, with the key
+as JSON beside it.
 
 ``baybe``: BayBE 0.15 with its default recommender (``TwoPhaseMetaRecommender``: its own random
 initial design while it has no data, then ``BotorchRecommender`` with its default surrogate and
@@ -101,13 +103,18 @@ def _source_hash(obj: Any) -> str:
 
 
 FINGERPRINT_POINTS = 64
+# Relative tolerance on a problem's fingerprint values: an emulator refitted under another numpy or
+# scikit-learn moves them by ~1e-7 (measured on calisol), a changed landscape by far more.
+FINGERPRINT_RTOL = 1e-5
 
 
-def problem_hash(problem: Problem) -> str:
-    """A hash of the problem's definition: its campaign spec, optimum and what its lab does — the
-    noise-free values and a seeded lab's measurements (seed 0) at :data:`FINGERPRINT_POINTS` points
-    of a seeded space-filling sample, to 12 significant digits — so a changed landscape, noise or
-    feasibility rule gives a new hash however the lab is built."""
+def problem_fingerprint(problem: Problem) -> dict[str, Any]:
+    """What a peer's run on ``problem`` depends on: ``hash``, a sha256 of its definition (name,
+    campaign spec, pass/fail statuses), and ``values``, its optimum, noise-free values and a seeded
+    lab's measurements (seed 0) at :data:`FINGERPRINT_POINTS` points of a seeded space-filling sample
+    (10 significant digits). Two fingerprints match (:func:`same_fingerprint`) when the hashes are
+    equal and the values agree within :data:`FINGERPRINT_RTOL`, so a changed landscape, noise or
+    feasibility rule is a new problem while an emulator refitted on another machine is not."""
     from ..space import Space
 
     spec = problem.campaign_spec()
@@ -116,15 +123,28 @@ def problem_hash(problem: Problem) -> str:
     truth = np.asarray(lab.true_value(X), dtype=float)
     measured = lab.measure(X)
     numeric = measured.select_dtypes(include=[np.number, bool]).astype(float)
-    data = {
+    definition = {
         "name": problem.name,
         "spec": spec.model_dump(mode="json"),
-        "optimum": f"{float(problem.optimum_value):.12g}",
-        "truth": [f"{v:.12g}" for v in truth],
-        "measured": {c: [f"{v:.12g}" for v in numeric[c]] for c in sorted(numeric.columns)},
         "status": [str(v) for v in measured["status"]] if "status" in measured.columns else [],
     }
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    columns = {"optimum": [float(problem.optimum_value)], "truth": list(truth)}
+    columns.update({f"measured.{c}": list(numeric[c]) for c in sorted(numeric.columns)})
+    return {
+        "hash": hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest(),
+        "values": {name: [float(f"{v:.10g}") for v in vals] for name, vals in columns.items()},
+    }
+
+
+def same_fingerprint(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether fingerprints ``a`` and ``b`` (:func:`problem_fingerprint`) describe the same problem."""
+    if a.get("hash") != b.get("hash") or set(a.get("values", {})) != set(b.get("values", {})):
+        return False
+    for name, values in a["values"].items():
+        x, y = np.asarray(values, dtype=float), np.asarray(b["values"][name], dtype=float)
+        if x.shape != y.shape or not np.allclose(x, y, rtol=FINGERPRINT_RTOL, atol=1e-12, equal_nan=True):
+            return False
+    return True
 
 
 def peer_versions(name: str) -> dict[str, str]:
@@ -151,14 +171,14 @@ def peer_key(
     budget: int,
     batch: int,
     initial: int | None,
-    digest: str | None = None,
+    fingerprint: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything a cached peer run depends on (see the module docstring); ``digest``: the problem's
-    :func:`problem_hash` when already computed."""
+    """Everything a cached peer run depends on (see the module docstring); ``fingerprint``: the
+    problem's :func:`problem_fingerprint` when already computed."""
     return {
         "cache_version": PEER_CACHE_VERSION,
         "problem": problem.name,
-        "problem_hash": digest if digest is not None else problem_hash(problem),
+        "fingerprint": fingerprint if fingerprint is not None else problem_fingerprint(problem),
         "strategy": label,
         "seed": int(seed),
         "budget": int(budget),
@@ -168,8 +188,13 @@ def peer_key(
     }
 
 
+def _exact(key: dict[str, Any]) -> dict[str, Any]:
+    """``key`` with the fingerprint's values left out: what must match exactly."""
+    return {**key, "fingerprint": key["fingerprint"]["hash"]}
+
+
 def _paths(cache: Path, key: dict[str, Any]) -> tuple[Path, Path]:
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(_exact(key), sort_keys=True).encode()).hexdigest()[:16]
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key["strategy"])
     stem = f"{key['problem']}__{safe}__seed{key['seed']}__{digest}"
     return cache / f"{stem}.csv", cache / f"{stem}.json"
@@ -181,10 +206,11 @@ def load_peer_run(cache: Path, key: dict[str, Any]) -> pd.DataFrame | None:
     if not (csv.is_file() and meta.is_file()):
         return None
     try:
-        if json.loads(meta.read_text(encoding="utf-8")) != key:
+        stored = json.loads(meta.read_text(encoding="utf-8"))
+        if _exact(stored) != _exact(key) or not same_fingerprint(stored["fingerprint"], key["fingerprint"]):
             return None
         return pd.read_csv(csv)
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -345,6 +371,7 @@ def _baybe_loop(
 
 
 __all__ = [
+    "FINGERPRINT_RTOL",
     "PEERS",
     "PEER_CACHE_VERSION",
     "PEER_NOTE",
@@ -357,8 +384,9 @@ __all__ = [
     "load_peer_run",
     "not_expressible",
     "peer_key",
-    "problem_hash",
+    "problem_fingerprint",
     "run_peer",
     "runs_outside_campaign",
+    "same_fingerprint",
     "store_peer_run",
 ]

@@ -47,7 +47,7 @@ from .peers import (
     load_peer_run,
     not_expressible,
     peer_key,
-    problem_hash,
+    problem_fingerprint,
     run_peer,
     runs_outside_campaign,
     store_peer_run,
@@ -369,16 +369,16 @@ def run_bench(
     cache = Path(peer_cache) if peer_cache is not None else None
     keys: dict[tuple[str, str, int], dict[str, Any]] = {}
     cached: list[pd.DataFrame] = []
-    digests: dict[str, str] = {}
+    fingerprints: dict[str, dict[str, Any]] = {}
     if cache is not None:
         to_run = []
         for p, v, seed in jobs:
             if not is_peer(v.name):
                 to_run.append((p, v, seed))
                 continue
-            if p.name not in digests:  # once per problem: an emulator's fingerprint takes seconds
-                digests[p.name] = problem_hash(p)
-            key = peer_key(p, v.label, v.name, seed, budget_of(v), batch, initial, digests[p.name])
+            if p.name not in fingerprints:  # once per problem: an emulator's fingerprint takes seconds
+                fingerprints[p.name] = problem_fingerprint(p)
+            key = peer_key(p, v.label, v.name, seed, budget_of(v), batch, initial, fingerprints[p.name])
             keys[(p.name, v.label, seed)] = key
             hit = load_peer_run(cache, key)
             if hit is None:
