@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from optiform.bench import get_problem, run_bench, run_one
+from optiform.bench import RunFailedError, get_problem, run_bench, run_one
 from optiform.bench import peers as peers_module
 from optiform.bench import runner as runner_module
 from optiform.bench.peers import (
@@ -215,6 +216,34 @@ def test_a_cached_run_survives_an_emulator_refit_on_another_machine(tmp_path: Pa
     truth[3] *= 1.001
     moved["fingerprint"]["values"]["truth"] = truth
     assert load_peer_run(tmp_path, moved) is None
+
+
+class _FailsAfterSeed0:
+    """A lab factory (picklable, for the bench's worker processes) whose seed-1 lab waits for a
+    seed-0 run in the peers' cache ``cache`` (while the other worker runs seed 0), then fails
+    saying whether it came."""
+
+    def __init__(self, make_lab: Any, cache: Path) -> None:
+        self.make_lab, self.cache = make_lab, cache
+
+    def __call__(self, seed: int) -> Any:
+        if seed == 1:
+            cached = False
+            for _ in range(240):  # the bench stores seed 0 as soon as its run returns
+                cached = bool(list(self.cache.glob("*seed0*.csv")))
+                if cached:
+                    break
+                time.sleep(0.5)
+            raise RuntimeError(f"the lab broke; seed 0 cached before: {cached}")
+        return self.make_lab(seed)
+
+
+def test_a_finished_peer_run_is_kept_when_another_run_fails(tmp_path: Path) -> None:
+    p = get_problem("narrow-ridge")
+    broken = Problem(p.name, p.description, p.spec, _FailsAfterSeed0(p.make_lab, tmp_path), p.optimum_value)
+    with pytest.raises(RunFailedError, match="the lab broke; seed 0 cached before: True"):
+        run_bench([broken], ["botorch-defaults"], seeds=2, budget=4, batch=2, initial=4, workers=2, peer_cache=tmp_path)
+    assert len(list(tmp_path.glob("*seed0*.csv"))) == 1
 
 
 def test_cli_initial_and_cache_options(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -415,15 +415,16 @@ def run_bench(
                 for p, v, seed in jobs
             }
             pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            while pending:  # each run kept (peers' cache, progress) as soon as it is done
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                failed = [fut for fut in done if fut.exception() is not None]
                 for fut in done:
-                    error = fut.exception()
-                    if error is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise RunFailedError(*futures[fut], error) from error
-                    finished(fut.result())
+                    if fut.exception() is None:
+                        finished(fut.result())
+                if failed:
+                    for other in pending:
+                        other.cancel()
+                    raise RunFailedError(*futures[failed[0]], failed[0].exception()) from failed[0].exception()
     elapsed = time.perf_counter() - t0
 
     order = {"problem": names, "strategy": [v.label for v in variants]}
