@@ -417,14 +417,15 @@ def run_bench(
             pending = set(futures)
             while pending:  # each run kept (peers' cache, progress) as soon as it is done
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                failed = [fut for fut in done if fut.exception() is not None]
+                errors = [(fut, error) for fut in done if (error := fut.exception()) is not None]
                 for fut in done:
                     if fut.exception() is None:
                         finished(fut.result())
-                if failed:
+                if errors:
                     for other in pending:
                         other.cancel()
-                    raise RunFailedError(*futures[failed[0]], failed[0].exception()) from failed[0].exception()
+                    fut, error = errors[0]
+                    raise RunFailedError(*futures[fut], error) from error
     elapsed = time.perf_counter() - t0
 
     order = {"problem": names, "strategy": [v.label for v in variants]}
