@@ -139,18 +139,18 @@ def test_peer_runs_are_cached_and_reused(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 class _Tilted:
-    """A lab factory whose labs report 1% more than ``make_lab``'s, measured and noise-free."""
+    """A lab factory whose labs report ``factor`` times the noise-free values of ``make_lab``'s."""
 
-    def __init__(self, make_lab: Any) -> None:
-        self.make_lab = make_lab
+    def __init__(self, make_lab: Any, factor: float = 1.01) -> None:
+        self.make_lab, self.factor = make_lab, factor
 
     def __call__(self, seed: int) -> Any:
         lab = self.make_lab(seed)
-        real_true, real_measure = lab.true_value, lab.measure
+        real_true, real_measure, factor = lab.true_value, lab.measure, self.factor
 
         class Lab:
             def true_value(self, X: pd.DataFrame) -> np.ndarray:
-                return np.asarray(real_true(X), dtype=float) * 1.01
+                return np.asarray(real_true(X), dtype=float) * factor
 
             def measure(self, X: pd.DataFrame) -> pd.DataFrame:
                 return real_measure(X)
@@ -187,28 +187,13 @@ def test_a_cached_run_of_a_changed_problem_is_not_reused(tmp_path: Path) -> None
     assert load_peer_run(tmp_path, peer_key(changed, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)) is None
 
 
-class _Drifted(_Tilted):
-    """The lab of an emulator refitted under other library versions: values off by ~1e-7."""
-
-    def __call__(self, seed: int) -> Any:
-        lab = self.make_lab(seed)
-        real_true, real_measure = lab.true_value, lab.measure
-
-        class Lab:
-            def true_value(self, X: pd.DataFrame) -> np.ndarray:
-                return np.asarray(real_true(X), dtype=float) * (1 + 1e-7)
-
-            def measure(self, X: pd.DataFrame) -> pd.DataFrame:
-                return real_measure(X)
-
-        return Lab()
-
-
 def test_a_cached_run_survives_an_emulator_refit_on_another_machine(tmp_path: Path) -> None:
     p = get_problem(PROBLEM)
     key = peer_key(p, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)
     peers_module.store_peer_run(tmp_path, key, pd.DataFrame({"strategy": ["botorch-defaults"], "seed": [0]}))
-    drifted = Problem(p.name, p.description, p.spec, _Drifted(p.make_lab), p.optimum_value * (1 + 1e-7), p.synthetic)
+    # an emulator refitted under other library versions: values off by ~1e-7
+    drift = 1 + 1e-7
+    drifted = Problem(p.name, p.description, p.spec, _Tilted(p.make_lab, drift), p.optimum_value * drift, p.synthetic)
     assert load_peer_run(tmp_path, peer_key(drifted, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)) is not None
     # one value moved by 0.1%: another problem
     moved = dict(key, fingerprint={**key["fingerprint"], "values": dict(key["fingerprint"]["values"])})
