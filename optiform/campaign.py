@@ -420,7 +420,8 @@ class Campaign:
         cached = self._surrogates.get("__feasibility__")
         if cached is None or cached[0] != key:
             with compute_threads(1):
-                model = fit_feasibility(self.space, data, self.spec.feasibility.name) if len(data) else None
+                spec = self.spec.feasibility
+                model = fit_feasibility(self.space, data, spec.name, inputs=spec.inputs) if len(data) else None
             self._surrogates["__feasibility__"] = (key, model)
         fitted: FeasibilityModel | None = self._surrogates["__feasibility__"][1]
         return fitted

@@ -768,8 +768,8 @@ def bench(
     Example: optiform bench --problems llzt-ternary,llzt-full --strategies botorch,random --seeds 10 --budget 60
 
     A strategy with options is a variant, e.g. --strategies 'botorch,botorch[feasibility_power=3]': values are
-    JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, matern, transfer, additive), the others
-    are the strategy's options.
+    JSON, the key n_initial sets the design size, kernel the surrogate's kernel (rbf, matern, transfer, additive),
+    lengthscale_prior its length-scale prior (lognormal, gamma), the others are the strategy's options.
 
     Peers (botorch-defaults: botorch's SingleTaskGP, qLogNEI and optimize_acqf after the same design) drop failed
     experiments; their runs are cached per problem, seed, budget, batch and --initial and reused (--no-cache recomputes).

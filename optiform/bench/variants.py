@@ -6,8 +6,11 @@ the default strategy with the same strategy under other options. A variant is wr
 
 * ``name`` is a strategy of :data:`optiform.spec.STRATEGY_REGISTRY`;
 * each value is read as JSON (``3``, ``0.5``, ``true``, ``"text"``); a bare word is a string;
-* the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``), the key
-  ``kernel`` its surrogate's kernel (``[model] kernel``: rbf, matern, transfer, additive); every other key
+* the key ``n_initial`` sets the campaign's design size (``[strategy] n_initial``), the keys
+  ``kernel`` and ``lengthscale_prior`` its surrogate's (``[model] kernel``: rbf, matern, transfer,
+  additive; ``[model] lengthscale_prior``: gamma, lognormal), the key ``feasibility_inputs`` its
+  classifier's inputs (``[feasibility] inputs``: fractions, ratios; nothing to change on a problem
+  without ``[feasibility]``); every other key
   is a strategy option (``[strategy.options]``), checked against the strategy's options model
   (:class:`optiform.spec.BotorchOptions`, ...), so a misspelt option is an error before anything
   runs;
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from ..errors import StrategyError
-from ..spec import STRATEGY_NAMES, STRATEGY_REGISTRY, CampaignSpec, ModelSpec, load_spec
+from ..spec import STRATEGY_NAMES, STRATEGY_REGISTRY, CampaignSpec, FeasibilitySpec, ModelSpec, load_spec
 from .peers import PEERS, runs_outside_campaign
 
 _VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
@@ -38,18 +41,21 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 @dataclass(frozen=True)
 class StrategyVariant:
     """A strategy ``name`` with ``options`` and, optionally, the campaign's ``n_initial`` and
-    surrogate ``kernel``."""
+    surrogate ``kernel`` and ``lengthscale_prior`` and feasibility classifier's inputs."""
 
     label: str
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
     n_initial: int | None = None
     kernel: str | None = None
+    lengthscale_prior: str | None = None
+    feasibility_inputs: str | None = None
 
     def apply(self, spec: CampaignSpec) -> CampaignSpec:
         """``spec`` with its ``[strategy]`` set to this variant: the variant's options added to those
-        the campaign already gives this strategy, ``n_initial`` and ``[model] kernel`` replaced
-        when the variant sets them (a kernel the campaign cannot use is a SpecError). A peer
+        the campaign already gives this strategy, ``n_initial`` and ``[model]`` ``kernel`` and
+        ``lengthscale_prior`` and ``[feasibility] inputs`` (where declared) replaced when the
+        variant sets them (a kernel the campaign cannot use is a SpecError). A peer
         runs on ``spec`` as it is."""
         if runs_outside_campaign(self.name):  # a peer outside optiform: only its first batch is set
             if self.n_initial is None:
@@ -63,8 +69,12 @@ class StrategyVariant:
         options.update(self.options)
         n_initial = self.n_initial if self.n_initial is not None else current.get("n_initial")
         data["strategy"] = {"name": self.name, "options": options, "n_initial": n_initial}
-        if self.kernel is not None:
-            data["model"] = {**(data.get("model") or {}), "kernel": self.kernel}
+        model = {"kernel": self.kernel, "lengthscale_prior": self.lengthscale_prior}  # [model] keys
+        model = {key: value for key, value in model.items() if value is not None}
+        if model:
+            data["model"] = {**(data.get("model") or {}), **model}
+        if self.feasibility_inputs is not None and data.get("feasibility"):
+            data["feasibility"] = {**data["feasibility"], "inputs": self.feasibility_inputs}
         return load_spec(data)
 
 
@@ -104,25 +114,31 @@ def parse_strategy(text: str) -> StrategyVariant:
         known = ", ".join([*STRATEGY_NAMES, *PEERS])
         raise StrategyError(f"{where}unknown strategy {name!r}; expected one of {known}")
     options: dict[str, Any] = {}
-    n_initial = kernel = None
+    n_initial = None
+    model: dict[str, str] = {}
     for pair in (match["options"] or "").split(","):
         if not pair:
             continue
         key, sep, raw = pair.partition("=")
         if not sep or not _KEY.match(key) or not raw:
             raise StrategyError(f"strategy {text!r}: option {pair!r} is not key=value")
-        if key in options or (key == "n_initial" and n_initial is not None) or (key == "kernel" and kernel is not None):
+        if key in options or key in model or (key == "n_initial" and n_initial is not None):
             raise StrategyError(f"strategy {text!r}: option {key!r} given twice")
         value = _value(raw)
         if key == "n_initial":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise StrategyError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
             n_initial = value
-        elif key == "kernel":
-            kinds = get_args(ModelSpec.model_fields["kernel"].annotation)
+        elif key in ("kernel", "lengthscale_prior"):
+            kinds = get_args(ModelSpec.model_fields[key].annotation)
             if value not in kinds:
-                raise StrategyError(f"strategy {text!r}: kernel must be one of {', '.join(kinds)}, got {raw!r}")
-            kernel = value
+                raise StrategyError(f"strategy {text!r}: {key} must be one of {', '.join(kinds)}, got {raw!r}")
+            model[key] = value
+        elif key == "feasibility_inputs":
+            kinds = get_args(FeasibilitySpec.model_fields["inputs"].annotation)
+            if value not in kinds:
+                raise StrategyError(f"strategy {text!r}: {key} must be one of {', '.join(kinds)}, got {raw!r}")
+            model[key] = value
         else:
             options[key] = value
     try:
@@ -131,7 +147,15 @@ def parse_strategy(text: str) -> StrategyVariant:
         raise StrategyError(f"strategy {text!r}: {exc}") from None
     if match["options"] is not None and not match["options"]:
         compact = name  # "botorch[]" is plain botorch
-    return StrategyVariant(label=compact, name=name, options=options, n_initial=n_initial, kernel=kernel)
+    return StrategyVariant(
+        label=compact,
+        name=name,
+        options=options,
+        n_initial=n_initial,
+        kernel=model.get("kernel"),
+        lengthscale_prior=model.get("lengthscale_prior"),
+        feasibility_inputs=model.get("feasibility_inputs"),
+    )
 
 
 def _value(raw: str) -> Any:

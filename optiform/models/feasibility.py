@@ -17,6 +17,12 @@ boundary: the fitted amplitude then runs to its bound and the Laplace variance s
 at the training points, so uncapped, a film made and found fluid would keep P ~ 0.1-0.3 and the
 acquisition would propose its neighbours again; the boundary (P = 0.5 where μ = 0) does not move.
 
+Inputs (``[feasibility] inputs``): ``"fractions"`` (default) — the model coordinates, each scaled to
+[0, 1] by the space's model bounds; ``"ratios"`` — also, before them, the log-ratio of every pair
+of mixture components, ln((x_i + ε)/(x_j + ε)) / 2 (x mass or mole fractions, ε one lattice step
+as a fraction), so that a boundary at a fixed ratio (e.g. a film that stays fluid above some
+SN/MEMA) is one input the kernel can follow instead of a diagonal across two.
+
 Above ``MAX_FIT_ROWS`` rows the kernel's hyperparameters are fitted on a seeded subset and the
 classifier then conditions on every row.
 """
@@ -45,6 +51,28 @@ AMPLITUDE_BOUNDS = (1e-2, 1e3)  # the kernel's constant C (latent units²)
 LENGTH_SCALE_BOUNDS = (1e-2, 1e2)  # per model coordinate, inputs scaled to [0, 1]
 
 
+FEASIBILITY_INPUTS = ("fractions", "ratios")
+LOG_RATIO_SCALE = 2.0  # a log-ratio input is ln((x_i + ε)/(x_j + ε)) / LOG_RATIO_SCALE
+
+
+def classifier_inputs(space: Space, X: torch.Tensor, inputs: str = "fractions") -> torch.Tensor:
+    """The classifier's inputs (... x m) at model coordinates X (... x d), differentiable: the
+    coordinates scaled to [0, 1] by the model bounds, after the pairwise log-ratios of the mixture
+    components with ``inputs = "ratios"`` (see the module docstring)."""
+    if inputs not in FEASIBILITY_INPUTS:
+        raise ValueError(f"classifier_inputs: inputs must be one of {', '.join(FEASIBILITY_INPUTS)}, got {inputs!r}")
+    lower, upper = space.model_bounds()
+    scaled = (X - to_tensor(lower)) / to_tensor(np.where(upper > lower, upper - lower, 1.0))
+    if inputs == "fractions":
+        return scaled
+    eps = space.spec.mixture.step / space.spec.mixture.total  # one lattice step, as a fraction
+    dims = space.mixture_dims
+    logs = torch.log(X[..., dims] + eps)
+    pairs = [(a, b) for a in range(len(dims)) for b in range(a + 1, len(dims))]
+    ratios = torch.stack([(logs[..., a] - logs[..., b]) / LOG_RATIO_SCALE for a, b in pairs], dim=-1)
+    return torch.cat([ratios, scaled], dim=-1)
+
+
 @dataclass
 class FeasibilityModel:
     """Fitted GP classifier of a pass/fail outcome; ``probability`` gives P(pass), ``log_prob``
@@ -55,13 +83,11 @@ class FeasibilityModel:
     name: str
     n_pass: int
     n_fail: int
+    inputs: str = "fractions"
 
     def __post_init__(self) -> None:
         est = self.classifier.base_estimator_
         kernel = est.kernel_
-        lower, upper = self.space.model_bounds()
-        self._lower = to_tensor(lower)
-        self._span = to_tensor(np.where(upper > lower, upper - lower, 1.0))
         self._X = to_tensor(est.X_train_)
         self._alpha = to_tensor(est.y_train_ - est.pi_)
         # v = L⁻¹ W^½ k as one matmul with M = L⁻¹ W^½ (n x n), precomputed (a batched triangular
@@ -72,8 +98,8 @@ class FeasibilityModel:
         self._lengthscale = to_tensor(np.broadcast_to(kernel.k2.length_scale, (self._X.shape[-1],)).copy())
 
     def scale(self, X: torch.Tensor) -> torch.Tensor:
-        """Model coordinates -> the classifier's [0, 1] inputs."""
-        return (X - self._lower) / self._span
+        """Model coordinates -> the classifier's inputs (:func:`classifier_inputs`)."""
+        return classifier_inputs(self.space, X, self.inputs)
 
     def latent(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of the latent f at model coordinates X (... x d), differentiable."""
@@ -98,8 +124,11 @@ class FeasibilityModel:
             return self.log_prob(to_tensor(self.space.to_model(df))).exp().numpy()
 
 
-def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) -> FeasibilityModel | None:
-    """Fit the classifier to rows with the outcome recorded (``data[name]`` 1 pass / 0 fail).
+def fit_feasibility(
+    space: Space, data: pd.DataFrame, name: str, seed: int = 0, inputs: str = "fractions"
+) -> FeasibilityModel | None:
+    """Fit the classifier to rows with the outcome recorded (``data[name]`` 1 pass / 0 fail) on
+    ``inputs`` (:func:`classifier_inputs`).
 
     Returns None while only one class has been seen (nothing to learn yet).
     """
@@ -107,8 +136,7 @@ def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) 
     n_pass, n_fail = int(labels.sum()), int((~labels).sum())
     if n_pass == 0 or n_fail == 0:
         return None
-    lower, upper = space.model_bounds()
-    X = (space.to_model(data) - lower) / np.where(upper > lower, upper - lower, 1.0)
+    X = classifier_inputs(space, to_tensor(space.to_model(data)), inputs).numpy()
     y = labels.astype(int)
     kernel = ConstantKernel(1.0, AMPLITUDE_BOUNDS) * RBF(np.ones(X.shape[1]), LENGTH_SCALE_BOUNDS)
     with warnings.catch_warnings():
@@ -122,7 +150,7 @@ def fit_feasibility(space: Space, data: pd.DataFrame, name: str, seed: int = 0) 
                 clf = GaussianProcessClassifier(kernel, random_state=seed).fit(X, y)
         else:
             clf = GaussianProcessClassifier(kernel, random_state=seed).fit(X, y)
-    return FeasibilityModel(classifier=clf, space=space, name=name, n_pass=n_pass, n_fail=n_fail)
+    return FeasibilityModel(classifier=clf, space=space, name=name, n_pass=n_pass, n_fail=n_fail, inputs=inputs)
 
 
-__all__ = ["FeasibilityModel", "fit_feasibility"]
+__all__ = ["FEASIBILITY_INPUTS", "FeasibilityModel", "classifier_inputs", "fit_feasibility"]

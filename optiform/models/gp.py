@@ -122,38 +122,75 @@ TRANSFER_FIT_OPTIONS = {
 MAX_FIT_ROWS = 128  # hyperparameters are fitted on at most this many rows (see fit_gp)
 
 
-def transfer_kernel(d: int, categorical_dims: list[int]):
+LENGTHSCALE_PRIORS = ("gamma", "lognormal")
+GAMMA_CONCENTRATION = 3.0  # shape a of the Gamma length-scale prior
+LENGTHSCALE_FLOOR = 2.5e-2  # least length scale (inputs normalised to [0, 1]), botorch's
+
+
+def scaled_kernel(ard_num_dims: int, active_dims: list[int] | None = None, rbf: bool = True, prior: str = "gamma"):
+    """An RBF (``rbf``) or Matérn-5/2 kernel with one length scale ℓ_i per input (normalised to
+    [0, 1]) and a dimension-scaled prior whose mode is ℓ* = e^(√2 - 3)·√d (Hvarfner et al., ICML
+    2024; d = ``ard_num_dims``):
+
+    * ``"lognormal"``: ln ℓ_i ~ N(√2 + ln(d)/2, 3), botorch's default;
+    * ``"gamma"``: ℓ_i ~ Gamma(a = 3, rate = (a - 1)/ℓ*), the same mode with light tails (BayBE's
+      default), so a length scale far above ℓ* — an input the model stops seeing — costs more
+      evidence than under the log-normal.
+
+    Length scales start at the mode and stay above ``LENGTHSCALE_FLOOR``."""
+    import math
+
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import MaternKernel, RBFKernel
+    from gpytorch.priors import GammaPrior
+
+    if prior == "lognormal":
+        return get_covar_module_with_dim_scaled_prior(ard_num_dims, use_rbf_kernel=rbf, active_dims=active_dims)
+    if prior != "gamma":
+        raise ValueError(f"scaled_kernel: prior must be one of {', '.join(LENGTHSCALE_PRIORS)}, got {prior!r}")
+    mode = math.exp(math.sqrt(2.0) - 3.0) * math.sqrt(ard_num_dims)
+    gamma = GammaPrior(GAMMA_CONCENTRATION, (GAMMA_CONCENTRATION - 1.0) / mode)
+    extra: dict[str, Any] = {} if rbf else {"nu": 2.5}
+    return (RBFKernel if rbf else MaternKernel)(
+        ard_num_dims=ard_num_dims,
+        lengthscale_prior=gamma,
+        lengthscale_constraint=GreaterThan(LENGTHSCALE_FLOOR, transform=None, initial_value=mode),
+        active_dims=active_dims,
+        **extra,
+    )
+
+
+def transfer_kernel(d: int, categorical_dims: list[int], prior: str = "gamma"):
     """k((x, c), (x', c')) = s1·k_all((x, c), (x', c')) + s2·k_x(x, x')·k_c(c, c'): RBF kernels with
-    ARD length scales (botorch's dimension-scaled priors); ``k_all`` over every model column (the
+    ARD length scales (:func:`scaled_kernel`'s ``prior``); ``k_all`` over every model column (the
     function shared by the categorical choices, correlated through the one-hot length scales),
     ``k_x`` over the non-categorical columns and ``k_c`` over the one-hot columns (a choice-specific
     deviation: with short one-hot length scales the choices' deviations are independent). So a
     framework can differ from the others (e.g. in how porosity matters) while sharing what they
     have in common (the composition landscape)."""
-    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
     from gpytorch.kernels import RBFKernel, ScaleKernel
 
     other = [i for i in range(d) if i not in set(categorical_dims)]
-    shared = get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
-    specific = get_covar_module_with_dim_scaled_prior(ard_num_dims=len(other), active_dims=other) * RBFKernel(
+    shared = scaled_kernel(d, prior=prior)
+    specific = scaled_kernel(len(other), active_dims=other, prior=prior) * RBFKernel(
         ard_num_dims=len(categorical_dims), active_dims=categorical_dims
     )
     return ScaleKernel(shared) + ScaleKernel(specific)
 
 
-def additive_kernel(d: int, groups: list[list[int]]):
+def additive_kernel(d: int, groups: list[list[int]], prior: str = "gamma"):
     """k(x, x') = Σ_g s_g·k_g(x_g, x'_g) + s_full·k_full(x, x'): one RBF kernel per group of model
-    columns plus one over every column, each with ARD length scales (botorch's dimension-scaled
-    priors) and its own scale s (the "additive + full interaction" GP of Duvenaud et al., NeurIPS
+    columns plus one over every column, each with ARD length scales (:func:`scaled_kernel`'s
+    ``prior``) and its own scale s (the "additive + full interaction" GP of Duvenaud et al., NeurIPS
     2011, first order). Where the objective is near a sum of per-group effects — ln σ of a product of
     factors, e.g. salt x plasticiser x porosity x additive — the group terms learn each effect from
     every point, not only from points that vary it alone; the full term keeps the interactions (the
     marginal likelihood weighs the two)."""
-    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
     from gpytorch.kernels import ScaleKernel
 
-    parts = [ScaleKernel(get_covar_module_with_dim_scaled_prior(ard_num_dims=len(g), active_dims=g)) for g in groups]
-    parts.append(ScaleKernel(get_covar_module_with_dim_scaled_prior(ard_num_dims=d)))
+    parts = [ScaleKernel(scaled_kernel(len(g), active_dims=g, prior=prior)) for g in groups]
+    parts.append(ScaleKernel(scaled_kernel(d, prior=prior)))
     kernel = parts[0]
     for part in parts[1:]:
         kernel = kernel + part
@@ -179,11 +216,12 @@ def fit_gp(
     categorical_dims: list[int] | None = None,
     groups: list[list[int]] | None = None,
     matern: bool = False,
+    prior: str = "gamma",
 ) -> SingleTaskGP:
     """A fitted ``SingleTaskGP`` (inputs normalised by ``bounds``, outputs standardised) in eval mode.
     The kernel: :func:`transfer_kernel` with ``categorical_dims``, :func:`additive_kernel` with
-    ``groups``, a Matérn-5/2 kernel with ARD length scales and botorch's dimension-scaled prior with
-    ``matern``, else botorch's default (RBF with ARD length scales, the same prior).
+    ``groups``, else :func:`scaled_kernel` (Matérn-5/2 with ``matern``, else RBF); every length
+    scale under the dimension-scaled ``prior`` (``"gamma"`` or botorch's ``"lognormal"``).
 
     Hyperparameters by maximum marginal likelihood. Above ``MAX_FIT_ROWS`` rows they are fitted on
     a seeded random subset of that size (each likelihood evaluation costs O(n³), and a few hundred
@@ -195,15 +233,11 @@ def fit_gp(
 
     def build(Xs: torch.Tensor, Ys: torch.Tensor) -> SingleTaskGP:
         if categorical_dims:
-            covar = transfer_kernel(X.shape[-1], categorical_dims)
+            covar = transfer_kernel(X.shape[-1], categorical_dims, prior=prior)
         elif groups:
-            covar = additive_kernel(X.shape[-1], groups)
-        elif matern:
-            from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-
-            covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=X.shape[-1], use_rbf_kernel=False)
+            covar = additive_kernel(X.shape[-1], groups, prior=prior)
         else:
-            covar = None
+            covar = scaled_kernel(X.shape[-1], rbf=not matern, prior=prior)
         return SingleTaskGP(
             Xs,
             Ys,
@@ -245,6 +279,12 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
     bounds = space.model_bounds()
     bounds[1] = np.where(bounds[1] > bounds[0], bounds[1], bounds[0] + 1.0)  # a coordinate held at one value: unscaled
     model = fit_gp(
-        X, Y, to_tensor(bounds), categorical_dims=categorical or None, groups=groups, matern=kind == "matern"
+        X,
+        Y,
+        to_tensor(bounds),
+        categorical_dims=categorical or None,
+        groups=groups,
+        matern=kind == "matern",
+        prior=space.spec.model.lengthscale_prior,
     )
     return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

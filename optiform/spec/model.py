@@ -21,6 +21,12 @@ class ModelSpec(StrictModel):
     ``kernel = "matern"``: a Matérn-5/2 kernel with ARD length scales and the same dimension-scaled
     prior as the RBF one; its functions are rougher, so a narrow peak between measured points is
     not smoothed away.
+
+    ``lengthscale_prior``: the prior on every length scale (inputs normalised to [0, 1]), scaled
+    with the number of inputs d so that its mode is e^(√2 - 3)·√d: ``"gamma"`` (default; Gamma
+    with shape 3, light tails, BayBE's choice) or ``"lognormal"`` (botorch's, heavy tails: a
+    length scale can run long on little evidence, and the model then stops seeing that input).
     """
 
     kernel: Literal["rbf", "matern", "transfer", "additive"] = "rbf"
+    lengthscale_prior: Literal["gamma", "lognormal"] = "lognormal"

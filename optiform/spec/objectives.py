@@ -176,9 +176,15 @@ class OutcomeConstraintSpec(StrictModel):
 class FeasibilitySpec(StrictModel):
     """A pass/fail outcome recorded with results (``solid = true`` passes, ``false`` fails and
     carries no objective value). It trains a feasibility model; proposals are weighted by the
-    probability of passing."""
+    probability of passing.
+
+    ``inputs``: what the classifier sees — ``"fractions"`` (default: the composition and the other
+    variables) or ``"ratios"`` (also the log-ratio of every pair of mixture components, for a
+    boundary set by a ratio, such as a plasticiser-to-polymer ratio above which a film stays fluid).
+    """
 
     name: str
+    inputs: Literal["fractions", "ratios"] = "fractions"
 
     @field_validator("name")
     @classmethod
