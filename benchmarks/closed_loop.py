@@ -68,13 +68,24 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def run_one(strategy: str, seed: int, budget: int, batch: int, options: dict | None = None) -> dict:
+def run_one(
+    strategy: str,
+    seed: int,
+    budget: int,
+    batch: int,
+    options: dict | None = None,
+    feasibility_inputs: str | None = None,
+) -> dict:
     """One closed loop in its own temporary store; returns one row of the per-run table.
-    ``options`` (strategy options, e.g. ``{"feasibility_power": 7}``) apply to ``botorch``."""
+    ``options`` (strategy options, e.g. ``{"feasibility_power": 7}``) apply to ``botorch``;
+    ``feasibility_inputs`` sets the campaign's ``[feasibility] inputs`` for every strategy."""
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{strategy}-{seed}-")
     t0 = time.perf_counter()
     try:
         spec = load_spec(example_spec_path())
+        if feasibility_inputs is not None and spec.feasibility is not None:
+            feasibility = spec.feasibility.model_copy(update={"inputs": feasibility_inputs})
+            spec = spec.model_copy(update={"feasibility": feasibility})
         variant = {"botorch-plain": PLAIN_OPTIONS, "botorch-qlognei": {"acquisition": "qlognei"}}.get(strategy)
         if variant is None and strategy == "botorch":
             variant = options
@@ -196,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="JSON strategy options for the default strategy, e.g. '{\"feasibility_power\": 7}' (a variant; default: none)",
     )
+    p.add_argument(
+        "--feasibility-inputs",
+        choices=["fractions", "ratios"],
+        default=None,
+        help="the campaign's [feasibility] inputs (default: the campaign file's, fractions)",
+    )
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
     budget = args.budget if args.budget is not None else (22 if args.quick else 60)
@@ -225,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# campaign {spec.name} ({example_spec_path().name}), {spec.dimension} degrees of freedom, "
         f"n_initial {spec.n_initial}; budget {budget}, batch {args.batch}, seeds 0-{seeds - 1}, workers {args.workers}"
         + (f"; botorch options {json.dumps(args.options)}" if args.options else "")
+        + (f"; [feasibility] inputs {args.feasibility_inputs!r}" if args.feasibility_inputs else "")
     )
     print(
         f"# target: 95% of the simulator's optimum {OPTIMUM:.4f} mS/cm = {TARGET_FRACTION * OPTIMUM:.4f} mS/cm "
@@ -242,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(
         max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker
     ) as pool:
-        futures = {pool.submit(run_one, s, seed, budget, args.batch, args.options): (s, seed) for s, seed in jobs}
+        futures = {
+            pool.submit(run_one, s, seed, budget, args.batch, args.options, args.feasibility_inputs): (s, seed)
+            for s, seed in jobs
+        }
         for fut in as_completed(futures):
             row = fut.result()
             rows.append(row)
