@@ -57,6 +57,8 @@ def test_the_gamma_prior_keeps_an_unseen_input_in_view() -> None:
 def test_the_prior_is_a_model_option_and_a_bench_variant_key() -> None:
     base = load_spec(ternary_spec())
     assert base.model.lengthscale_prior == "lognormal"
+    # called without a prior, the kernel builders follow the campaign's default
+    assert isinstance(scaled_kernel(3).lengthscale_prior, LogNormalPrior)
     spec = base.model_copy(update={"model": base.model.model_copy(update={"lengthscale_prior": "gamma"})})
     assert parse_spec(spec.model_dump()).model.lengthscale_prior == "gamma"  # round trip
     data = base.model_dump()

@@ -36,6 +36,11 @@ from .peers import PEERS, runs_outside_campaign
 
 _VARIANT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>[^\[\]]*)\])?$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SPEC_KEYS = {  # variant key -> the Literal of the campaign setting it sets
+    "kernel": ModelSpec.model_fields["kernel"].annotation,
+    "lengthscale_prior": ModelSpec.model_fields["lengthscale_prior"].annotation,
+    "feasibility_inputs": FeasibilitySpec.model_fields["inputs"].annotation,
+}
 
 
 @dataclass(frozen=True)
@@ -115,30 +120,25 @@ def parse_strategy(text: str) -> StrategyVariant:
         raise StrategyError(f"{where}unknown strategy {name!r}; expected one of {known}")
     options: dict[str, Any] = {}
     n_initial = None
-    model: dict[str, str] = {}
+    spec_keys: dict[str, str] = {}  # the campaign's [model] and [feasibility] settings
     for pair in (match["options"] or "").split(","):
         if not pair:
             continue
         key, sep, raw = pair.partition("=")
         if not sep or not _KEY.match(key) or not raw:
             raise StrategyError(f"strategy {text!r}: option {pair!r} is not key=value")
-        if key in options or key in model or (key == "n_initial" and n_initial is not None):
+        if key in options or key in spec_keys or (key == "n_initial" and n_initial is not None):
             raise StrategyError(f"strategy {text!r}: option {key!r} given twice")
         value = _value(raw)
         if key == "n_initial":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise StrategyError(f"strategy {text!r}: n_initial must be a positive whole number, got {raw!r}")
             n_initial = value
-        elif key in ("kernel", "lengthscale_prior"):
-            kinds = get_args(ModelSpec.model_fields[key].annotation)
+        elif key in _SPEC_KEYS:
+            kinds = get_args(_SPEC_KEYS[key])
             if value not in kinds:
                 raise StrategyError(f"strategy {text!r}: {key} must be one of {', '.join(kinds)}, got {raw!r}")
-            model[key] = value
-        elif key == "feasibility_inputs":
-            kinds = get_args(FeasibilitySpec.model_fields["inputs"].annotation)
-            if value not in kinds:
-                raise StrategyError(f"strategy {text!r}: {key} must be one of {', '.join(kinds)}, got {raw!r}")
-            model[key] = value
+            spec_keys[key] = value
         else:
             options[key] = value
     try:
@@ -152,9 +152,9 @@ def parse_strategy(text: str) -> StrategyVariant:
         name=name,
         options=options,
         n_initial=n_initial,
-        kernel=model.get("kernel"),
-        lengthscale_prior=model.get("lengthscale_prior"),
-        feasibility_inputs=model.get("feasibility_inputs"),
+        kernel=spec_keys.get("kernel"),
+        lengthscale_prior=spec_keys.get("lengthscale_prior"),
+        feasibility_inputs=spec_keys.get("feasibility_inputs"),
     )
 
 

@@ -32,7 +32,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from threadpoolctl import threadpool_limits
 
 from ..space import Space
-from ..spec import ObjectiveSpec
+from ..spec import ModelSpec, ObjectiveSpec
 
 DTYPE = torch.float64
 Z90 = 1.6448536269514722  # standard-normal 95th percentile: the 90% interval is mu ± Z90·s
@@ -123,11 +123,14 @@ MAX_FIT_ROWS = 128  # hyperparameters are fitted on at most this many rows (see 
 
 
 LENGTHSCALE_PRIORS = ("gamma", "lognormal")
+DEFAULT_PRIOR = ModelSpec().lengthscale_prior  # the campaign's default, "lognormal"
 GAMMA_CONCENTRATION = 3.0  # shape a of the Gamma length-scale prior
 LENGTHSCALE_FLOOR = 2.5e-2  # least length scale (inputs normalised to [0, 1]), botorch's
 
 
-def scaled_kernel(ard_num_dims: int, active_dims: list[int] | None = None, rbf: bool = True, prior: str = "gamma"):
+def scaled_kernel(
+    ard_num_dims: int, active_dims: list[int] | None = None, rbf: bool = True, prior: str = DEFAULT_PRIOR
+):
     """An RBF (``rbf``) or Matérn-5/2 kernel with one length scale ℓ_i per input (normalised to
     [0, 1]) and a dimension-scaled prior whose mode is ℓ* = e^(√2 - 3)·√d (Hvarfner et al., ICML
     2024; d = ``ard_num_dims``):
@@ -161,7 +164,7 @@ def scaled_kernel(ard_num_dims: int, active_dims: list[int] | None = None, rbf: 
     )
 
 
-def transfer_kernel(d: int, categorical_dims: list[int], prior: str = "gamma"):
+def transfer_kernel(d: int, categorical_dims: list[int], prior: str = DEFAULT_PRIOR):
     """k((x, c), (x', c')) = s1·k_all((x, c), (x', c')) + s2·k_x(x, x')·k_c(c, c'): RBF kernels with
     ARD length scales (:func:`scaled_kernel`'s ``prior``); ``k_all`` over every model column (the
     function shared by the categorical choices, correlated through the one-hot length scales),
@@ -179,7 +182,7 @@ def transfer_kernel(d: int, categorical_dims: list[int], prior: str = "gamma"):
     return ScaleKernel(shared) + ScaleKernel(specific)
 
 
-def additive_kernel(d: int, groups: list[list[int]], prior: str = "gamma"):
+def additive_kernel(d: int, groups: list[list[int]], prior: str = DEFAULT_PRIOR):
     """k(x, x') = Σ_g s_g·k_g(x_g, x'_g) + s_full·k_full(x, x'): one RBF kernel per group of model
     columns plus one over every column, each with ARD length scales (:func:`scaled_kernel`'s
     ``prior``) and its own scale s (the "additive + full interaction" GP of Duvenaud et al., NeurIPS
@@ -216,7 +219,7 @@ def fit_gp(
     categorical_dims: list[int] | None = None,
     groups: list[list[int]] | None = None,
     matern: bool = False,
-    prior: str = "gamma",
+    prior: str = DEFAULT_PRIOR,
 ) -> SingleTaskGP:
     """A fitted ``SingleTaskGP`` (inputs normalised by ``bounds``, outputs standardised) in eval mode.
     The kernel: :func:`transfer_kernel` with ``categorical_dims``, :func:`additive_kernel` with
