@@ -3,7 +3,8 @@
 
     .venv/bin/python benchmarks/targets.py RESULTS_DIR [RESULTS_DIR ...] [--default botorch] [--out FILE]
 
-Each RESULTS_DIR is an ``optiform bench --out`` folder (its ``bench.csv``); the tables are pooled
+Each RESULTS_DIR is an ``optiform bench --out`` folder (its ``bench.csv``, or the ``runs.csv`` kept in
+git where ``bench.csv`` is not); the tables are pooled
 (a run is a problem, strategy and seed; a run found twice is counted once). The targets, all on
 best/optimum of the noise-free value of what was made (``optiform.bench.runner``):
 
@@ -37,13 +38,23 @@ TIE = 0.01
 
 
 def load_runs(folders: list[Path]) -> pd.DataFrame:
-    """One row per run (:func:`experiments_to_targets`) of every folder's bench.csv, duplicates once."""
+    """One row per run (:func:`experiments_to_targets`) of every folder's bench.csv (runs.csv where
+    there is no bench.csv), duplicates once."""
     frames = []
     for folder in folders:
-        path = folder / "bench.csv" if folder.is_dir() else folder
-        frames.append(experiments_to_targets(pd.read_csv(path)))
+        path = _table(folder)
+        table = pd.read_csv(path)
+        frames.append(table if path.name == "runs.csv" else experiments_to_targets(table))
     runs = pd.concat(frames, ignore_index=True)
     return runs.drop_duplicates(["problem", "strategy", "seed"], keep="last").reset_index(drop=True)
+
+
+def _table(folder: Path) -> Path:
+    """A folder's bench.csv, else its runs.csv (the one kept in git); a file is its own table."""
+    if not folder.is_dir():
+        return folder
+    bench = folder / "bench.csv"
+    return bench if bench.is_file() or not (folder / "runs.csv").is_file() else folder / "runs.csv"
 
 
 def _stat(values: pd.Series, how: str) -> float:
@@ -132,13 +143,13 @@ def markdown(lines: list[dict[str, str]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", type=Path, help="optiform bench --out folders (or bench.csv files)")
+    parser.add_argument("folders", nargs="+", type=Path, help="optiform bench --out folders (or bench.csv / runs.csv files)")
     parser.add_argument("--default", default="botorch", help="the strategy label judged (default botorch)")
     parser.add_argument("--out", type=Path, help="also write the table (Markdown) here")
     args = parser.parse_args(argv)
-    missing = [str(f) for f in args.folders if not (f / "bench.csv" if f.is_dir() else f).is_file()]
+    missing = [str(f) for f in args.folders if not _table(f).is_file()]
     if missing:
-        print(f"error: no bench.csv in {', '.join(missing)}", file=sys.stderr)
+        print(f"error: no bench.csv or runs.csv in {', '.join(missing)}", file=sys.stderr)
         return 2
     text = markdown(judge(load_runs(args.folders), args.default))
     print(text, end="")

@@ -273,6 +273,8 @@ def test_cli_bench_writes_outputs(tmp_path: Path) -> None:
     assert "llzt-ternary" in result.output and "censored" in result.output
     df = pd.read_csv(out / "bench.csv")
     assert set(df["seed"]) == {0, 1} and len(df) == 16
+    runs = pd.read_csv(out / "runs.csv")  # one row per run, as benchmarks/targets.py reads it
+    pd.testing.assert_frame_equal(runs, experiments_to_targets(df), check_exact=False, rtol=1e-5)
     again = CliRunner().invoke(app, ["bench", "--problems", "llzt-ternary", "--out", str(out)])
     assert again.exit_code == 1 and "already holds bench.csv" in again.output
 

@@ -91,9 +91,11 @@ def test_bench_with_baybe_rounds_to_the_lattice_and_is_reproducible(tmp_path: Pa
     pytest.importorskip("baybe")
     out = tmp_path / "bench"
     args = "bench --problems ridge --strategies baybe,random --seeds 1 --budget 7 --batch 1 --workers 1".split()
-    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    # a cache of its own: the checkout's peers' cache must neither answer for BayBE nor gain this run
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--peer-cache", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
     assert f"baybe: {PEER_NOTE}" in result.output
+    assert len(list((tmp_path / "cache").glob("ridge__baybe__seed0__*.csv"))) == 1
     df = pd.read_csv(out / "bench.csv")
     assert list(df.columns) == BENCH_COLUMNS
     peer = df[df["strategy"] == "baybe"]

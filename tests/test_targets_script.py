@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from optiform.bench.runner import experiments_to_targets
+
 
 @pytest.fixture(scope="module")
 def targets(benchmark_script):  # type: ignore[no-untyped-def]
@@ -87,4 +89,16 @@ def test_cli_writes_the_table_and_refuses_a_folder_without_a_table(targets, tmp_
     text = out.read_text(encoding="utf-8")
     assert text == capsys.readouterr().out and "| ridge: median after 28 >= baybe | 0.900 | – | MISSING |" in text
     assert targets.main([str(tmp_path / "nothing")]) == 2
-    assert f"error: no bench.csv in {tmp_path / 'nothing'}" in capsys.readouterr().err
+    assert f"error: no bench.csv or runs.csv in {tmp_path / 'nothing'}" in capsys.readouterr().err
+
+
+def test_a_folder_with_only_its_runs_table_judges_the_same(targets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """runs.csv (kept in git where bench.csv is not) gives the verdicts bench.csv gives."""
+    rows = _runs("llzt-ternary", "botorch", [0.97, 0.99, 0.90], budget=40) + _runs("ridge", "baybe", [0.9, 0.95])
+    (tmp_path / "a").mkdir()
+    pd.DataFrame(rows).to_csv(tmp_path / "a" / "bench.csv", index=False)
+    full = targets.judge(targets.load_runs([tmp_path / "a"]))
+    (tmp_path / "b").mkdir()
+    experiments_to_targets(pd.DataFrame(rows)).to_csv(tmp_path / "b" / "runs.csv", index=False)
+    assert targets.judge(targets.load_runs([tmp_path / "b"])) == full
+    assert targets.main([str(tmp_path / "b")]) == 0

@@ -76,7 +76,7 @@ BENCH_COLUMNS = [
     "budget",
     "wall_s",  # wall time of the run up to the end of this experiment's batch, s
 ]
-SUMMARY_FILES = ("bench.csv", "convergence.png", "summary.csv", "summary.md")
+SUMMARY_FILES = ("bench.csv", "runs.csv", "convergence.png", "summary.csv", "summary.md")
 
 Progress = Callable[[int, int, dict[str, Any]], None]
 
@@ -286,7 +286,7 @@ def run_bench(
     0..N-1) or the seeds themselves; ``workers``: processes (default min(2, CPUs); 1 runs in this
     process); ``progress(done, total, info)`` is called after each run with info = problem,
     strategy, seed, wall_s, best fraction_of_optimum. With ``out`` (a folder, created if needed)
-    writes ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
+    writes ``bench.csv``, ``runs.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` there.
     A peer (``baybe``, :mod:`optiform.bench.peers`) that cannot express a problem is not run on it:
     the returned table's ``attrs["not_expressible"]`` lists {problem, strategy, reason}, which
     :func:`summarize` shows as rows. Bad arguments and unknown problem names raise DataError, a variant the problem's space cannot use
@@ -731,7 +731,8 @@ def _peer_label(label: str) -> bool:
 def write_outputs(
     df: pd.DataFrame, problems: Sequence[Problem], out: Path, settings: dict[str, Any] | None = None
 ) -> dict[str, Path]:
-    """Write ``bench.csv``, ``convergence.png``, ``summary.csv`` and ``summary.md`` into ``out``."""
+    """Write ``bench.csv`` (one row per experiment), ``runs.csv`` (one per run,
+    :func:`experiments_to_targets`), ``convergence.png``, ``summary.csv`` and ``summary.md`` into ``out``."""
     from ..plots.convergence import plot_convergence
 
     paths = {name: out / name for name in SUMMARY_FILES}
@@ -739,6 +740,7 @@ def write_outputs(
     try:
         out.mkdir(parents=True, exist_ok=True)
         df.to_csv(paths["bench.csv"], index=False, float_format="%.8g")
+        experiments_to_targets(df).to_csv(paths["runs.csv"], index=False, float_format="%.6g")
         plot_convergence(df, paths["convergence.png"], problems=[p.name for p in problems])
         summary.to_csv(paths["summary.csv"], index=False, float_format="%.6g")
         paths["summary.md"].write_text(summary_markdown(summary, problems, settings), encoding="utf-8")
