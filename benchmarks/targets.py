@@ -16,7 +16,9 @@ best/optimum of the noise-free value of what was made (``optiform.bench.runner``
 * ``ratio-boundary`` and ``llzt-ternary``: median after 32 at least 0.95, and at least 70% of the
   experiments after the first batch feasible (pooled over runs);
 * ``llzt-ternary``: median experiments to 97% at most 17; ``llzt-full``: to 95% at most 40;
-* ``calisol`` and ``peo``: median experiments to 98% over seeds 0-9 at most 15.5 and 11.
+* ``calisol`` and ``peo``: median experiments to 98% over seeds 0-9 at most 15.5 and 11, from the
+  campaign's own first batch (a bench without ``--initial``); every other target counts the runs
+  with a first batch of 8 (``--initial 8``).
 
 A target whose runs are not in the tables is MISSING, never PASS.
 """
@@ -30,11 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optiform.bench.problems import FAMILY_GROUPS, PROBLEMS
+from optiform.bench.problems import FAMILY_GROUPS, PROBLEMS, get_problem
 from optiform.bench.runner import experiments_to_targets
 
 PEERS = ("baybe", "botorch-defaults")
 TIE = 0.01
+INITIAL = 8  # the comparison's first batch (--initial 8)
+OWN_DESIGN = ("calisol", "peo")  # judged on runs from the campaign's own n_initial (no --initial)
 
 
 def load_runs(folders: list[Path]) -> pd.DataFrame:
@@ -46,7 +50,8 @@ def load_runs(folders: list[Path]) -> pd.DataFrame:
         table = pd.read_csv(path)
         frames.append(table if path.name == "runs.csv" else experiments_to_targets(table))
     runs = pd.concat(frames, ignore_index=True)
-    return runs.drop_duplicates(["problem", "strategy", "seed"], keep="last").reset_index(drop=True)
+    key = ["problem", "strategy", "seed", "first_batch"]
+    return runs.drop_duplicates(key, keep="last").reset_index(drop=True)
 
 
 def _table(folder: Path) -> Path:
@@ -64,9 +69,12 @@ def _stat(values: pd.Series, how: str) -> float:
     return {"median": float(np.median(v)), "mean": float(v.mean()), "p10": float(np.percentile(v, 10))}[how]
 
 
-def judge(runs: pd.DataFrame, default: str = "botorch") -> list[dict[str, str]]:
-    """The targets' lines: target, default's figure, what it is compared with, verdict."""
+def judge(runs: pd.DataFrame, default: str = "botorch", initial: int = INITIAL) -> list[dict[str, str]]:
+    """The targets' lines: target, default's figure, what it is compared with, verdict. Runs count
+    whose first batch is ``initial`` (the comparison's ``--initial``), except for ``calisol`` and
+    ``peo``, judged on runs that start with the campaign's own ``n_initial``."""
     lines: list[dict[str, str]] = []
+    own = {name: get_problem(name).campaign_spec().n_initial for name in OWN_DESIGN}
 
     def add(target: str, mine: float, theirs: float | str, ok: bool | None) -> None:
         verdict = "MISSING" if ok is None else ("PASS" if ok else "FAIL")
@@ -74,8 +82,10 @@ def judge(runs: pd.DataFrame, default: str = "botorch") -> list[dict[str, str]]:
         mine_shown = "–" if np.isnan(mine) else f"{mine:.3f}"
         lines.append({"target": target, "default": mine_shown, "compared with": shown, "verdict": verdict})
 
-    def runs_of(problems: list[str], strategy: str) -> pd.DataFrame:
-        return runs[runs["problem"].isin(problems) & (runs["strategy"] == strategy)]
+    def runs_of(problems: list[str], strategy: str, own_design: bool = False) -> pd.DataFrame:
+        picked = runs[runs["problem"].isin(problems) & (runs["strategy"] == strategy)]
+        first = picked["problem"].map(own).fillna(initial) if own_design else initial
+        return picked[picked["first_batch"] == first]
 
     sets = {name: [name] for name in PROBLEMS} | {"family-test": FAMILY_GROUPS["family-test"]}
     for label, members in sets.items():
@@ -119,7 +129,7 @@ def judge(runs: pd.DataFrame, default: str = "botorch") -> list[dict[str, str]]:
         ("calisol", "to_98", 15.5, range(10)),
         ("peo", "to_98", 11, range(10)),
     ):
-        mine = runs_of([name], default)
+        mine = runs_of([name], default, own_design=True)  # calisol, peo: from their own first batch
         if seeds is not None:
             mine = mine[mine["seed"].isin(list(seeds))]
         a = float(mine[key].median()) if len(mine) else float("nan")

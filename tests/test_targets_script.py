@@ -17,22 +17,29 @@ def targets(benchmark_script):  # type: ignore[no-untyped-def]
 
 
 def _runs(
-    problem: str, strategy: str, finals: list[float], budget: int = 28, failed_after_design: int = 0
+    problem: str,
+    strategy: str,
+    finals: list[float],
+    budget: int = 28,
+    failed_after_design: int = 0,
+    first: int = 8,
+    reached: int = 8,
 ) -> list[dict]:
-    """Runs reaching each of ``finals`` (fraction of an optimum of 1) at their 8th experiment and
-    staying there; the first ``failed_after_design`` experiments after the design failed."""
+    """Runs reaching each of ``finals`` (fraction of an optimum of 1) at experiment ``reached`` and
+    staying there; a first batch of ``first``; the first ``failed_after_design`` experiments after
+    it failed."""
     rows = []
     for seed, final in enumerate(finals):
         for i in range(1, budget + 1):
-            best = 0.5 if i < 8 else final
+            best = 0.5 if i < reached else final
             rows.append(
                 {
                     "problem": problem,
                     "strategy": strategy,
                     "seed": seed,
                     "experiment": i,
-                    "batch": 1 if i <= 8 else 2 + (i - 9) // 4,
-                    "status": "failed" if 8 < i <= 8 + failed_after_design else "ok",
+                    "batch": 1 if i <= first else 2 + (i - first - 1) // 4,
+                    "status": "failed" if first < i <= first + failed_after_design else "ok",
                     "best_so_far": best,
                     "optimum": 1.0,
                     "fraction_of_optimum": best,
@@ -102,3 +109,18 @@ def test_a_folder_with_only_its_runs_table_judges_the_same(targets, tmp_path: Pa
     experiments_to_targets(pd.DataFrame(rows)).to_csv(tmp_path / "b" / "runs.csv", index=False)
     assert targets.judge(targets.load_runs([tmp_path / "b"])) == full
     assert targets.main([str(tmp_path / "b")]) == 0
+
+
+def test_calisol_and_peo_speed_counts_their_own_design_the_rest_a_first_batch_of_8(targets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    own = _runs("peo", "botorch", [0.99] * 10, first=6, reached=10)  # own design (n_initial 6): 98% at 10
+    rows = _runs("peo", "botorch", [0.99] * 10, first=8, reached=14)  # --initial 8: 98% at 14
+    rows += _runs("peo", "baybe", [0.99] * 10, first=8) + _runs("ridge", "botorch", [0.99] * 4, first=6)
+    pd.DataFrame(own).to_csv(tmp_path / "own.csv", index=False)
+    pd.DataFrame(rows).to_csv(tmp_path / "initial8.csv", index=False)
+    runs = targets.load_runs([tmp_path / "own.csv", tmp_path / "initial8.csv"])
+    assert len(runs[(runs["problem"] == "peo") & (runs["strategy"] == "botorch")]) == 20  # both kept
+    lines = {line["target"]: line for line in targets.judge(runs)}
+    assert lines["peo: median experiments to 98% <= 11"]["default"] == "10.000"
+    assert lines["peo: median experiments to 98% <= 11"]["verdict"] == "PASS"
+    assert lines["peo: median after 28 >= baybe"]["verdict"] == "PASS"  # the --initial 8 runs: 0.99 each
+    assert lines["ridge: median after 28 >= baybe"]["verdict"] == "MISSING"  # a first batch of 6 is not the protocol

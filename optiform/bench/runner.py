@@ -504,7 +504,8 @@ def experiments_to_targets(
     ``n_experiments`` (fewer than the budget when the run ended early), ``final_fraction``
     (fraction_of_optimum after the last experiment; NaN if nothing feasible was made),
     ``feasible_after_design`` (share of the experiments after the first batch that passed; NaN when
-    there are none) and ``wall_s``."""
+    there are none), ``first_batch`` (its size: ``--initial`` or the campaign's ``n_initial``) and
+    ``wall_s``."""
     rows = []
     for (problem, strategy, seed), run in df.groupby(["problem", "strategy", "seed"], sort=False):
         run = run.sort_values("experiment")
@@ -523,6 +524,7 @@ def experiments_to_targets(
             row[f"at_{k}"] = float(np.nan_to_num(fraction[upto[-1]], nan=0.0)) if reached else np.nan
         later = run[run["batch"] > 1] if {"batch", "status"} <= set(run.columns) else run.iloc[:0]
         row["feasible_after_design"] = float((later["status"] == "ok").mean()) if len(later) else np.nan
+        row["first_batch"] = int((run["batch"] == 1).sum()) if "batch" in run.columns else np.nan
         row["n_experiments"] = len(run)
         row["final_fraction"] = float(run["fraction_of_optimum"].iloc[-1])
         row["wall_s"] = float(run["wall_s"].iloc[-1])
