@@ -177,6 +177,27 @@ def test_peer_key_changes_with_the_problem_and_the_versions(monkeypatch: pytest.
     assert "botorch-defaults" in PEER_STRATEGIES
 
 
+def test_the_fingerprint_ignores_settings_only_optiform_uses() -> None:
+    """A peer's cached run stays valid when optiform's own model, strategy, classifier inputs or
+    weighing-sheet settings change (a new default must not invalidate the cache); a changed bound
+    is a new problem."""
+    p = get_problem("ratio-boundary")
+    spec = p.campaign_spec()
+    own = spec.model_dump(mode="json")
+    own["model"]["lengthscale_prior"] = "lognormal" if own["model"]["lengthscale_prior"] == "gamma" else "gamma"
+    own["model"]["kernel"] = "matern"
+    own["strategy"] = {"name": "botorch", "n_initial": 11, "options": {"exploit": 2}}
+    own["feasibility"]["inputs"] = "ratios"
+    own["description"] = "another text"
+    fingerprint = problem_fingerprint(p)
+    same = problem_fingerprint(Problem(p.name, p.description, own, p.make_lab, p.optimum_value))
+    assert same["hash"] == fingerprint["hash"] and same_fingerprint(same, fingerprint)
+    bounds = spec.model_dump(mode="json")
+    bounds["mixture"]["components"]["salt"]["max"] -= 1
+    moved = Problem(p.name, p.description, bounds, p.make_lab, p.optimum_value)
+    assert problem_fingerprint(moved)["hash"] != fingerprint["hash"]
+
+
 def test_a_cached_run_of_a_changed_problem_is_not_reused(tmp_path: Path) -> None:
     p = get_problem(PROBLEM)
     key = peer_key(p, "botorch-defaults", "botorch-defaults", 0, 6, 2, 4)

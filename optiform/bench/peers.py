@@ -108,9 +108,24 @@ FINGERPRINT_POINTS = 64
 FINGERPRINT_RTOL = 1e-5
 
 
+# Campaign settings that only steer optiform's own model and strategy (or the weighing sheet): a
+# peer's run does not depend on them, so they stay out of the fingerprint.
+OWN_SETTINGS = frozenset({"version", "description", "strategy", "model", "recipe"})
+OWN_FEASIBILITY_SETTINGS = frozenset({"inputs"})
+
+
+def peer_relevant_spec(spec: CampaignSpec) -> dict[str, Any]:
+    """The part of ``spec`` a peer's run depends on (JSON): the space, objectives, constraints and
+    what fails, without :data:`OWN_SETTINGS` and the classifier's :data:`OWN_FEASIBILITY_SETTINGS`."""
+    data = spec.model_dump(mode="json", exclude=set(OWN_SETTINGS))
+    if isinstance(data.get("feasibility"), dict):
+        data["feasibility"] = {k: v for k, v in data["feasibility"].items() if k not in OWN_FEASIBILITY_SETTINGS}
+    return data
+
+
 def problem_fingerprint(problem: Problem) -> dict[str, Any]:
     """What a peer's run on ``problem`` depends on: ``hash``, a sha256 of its definition (name,
-    campaign spec, pass/fail statuses), and ``values``, its optimum, noise-free values and a seeded
+    :func:`peer_relevant_spec`, pass/fail statuses), and ``values``, its optimum, noise-free values and a seeded
     lab's measurements (seed 0) at :data:`FINGERPRINT_POINTS` points of a seeded space-filling sample
     (10 significant digits). Two fingerprints match (:func:`same_fingerprint`) when the hashes are
     equal and the values agree within :data:`FINGERPRINT_RTOL`, so a changed landscape, noise or
@@ -125,7 +140,7 @@ def problem_fingerprint(problem: Problem) -> dict[str, Any]:
     numeric = measured.select_dtypes(include=[np.number, bool]).astype(float)
     definition = {
         "name": problem.name,
-        "spec": spec.model_dump(mode="json"),
+        "spec": peer_relevant_spec(spec),
         "status": [str(v) for v in measured["status"]] if "status" in measured.columns else [],
     }
     columns = {"optimum": [float(problem.optimum_value)], "truth": list(truth)}

@@ -23,9 +23,10 @@ class ModelSpec(StrictModel):
     not smoothed away.
 
     ``lengthscale_prior``: the prior on every length scale (inputs normalised to [0, 1]), scaled
-    with the number of inputs d so that its mode is e^(√2 - 3)·√d: ``"gamma"`` (default; Gamma
-    with shape 3, light tails, BayBE's choice) or ``"lognormal"`` (botorch's, heavy tails: a
-    length scale can run long on little evidence, and the model then stops seeing that input).
+    with the number of inputs d so that its mode is e^(√2 - 3)·√d: ``"lognormal"`` (default,
+    botorch's; heavy tails: a length scale can run long on little evidence, and the model then
+    stops seeing that input — right for an input that does not matter) or ``"gamma"`` (Gamma with
+    shape 3, light tails, BayBE's choice: every input stays in view until the data say otherwise).
     """
 
     kernel: Literal["rbf", "matern", "transfer", "additive"] = "rbf"
