@@ -75,10 +75,12 @@ def run_one(
     batch: int,
     options: dict | None = None,
     feasibility_inputs: str | None = None,
+    lengthscale_prior: str | None = None,
 ) -> dict:
     """One closed loop in its own temporary store; returns one row of the per-run table.
     ``options`` (strategy options, e.g. ``{"feasibility_power": 7}``) apply to ``botorch``;
-    ``feasibility_inputs`` sets the campaign's ``[feasibility] inputs`` for every strategy."""
+    ``feasibility_inputs`` sets the campaign's ``[feasibility] inputs`` and ``lengthscale_prior`` its
+    ``[model] lengthscale_prior``, for every strategy."""
     tmp = tempfile.mkdtemp(prefix=f"optiform-bench-{strategy}-{seed}-")
     t0 = time.perf_counter()
     try:
@@ -86,6 +88,10 @@ def run_one(
         if feasibility_inputs is not None and spec.feasibility is not None:
             feasibility = spec.feasibility.model_copy(update={"inputs": feasibility_inputs})
             spec = spec.model_copy(update={"feasibility": feasibility})
+        if lengthscale_prior is not None:
+            spec = spec.model_copy(
+                update={"model": spec.model.model_copy(update={"lengthscale_prior": lengthscale_prior})}
+            )
         variant = {"botorch-plain": PLAIN_OPTIONS, "botorch-qlognei": {"acquisition": "qlognei"}}.get(strategy)
         if variant is None and strategy == "botorch":
             variant = options
@@ -213,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the campaign's [feasibility] inputs (default: the campaign file's, fractions)",
     )
+    p.add_argument(
+        "--lengthscale-prior",
+        choices=["lognormal", "gamma"],
+        default=None,
+        help="the campaign's [model] lengthscale_prior (default: the campaign file's)",
+    )
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
     budget = args.budget if args.budget is not None else (22 if args.quick else 60)
@@ -243,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         f"n_initial {spec.n_initial}; budget {budget}, batch {args.batch}, seeds 0-{seeds - 1}, workers {args.workers}"
         + (f"; botorch options {json.dumps(args.options)}" if args.options else "")
         + (f"; [feasibility] inputs {args.feasibility_inputs!r}" if args.feasibility_inputs else "")
+        + (f"; [model] lengthscale_prior {args.lengthscale_prior!r}" if args.lengthscale_prior else "")
     )
     print(
         f"# target: 95% of the simulator's optimum {OPTIMUM:.4f} mS/cm = {TARGET_FRACTION * OPTIMUM:.4f} mS/cm "
@@ -261,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         max_workers=args.workers, mp_context=get_context("spawn"), initializer=_init_worker
     ) as pool:
         futures = {
-            pool.submit(run_one, s, seed, budget, args.batch, args.options, args.feasibility_inputs): (s, seed)
+            pool.submit(
+                run_one, s, seed, budget, args.batch, args.options, args.feasibility_inputs, args.lengthscale_prior
+            ): (s, seed)
             for s, seed in jobs
         }
         for fut in as_completed(futures):

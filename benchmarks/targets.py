@@ -153,7 +153,9 @@ def markdown(lines: list[dict[str, str]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", type=Path, help="optiform bench --out folders (or bench.csv / runs.csv files)")
+    parser.add_argument(
+        "folders", nargs="+", type=Path, help="optiform bench --out folders (or bench.csv / runs.csv files)"
+    )
     parser.add_argument("--default", default="botorch", help="the strategy label judged (default botorch)")
     parser.add_argument("--out", type=Path, help="also write the table (Markdown) here")
     args = parser.parse_args(argv)
