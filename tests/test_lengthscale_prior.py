@@ -13,7 +13,7 @@ from gpytorch.priors import GammaPrior, LogNormalPrior
 from optiform.bench.problems import ternary_spec
 from optiform.bench.variants import parse_strategy
 from optiform.errors import SpecError
-from optiform.models.gp import fit_gp, scaled_kernel
+from optiform.models.gp import fit_gp, lengthscale_prior_of, scaled_kernel
 from optiform.spec import load_spec, parse_spec
 
 
@@ -56,17 +56,40 @@ def test_the_gamma_prior_keeps_an_unseen_input_in_view() -> None:
 
 def test_the_prior_is_a_model_option_and_a_bench_variant_key() -> None:
     base = load_spec(ternary_spec())
-    assert base.model.lengthscale_prior == "lognormal"
-    # called without a prior, the kernel builders follow the campaign's default
-    assert isinstance(scaled_kernel(3).lengthscale_prior, LogNormalPrior)
-    spec = base.model_copy(update={"model": base.model.model_copy(update={"lengthscale_prior": "gamma"})})
-    assert parse_spec(spec.model_dump()).model.lengthscale_prior == "gamma"  # round trip
+    assert (base.model.lengthscale_prior, base.model.constraint_lengthscale_prior) == ("gamma", "lognormal")
+    # called without a prior, the kernel builders follow the campaign's default for objectives
+    assert isinstance(scaled_kernel(3).lengthscale_prior, GammaPrior)
+    spec = base.model_copy(update={"model": base.model.model_copy(update={"lengthscale_prior": "lognormal"})})
+    assert parse_spec(spec.model_dump()).model.lengthscale_prior == "lognormal"  # round trip
     data = base.model_dump()
     data["model"] = {"lengthscale_prior": "wide"}
     with pytest.raises(SpecError, match="lengthscale_prior"):
         parse_spec(data)
-    variant = parse_strategy("botorch[lengthscale_prior=gamma,exploit=2]")
-    assert variant.apply(base).model.lengthscale_prior == "gamma"
+    variant = parse_strategy("botorch[lengthscale_prior=lognormal,exploit=2]")
+    assert variant.apply(base).model.lengthscale_prior == "lognormal"
     assert variant.apply(base).model.kernel == "rbf"
     with pytest.raises(ValueError, match="lengthscale_prior must be one of gamma, lognormal, got 'wide'"):
         parse_strategy("botorch[lengthscale_prior=wide]")
+
+
+def test_objectives_and_constrained_quantities_take_their_own_prior(make_campaign) -> None:  # type: ignore[no-untyped-def]
+    """The objective's model under ``lengthscale_prior`` (Gamma by default), a constrained quantity
+    that is not an objective under ``constraint_lengthscale_prior`` (log-normal by default)."""
+    text = (
+        'version = 1\nname = "c"\n[mixture]\ntotal = 100\nresolution = 1\n[mixture.components]\n'
+        "A = { min = 10, max = 80 }\nB = { min = 10, max = 80 }\nC = { min = 0, max = 50 }\n"
+        '[[objectives]]\nname = "conductivity_mS_cm"\n'
+        '[[outcome_constraints]]\nname = "oxidation_onset_V"\nmin = 4.5\n'
+    )
+    c = make_campaign(text)
+    assert lengthscale_prior_of(c.spec, "conductivity_mS_cm") == "gamma"
+    assert lengthscale_prior_of(c.spec, "oxidation_onset_V") == "lognormal"
+    batch = c.propose(6)
+    a = batch["A"].to_numpy(float) / 100
+    c.record(batch[["id"]].assign(conductivity_mS_cm=1 + a, oxidation_onset_V=4 + 1.2 * a), force=True)
+    assert isinstance(c.surrogate("conductivity_mS_cm").model.covar_module.lengthscale_prior, GammaPrior)
+    assert isinstance(c.surrogate("oxidation_onset_V").model.covar_module.lengthscale_prior, LogNormalPrior)
+    swapped = c.spec.model.model_copy(update={"lengthscale_prior": "lognormal", "constraint_lengthscale_prior": "gamma"})
+    spec = c.spec.model_copy(update={"model": swapped})
+    assert lengthscale_prior_of(spec, "conductivity_mS_cm") == "lognormal"
+    assert lengthscale_prior_of(spec, "oxidation_onset_V") == "gamma"

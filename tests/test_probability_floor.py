@@ -19,7 +19,7 @@ from optiform.spec import BotorchOptions
 MakeCampaign = Callable[..., Campaign]
 
 
-def _acquisition_probabilities(make_campaign: MakeCampaign, label: str | None, seed: int = 2) -> np.ndarray:
+def _acquisition_probabilities(make_campaign: MakeCampaign, label: str | None, seed: int = 0) -> np.ndarray:
     """P(feasible) of batch 3's acquisition points (all but the exploitation point) on
     ratio-boundary, after Sobol batches of 8 and 20 (the same history for every variant, so only
     the options differ)."""

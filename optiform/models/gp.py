@@ -32,7 +32,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from threadpoolctl import threadpool_limits
 
 from ..space import Space
-from ..spec import ModelSpec, ObjectiveSpec
+from ..spec import CampaignSpec, ModelSpec, ObjectiveSpec
 
 DTYPE = torch.float64
 Z90 = 1.6448536269514722  # standard-normal 95th percentile: the 90% interval is mu ± Z90·s
@@ -123,7 +123,7 @@ MAX_FIT_ROWS = 128  # hyperparameters are fitted on at most this many rows (see 
 
 
 LENGTHSCALE_PRIORS = ("gamma", "lognormal")
-DEFAULT_PRIOR = ModelSpec().lengthscale_prior  # the campaign's default, "lognormal"
+DEFAULT_PRIOR = ModelSpec().lengthscale_prior  # the campaign's default for objectives, "gamma"
 GAMMA_CONCENTRATION = 3.0  # shape a of the Gamma length-scale prior
 LENGTHSCALE_FLOOR = 2.5e-2  # least length scale (inputs normalised to [0, 1]), botorch's
 
@@ -266,13 +266,22 @@ def fit_gp(
     return model
 
 
+def lengthscale_prior_of(spec: CampaignSpec, quantity: str) -> str:
+    """The length-scale prior of ``quantity``'s model: ``[model] lengthscale_prior`` for an
+    objective, ``constraint_lengthscale_prior`` for any other modelled quantity."""
+    model = spec.model
+    return model.lengthscale_prior if quantity in spec.objective_names else model.constraint_lengthscale_prior
+
+
 def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -> Surrogate:
     """Fit a GP to ``train`` (variable columns + the objective column, finite values).
 
     SingleTaskGP on the model coordinates (one-hot categoricals), inputs normalised by the space's
     bounds, outputs standardised; hyperparameters by maximum marginal likelihood. The kernel is the
     campaign's ``[model] kernel`` (default RBF with ARD; ``"matern"``: Matérn-5/2 with ARD; ``"transfer"``: :func:`transfer_kernel`;
-    ``"additive"``: :func:`additive_kernel` over :func:`additive_groups`).
+    ``"additive"``: :func:`additive_kernel` over :func:`additive_groups`). Length scales under
+    ``[model] lengthscale_prior`` for an objective, ``constraint_lengthscale_prior`` for a
+    constrained quantity that is not one.
     """
     X = to_tensor(space.to_model(train))
     Y = to_tensor(model_values(train[objective.name].to_numpy(float), objective)).unsqueeze(-1)
@@ -288,6 +297,6 @@ def fit_surrogate(space: Space, train: pd.DataFrame, objective: ObjectiveSpec) -
         categorical_dims=categorical or None,
         groups=groups,
         matern=kind == "matern",
-        prior=space.spec.model.lengthscale_prior,
+        prior=lengthscale_prior_of(space.spec, objective.name),
     )
     return Surrogate(model=model, space=space, objective=objective, train_X=X, n_train=len(train))

@@ -22,12 +22,17 @@ class ModelSpec(StrictModel):
     prior as the RBF one; its functions are rougher, so a narrow peak between measured points is
     not smoothed away.
 
-    ``lengthscale_prior``: the prior on every length scale (inputs normalised to [0, 1]), scaled
-    with the number of inputs d so that its mode is e^(√2 - 3)·√d: ``"lognormal"`` (default,
-    botorch's; heavy tails: a length scale can run long on little evidence, and the model then
-    stops seeing that input — right for an input that does not matter) or ``"gamma"`` (Gamma with
-    shape 3, light tails, BayBE's choice: every input stays in view until the data say otherwise).
+    ``lengthscale_prior``: the prior on every length scale of the objectives' models (inputs
+    normalised to [0, 1]), scaled with the number of inputs d so that its mode is e^(√2 - 3)·√d:
+    ``"gamma"`` (default; Gamma with shape 3, light tails, BayBE's choice: every input stays in
+    view until the data say otherwise, so a narrow optimum along an input that looked flat is still
+    looked for) or ``"lognormal"`` (botorch's; heavy tails: a length scale can run long on little
+    evidence, and the model then stops seeing that input). ``constraint_lengthscale_prior``: the
+    same for the models of outcome-constrained quantities that are not objectives (default
+    ``"lognormal"``: such a quantity often depends on few inputs, and a sharp model of it keeps
+    proposals on the right side of its threshold).
     """
 
     kernel: Literal["rbf", "matern", "transfer", "additive"] = "rbf"
-    lengthscale_prior: Literal["gamma", "lognormal"] = "lognormal"
+    lengthscale_prior: Literal["gamma", "lognormal"] = "gamma"
+    constraint_lengthscale_prior: Literal["gamma", "lognormal"] = "lognormal"
