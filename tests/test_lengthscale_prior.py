@@ -89,7 +89,9 @@ def test_objectives_and_constrained_quantities_take_their_own_prior(make_campaig
     c.record(batch[["id"]].assign(conductivity_mS_cm=1 + a, oxidation_onset_V=4 + 1.2 * a), force=True)
     assert isinstance(c.surrogate("conductivity_mS_cm").model.covar_module.lengthscale_prior, GammaPrior)
     assert isinstance(c.surrogate("oxidation_onset_V").model.covar_module.lengthscale_prior, LogNormalPrior)
-    swapped = c.spec.model.model_copy(update={"lengthscale_prior": "lognormal", "constraint_lengthscale_prior": "gamma"})
+    swapped = c.spec.model.model_copy(
+        update={"lengthscale_prior": "lognormal", "constraint_lengthscale_prior": "gamma"}
+    )
     spec = c.spec.model_copy(update={"model": swapped})
     assert lengthscale_prior_of(spec, "conductivity_mS_cm") == "lognormal"
     assert lengthscale_prior_of(spec, "oxidation_onset_V") == "gamma"
