@@ -46,6 +46,7 @@ import pandas as pd
 
 from optiform import Campaign
 from optiform.bench.loop import closed_loop, experiments_to_reach
+from optiform.bench.variants import StrategyVariant
 from optiform.sim.lab import GLOBAL_OPTIMUM, VirtualLab
 from optiform.spec import example_spec_path, load_spec
 
@@ -85,13 +86,13 @@ def run_one(
     t0 = time.perf_counter()
     try:
         spec = load_spec(example_spec_path())
-        if feasibility_inputs is not None and spec.feasibility is not None:
-            feasibility = spec.feasibility.model_copy(update={"inputs": feasibility_inputs})
-            spec = spec.model_copy(update={"feasibility": feasibility})
-        if lengthscale_prior is not None:
-            spec = spec.model_copy(
-                update={"model": spec.model.model_copy(update={"lengthscale_prior": lengthscale_prior})}
-            )
+        settings = StrategyVariant(
+            spec.strategy.name,
+            spec.strategy.name,
+            feasibility_inputs=feasibility_inputs,
+            lengthscale_prior=lengthscale_prior,
+        )
+        spec = settings.apply(spec)  # the campaign's settings replaced where given; its strategy unchanged
         variant = {"botorch-plain": PLAIN_OPTIONS, "botorch-qlognei": {"acquisition": "qlognei"}}.get(strategy)
         if variant is None and strategy == "botorch":
             variant = options
