@@ -28,6 +28,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,9 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def run_one(arm: str, seed: int, budget: int, gf_design: int = 0, kernel: str = "transfer") -> dict:
+def run_one(
+    arm: str, seed: int, budget: int, gf_design: int = 0, kernel: str = "transfer", lengthscale_prior: str | None = None
+) -> dict:
     lab = VirtualLab(seed=seed)
     _, optimum = lab.optimum(choices={"framework": ["LLZT"]})
     tmp = tempfile.mkdtemp(prefix=f"optiform-related-{arm}-{seed}-")
@@ -57,7 +60,8 @@ def run_one(arm: str, seed: int, budget: int, gf_design: int = 0, kernel: str = 
     hits: dict[float, int] = {}
     try:
         spec = load_spec(example_spec_path())
-        spec = spec.model_copy(update={"model": ModelSpec(kernel=kernel)})
+        prior = {"lengthscale_prior": lengthscale_prior} if lengthscale_prior else {}
+        spec = spec.model_copy(update={"model": ModelSpec(kernel=kernel, **prior)})
         c = Campaign.create(spec, store=f"sqlite:///{tmp}/run.db", seed=seed)
         if arm == "with-gf":
             gf = c.propose(N_GF, strategy="sobol", fixed={"framework": "glass_fiber"})
@@ -91,19 +95,31 @@ def run_one(arm: str, seed: int, budget: int, gf_design: int = 0, kernel: str = 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds FIRST_SEED ... FIRST_SEED + SEEDS - 1")
     p.add_argument("--budget", type=int, default=60, help="LLZT experiments per run")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument(
         "--gf-design", type=int, default=0, help="LLZT Sobol design points after the glass-fibre data; default 0"
     )
     p.add_argument("--arms", default="llzt-only,with-gf")
+    p.add_argument("--out", type=Path, help="CSV of every run (arm, seed, experiments to 90/95%%, best)")
     p.add_argument("--kernel", default="transfer", choices=["transfer", "rbf"], help="the campaign's [model] kernel")
+    p.add_argument(
+        "--lengthscale-prior",
+        choices=["gamma", "lognormal"],
+        help="the campaign's [model] lengthscale_prior (default: the campaign's default)",
+    )
     args = p.parse_args(argv)
     print(f"$ {' '.join(sys.argv)}")
     rows = []
-    jobs = [(arm, seed) for seed in range(args.seeds) for arm in args.arms.split(",")]
+    jobs = [
+        (arm, seed) for seed in range(args.first_seed, args.first_seed + args.seeds) for arm in args.arms.split(",")
+    ]
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        futures = [pool.submit(run_one, arm, seed, args.budget, args.gf_design, args.kernel) for arm, seed in jobs]
+        futures = [
+            pool.submit(run_one, arm, seed, args.budget, args.gf_design, args.kernel, args.lengthscale_prior)
+            for arm, seed in jobs
+        ]
         for fut in as_completed(futures):
             r = fut.result()
             rows.append(r)
@@ -112,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"best {r['best_pct']:.1f}%, {r['wall_s']:.0f} s",
                 flush=True,
             )
-    runs = pd.DataFrame(rows)
+    runs = pd.DataFrame(rows).sort_values(["seed", "arm"])
+    if args.out is not None:
+        runs.to_csv(args.out, index=False)
     for t in TARGETS:
         col = f"experiments_to_{round(100 * t)}pct"
         print(
