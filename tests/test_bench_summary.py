@@ -113,3 +113,13 @@ def test_cli_bench_prints_the_first_checkpoint_and_97(tmp_path: Path) -> None:
         summary.columns
     )
     assert "after 28" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_the_summary_names_the_machine_and_package_versions() -> None:
+    """The dependencies are not pinned: a summary records what its numbers were measured with."""
+    from importlib.metadata import version
+
+    md = summary_markdown(summarize(_table({0: [0.5, 0.96]}, "a"), checkpoints=(2,)), settings={"seeds": [0]})
+    line = next(line for line in md.splitlines() if line.startswith("Run on "))
+    assert f"botorch {version('botorch')}" in line and f"scikit-learn {version('scikit-learn')}" in line
+    assert "Python 3." in line and "CPUs" in line

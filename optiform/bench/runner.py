@@ -625,6 +625,31 @@ def _summary_row(
     return row
 
 
+ENVIRONMENT_PACKAGES = ("optiform", "torch", "botorch", "gpytorch", "scikit-learn", "scipy", "numpy")
+
+
+def environment_text() -> str:
+    """The CPU, Python and the versions of the packages a run's numbers depend on: the
+    dependencies are not pinned, and a new release or another CPU (other BLAS kernels) can move a
+    run's trajectory."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    versions = []
+    for name in ENVIRONMENT_PACKAGES:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            continue
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}; " + ", ".join(versions)
+
+
 def summary_markdown(
     summary: pd.DataFrame, problems: Sequence[Problem] = (), settings: dict[str, Any] | None = None
 ) -> str:
@@ -648,6 +673,8 @@ def summary_markdown(
             f"of {settings.get('batch')}), seeds {seed_text}, {settings.get('workers')} worker(s), "
             f"total wall time {settings.get('elapsed_s', float('nan')):.0f} s{cached}."
         )
+        lines.append("")
+        lines.append(f"Run on {environment_text()}.")
         lines.append("")
     for p in problems:
         spec = p.campaign_spec()
