@@ -122,4 +122,4 @@ def test_the_summary_names_the_machine_and_package_versions() -> None:
     md = summary_markdown(summarize(_table({0: [0.5, 0.96]}, "a"), checkpoints=(2,)), settings={"seeds": [0]})
     line = next(line for line in md.splitlines() if line.startswith("Run on "))
     assert f"botorch {version('botorch')}" in line and f"scikit-learn {version('scikit-learn')}" in line
-    assert "Python 3." in line and "CPUs" in line
+    assert "Python 3." in line and "CPUs" in line and "kernels)" in line  # the BLAS numpy loaded

@@ -629,25 +629,28 @@ ENVIRONMENT_PACKAGES = ("optiform", "torch", "botorch", "gpytorch", "scikit-lear
 
 
 def environment_text() -> str:
-    """The CPU, Python and the versions of the packages a run's numbers depend on: the
-    dependencies are not pinned, and a new release or another CPU (other BLAS kernels) can move a
-    run's trajectory."""
+    """The machine (CPU count and the kernels each loaded BLAS picked for it), Python and the
+    versions of the packages a run's numbers depend on: the dependencies are not pinned, and a new
+    release or another CPU (other BLAS kernels) can move a run's trajectory."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
+    from threadpoolctl import threadpool_info
+
+    blas = sorted(
+        {
+            f"{i['internal_api']} {i.get('version') or ''} ({i.get('architecture') or '?'} kernels)"
+            for i in threadpool_info()
+        }
+    )
     versions = []
     for name in ENVIRONMENT_PACKAGES:
         try:
             versions.append(f"{name} {version(name)}")
         except PackageNotFoundError:
             continue
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}; " + ", ".join(versions)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs" + (f", {'; '.join(blas)}" if blas else "")
+    return f"{machine}, Python {platform.python_version()}; " + ", ".join(versions)
 
 
 def summary_markdown(
