@@ -15,7 +15,7 @@ data, best, predict, weighing sheets, ternary map).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptiformWarning, ProposalConflict, SpecError, StoreError, StrategyError, path_error
+from .errors import DataError, OptiformWarning, ProposalConflict, SpecError, StoreError, StrategyError
 from .inputs import stored_values
 from .made import MadeReport, record_made
+from .numbers import parse_number
 from .recipe import is_weighing_sheet, weighing_sheet, write_batch, write_weighing_sheet
 from .record import (
     STATUSES,
@@ -331,6 +332,18 @@ class Campaign:
         (rows with status ok) and ``breaks`` (the constraints broken, '' when none); sorted by the
         first objective, best first.
         """
+        names, table, keep = self._pareto(objectives, include_infeasible)
+        specs = [self.spec.objective(n) for n in names]
+        quantities = list(dict.fromkeys([*names, *(c.name for c in self.spec.outcome_constraints)]))
+        front = table[keep].reset_index()
+        front = front.sort_values(names[0], ascending=not specs[0].maximize, kind="stable")
+        return front[["id", *self.space.variables, *quantities, "n_replicates", "breaks"]].reset_index(drop=True)
+
+    def _pareto(
+        self, objectives: list[str] | None, include_infeasible: bool
+    ) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+        """The objectives' names, every measured formulation's means (indexed by id, with
+        ``breaks``) and which of them are on the front (:meth:`pareto`)."""
         import torch  # deferred: the CLI starts fast
         from botorch.utils.multi_objective.pareto import is_non_dominated
 
@@ -372,9 +385,32 @@ class Campaign:
             keep[feasible] = is_non_dominated(signed[feasible], deduplicate=False)
         if include_infeasible:
             keep |= ~feasible & is_non_dominated(signed, deduplicate=False)
-        front = table[keep.numpy()].reset_index()
-        front = front.sort_values(names[0], ascending=not specs[0].maximize, kind="stable")
-        return front[["id", *self.space.variables, *quantities, "n_replicates", "breaks"]].reset_index(drop=True)
+        return names, table, keep.numpy()
+
+    def pareto_figure(self, objectives: list[str] | None = None, size: tuple[float, float] | None = None) -> Figure:
+        """The measured formulations in each pair of ``objectives`` (default: all; at least two),
+        the Pareto front joined and labelled, those breaking an outcome constraint greyed
+        (:func:`optiform.plots.analysis.pareto_figure`)."""
+        from .plots.analysis import pareto_figure
+        from .plots.ternary import objective_label
+
+        names, table, keep = self._pareto(objectives, include_infeasible=False)
+        if len(names) < 2:
+            raise DataError(f"a Pareto plot needs two or more objectives (got {', '.join(names)})")
+        specs = [self.spec.objective(n) for n in names]
+        axes = [(o.name, objective_label(o), o.maximize) for o in specs]
+        table = table.reset_index()
+        return pareto_figure(table, list(table["id"][keep]), axes, title=f"{self.name}: Pareto front", size=size)
+
+    def plot_pareto(
+        self,
+        out: str | Path,
+        objectives: list[str] | None = None,
+        dpi: int = 150,
+        size: tuple[float, float] | None = None,
+    ) -> Path:
+        """Write :meth:`pareto_figure` to ``out`` (.png at ``dpi``, .svg or .pdf); returns the path."""
+        return _write_figure(lambda: self.pareto_figure(objectives, size), out, dpi)
 
     # --- model -------------------------------------------------------------------------------
     def surrogate(self, objective: ObjectiveSpec | str | None = None) -> Surrogate:
@@ -436,6 +472,28 @@ class Campaign:
             parts.append(pd.DataFrame({f"P_{feas.name}": feas.probability(X)}, index=X.index))
         return pd.concat(parts, axis=1).set_index(df.index)
 
+    def predictions(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """What the models expect of formulations (e.g. a proposed batch): ``id`` (when given), then
+        per objective ``<name>_median``, ``<name>_q05``, ``<name>_q95`` (the 90% interval, in the
+        objective's units) and ``P_<outcome>`` with a ``[feasibility]`` outcome. Unlike
+        :meth:`predict` it never refuses: a quantity without a model yet (fewer than 2 results, or
+        only one class of the outcome seen) gives NaN columns."""
+        X = self.space.validate(batch[self.space.variables], origin="predictions")
+        out = pd.DataFrame(index=batch.index)
+        if "id" in batch.columns:
+            out["id"] = batch["id"]
+        for obj in self.spec.objectives:
+            stats = [f"{obj.name}_{s}" for s in ("median", "q05", "q95")]
+            if len(self.training_data(obj)) >= 2:
+                out[stats] = self.surrogate(obj).predict(X)[stats].set_index(batch.index)
+            else:
+                out[stats] = np.nan
+        if self.spec.feasibility is not None:
+            feas = self.feasibility_model()
+            column = f"P_{self.spec.feasibility.name}"
+            out[column] = feas.probability(X) if feas is not None else np.nan
+        return out
+
     def diagnostics(self, objective: str | None = None) -> ModelDiagnostics:
         """Length scales, noise and leave-one-formulation-out parity check (R², coverage of the 90%
         intervals) of the objective's GP: a :class:`optiform.models.diagnostics.ModelDiagnostics`."""
@@ -455,20 +513,33 @@ class Campaign:
         return in_design(n_results, len(self.training_data(self.spec.objectives[0])), self.spec.n_initial)
 
     def propose(
-        self, n: int, strategy: str | None = None, seed: int | None = None, fixed: dict[str, Any] | None = None
+        self,
+        n: int,
+        strategy: str | None = None,
+        seed: int | None = None,
+        fixed: dict[str, Any] | None = None,
+        min_p_feasible: float | None = None,
     ) -> pd.DataFrame:
         """The next ``n`` formulations: a DataFrame with ``id`` and one column per variable
-        (mixture in its unit, summing exactly to the total). They are stored as pending.
+        (mixture in its unit, summing exactly to the total). They are stored as pending;
+        :meth:`predictions` tells what the models expect of them.
 
         ``fixed`` holds parameters at one value for this batch (e.g. ``{"framework": "LLZT"}``):
         the models still learn from every result (e.g. glass-fibre results inform LLZT proposals
         through the shared kernel), the proposals keep the fixed values (see ``Space.restrict``).
+
+        ``min_p_feasible`` (with a ``[feasibility]`` outcome, e.g. 0.8) is a floor on each
+        proposal's predicted P(outcome): the default strategy aims above it (its
+        ``min_probability`` and ``exploit_min_probability``), and a proposal below it is not
+        stored (an :class:`~optiform.errors.OptiformWarning` says how many were dropped; a
+        DataError when none is left, nothing stored).
 
         Several processes may propose at once: a batch is stored only if no formulation was added
         to the campaign while it was computed; otherwise it is proposed again, conditioned on what
         the others added (up to :data:`PROPOSE_ATTEMPTS` times, then a StoreError)."""
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise DataError(f"n must be a positive integer, got {n!r}")
+        floor = self._feasibility_floor(min_p_feasible)
         changed = self.spec_file_changed()
         if changed:  # the campaign file was edited but not applied with update()
             warnings.warn(changed, OptiformWarning, stacklevel=2)
@@ -476,7 +547,7 @@ class Campaign:
         for _ in range(PROPOSE_ATTEMPTS):
             last = self.store.last_formulation_pk(self.id)  # read first: anything added later is a conflict
             try:
-                return self._propose(int(n), strategy, seed, fixed, last)
+                return self._propose(int(n), strategy, seed, fixed, last, floor)
             except ProposalConflict:
                 continue
         raise StoreError(
@@ -484,15 +555,44 @@ class Campaign:
             f"formulations {PROPOSE_ATTEMPTS} times while this batch was computed); try again"
         )
 
+    def _feasibility_floor(self, min_p: float | None) -> float | None:
+        """``min_p_feasible`` checked: None, or a number in (0, 1) with a fitted feasibility model."""
+        if min_p is None:
+            return None
+        if isinstance(min_p, bool) or not isinstance(min_p, (int, float)) or not 0 < min_p < 1:
+            raise DataError(f"min_p_feasible: expected a probability between 0 and 1 (exclusive), got {min_p!r}")
+        if self.spec.feasibility is None:
+            raise DataError(
+                f"min_p_feasible: campaign {self.name!r} declares no [feasibility] outcome to floor the probability of"
+            )
+        if self.feasibility_model() is None:
+            name = self.spec.feasibility.name
+            raise DataError(
+                f"min_p_feasible: no model of P({name}) yet; it needs results with {name} = true and with "
+                f"{name} = false (or failed films)"
+            )
+        return float(min_p)
+
     def _propose(
-        self, n: int, strategy: str | None, seed: int | None, fixed: dict[str, Any] | None, last: int
+        self,
+        n: int,
+        strategy: str | None,
+        seed: int | None,
+        fixed: dict[str, Any] | None,
+        last: int,
+        floor: float | None = None,
     ) -> pd.DataFrame:
         """Propose and store one batch on the campaign as it is now; ProposalConflict when a
-        formulation was added after ``last`` (the newest formulation's pk when it was read)."""
+        formulation was added after ``last`` (the newest formulation's pk when it was read).
+        ``floor``: proposals with a predicted P(feasible) below it are dropped (see :meth:`propose`)."""
         from .strategies import ProposalContext, get_strategy
 
         name = strategy or self.spec.strategy.name
-        strat = get_strategy(name, self.spec.strategy.options if name == self.spec.strategy.name else {})
+        options = dict(self.spec.strategy.options) if name == self.spec.strategy.name else {}
+        if floor is not None and name == "botorch":
+            exploit_floor = float(options.get("exploit_min_probability", 0.5))
+            options.update(min_probability=floor, exploit_min_probability=max(floor, exploit_floor))
+        strat = get_strategy(name, options)
         table = self.formulations()
         complete = self.space.complete(table)
         batch_no = int(table["batch"].max()) + 1 if table["batch"].notna().any() else 1
@@ -522,7 +622,31 @@ class Campaign:
         for key, value in space.fixed:
             if not (batch[key] == value).all():
                 raise StrategyError(f"strategy {name!r} does not support fixed parameters ({key}={value!r} not kept)")
+        if floor is not None:
+            batch = self._above_floor(batch, floor)
         return self._store_proposals(batch, batch_no, name, last)
+
+    def _above_floor(self, batch: pd.DataFrame, floor: float) -> pd.DataFrame:
+        """The proposals whose predicted P(feasible) reaches ``floor``; a warning names the ones
+        dropped, a DataError when none is left."""
+        model = self.feasibility_model()
+        assert model is not None and self.spec.feasibility is not None  # checked by _feasibility_floor
+        p = model.probability(batch[self.space.variables])
+        keep = p >= floor
+        name = self.spec.feasibility.name
+        if not keep.any():
+            raise DataError(
+                f"min_p_feasible: no proposal reaches P({name}) >= {floor:g} (highest {p.max():.2f}); "
+                "nothing stored: lower the floor or record more results near the boundary"
+            )
+        if not keep.all():
+            warnings.warn(
+                f"{int((~keep).sum())} of {len(batch)} proposal(s) dropped: P({name}) "
+                f"{', '.join(f'{v:.2f}' for v in p[~keep])} below the floor {floor:g}",
+                OptiformWarning,
+                stacklevel=4,
+            )
+        return batch[keep].reset_index(drop=True)
 
     def _store_proposals(self, batch: pd.DataFrame, batch_no: int, strategy: str, last: int) -> pd.DataFrame:
         values = [formulation_values(row, self.space) for _, row in batch.iterrows()]
@@ -550,9 +674,10 @@ class Campaign:
 
     def export_batch(self, batch: pd.DataFrame, path: str | Path, batch_mass_g: float | None = None) -> Path:
         """Write a batch (CSV or XLSX by suffix): its weighing sheet when a batch mass is given (see
-        :meth:`export_sheet`), else the plain table (id + variables)."""
+        :meth:`export_sheet`), else the plain table (id + variables); both carry the
+        :meth:`predictions` once a model exists."""
         if not batch_mass_g:
-            return write_batch(batch, path)
+            return write_batch(self._with_predictions(batch[["id", *self.space.variables]]), path)
         f = self.formulations()
         batches = f.loc[f["id"].isin(batch["id"]), "batch"].dropna().unique() if "id" in batch.columns else []
         return self._write_sheet(batch, int(batches[0]) if len(batches) == 1 else None, batch_mass_g, path)
@@ -561,7 +686,8 @@ class Campaign:
         """Write the weighing sheet of batch ``batch`` (its formulations that are not cancelled) for
         ``batch_mass_g`` g each, as CSV or XLSX by suffix: a header (campaign, batch, date, batch
         mass, balance resolution), then one row per formulation and chemical with an empty
-        ``actual_g`` column to fill at the balance and record with :meth:`record`."""
+        ``actual_g`` column to fill at the balance and record with :meth:`record`, and the
+        :meth:`predictions` of each formulation (repeated on its rows) once a model exists."""
         f = self.formulations()
         numbers = sorted(int(b) for b in f["batch"].dropna().unique())
         if batch not in numbers:
@@ -580,7 +706,16 @@ class Campaign:
             "batch_mass_g": float(batch_mass_g),
             "balance_resolution_mg": (self.spec.recipe or RecipeSpec()).balance_resolution_mg,
         }
-        return write_weighing_sheet(self.weighing_sheet(batch, batch_mass_g), path, header)
+        sheet = self.weighing_sheet(batch, batch_mass_g)
+        expected = self._with_predictions(batch[["id", *self.space.variables]]).drop(columns=self.space.variables)
+        return write_weighing_sheet(sheet.merge(expected, on="id", how="left"), path, header)
+
+    def _with_predictions(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """``batch`` with the :meth:`predictions` columns that have a value (none before a model)."""
+        from .numbers import significant
+
+        expected = self.predictions(batch).drop(columns="id").dropna(axis=1, how="all")
+        return pd.concat([batch, expected.apply(significant, digits=4)], axis=1)
 
     def cancel(self, sample_id: str, reason: str = "") -> None:
         """Withdraw a pending proposal: it stays in the store with status ``cancelled``, the time and
@@ -721,37 +856,57 @@ class Campaign:
         """Accept a formulation's flagged measurements into the model; returns how many."""
         return self.store.accept(self.id, sample_id, campaign_name=self.name, author=self.author)
 
-    def plot_nyquist(self, sample_id: str, out: str | Path) -> Path:
-        """Nyquist plot of a formulation's ingested conductivity spectra with their fits (re-analysed
-        from the stored raw files)."""
-        import tempfile
+    def nyquist_figure(
+        self, sample_id: str, group: str | None = None, size: tuple[float, float] | None = None
+    ) -> Figure:
+        """Nyquist panels of a formulation's ingested conductivity spectra (of one ``group`` when
+        given): the data re-read from the stored files, the stored circuit fit and resistance,
+        frequency decades and the high-frequency intercept (:func:`optiform.plots.analysis.nyquist_figure`)."""
+        from .plots.analysis import nyquist_figure
+        from .plots.stored import nyquist_data
 
-        from .analysis.eis import conductivity, plot_nyquist
+        spectra = nyquist_data(self.store, self._analyses_of(sample_id, "conductivity_mS_cm"), sample_id, group)
+        return nyquist_figure(
+            spectra, title=f"{self.name}: {sample_id}" + (f", group {group}" if group else ""), size=size
+        )
 
-        rows = self._analyses_of(sample_id, "conductivity_mS_cm")
-        with tempfile.TemporaryDirectory(prefix="optiform-") as tmp:
-            results = []
-            for _, a in rows.iterrows():
-                raw = self.store.analysis_files(int(a["analysis_pk"]))[0]
-                path = Path(tmp) / raw.name
-                path.write_bytes(raw.content)
-                inputs = self.store.analysis_result(int(a["analysis_pk"]))["inputs"]
-                results.append(conductivity(path, thickness_um=inputs["thickness_um"], area_cm2=inputs["area_cm2"]))
-            ax = plot_nyquist(results)
-        ax.set_title(f"{self.name}: {sample_id}")
-        return _save(ax.figure, out)
+    def plot_nyquist(
+        self,
+        sample_id: str,
+        out: str | Path,
+        group: str | None = None,
+        dpi: int = 150,
+        size: tuple[float, float] | None = None,
+    ) -> Path:
+        """Write :meth:`nyquist_figure` to ``out`` (.png at ``dpi``, .svg or .pdf); returns the path."""
+        return _write_figure(lambda: self.nyquist_figure(sample_id, group, size), out, dpi)
 
-    def plot_arrhenius(self, sample_id: str, out: str | Path) -> Path:
-        """Arrhenius plot of a formulation's ingested conductivities against temperature, with the fit."""
-        from .analysis.arrhenius import arrhenius
+    def arrhenius_figure(
+        self, sample_id: str, group: str | None = None, size: tuple[float, float] | None = None
+    ) -> Figure:
+        """ln(σ / S cm⁻¹) against 1000/T of a formulation's stored Arrhenius fits (of one ``group``
+        when given): the points and line each fit used, Ea with its 95% interval, and the other
+        conductivities (flagged spectra, single temperatures) drawn but not fitted
+        (:func:`optiform.plots.analysis.arrhenius_figure`)."""
+        from .plots.analysis import arrhenius_figure
+        from .plots.stored import arrhenius_data
 
-        rows = self._analyses_of(sample_id, "conductivity_mS_cm").dropna(subset=["temperature_C"])
-        if rows["temperature_C"].nunique() < 3:
-            raise DataError(f"{sample_id}: needs conductivities at 3 or more temperatures for an Arrhenius plot")
-        fit = arrhenius(rows["temperature_C"].to_numpy(float), rows["value"].to_numpy(float))
-        ax = fit.plot()
-        ax.set_title(f"{self.name}: {sample_id}, Ea = {fit.value:.3f} eV")
-        return _save(ax.figure, out)
+        if sample_id not in set(self.formulations()["id"]):
+            raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
+        series, others = arrhenius_data(self.store, self.analyses(sample_id), sample_id, group)
+        title = f"{self.name}: {sample_id}" + (f", group {group}" if group else "")
+        return arrhenius_figure(series, others, title=title, **({"size": size} if size else {}))
+
+    def plot_arrhenius(
+        self,
+        sample_id: str,
+        out: str | Path,
+        group: str | None = None,
+        dpi: int = 150,
+        size: tuple[float, float] | None = None,
+    ) -> Path:
+        """Write :meth:`arrhenius_figure` to ``out`` (.png at ``dpi``, .svg or .pdf); returns the path."""
+        return _write_figure(lambda: self.arrhenius_figure(sample_id, group, size), out, dpi)
 
     def _analyses_of(self, sample_id: str, quantity: str) -> pd.DataFrame:
         if sample_id not in set(self.formulations()["id"]):
@@ -763,44 +918,97 @@ class Campaign:
         return rows
 
     # --- plotting ----------------------------------------------------------------------------
-    def plot_ternary(self, out: str | Path, axes: list[str] | None = None, objective: str | None = None) -> Path:
-        """Ternary map of the objective's predicted median and uncertainty with the other variables
-        held at the best measured formulation's values (see :mod:`optiform.plots.ternary`)."""
-        from .plots import plot_mixture
+    def report(self, out: str | Path) -> Path:
+        """Write the campaign report, one self-contained HTML file (:mod:`optiform.report`): spec,
+        best formulations, the pending batch with predictions, an interactive ternary map,
+        convergence, the model's parity and length scales, measurements with flags and the
+        analysis plots. Returns the path."""
+        from .report import write_report
 
-        obj = self._objective(objective)
-        best = self.best(obj.name)
-        surrogate = self.surrogate(obj)
+        return write_report(self, out)
+
+    def ternary_figure(
+        self,
+        axes: list[str] | None = None,
+        objective: str | None = None,
+        fixed: Mapping[str, Any] | None = None,
+        full: bool = False,
+        size: tuple[float, float] | None = None,
+    ) -> Figure:
+        """Map of the predicted median and uncertainty over three mixture components (a line for
+        two), with measured points, failures, the best and the pending proposals; one row of
+        panels per objective unless ``objective`` names one (see :mod:`optiform.plots.ternary`).
+
+        The slice: every variable not on the plotted ``axes`` is held at ``fixed``'s value (e.g.
+        ``{"framework": "glass_fiber", "porosity": 0.75}``, checked as in :meth:`propose`), the
+        rest at the best measured formulation's values. Measured points are drawn by their
+        distance from the slice (on it coloured, near it faded, elsewhere hollow). The view is
+        zoomed on the bounded region unless ``full``."""
+        from .plots import mixture_figure
+
+        objectives = [self._objective(objective)] if objective else list(self.spec.objectives)
+        first = objectives[0]
         plotted = list(axes) if axes else self.space.components
-        fixed = {v: best[v] for v in self.space.variables if v not in plotted}
+        fixed = dict(fixed or {})
+        on_axes = [k for k in fixed if k in plotted]
+        if on_axes:
+            raise DataError(f"fixed: {', '.join(on_axes)} is plotted on an axis; hold only variables that are not")
+        held_components = {k: fixed.pop(k) for k in list(fixed) if k in self.space.components}
+        given: dict[str, Any] = dict(self.space.restrict(fixed).fixed) if fixed else {}
+        for name, value in held_components.items():
+            number, _problem = parse_number(value)
+            lo, hi = self.space.component_bounds()[self.space.components.index(name)]
+            if number is None or not lo - 1e-9 <= number <= hi + 1e-9:
+                raise DataError(f"fixed {name}={value!r}: expected a number within its bounds [{lo:g}, {hi:g}]")
+            given[name] = number
+        best = self.best(first.name)
+        held = {v: given.get(v, best[v]) for v in self.space.variables if v not in plotted}
+        for obj in objectives:
+            self.surrogate(obj)  # fitted before drawing: DataError with too few results
         d = self.data()
         measured = d[d["status"].isin(STATUSES)]
-        proposals = d[d["status"] == "pending"]
+        if len(objectives) > 1:
+            measured = measured.copy()
+        proposals = d[d["status"] == "pending"].drop_duplicates("id")
         feas = self.feasibility_model()
-        return plot_mixture(
+
+        def predict(table: pd.DataFrame) -> pd.DataFrame:
+            return pd.concat([self.surrogate(o).predict(table) for o in objectives], axis=1)
+
+        return mixture_figure(
             self.space,
-            obj,
-            surrogate.predict,
+            objectives,
+            predict,
             measured,
             proposals,
-            fixed,
-            out,
+            held,
             axes=axes,
             title=self.name,
             feasible=(feas.name, feas.probability) if feas is not None else None,
+            full=full,
+            size=size,
         )
 
+    def plot_ternary(
+        self,
+        out: str | Path,
+        axes: list[str] | None = None,
+        objective: str | None = None,
+        fixed: Mapping[str, Any] | None = None,
+        full: bool = False,
+        dpi: int = 150,
+        size: tuple[float, float] | None = None,
+    ) -> Path:
+        """Write :meth:`ternary_figure` to ``out`` (.png at ``dpi``, .svg or .pdf); returns the path."""
+        return _write_figure(lambda: self.ternary_figure(axes, objective, fixed, full, size), out, dpi)
 
-def _save(fig: Figure, out: str | Path) -> Path:
-    path = Path(out)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise DataError(f"{path}: expected a .png or .svg file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as exc:
-        raise path_error(path, exc, "write the plot") from None
-    return path
+
+def _write_figure(draw: Callable[[], Figure], out: str | Path, dpi: int) -> Path:
+    """Check ``out``'s suffix, then draw (the models may be fitted) and save the figure."""
+    from .plots.save import check_figure_path, save_figure
+
+    check_figure_path(out)
+    return save_figure(draw(), out, dpi)
 
 
 def _shown_path(path: Path) -> str:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -51,6 +52,10 @@ STORE_HELP = "Store URL (default $OPTIFORM_STORE or sqlite:///optiform.db); befo
 CAMPAIGN_HELP = "Campaign name, when the store holds several; before or after the command."
 StoreOption = Annotated[str | None, typer.Option("--store", help=STORE_HELP)]
 CampaignOption = Annotated[str | None, typer.Option("--campaign", help=CAMPAIGN_HELP)]
+DpiOption = Annotated[int, typer.Option(help="Resolution of a .png in dots per inch (e.g. 300 for print).")]
+SizeOption = Annotated[str | None, typer.Option(help="Figure size WIDTHxHEIGHT in inches, e.g. 7x5.")]
+FigureOut = Annotated[Path, typer.Option(help="Output file: .png, .svg or .pdf.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")]
 
 
 class State:
@@ -204,16 +209,27 @@ def propose(
         list[str] | None,
         typer.Option(help="Hold a parameter at one value, NAME=VALUE (repeatable), e.g. framework=LLZT."),
     ] = None,
+    min_p_solid: Annotated[
+        float | None,
+        typer.Option(
+            "--min-p-solid",
+            "--min-p-feasible",
+            help="Floor on each proposal's predicted P(solid) (the [feasibility] outcome, whatever its name), "
+            "e.g. 0.8; proposals below it are dropped.",
+        ),
+    ] = None,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
     """Propose the next batch; they are stored as pending until results are recorded.
 
+    Each formulation is printed with what the model expects of it: the predicted median and 90%
+    interval of each objective and P(solid) when the campaign declares a [feasibility] outcome.
     With --batch-mass-g the weighing sheet is printed, and --out writes it (header, one row per
-    formulation and chemical, an empty actual_g column to fill at the balance and record); without
-    it --out writes the batch table (id + variables).
+    formulation and chemical, an empty actual_g column to fill at the balance and record, the
+    predictions); without it --out writes the batch table (id + variables + predictions).
 
-    Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx --fix framework=LLZT
+    Example: optiform propose -n 6 --batch-mass-g 2.0 --out batch3.xlsx --fix framework=LLZT --min-p-solid 0.8
     """
     from .recipe import check_weighable, weighing_wide
 
@@ -226,8 +242,10 @@ def propose(
     if batch_mass_g is not None:
         check_weighable(c.spec)  # before anything is stored
     with console.status(f"proposing {n} formulation(s)..."):
-        batch = c.propose(n, strategy=strategy, seed=seed, fixed=_parse_fixed(fix or []))
+        batch = c.propose(n, strategy=strategy, seed=seed, fixed=_parse_fixed(fix or []), min_p_feasible=min_p_solid)
+        expected = c.predictions(batch)
     console.print(_table(batch, f"next batch of {c.name}"))
+    console.print(_predictions_table(c, expected))
     if batch_mass_g:
         sheet = c.weighing_sheet(batch, batch_mass_g)
         title = f"weighing sheet: grams for {batch_mass_g:g} g per formulation"
@@ -235,6 +253,37 @@ def propose(
     if out is not None:
         path = c.export_batch(batch, out, batch_mass_g)
         console.print(f"wrote {path}")
+
+
+def _predictions_table(c: Campaign, expected: pd.DataFrame) -> Table | str:
+    """Per formulation: each objective's predicted median and 90% interval, and P(feasible)."""
+    columns: dict[str, list[str]] = {"id": [str(v) for v in expected["id"]]}
+    for obj in c.spec.objectives:
+        median, lo, hi = (expected[f"{obj.name}_{s}"].to_numpy(float) for s in ("median", "q05", "q95"))
+        if np.isnan(median).all():
+            continue
+        columns[f"{obj.name} median (90% interval)"] = [
+            f"{m:.3g} ({a:.3g}-{b:.3g})" if np.isfinite(m) else "-" for m, a, b in zip(median, lo, hi)
+        ]
+    feas = c.spec.feasibility
+    if feas is not None and not expected[f"P_{feas.name}"].isna().all():
+        columns[f"P({feas.name})"] = [f"{p:.2f}" for p in expected[f"P_{feas.name}"]]
+    if len(columns) == 1:
+        return "no predictions yet: the model needs results of 2 formulations (the first batch is space-filling)"
+    table = Table(title="what the model expects of them", title_style="bold")
+    for name in columns:
+        table.add_column(escape(name), justify="left" if name == "id" else "right")
+    for row in zip(*columns.values()):
+        table.add_row(*(escape(cell) for cell in row))
+    return table
+
+
+def _check_figure_out(path: Path, force: bool) -> None:
+    """--out of a plot: a .png, .svg or .pdf name, not an existing file unless --force."""
+    from .plots.save import check_figure_path
+
+    check_figure_path(path)
+    _check_out(path, force)
 
 
 def _check_out(path: Path | None, force: bool, option: str = "--out") -> None:
@@ -445,23 +494,34 @@ def history(
 @app.command()
 @_user_errors
 def status(
+    model: Annotated[
+        bool,
+        typer.Option(
+            "--model", help="Also fit each objective's model: its best formulation and diagnostics (a few seconds)."
+        ),
+    ] = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
-    """Summarise the campaign: counts, best measured formulation, what comes next.
+    """Summarise the campaign: counts, flagged results waiting, best measured formulation, what comes next.
 
-    Example: optiform status
+    Example: optiform status --model
     """
     c = _open(store, campaign)
     f = c.formulations()
     counts = f["status"].value_counts()
-    console.print(f"[bold]{c.name}[/bold]  ({c.store.url})  {c.spec.description}")
+    console.print(f"[bold]{escape(c.name)}[/bold]  ({escape(c.store.url)})  {escape(c.spec.description)}")
     console.print(
         f"formulations: {len(f)}  measured: {counts.get('measured', 0)}  failed: {counts.get('failed', 0)}  "
         f"pending: {counts.get('pending', 0)}"
+        + (f"  flagged: {counts['flagged']}" if counts.get("flagged", 0) else "")
         + (f"  cancelled: {counts['cancelled']}" if counts.get("cancelled", 0) else "")
-        + (f"  retracted: {counts['retracted']}" if counts.get("retracted", 0) else "")
+        + (f"  retracted: {counts['retracted']}" if counts.get("retracted", 0) else ""),
+        highlight=False,
     )
+    flagged = _flagged_waiting(c)
+    if flagged:
+        console.print(flagged, highlight=False)
     from .strategies.base import MIN_USABLE_RESULTS, in_design
 
     n_results = int((f["n_results"] > 0).sum())
@@ -485,10 +545,27 @@ def status(
             f"best {obj.name}: [bold]{best[obj.name]:.4g} {obj.unit}[/bold] ({best['id']}, "
             f"{best['n_replicates']} replicate(s)): {values}"
         )
-        _model_summary(c, obj)
+        if model:
+            _model_summary(c, obj)
+    if not model and any(len(c.training_data(o)) >= 2 for o in c.spec.objectives):
+        console.print("model: 'optiform status --model' adds the model's best formulation and diagnostics")
     if len(f):
         cols = ["id", *c.space.variables, "status", "n_results", "batch"]
         console.print(_table(f[cols].tail(15), "latest formulations"))
+
+
+def _flagged_waiting(c: Campaign) -> str:
+    """'flagged results waiting for accept: 3 (F0003 replicate 1, ...)' or '' when there are none."""
+    d = c.data()
+    rows = d[d["status"] == "flagged"]
+    if not len(rows):
+        return ""
+    shown = [f"{i} replicate {r}" for i, r in zip(rows["id"], rows["replicate"])]
+    more = f", ... ({len(shown) - 8} more)" if len(shown) > 8 else ""
+    return (
+        f"flagged results kept out of the model: {len(rows)} ({', '.join(shown[:8])}{more}); "
+        "check them with 'optiform show ID', then 'optiform accept ID' or amend/retract"
+    )
 
 
 def _model_summary(c: Campaign, obj) -> None:
@@ -564,29 +641,79 @@ def _constraints_text(c: Campaign) -> str:
     return ", ".join(oc.describe() for oc in c.spec.outcome_constraints) or "none"
 
 
+@app.command()
+@_user_errors
+def report(
+    out: Annotated[Path, typer.Option(help="Output file, .html.")] = Path("report.html"),
+    force: ForceOption = False,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Write the campaign report: one HTML file to open in a browser, no network needed.
+
+    It holds the campaign and its spec, the best formulations, the pending batch with what the
+    model expects of it, an interactive ternary map (hover for values; a menu picks the slice),
+    convergence, the model's leave-one-out parity and length scales, every measurement with its
+    quality flags, and the Arrhenius and Nyquist plots of ingested spectra.
+
+    Example: optiform report --out report.html
+    """
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise DataError(f"--out {out}: expected a .html file name")
+    _check_out(out, force)
+    c = _open(store, campaign)
+    with console.status("fitting the models and writing the report..."):
+        path = c.report(out)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 @plot_app.command("ternary")
 @_user_errors
 def plot_ternary(
-    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("ternary.png"),
+    out: Annotated[Path, typer.Option(help="Output file: .png, .svg or .pdf.")] = Path("ternary.png"),
     axes: Annotated[
         str | None, typer.Option(help="Three mixture components A,B,C (needed with more than three).")
     ] = None,
-    objective: Annotated[str | None, typer.Option(help="Objective to map (default: the first).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
+    objective: Annotated[
+        str | None, typer.Option(help="Objective to map (default: every objective, one row of panels each).")
+    ] = None,
+    fix: Annotated[
+        list[str] | None,
+        typer.Option(help="Choose the slice: hold a variable at NAME=VALUE (repeatable), e.g. porosity=0.75."),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Draw the whole triangle instead of zooming on the bounds.")
+    ] = False,
+    dpi: DpiOption = 150,
+    size: SizeOption = None,
+    force: ForceOption = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
     """Ternary map of predicted median and uncertainty, with measured points and next proposals.
 
-    The other variables are held at the best measured formulation's values (stated on the figure).
+    The variables not on the axes are held at the --fix values, the others at the best measured
+    formulation's (the figure states them). Measured points on that slice are coloured on the
+    median's scale, those near it faded and those made elsewhere hollow, with their counts. For a
+    log-modelled objective the uncertainty is a factor: the 90% interval is median ×/÷ it.
 
-    Example: optiform plot ternary --out map.png
+    Example: optiform plot ternary --fix framework=glass_fiber --fix porosity=0.75 --out map.pdf
     """
-    _check_out(out, force)
+    from .plots.save import parse_size
+
+    _check_figure_out(out, force)
     c = _open(store, campaign)
     names = [a.strip() for a in axes.split(",")] if axes else None
     with console.status("fitting the model and drawing..."):
-        path = c.plot_ternary(out, axes=names, objective=objective)
+        path = c.plot_ternary(
+            out,
+            axes=names,
+            objective=objective,
+            fixed=_parse_fixed(fix or []),
+            full=full,
+            dpi=dpi,
+            size=parse_size(size),
+        )
     console.print(f"wrote {path}")
 
 
@@ -896,34 +1023,80 @@ def bench(
 @_user_errors
 def plot_nyquist(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
-    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("nyquist.png"),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
+    out: FigureOut = Path("nyquist.png"),
+    group: Annotated[str | None, typer.Option(help="Only the spectra of this manifest group.")] = None,
+    dpi: DpiOption = 150,
+    size: SizeOption = None,
+    force: ForceOption = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
-    """Nyquist plot of a formulation's ingested conductivity spectra with their fits.
+    """Nyquist plot of a formulation's ingested spectra, one panel each, with the stored circuit fits.
 
-    Example: optiform plot nyquist F0007 --out f7-nyquist.png
+    Each panel is titled by your file name and temperature, marks every frequency decade and the
+    resistance used, and zooms on the high-frequency intercept in an inset.
+
+    Example: optiform plot nyquist F0007 --group series1 --out f7-nyquist.pdf
     """
-    _check_out(out, force)
-    console.print(f"wrote {_open(store, campaign).plot_nyquist(sample_id, out)}")
+    from .plots.save import parse_size
+
+    _check_figure_out(out, force)
+    c = _open(store, campaign)
+    console.print(f"wrote {c.plot_nyquist(sample_id, out, group=group, dpi=dpi, size=parse_size(size))}")
 
 
 @plot_app.command("arrhenius")
 @_user_errors
 def plot_arrhenius(
     sample_id: Annotated[str, typer.Argument(help="Formulation id.")],
-    out: Annotated[Path, typer.Option(help="Output file, .png or .svg.")] = Path("arrhenius.png"),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --out file if it exists.")] = False,
+    out: FigureOut = Path("arrhenius.png"),
+    group: Annotated[str | None, typer.Option(help="Only this manifest group's series.")] = None,
+    dpi: DpiOption = 150,
+    size: SizeOption = None,
+    force: ForceOption = False,
     store: StoreOption = None,
     campaign: CampaignOption = None,
 ) -> None:
-    """Arrhenius plot of a formulation's ingested conductivities over temperature, with the fit.
+    """Arrhenius plot of a formulation's stored fits: ln(σ / S cm⁻¹) against 1000/T, Ea with its 95% interval.
 
-    Example: optiform plot arrhenius F0007 --out f7-arrhenius.png
+    Each temperature series (manifest group) is drawn with the points and line of the fit that was
+    stored, so Ea agrees with 'optiform show'; other conductivities (flagged spectra, single
+    temperatures) are drawn hollow and not fitted.
+
+    Example: optiform plot arrhenius F0007 --out f7-arrhenius.svg
     """
-    _check_out(out, force)
-    console.print(f"wrote {_open(store, campaign).plot_arrhenius(sample_id, out)}")
+    from .plots.save import parse_size
+
+    _check_figure_out(out, force)
+    c = _open(store, campaign)
+    console.print(f"wrote {c.plot_arrhenius(sample_id, out, group=group, dpi=dpi, size=parse_size(size))}")
+
+
+@plot_app.command("pareto")
+@_user_errors
+def plot_pareto(
+    out: FigureOut = Path("pareto.png"),
+    objectives: Annotated[str | None, typer.Option(help="Objectives to plot, a,b (default: all).")] = None,
+    dpi: DpiOption = 150,
+    size: SizeOption = None,
+    force: ForceOption = False,
+    store: StoreOption = None,
+    campaign: CampaignOption = None,
+) -> None:
+    """Pareto plot: measured formulations in each pair of objectives, the front joined and labelled.
+
+    Formulations that break an outcome constraint are drawn as grey crosses and are not on the front.
+
+    Example: optiform plot pareto --objectives conductivity_mS_cm,transference_number --out front.pdf
+    """
+    from .plots.save import parse_size
+
+    _check_figure_out(out, force)
+    c = _open(store, campaign)
+    names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
+    with console.status("finding the front and drawing..."):
+        path = c.plot_pareto(out, names, dpi=dpi, size=parse_size(size))
+    console.print(f"wrote {path}")
 
 
 @app.command()

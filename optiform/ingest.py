@@ -22,7 +22,9 @@ outcome    optional: a column named after the campaign's ``[feasibility]`` outco
 Each (id, kind, group) becomes one measurement of the formulation (a new replicate) whose values
 are the derived quantities: conductivity at the campaign's ``reference_temperature_C`` (measured
 within ±0.5 °C, else interpolated by the group's Arrhenius fit when the series brackets it),
-activation energy from a series of three or more temperatures, t+, oxidation onset, capacities,
+activation energy from a series of three or more temperatures (spectra with a failing quality
+flag are left out of that fit, and of the conductivity at the reference temperature when another
+spectrum there passes), t+, oxidation onset, capacities,
 overpotential. Every derived value is also kept as an analysis with its method, uncertainty,
 flags and fit details, and every raw file by content hash. A group with a failing quality flag is
 stored with status ``flagged`` and kept out of the model until accepted; a group whose analysis gives
@@ -376,7 +378,7 @@ def _analyse_eis(spec: CampaignSpec, g: _Group) -> None:
     from .analysis.eis import conductivity
 
     ref = spec.reference_temperature_C
-    temps, sigmas, at_ref = [], [], []
+    temps, sigmas, at_ref, good = [], [], [], []
     for r in g.rows:
         res = conductivity(r.path, thickness_um=r.meta["thickness_um"], area_cm2=r.meta["area_cm2"])
         T = r.meta["temperature_C"]
@@ -384,16 +386,21 @@ def _analyse_eis(spec: CampaignSpec, g: _Group) -> None:
         g.results.append((res, [r], T))
         temps.append(T)
         sigmas.append(res.value)
+        good.append(not any(f.failing for f in res.flags))
         if abs(T - ref) <= REFERENCE_TOLERANCE_C:
-            at_ref.append(res.value)
-    if len(set(temps)) >= 3:
-        fit = arrhenius(temps, sigmas)
-        g.results.append((fit, list(g.rows), None))
+            at_ref.append((res.value, good[-1]))
+    # the Arrhenius fit leaves out spectra with a failing quality flag (they are stored and shown)
+    fit_rows = [(r, T, v) for r, T, v, ok in zip(g.rows, temps, sigmas, good) if ok]
+    if len({T for _, T, _ in fit_rows}) >= 3:
+        fit_T = [T for _, T, _ in fit_rows]
+        fit = arrhenius(fit_T, [v for _, _, v in fit_rows])
+        g.results.append((fit, [r for r, _, _ in fit_rows], None))
         g.values["activation_energy_eV"] = fit.value
-        if not at_ref and min(temps) <= ref <= max(temps):
+        if not at_ref and min(fit_T) <= ref <= max(fit_T):
             g.values["conductivity_mS_cm"] = float(fit.predict([ref])[0])  # interpolated: method in the analyses
     if at_ref:
-        g.values["conductivity_mS_cm"] = float(np.mean(at_ref))
+        usable = [v for v, ok in at_ref if ok] or [v for v, _ in at_ref]
+        g.values["conductivity_mS_cm"] = float(np.mean(usable))
 
 
 def _analyse_transference(spec: CampaignSpec, g: _Group) -> None:

@@ -1,4 +1,5 @@
-"""Numbers only as numbers: one cell or value read as a number, refusing what only looks like one.
+"""Numbers only as numbers: one cell or value read as a number, refusing what only looks like one
+(and numbers rounded for people to read: :func:`significant`).
 
 Used wherever a number a user wrote enters optiform (results tables, manifests, ``amend --set``,
 ``propose --fix``): a boolean, a date, ``1,234`` or ``0,61`` (a thousands separator or a decimal
@@ -14,8 +15,9 @@ import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["DECIMAL_HINT", "parse_number", "shown"]
+__all__ = ["DECIMAL_HINT", "parse_number", "shown", "significant"]
 
 DECIMAL_HINT = "use a '.' decimal point and no thousands separator"
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits only
@@ -67,3 +69,16 @@ def parse_number(raw: Any, expected: str = "a number") -> tuple[float | None, st
     if "_" in text and _NUMBER.fullmatch(text.replace("_", "")):
         return None, f"expected {expected}, {got} (write it without '_')"
     return None, f"expected {expected}, {got}"
+
+
+def significant(values: Any, digits: int = 4) -> Any:
+    """``values`` (a number, array or Series) rounded to ``digits`` significant digits (NaN, inf
+    and 0 kept)."""
+    x = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.where(np.isfinite(x) & (x != 0), np.floor(np.log10(np.abs(x))), 0)
+    factor = 10.0 ** (digits - 1 - magnitude)
+    rounded = np.where(np.isfinite(x), np.round(x * factor) / factor, x)
+    if isinstance(values, pd.Series):
+        return pd.Series(rounded, index=values.index, name=values.name)
+    return rounded if x.ndim else float(rounded)

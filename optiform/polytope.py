@@ -15,14 +15,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import Bounds, linprog, milp, minimize
-from scipy.optimize import LinearConstraint as LinearRows
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int_]
+
+
+# scipy.optimize is imported on first use: it takes ~0.3 s, and reading a campaign needs none of it
+def linprog(*args: Any, **kwargs: Any) -> Any:
+    from scipy.optimize import linprog as solve
+
+    return solve(*args, **kwargs)
+
+
+def milp(*args: Any, **kwargs: Any) -> Any:
+    from scipy.optimize import milp as solve
+
+    return solve(*args, **kwargs)
+
+
+def minimize(*args: Any, **kwargs: Any) -> Any:
+    from scipy.optimize import minimize as solve
+
+    return solve(*args, **kwargs)
+
+
+def Bounds(*args: Any, **kwargs: Any) -> Any:
+    from scipy.optimize import Bounds as bounds
+
+    return bounds(*args, **kwargs)
+
+
+def LinearRows(*args: Any, **kwargs: Any) -> Any:
+    from scipy.optimize import LinearConstraint
+
+    return LinearConstraint(*args, **kwargs)
+
 
 __all__ = [
     "Polytope",

@@ -137,7 +137,8 @@ class _RecordPlan:
         lines: list[int],
     ) -> None:
         self.store, self.campaign_id, self.spec, self.formulations = store, campaign_id, spec, formulations
-        self.df, self.origin, self.lines = df, origin, lines
+        predicted = [c for c in spec.prediction_columns if c in df.columns]  # a batch file's predictions
+        self.df, self.origin, self.lines = df.drop(columns=predicted), origin, lines
         self.space = Space(spec)
         self.objectives = [o for o in spec.modelled_quantities if o.name in df.columns]
         self.rows: list[dict[str, Any]] = []

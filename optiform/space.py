@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from .errors import DataError, SpaceExhaustedError, SpecError
 from .numbers import parse_number
@@ -670,6 +669,8 @@ class Space:
         free = self.total - bounds[:, 0].sum()
         accepted = [np.empty((0, dims + 1))]  # k mixture columns, then one per parameter
         n_have, n_drawn, draw = 0, 0, max(64, 2 * n)
+        from scipy.stats import qmc  # deferred: scipy.stats takes ~0.3 s to import
+
         sampler = qmc.Sobol(d=dims, scramble=True, seed=rng) if sobol and dims > 0 else None
 
         held = self._held_unit_columns()

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("optiform.models", "optiform.strategies"),
     ("optiform.store",),
     ("optiform.inputs",),
-    ("optiform.ingest", "optiform.record", "optiform.made", "optiform.update", "optiform.plots"),
+    ("optiform.ingest", "optiform.record", "optiform.made", "optiform.update", "optiform.plots", "optiform.report"),
     ("optiform.campaign",),
     ("optiform.sim", "optiform.bench"),
     ("optiform.cli", "optiform"),

@@ -39,7 +39,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_spec: Path):
             "unknown objective 'typo'; expected one of conductivity_mS_cm",
         ),
         (("plot", "ternary", "--axes", "A,B,D"), "axes: D not mixture component(s); expected three of A, B, C"),
-        (("plot", "ternary", "--out", "map.jpg"), "map.jpg: cannot write a .jpg file; use one of .png, .svg"),
+        (("plot", "ternary", "--out", "map.jpg"), "map.jpg: cannot write a .jpg figure; use one of .png, .svg, .pdf"),
         (
             ("pareto", "--objectives", "typo"),
             "pareto: objectives must be distinct names among conductivity_mS_cm (got typo)",

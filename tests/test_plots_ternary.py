@@ -140,7 +140,7 @@ def test_png_and_svg_written(llzt: Space, tmp_path: Path) -> None:
         "SN (wt%)",
         "salt (wt%)",
         "median",
-        "90% interval width (mS/cm)",
+        "90% interval: median ×/÷ this factor",
         "held: LiDFOB_mol_frac=0.05, FEC_wt_pct=5, porosity=0.75, framework=LLZT",
         "next proposals",
         "failed",
@@ -158,8 +158,8 @@ def test_empty_measured_and_no_proposals(llzt: Space, tmp_path: Path) -> None:
 def test_bad_suffix(llzt: Space, tmp_path: Path) -> None:
     obj = llzt.spec.objectives[0]
     model = FakeModel(obj.name)
-    with pytest.raises(ValueError, match=r"map\.pdf.*\.png, \.svg"):
-        plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "map.pdf")
+    with pytest.raises(ValueError, match=r"map\.jpg.*\.png, \.svg, \.pdf"):
+        plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "map.jpg")
     assert model.calls == []
 
 
@@ -178,7 +178,9 @@ def test_missing_fixed_named(llzt: Space, tmp_path: Path) -> None:
 def test_predict_called_once_in_bounds(llzt: Space, tmp_path: Path) -> None:
     obj = llzt.spec.objectives[0]
     model = FakeModel(obj.name)
-    plot_mixture(llzt, obj, model, _measured(llzt, model), _proposals(llzt), HELD, tmp_path / "m.png", scale=30)
+    plot_mixture(
+        llzt, obj, model, _measured(llzt, model), _proposals(llzt), HELD, tmp_path / "m.png", scale=30, full=True
+    )
     assert len(model.calls) == 1
     table = model.calls[0]
     assert list(table.columns) == llzt.variables
@@ -213,7 +215,7 @@ def test_key_to_composition_first_index_is_first_axis() -> None:
 def test_argmax_of_first_component_sits_at_its_upper_bound(llzt: Space, tmp_path: Path) -> None:
     obj = llzt.spec.objectives[0]
     model = FakeModel(obj.name, median_of=lambda df: df["MEMA"] / 10)
-    plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "m.png", scale=60)
+    plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "m.png", scale=60, full=True)
     table = model.calls[0]
     best = table.loc[model(table)[f"{obj.name}_median"].idxmax()]
     assert best["MEMA"] == pytest.approx(70.0)
@@ -228,7 +230,7 @@ def test_rendered_orientation(llzt: Space, axes: list[str] | None) -> None:
     obj = llzt.spec.objectives[0]
     names = axes or llzt.components
     model = FakeModel(obj.name, median_of=lambda df: df["MEMA"] / 10)
-    fig = mixture_figure(llzt, obj, model, pd.DataFrame(), None, HELD, axes=axes, scale=60)
+    fig = mixture_figure(llzt, obj, model, pd.DataFrame(), None, HELD, axes=axes, scale=60, full=True)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())[..., :3] / 255.0
@@ -266,11 +268,12 @@ def _check_label_sides(ax, names: list[str]) -> None:
 def test_measured_points_use_the_heatmap_scale(llzt: Space) -> None:
     obj = llzt.spec.objectives[0]
     model = FakeModel(obj.name)
-    measured = _measured(llzt, model)
+    measured = _measured(llzt, model).assign(**HELD)  # made on the slice drawn
+    measured.loc[0, obj.name] = 3.0  # above every prediction: the colour scale covers it too
     fig = mixture_figure(llzt, obj, model, measured, None, HELD)
     FigureCanvasAgg(fig).draw()  # colours are mapped at draw time
     preds = model(model.calls[0])[f"{obj.name}_median"]
-    norm = LogNorm(preds.min(), preds.max())
+    norm = LogNorm(preds.min(), 3.0)
     ok = measured[measured["status"] == "ok"]
     expected = colormaps[MEDIAN_CMAP](np.clip(norm(ok[obj.name].to_numpy()), 0, 1))
     coloured = [c for c in fig.axes[0].collections if len(c.get_offsets()) == len(ok) and c.get_array() is not None]
@@ -285,7 +288,7 @@ def test_tick_labels_sit_at_their_values() -> None:
     obj = space.spec.objectives[0]
     held = {"PEGDA": 10.0, "porosity": 0.7, "framework": "LLZT"}
     fig = mixture_figure(
-        space, obj, FakeModel(obj.name), pd.DataFrame(), None, held, axes=["MEMA", "SN", "salt"], scale=60
+        space, obj, FakeModel(obj.name), pd.DataFrame(), None, held, axes=["MEMA", "SN", "salt"], scale=60, full=True
     )
     ax = fig.axes[0]
     texts = {}
@@ -377,3 +380,139 @@ def test_two_components_line_plot(tmp_path: Path) -> None:
 
 def test_objective_label(llzt: Space) -> None:
     assert objective_label(llzt.spec.objectives[0]) == "conductivity (mS/cm)"
+
+
+# --- the slice, the view, labels, uncertainty -------------------------------------------------------
+def _region_share(space: Space, view) -> float:
+    """Share of the drawn triangle's area that lies inside the bounds."""
+    from optiform.plots.ternary import bounds_polygon as poly_of
+
+    poly = view.grid(poly_of(space, space.components, 100.0) * 100.0, 1)
+    xy = np.array([project_point(p) for p in poly])
+    area = 0.5 * abs(np.dot(xy[:, 0], np.roll(xy[:, 1], 1)) - np.dot(xy[:, 1], np.roll(xy[:, 0], 1)))
+    return float(area / (np.sqrt(3) / 4))
+
+
+def test_default_view_zooms_on_the_bounds(llzt: Space) -> None:
+    from optiform.plots.ternary import full_view, zoomed_view
+
+    view = zoomed_view(llzt, llzt.components, 100.0)
+    lo, _ = llzt.component_bounds().T
+    assert not view.full and np.all(view.origin >= lo - 10) and view.side < 100
+    poly = view.grid(bounds_polygon(llzt, llzt.components, 100.0) * 100.0, 60)
+    assert poly.min() >= -1e-9 and poly.max() <= 60 + 1e-9  # the whole design space is in view
+    assert _region_share(llzt, view) > 1.5 * _region_share(llzt, full_view(100.0))
+    keys, comps = grid_compositions(llzt, llzt.components, 100.0, 60, view)
+    assert len(keys) > 1.5 * len(grid_compositions(llzt, llzt.components, 100.0, 60)[0])
+    llzt.validate(pd.DataFrame({**{c: comps[:, i] for i, c in enumerate(llzt.components)}, **HELD}))
+    fig = mixture_figure(llzt, llzt.spec.objectives[0], FakeModel("conductivity_mS_cm"), pd.DataFrame(), None, HELD)
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    assert f"{view.origin[0]:g}" in labels and "zoomed on the bounds" in " ".join(t.get_text() for t in fig.texts)
+
+
+def test_points_drawn_by_their_distance_from_the_slice(llzt: Space) -> None:
+    obj = llzt.spec.objectives[0]
+    model = FakeModel(obj.name)
+    measured = _measured(llzt, model).assign(**HELD)
+    measured.loc[[2, 3], "porosity"] = 0.78  # 0.03 of a 0.45 range away: near
+    measured.loc[[5], "framework"] = "glass_fiber"  # another framework: elsewhere
+    measured.loc[[6], "porosity"] = 0.5  # far: elsewhere
+    fig = mixture_figure(llzt, obj, model, measured, None, HELD)
+    FigureCanvasAgg(fig).draw()
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "measured on this slice (4)" in legend
+    assert "near it: held values within 15% of their range (2)" in legend
+    assert "made at other held values (2)" in legend and "failed (2)" in legend
+    scatters = [c for c in fig.axes[0].collections if c.get_array() is not None]
+    sizes = sorted(len(c.get_offsets()) for c in scatters)
+    assert sizes == [2, 4]  # on and near are colour-mapped, the others are not
+    faded = next(c for c in scatters if len(c.get_offsets()) == 2)
+    assert faded.get_alpha() == 0.5
+    hollow = [c for c in fig.axes[0].collections if c.get_array() is None and len(c.get_offsets()) == 2]
+    assert any(np.allclose(c.get_facecolors()[:, 3], 0) for c in hollow)
+
+
+def test_proposal_labels_never_overlap(llzt: Space) -> None:
+    obj = llzt.spec.objectives[0]
+    model = FakeModel(obj.name)
+    rng = np.random.default_rng(0)
+    proposals = pd.DataFrame({"MEMA": 30 + rng.uniform(0, 3, 12), "SN": 50 + rng.uniform(0, 3, 12)})
+    proposals["salt"] = 100 - proposals["MEMA"] - proposals["SN"]
+    proposals = proposals.assign(**HELD)
+    proposals.insert(0, "id", [f"F{n:04d}" for n in range(12)])
+    fig = mixture_figure(llzt, obj, model, pd.DataFrame(), proposals, HELD)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ax = fig.axes[0]
+    placed = [t for t in ax.texts if t.get_text().startswith("F0")]
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in placed]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), "two proposal labels overlap"
+    note = [t.get_text() for t in ax.texts if t.get_text().startswith("labels left out")]
+    shown = {t.get_text() for t in placed}
+    dropped = set(note[0].split(": ")[1].split(", ")) if note else set()
+    assert shown | dropped == set(proposals["id"]) and not shown & dropped and len(shown) >= 3
+
+
+def test_uncertainty_is_a_factor_for_log_objectives_and_a_width_otherwise(llzt: Space) -> None:
+    log_obj = llzt.spec.objectives[0]
+    assert log_obj.log
+    fig = mixture_figure(llzt, log_obj, FakeModel(log_obj.name), pd.DataFrame(), None, HELD)
+    assert "factor" in fig.axes[1].get_title()
+    linear = log_obj.model_copy(update={"transform": "none"})
+    fig = mixture_figure(llzt, linear, FakeModel(linear.name), pd.DataFrame(), None, HELD)
+    assert "width" in fig.axes[1].get_title()
+
+
+def test_pdf_and_dpi(llzt: Space, tmp_path: Path) -> None:
+    from PIL import Image
+
+    obj = llzt.spec.objectives[0]
+    model = FakeModel(obj.name)
+    pdf = plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "m.pdf", scale=20)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    small = plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "a.png", scale=20, dpi=50)
+    large = plot_mixture(llzt, obj, model, pd.DataFrame(), None, HELD, tmp_path / "b.png", scale=20, dpi=100)
+    assert Image.open(large).size[0] == pytest.approx(2 * Image.open(small).size[0], rel=0.05)
+
+
+# --- through the campaign and the command line ------------------------------------------------------
+def test_campaign_map_on_the_chosen_slice(make_campaign, cli, tmp_path: Path) -> None:
+    from optiform import DataError
+    from optiform.sim import VirtualLab
+
+    c = make_campaign()
+    batch = c.propose(16, strategy="sobol")
+    c.record(VirtualLab(seed=1).measure(batch)[["id", "conductivity_mS_cm", "solid", "status", "note"]])
+    fig = c.ternary_figure(fixed={"framework": "glass_fiber", "porosity": 0.75})
+    held = " ".join(t.get_text() for t in fig.texts)
+    assert "porosity=0.75" in held and "framework=glass_fiber" in held
+    best = c.best()
+    assert f"FEC_wt_pct={best['FEC_wt_pct']:g}" in held  # the rest from the best measured formulation
+    for fixed, message in (
+        ({"MEMA": 30}, "MEMA is plotted on an axis"),
+        ({"porosity": 2}, r"expected a number within \[0.4, 0.85\]"),
+        ({"framework": "steel"}, "expected one of LLZT, glass_fiber"),
+        ({"colour": "red"}, "unknown parameter 'colour'"),
+    ):
+        with pytest.raises(DataError, match=message):
+            c.ternary_figure(fixed=fixed)
+    out = cli("--store", c.store.url, "plot", "ternary", "--fix", "porosity=0.75", "--full", "--out", "m.svg").output
+    assert "wrote m.svg" in out
+    svg = (tmp_path / "m.svg").read_text()
+    assert "porosity=0.75" in svg and "zoomed on the bounds" not in svg
+
+
+def test_one_row_of_panels_per_objective(make_campaign) -> None:
+    from test_multiobjective import BASE, TWO, measure
+
+    c = make_campaign(BASE + TWO, name="two")
+    measure(c, c.propose(8, strategy="random"))
+    fig = c.ternary_figure()
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert sum("predicted median" in t for t in titles) == 2
+    assert any(t.startswith("transference number: ") for t in titles)
+    assert "width" in next(t for t in titles if t.startswith("transference number: uncertainty"))
+    one = c.ternary_figure(objective="transference_number")
+    assert sum("predicted median" in ax.get_title() for ax in one.axes) == 1

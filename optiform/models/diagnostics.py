@@ -35,6 +35,10 @@ from gpytorch.kernels import Kernel
 
 from .gp import Z90, Surrogate
 
+MIN_LOO_FORMULATIONS = 10
+"""Below this many formulations the leave-one-out R² and coverage are reported as "n too small":
+with a handful of points one left-out formulation swings them by tens of percent."""
+
 
 @dataclass(frozen=True)
 class ModelDiagnostics:
@@ -66,11 +70,13 @@ class ModelDiagnostics:
         noise = f"{self.noise_std:.3g} {scale}"
         if self.log:
             noise += f" (≈ {self.noise_relative_pct:.3g}% of {self.objective})"
+        small = f"n too small ({self.n_formulations} formulations; shown from {MIN_LOO_FORMULATIONS})"
+        enough = self.n_formulations >= MIN_LOO_FORMULATIONS
         rows += [
             ("noise sd", noise),
             ("signal sd", f"{self.signal_std:.3g} {scale}"),
-            ("LOO R²", f"{self.r2:.3f}"),
-            ("LOO 90% coverage", f"{100 * self.coverage_90:.0f}%"),
+            ("LOO R²", f"{self.r2:.3f}" if enough else small),
+            ("LOO 90% coverage", f"{100 * self.coverage_90:.0f}%" if enough else small),
             ("n", f"{self.n} results, {self.n_formulations} formulations (replicates left out together)"),
         ]
         return pd.DataFrame(rows, columns=["quantity", "value"])
@@ -200,4 +206,4 @@ def _signal_std(surrogate: Surrogate) -> float:
     return float(prior_var.sqrt()) * scale
 
 
-__all__ = ["ModelDiagnostics", "diagnose", "length_scales", "loo_predictions"]
+__all__ = ["MIN_LOO_FORMULATIONS", "ModelDiagnostics", "diagnose", "length_scales", "loo_predictions"]

@@ -50,7 +50,7 @@ from numpy.typing import ArrayLike
 from ternary.helpers import project_point, simplex_iterator
 
 from .. import spec as _spec
-from ..errors import DataError, path_error
+from ..errors import DataError
 from ..space import Space
 from ..spec import ContinuousParameter, ObjectiveSpec
 
@@ -68,10 +68,12 @@ __all__ = [
 
 Predict = Callable[[pd.DataFrame], pd.DataFrame]
 Feasible = tuple[str, Callable[[pd.DataFrame], np.ndarray]]  # (outcome name, P(pass) of a table)
-ALLOWED_SUFFIXES = (".png", ".svg")
+ALLOWED_SUFFIXES = (".png", ".svg", ".pdf")
 DPI = 150
 MEDIAN_CMAP = "viridis"
 WIDTH_CMAP = "YlOrRd"
+FEASIBLE_COLOUR = "#CC79A7"  # Okabe-Ito reddish purple: the P = 0.5 contour and its hatch
+BEST_COLOUR = "#D55E00"  # Okabe-Ito vermillion: apart from viridis' greens for colour-blind readers
 OUTSIDE_COLOUR = "#d9d9d9"
 N_TICKS = 5  # tick intervals per ternary axis
 
@@ -79,7 +81,7 @@ N_TICKS = 5  # tick intervals per ternary axis
 # --- public entry points -------------------------------------------------------------------------
 def plot_mixture(
     space: Space,
-    objective: ObjectiveSpec,
+    objective: ObjectiveSpec | Sequence[ObjectiveSpec],
     predict: Predict,
     measured: pd.DataFrame,
     proposals: pd.DataFrame | None,
@@ -89,29 +91,22 @@ def plot_mixture(
     title: str = "",
     scale: int = 60,
     feasible: Feasible | None = None,
+    full: bool = False,
+    dpi: int = DPI,
+    size: tuple[float, float] | None = None,
 ) -> Path:
-    """Draw the predicted objective over the mixture and save it to ``out`` (.png or .svg).
+    """Draw the predicted objective(s) over the mixture and save to ``out`` (.png at ``dpi``, .svg
+    or .pdf). See :func:`mixture_figure`. Returns the path written."""
+    from .save import check_figure_path, save_figure
 
-    Three plotted components give two ternary heatmaps (median; 90 % interval width), two give a
-    line plot (see the module docstring). ``predict`` is called once with every grid point inside
-    the bounds; ``fixed`` holds every variable not on the plotted axes. ``feasible`` (optional,
-    ``(name, probability function)``) shades where P(name) < 0.5. Returns the path written.
-    Raises ValueError for an unknown suffix, bad ``axes`` or missing ``fixed`` values.
-    """
-    path = Path(out)
-    if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise DataError(
-            f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of {', '.join(ALLOWED_SUFFIXES)}"
-        )
-    fig = mixture_figure(space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible)
+    path = check_figure_path(out)
+    fig = mixture_figure(
+        space, objective, predict, measured, proposals, fixed, axes, title, scale, feasible, full, size
+    )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    except OSError as exc:
-        raise path_error(path, exc, "write the map") from None
+        return save_figure(fig, path, dpi)
     finally:
         fig.clear()
-    return path
 
 
 plot_ternary = plot_mixture
@@ -119,7 +114,7 @@ plot_ternary = plot_mixture
 
 def mixture_figure(
     space: Space,
-    objective: ObjectiveSpec,
+    objective: ObjectiveSpec | Sequence[ObjectiveSpec],
     predict: Predict,
     measured: pd.DataFrame,
     proposals: pd.DataFrame | None,
@@ -128,17 +123,29 @@ def mixture_figure(
     title: str = "",
     scale: int = 60,
     feasible: Feasible | None = None,
+    full: bool = False,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
-    """The figure :func:`plot_mixture` saves (a pyplot-free :class:`Figure`, e.g. for notebooks)."""
+    """The map of one objective, or one row of panels per objective of a sequence (a pyplot-free
+    :class:`Figure`, e.g. for notebooks).
+
+    Three plotted components give ternary heatmaps (median; uncertainty), zoomed on the bounded
+    region unless ``full``; two give a line plot (module docstring). ``predict`` is called once
+    with every grid point inside the bounds; ``fixed`` holds every variable not on the plotted
+    axes (the slice). ``feasible`` (optional, ``(name, probability function)``) shades where
+    P(name) < 0.5. DataError for bad ``axes`` or missing ``fixed`` values."""
     names = resolve_axes(space, axes)
     held = _held_values(space, names, fixed)
     if scale < 2:
         raise DataError(f"scale must be an integer >= 2 (got {scale})")
+    objectives = [objective] if isinstance(objective, ObjectiveSpec) else list(objective)
     measured = measured if measured is not None else pd.DataFrame()
     proposals = proposals if proposals is not None else pd.DataFrame()
     if len(names) == 2:
-        return _line_figure(space, objective, predict, measured, proposals, held, names, title, scale)
-    return _ternary_figure(space, objective, predict, measured, proposals, held, names, title, int(scale), feasible)
+        return _line_figure(space, objectives[0], predict, measured, proposals, held, names, title, scale)
+    return _ternary_figure(
+        space, objectives, predict, measured, proposals, held, names, title, int(scale), feasible, full, size
+    )
 
 
 # --- pure helpers ---------------------------------------------------------------------------------
@@ -173,15 +180,17 @@ def key_to_composition(key: tuple[int, int, int], scale: int, rest: float) -> tu
 
 
 def grid_compositions(
-    space: Space, names: Sequence[str], rest: float, scale: int
+    space: Space, names: Sequence[str], rest: float, scale: int, view: TernaryView | None = None
 ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
-    """Grid keys inside the plotted components' bounds and their (n, 3) compositions (mixture unit)."""
+    """Grid keys inside the plotted components' bounds and their (n, 3) compositions (mixture unit);
+    the keys span ``view`` (default: the full triangle)."""
+    view = view or full_view(rest)
     bounds = _named_bounds(space, names)
     tol = 1e-9 * space.total
     keys: list[tuple[int, int, int]] = []
     rows = []
     for key in simplex_iterator(scale):
-        comp = np.array(key_to_composition(key, scale, rest))
+        comp = view.amounts(np.array(key), scale)
         if np.all(comp >= bounds[:, 0] - tol) and np.all(comp <= bounds[:, 1] + tol):
             i, j, k = (int(v) for v in key)
             keys.append((i, j, k))
@@ -198,6 +207,55 @@ def bounds_polygon(space: Space, names: Sequence[str], rest: float) -> np.ndarra
         poly = _clip(poly, normal, lo)
         poly = _clip(poly, -normal, -hi)
     return np.array(poly, dtype=float).reshape(-1, 3)
+
+
+@dataclass(frozen=True)
+class TernaryView:
+    """The part of the triangle drawn: amounts ``origin`` (of the plotted A, B, C, mixture unit) at
+    the view's corners' far sides, each axis spanning ``side`` from there; the full triangle is
+    ``origin = 0``, ``side = rest``. Grid key ``k`` (sum ``scale``) is the composition
+    ``origin + k / scale * side``."""
+
+    origin: np.ndarray
+    side: float
+    rest: float
+
+    @property
+    def full(self) -> bool:
+        return bool(np.allclose(self.origin, 0.0))
+
+    def amounts(self, keys: np.ndarray, scale: int) -> np.ndarray:
+        """(n, 3) amounts of grid keys."""
+        return self.origin + np.asarray(keys, dtype=float) / scale * self.side
+
+    def grid(self, amounts: np.ndarray, scale: int) -> np.ndarray:
+        """(n, 3) grid coordinates of amounts summing to ``rest``."""
+        return (np.asarray(amounts, dtype=float) - self.origin) / self.side * scale
+
+
+def full_view(rest: float) -> TernaryView:
+    return TernaryView(np.zeros(3), float(rest), float(rest))
+
+
+def zoomed_view(space: Space, names: Sequence[str], rest: float) -> TernaryView:
+    """The smallest triangle of the same orientation around the bounded region (each component's
+    least amount over the region as its origin, rounded down to a tick step), so the design space
+    fills the figure instead of a corner of it; the full triangle when the region is empty or
+    already spans it."""
+    poly = bounds_polygon(space, names, rest) * rest
+    if not len(poly):
+        return full_view(rest)
+    least = poly.min(axis=0)
+    side = rest - least.sum()
+    if side <= 0:
+        return full_view(rest)
+    fine = MaxNLocator(nbins=2 * N_TICKS, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, side)
+    step = float(fine[1] - fine[0])
+    origin = np.floor(least / step + 1e-9) * step  # round amounts, a little margin
+    side = rest - origin.sum()
+    if side <= 0 or side >= rest * (1 - 1e-9):
+        return full_view(rest)
+    return TernaryView(origin, float(side), float(rest))
 
 
 def objective_label(objective: ObjectiveSpec) -> str:
@@ -293,9 +351,17 @@ def _predict_stats(predict: Predict, table: pd.DataFrame, objective: ObjectiveSp
     return out
 
 
+ON_SLICE = 0.02
+"""A measured formulation is on the slice when every held variable is within this fraction of its
+range of the slice's value (a categorical one equal)."""
+NEAR_SLICE = 0.15
+"""... and near it (drawn faded) within this fraction; farther, it is drawn hollow."""
+
+
 @dataclass(frozen=True)
 class _Points:
-    """Measured rows split for drawing (with a ``value`` column), and the proposals."""
+    """Measured rows split for drawing (with ``value`` and ``slice`` columns: 'on', 'near' or
+    'off' the plotted slice), and the proposals."""
 
     names: list[str]
     ok: pd.DataFrame
@@ -303,11 +369,43 @@ class _Points:
     best: pd.DataFrame
     proposals: pd.DataFrame
 
+    def count(self, where: str) -> int:
+        return int((self.ok["slice"] == where).sum()) if len(self.ok) else 0
+
+
+def slice_distance(space: Space, names: Sequence[str], held: Mapping[str, object], df: pd.DataFrame) -> np.ndarray:
+    """Per row, the largest distance of a held variable from the slice's value as a fraction of its
+    range (mixture bounds or parameter range); inf for another categorical value or a missing one."""
+    d = np.zeros(len(df))
+    bounds = dict(zip(space.components, space.component_bounds()))
+    for name, value in held.items():
+        if name not in df.columns:
+            d[:] = np.inf
+            continue
+        if name in space.categorical:
+            d = np.where(df[name].astype(str).to_numpy() == str(value), d, np.inf)
+            continue
+        if name in bounds:
+            lo, hi = bounds[name]
+        else:
+            p = space.continuous[name]
+            lo, hi = p.min, p.max
+        span = float(hi - lo) or 1.0
+        x = pd.to_numeric(df[name], errors="coerce").to_numpy(float)
+        gap = np.abs(x - float(cast(float, value))) / span
+        d = np.maximum(d, np.where(np.isfinite(gap), gap, np.inf))
+    return d
+
 
 def _split_points(
-    objective: ObjectiveSpec, names: Sequence[str], measured: pd.DataFrame, proposals: pd.DataFrame
+    objective: ObjectiveSpec,
+    names: Sequence[str],
+    measured: pd.DataFrame,
+    proposals: pd.DataFrame,
+    space: Space | None = None,
+    held: Mapping[str, object] | None = None,
 ) -> _Points:
-    empty = pd.DataFrame(columns=[*names, "value"])
+    empty = pd.DataFrame(columns=[*names, "value", "slice"])
     has_cols = len(measured) and all(c in measured.columns for c in names)
     if not has_cols:
         return _Points(list(names), empty, empty, empty, _usable(proposals, names))
@@ -320,7 +418,9 @@ def _split_points(
     status = m["status"].astype(str).str.lower() if "status" in m.columns else pd.Series("ok", index=m.index)
     failed = status.eq("failed")
     ok = ~failed & np.isfinite(values.to_numpy(float))
-    m = m.assign(value=values)
+    distance = slice_distance(space, names, held, m) if space is not None and held else np.zeros(len(m))
+    where = np.select([distance <= ON_SLICE, distance <= NEAR_SLICE], ["on", "near"], "off")
+    m = m.assign(value=values, slice=where)
     good = m[ok]
     pick = np.argmax if objective.maximize else np.argmin
     best = good.iloc[[int(pick(good["value"].to_numpy(float)))]] if len(good) else empty
@@ -340,7 +440,7 @@ def _usable(df: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
 # --- ternary figure -------------------------------------------------------------------------------
 def _ternary_figure(
     space: Space,
-    objective: ObjectiveSpec,
+    objectives: Sequence[ObjectiveSpec],
     predict: Predict,
     measured: pd.DataFrame,
     proposals: pd.DataFrame,
@@ -349,43 +449,90 @@ def _ternary_figure(
     title: str,
     scale: int,
     feasible: Feasible | None = None,
+    full: bool = False,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
-    keys, comps = grid_compositions(space, names, held.rest, scale)
+    view = full_view(held.rest) if full else zoomed_view(space, names, held.rest)
+    keys, comps = grid_compositions(space, names, held.rest, scale, view)
     if not keys:
         raise DataError(f"no point of the {scale}-step grid lies within the bounds of {', '.join(names)} ({held.text})")
     table = _predict_table(space, names, comps, held)
-    stats = _predict_stats(predict, table, objective)
-    points = _split_points(objective, names, measured, proposals)
-    label = objective_label(objective)
-    fig = Figure(figsize=(14, 6.4))
-    ax_med, ax_wid = fig.subplots(1, 2, gridspec_kw={"wspace": 0.12})
-    med_norm = _value_norm(stats["median"].to_numpy(), objective.log)
-    wid_norm = Normalize(*_finite_range(stats["width"].to_numpy()))
-    med_tax = _ternary_panel(ax_med, space, names, held.rest, scale, keys, stats["median"], med_norm, MEDIAN_CMAP)
-    wid_tax = _ternary_panel(ax_wid, space, names, held.rest, scale, keys, stats["width"], wid_norm, WIDTH_CMAP)
-    _ternary_points(med_tax, points, scale, med_norm, objective)
-    _ternary_data_dots(wid_tax, points, scale)
-    _colorbar(fig, ax_med, med_norm, MEDIAN_CMAP, f"{label}, median", _extend(points.ok, med_norm))
-    _colorbar(
-        fig,
-        ax_wid,
-        wid_norm,
-        WIDTH_CMAP,
-        f"90% interval width ({objective.unit})" if objective.unit else "90% interval width",
+    result = predict(table)
+    rows = len(objectives)
+    fig = Figure(figsize=size or (14, 6.6 * rows))
+    axes = np.atleast_2d(fig.subplots(rows, 2, gridspec_kw={"wspace": 0.12, "hspace": 0.42}, squeeze=False))
+    p = np.asarray(feasible[1](table), dtype=float) if feasible is not None else None
+    drawn: list[tuple[Axes, list[ternary.TernaryAxesSubplot], _Labels]] = []
+    for (ax_med, ax_wid), objective in zip(axes, objectives):
+        stats = _predict_stats(lambda _: result, table, objective)
+        points = _split_points(objective, names, measured, proposals, space, held.values)
+        taxes, labels = _objective_row(
+            fig, ax_med, ax_wid, space, objective, stats, points, names, held, scale, keys, view, rows > 1
+        )
+        drawn.append((ax_med, taxes, labels))
+        if p is not None and feasible is not None:
+            for ax in (ax_med, ax_wid):
+                _infeasible_overlay(ax, keys, p)
+        _legend(ax_med, points, objective, feasible[0] if p is not None and feasible is not None else None, view)
+    label = objective_label(objectives[0]) if rows == 1 else ", ".join(objective_label(o) for o in objectives)
+    _frame_text(
+        fig, title, label, held.text + ("" if view.full else "  |  zoomed on the bounds (full triangle: --full)")
     )
-    ax_med.set_title("predicted median", fontsize=11, pad=22)
-    ax_wid.set_title("uncertainty: 90% interval width (q95 - q05)", fontsize=11, pad=22)
-    shaded = None
-    if feasible is not None:
-        shaded = feasible[0]
-        p = np.asarray(feasible[1](table), dtype=float)
-        for ax in (ax_med, ax_wid):
-            _infeasible_overlay(ax, keys, p)
-    _legend(ax_med, points, objective, shaded)
-    _frame_text(fig, title, label, held.text)
-    for tax in (med_tax, wid_tax):
-        tax._redraw_labels()  # python-ternary draws axis labels only on redraw
+    for _, taxes, _ in drawn:
+        for tax in taxes:
+            tax._redraw_labels()  # python-ternary draws axis labels only on redraw
+    for ax_med, _, labels in drawn:
+        _place_labels(fig, ax_med, labels)
     return fig
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """Proposal labels to place on a panel: (text, marker position) and positions to keep clear."""
+
+    items: list[tuple[str, tuple[float, float]]]
+    avoid: list[tuple[float, float]]
+
+
+def _objective_row(
+    fig: Figure,
+    ax_med: Axes,
+    ax_wid: Axes,
+    space: Space,
+    objective: ObjectiveSpec,
+    stats: pd.DataFrame,
+    points: _Points,
+    names: list[str],
+    held: _Held,
+    scale: int,
+    keys: list[tuple[int, int, int]],
+    view: TernaryView,
+    named: bool,
+) -> tuple[list[ternary.TernaryAxesSubplot], _Labels]:
+    """The median panel (prediction + measured points on one colour scale) and the uncertainty panel
+    (a factor for log-modelled objectives, a width otherwise) of one objective."""
+    label = objective_label(objective)
+    near = points.ok[points.ok["slice"] != "off"] if len(points.ok) else points.ok
+    med_norm = _value_norm(np.concatenate([stats["median"].to_numpy(), near["value"].to_numpy(float)]), objective.log)
+    if objective.log and (stats["q05"] > 0).all():
+        spread = np.sqrt(stats["q95"] / stats["q05"])
+        spread_label = "90% interval: median ×/÷ this factor"
+        spread_title = "uncertainty: 90% interval as a factor (√(q95/q05))"
+    else:
+        spread = stats["width"]
+        spread_label = f"90% interval width ({objective.unit})" if objective.unit else "90% interval width"
+        spread_title = "uncertainty: 90% interval width (q95 - q05)"
+    wid_norm = Normalize(*_finite_range(spread.to_numpy()))
+    med_tax = _ternary_panel(ax_med, space, names, held.rest, scale, keys, stats["median"], med_norm, MEDIAN_CMAP, view)
+    wid_tax = _ternary_panel(ax_wid, space, names, held.rest, scale, keys, spread, wid_norm, WIDTH_CMAP, view)
+    labels = _ternary_points(med_tax, points, scale, med_norm, view)
+    _ternary_data_dots(wid_tax, points, scale, view)
+    _colorbar(fig, ax_med, med_norm, MEDIAN_CMAP, f"{label}, median", _extend(near, med_norm))
+    _colorbar(fig, ax_wid, wid_norm, WIDTH_CMAP, spread_label)
+    prefix = f"{label}: " if named else ""
+    ax_med.set_title(f"{prefix}predicted median", fontsize=11, pad=22)
+    ax_wid.set_title(f"{prefix}{spread_title}", fontsize=11, pad=22)
+    return [med_tax, wid_tax], labels
 
 
 def _ternary_panel(
@@ -398,8 +545,10 @@ def _ternary_panel(
     values: pd.Series,
     norm: Normalize,
     cmap: str,
+    view: TernaryView | None = None,
 ) -> ternary.TernaryAxesSubplot:
     """One heatmap: values in bounds, grey hatch outside, bounds outline, ticks, axis labels."""
+    view = view or full_view(rest)
     _, tax = ternary.figure(ax=ax, scale=scale)
     tax.set_background_color(color=OUTSIDE_COLOUR, alpha=1.0, zorder=-1000)
     corners = [project_point(np.eye(3)[n] * scale) for n in range(3)]
@@ -408,11 +557,12 @@ def _ternary_panel(
     tax.heatmap(data, scale, cmap=colormaps[cmap], vmin=0.0, vmax=1.0, colorbar=False, style="triangular")
     outline = bounds_polygon(space, names, rest)
     if len(outline):
-        tax.plot([*(outline * scale), outline[0] * scale], color="black", lw=1.3, ls="--", zorder=5)
+        grid = view.grid(outline * rest, scale)
+        tax.plot([*grid, grid[0]], color="black", lw=1.3, ls="--", zorder=5)
     tax.boundary(linewidth=1.2, zorder=6)
-    ticks = _tick_values(rest)
-    tax.gridlines(multiple=float(ticks[1] / rest * scale), color="white", linewidth=0.6, linestyle="-", alpha=0.6)
-    _ternary_ticks_and_labels(tax, space, names, rest, scale)
+    step = float(_tick_values(view.side)[1])
+    tax.gridlines(multiple=step / view.side * scale, color="white", linewidth=0.6, linestyle="-", alpha=0.6)
+    _ternary_ticks_and_labels(tax, space, names, view, scale)
     tax.clear_matplotlib_ticks()
     ax.set_frame_on(False)
     ax.set_aspect("equal")
@@ -420,20 +570,23 @@ def _ternary_panel(
 
 
 def _ternary_ticks_and_labels(
-    tax: ternary.TernaryAxesSubplot, space: Space, names: list[str], rest: float, scale: int
+    tax: ternary.TernaryAxesSubplot, space: Space, names: list[str], view: TernaryView, scale: int
 ) -> None:
-    """Ticks in the mixture's unit (0..rest); bottom = names[0], right = names[1], left = names[2].
+    """Ticks in the mixture's unit (each axis from its origin to origin + side); bottom = names[0],
+    right = names[1], left = names[2].
 
     The arrows point the way each amount grows: rightwards on the bottom axis, upwards on the
     right axis, downwards on the left axis (python-ternary's counter-clockwise ticks)."""
-    values = _tick_values(rest)
-    labels = [f"{v:g}" for v in values]
     style = {"linewidth": 1, "offset": 0.015, "fontsize": 8}
-    locations = [float(v / rest * scale) for v in values]
-    tax.ticks(ticks=labels, locations=locations, axis="br", **style)
-    # python-ternary labels the left axis in reverse (location i carries ticks[-(i+1)], i.e. the
-    # third coordinate scale - i): give it the mirrored locations so uneven sets (0..80 of 90) fit
-    tax.ticks(ticks=labels, locations=[scale - x for x in reversed(locations)], axis="l", **style)
+    for axis, origin in zip("brl", view.origin):
+        values = origin + _tick_values(view.side)
+        labels = [f"{v:g}" for v in values]
+        locations = [float((v - origin) / view.side * scale) for v in values]
+        if axis == "l":
+            # python-ternary labels the left axis in reverse (location i carries ticks[-(i+1)], i.e. the
+            # third coordinate scale - i): give it the mirrored locations so uneven sets (0..80 of 90) fit
+            locations = [scale - x for x in reversed(locations)]
+        tax.ticks(ticks=labels, locations=locations, axis=axis, **style)
     unit = space.unit
     tax.bottom_axis_label(f"{names[0]} ({unit}) →", offset=0.06, fontsize=11)
     tax.right_axis_label(f"← {names[1]} ({unit})", offset=0.14, fontsize=11)
@@ -446,37 +599,64 @@ def _tick_values(rest: float) -> np.ndarray:
     return values[(values >= 0) & (values <= rest * (1 + 1e-9))]
 
 
-def _to_ternary(df: pd.DataFrame, names: Sequence[str], scale: int) -> np.ndarray:
-    """(n, 3) grid coordinates of rows: the plotted components renormalised to sum ``scale``."""
+def _to_ternary(df: pd.DataFrame, names: Sequence[str], scale: int, view: TernaryView | None = None) -> np.ndarray:
+    """(n, 3) grid coordinates of rows: the plotted components renormalised to the view's total
+    (rows outside the view come out with a coordinate below 0 or above ``scale``)."""
     if not len(df):
         return np.zeros((0, 3))
     x = df[list(names)].to_numpy(float)
     s = x.sum(axis=1, keepdims=True)
     x = x[s[:, 0] > 0] / s[s[:, 0] > 0]
-    return x * scale
+    if view is None:
+        return x * scale
+    return view.grid(x * view.rest, scale)
+
+
+def _in_view(xy: np.ndarray, scale: int) -> np.ndarray:
+    tol = 1e-6 * scale
+    return np.all((xy >= -tol) & (xy <= scale + tol), axis=1) if len(xy) else np.zeros(0, dtype=bool)
 
 
 def _ternary_points(
-    tax: ternary.TernaryAxesSubplot, points: _Points, scale: int, norm: Normalize, objective: ObjectiveSpec
-) -> None:
-    """Measured (coloured on the median's scale), failed, best and proposals on the median panel."""
+    tax: ternary.TernaryAxesSubplot, points: _Points, scale: int, norm: Normalize, view: TernaryView | None = None
+) -> _Labels:
+    """On the median panel: measured values on the slice coloured on the median's scale, near it
+    faded, elsewhere hollow; failures as crosses, the best ringed, proposals as diamonds (labelled
+    later by :func:`_place_labels`). Points outside the view are left out."""
     cmap = colormaps[MEDIAN_CMAP]
     cols = points.names
-    ok = _to_ternary(points.ok, cols, scale)
-    if len(ok):
-        c = np.clip(norm(points.ok["value"].to_numpy(float)), 0, 1)
-        _scatter(tax, ok, c=c, cmap=cmap, s=42, edgecolors="black", linewidths=0.8, zorder=10)
-    failed = _to_ternary(points.failed, cols, scale)
+    for where, kw in (
+        ("on", {"s": 42, "edgecolors": "black", "linewidths": 0.8, "zorder": 10}),
+        ("near", {"s": 34, "edgecolors": "0.3", "linewidths": 0.6, "alpha": 0.5, "zorder": 9}),
+    ):
+        rows = points.ok[points.ok["slice"] == where] if len(points.ok) else points.ok
+        xy = _to_ternary(rows, cols, scale, view)
+        keep = _in_view(xy, scale)
+        if keep.any():
+            c = np.clip(norm(rows["value"].to_numpy(float)[keep]), 0, 1)
+            _scatter(tax, xy[keep], c=c, cmap=cmap, vmin=0, vmax=1, **kw)
+    off = points.ok[points.ok["slice"] == "off"] if len(points.ok) else points.ok
+    xy = _to_ternary(off, cols, scale, view)
+    keep = _in_view(xy, scale)
+    if keep.any():
+        _scatter(tax, xy[keep], s=26, facecolors="none", edgecolors="0.25", linewidths=0.8, zorder=8)
+    failed = _to_ternary(points.failed, cols, scale, view)
+    failed = failed[_in_view(failed, scale)]
     if len(failed):
         _scatter(tax, failed, marker="x", color="0.35", s=36, linewidths=1.4, zorder=10)
-    best = _to_ternary(points.best, cols, scale)
+    best = _to_ternary(points.best, cols, scale, view)
+    best = best[_in_view(best, scale)]
     if len(best):
-        _scatter(tax, best, s=190, facecolors="none", edgecolors="red", linewidths=2.0, zorder=11)
-    prop = _to_ternary(points.proposals, cols, scale)
-    if len(prop):
-        _scatter(tax, prop, marker="D", s=60, facecolors="none", edgecolors="black", linewidths=2.6, zorder=12)
-        _scatter(tax, prop, marker="D", s=60, facecolors="none", edgecolors="white", linewidths=1.2, zorder=13)
-        _label_proposals(tax, points.proposals, prop)
+        _scatter(tax, best, s=190, facecolors="none", edgecolors=BEST_COLOUR, linewidths=2.2, zorder=11)
+    prop = _to_ternary(points.proposals, cols, scale, view)
+    inside = _in_view(prop, scale)
+    if inside.any():
+        _scatter(tax, prop[inside], marker="D", s=60, facecolors="none", edgecolors="black", linewidths=2.6, zorder=12)
+        _scatter(tax, prop[inside], marker="D", s=60, facecolors="none", edgecolors="white", linewidths=1.2, zorder=13)
+    items = []
+    if inside.any() and "id" in points.proposals.columns:
+        items = [(str(i), project_point(p)) for i, p in zip(points.proposals["id"][inside], prop[inside])]
+    return _Labels(items, [project_point(b) for b in best])
 
 
 def _scatter(tax: ternary.TernaryAxesSubplot, points: np.ndarray, **kwargs: object) -> None:
@@ -486,24 +666,72 @@ def _scatter(tax: ternary.TernaryAxesSubplot, points: np.ndarray, **kwargs: obje
         tax.scatter(points, **kwargs)
 
 
-def _label_proposals(tax: ternary.TernaryAxesSubplot, proposals: pd.DataFrame, coords: np.ndarray) -> None:
-    if "id" not in proposals.columns or len(proposals) > 12:
+LABEL_OFFSETS = ((6, 5), (6, -11), (-30, 5), (-30, -11), (0, 10), (0, -15), (10, 0), (-36, 0))
+"""Where a proposal's label may go, in points from its marker, tried in this order."""
+
+
+def _place_labels(fig: Figure, ax: Axes, labels: _Labels) -> None:
+    """Label the proposals without overlaps: each label takes the first of :data:`LABEL_OFFSETS`
+    that overlaps no label placed before, no proposal or best marker and stays in the panel; a
+    label with no free place is dropped, and the panel says which."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not labels.items:
         return
-    ax = tax.get_axes()
-    for ident, p in zip(proposals["id"], coords):
-        x, y = project_point(p)
-        ax.annotate(
-            str(ident),
-            (x, y),
-            xytext=(5, 4),
-            textcoords="offset points",
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    marker_px = 9.0
+    to_px = ax.transData.transform
+    taken = [_box(to_px(xy), marker_px) for _, xy in labels.items]
+    taken += [_box(to_px(xy), 2 * marker_px) for xy in labels.avoid]
+    panel = ax.get_window_extent(renderer)
+    dropped = []
+    for text, xy in labels.items:
+        placed = False
+        for dx, dy in LABEL_OFFSETS:
+            note = ax.annotate(
+                text,
+                xy,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=14,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+            extent = note.get_window_extent(renderer)
+            box = (extent.x0 - 1.5, extent.y0 - 1.5, extent.x1 + 1.5, extent.y1 + 1.5)
+            inside = panel.x0 <= box[0] and box[2] <= panel.x1 and panel.y0 <= box[1] and box[3] <= panel.y1
+            if inside and not any(_overlap(box, other) for other in taken):
+                taken.append(box)
+                placed = True
+                break
+            note.remove()
+        if not placed:
+            dropped.append(text)
+    if dropped:
+        ax.text(
+            0.0,
+            1.0,
+            f"labels left out (no free place): {', '.join(dropped)}",
+            transform=ax.transAxes,
             fontsize=7,
-            zorder=14,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+            color="0.3",
+            va="bottom",
         )
 
 
-def _ternary_data_dots(tax: ternary.TernaryAxesSubplot, points: _Points, scale: int) -> None:
+def _box(center: np.ndarray, half: float) -> tuple[float, float, float, float]:
+    x, y = float(center[0]), float(center[1])
+    return (x - half, y - half, x + half, y + half)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _ternary_data_dots(
+    tax: ternary.TernaryAxesSubplot, points: _Points, scale: int, view: TernaryView | None = None
+) -> None:
     """Where the data lie, on the uncertainty panel: small dots, crosses for failures, proposals."""
     cols = points.names
     for df, kw in (
@@ -514,7 +742,8 @@ def _ternary_data_dots(tax: ternary.TernaryAxesSubplot, points: _Points, scale: 
             {"s": 40, "marker": "D", "facecolors": "none", "edgecolors": "black", "linewidths": 1.4, "zorder": 12},
         ),
     ):
-        xy = _to_ternary(df, cols, scale)
+        xy = _to_ternary(df, cols, scale, view)
+        xy = xy[_in_view(xy, scale)]
         if len(xy):
             _scatter(tax, xy, **kw)
 
@@ -535,7 +764,7 @@ def _line_figure(
     x = np.linspace(lo, hi, max(2 * scale + 1, 3))
     comps = np.column_stack([x, space.total - x, np.zeros_like(x)])
     stats = _predict_stats(predict, _predict_table(space, names, comps, held), objective)
-    points = _split_points(objective, names, measured, proposals)
+    points = _split_points(objective, names, measured, proposals, space, held.values)
     label = objective_label(objective)
     fig = Figure(figsize=(12, 5.0))
     ax, ax_w = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.28})
@@ -664,26 +893,39 @@ def _infeasible_overlay(ax: Axes, keys: list[tuple[int, int, int]], p: np.ndarra
         return
     ax.tricontourf(xy[:, 0], xy[:, 1], p, levels=[-0.01, 0.5], colors="none", hatches=["xx"], zorder=3)
     if (p >= 0.5).any():
-        ax.tricontour(xy[:, 0], xy[:, 1], p, levels=[0.5], colors="crimson", linewidths=1.2, zorder=4)
+        ax.tricontour(xy[:, 0], xy[:, 1], p, levels=[0.5], colors=FEASIBLE_COLOUR, linewidths=1.4, zorder=4)
 
 
-def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str | None = None) -> None:
-    """Legend under the median panel, one entry per kind of marker drawn."""
+def _legend(
+    ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str | None = None, view: TernaryView | None = None
+) -> None:
+    """Legend under the median panel, one entry per kind of marker drawn, with the counts."""
     handles: list[Artist] = []
-    if len(points.ok):
+    colour = colormaps[MEDIAN_CMAP](0.6)
+    on, near, off = points.count("on"), points.count("near"), points.count("off")
+    if on:
+        handles.append(
+            Line2D([], [], ls="", marker="o", mfc=colour, mec="black", label=f"measured on this slice ({on})")
+        )
+    if near:
         handles.append(
             Line2D(
                 [],
                 [],
                 ls="",
                 marker="o",
-                mfc=colormaps[MEDIAN_CMAP](0.6),
-                mec="black",
-                label="measured (colour = value)",
+                mfc=colour,
+                mec="0.3",
+                alpha=0.5,
+                label=f"near it: held values within {NEAR_SLICE:.0%} of their range ({near})",
             )
         )
+    if off:
+        handles.append(
+            Line2D([], [], ls="", marker="o", mfc="none", mec="0.25", label=f"made at other held values ({off})")
+        )
     if len(points.failed):
-        handles.append(Line2D([], [], ls="", marker="x", color="0.35", mew=1.4, label="failed (no value)"))
+        handles.append(Line2D([], [], ls="", marker="x", color="0.35", mew=1.4, label=f"failed ({len(points.failed)})"))
     if len(points.best):
         v = float(points.best["value"].iloc[0])
         handles.append(
@@ -694,16 +936,27 @@ def _legend(ax: Axes, points: _Points, objective: ObjectiveSpec, infeasible: str
                 marker="o",
                 ms=11,
                 mfc="none",
-                mec="red",
+                mec=BEST_COLOUR,
                 mew=2,
                 label=f"best measured ({v:.3g} {objective.unit})".replace(" )", ")"),
             )
         )
     if len(points.proposals):
-        handles.append(Line2D([], [], ls="", marker="D", mfc="none", mec="black", mew=1.6, label="next proposals"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="D",
+                mfc="none",
+                mec="black",
+                mew=1.6,
+                label=f"next proposals ({len(points.proposals)})",
+            )
+        )
     if infeasible:
         handles.append(
-            Polygon([[0, 0]], facecolor="none", edgecolor="crimson", hatch="xx", label=f"P({infeasible}) < 0.5")
+            Polygon([[0, 0]], facecolor="none", edgecolor=FEASIBLE_COLOUR, hatch="xx", label=f"P({infeasible}) < 0.5")
         )
     handles.append(
         Polygon([[0, 0]], facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", label="outside bounds")

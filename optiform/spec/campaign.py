@@ -160,6 +160,14 @@ class CampaignSpec(StrictModel):
         )
 
     @property
+    def prediction_columns(self) -> list[str]:
+        """Columns :meth:`optiform.Campaign.predictions` adds to a batch file or weighing sheet:
+        ``<objective>_median``, ``_q05``, ``_q95`` per objective, then ``P_<outcome>`` with a
+        ``[feasibility]`` outcome (read back as information, never stored as results)."""
+        stats = [f"{o.name}_{s}" for o in self.objectives for s in ("median", "q05", "q95")]
+        return stats + ([f"P_{self.feasibility.name}"] if self.feasibility is not None else [])
+
+    @property
     def dimension(self) -> int:
         """Degrees of freedom: (components - 1) + number of parameters."""
         return len(self.components) - 1 + len(self.parameters)
