@@ -176,6 +176,8 @@ def ternary_map(c: Campaign, best: pd.Series) -> go.Figure:
     groups: list[list[int]] = []
     labels = []
     first_view, total = [0.0, 0.0, 0.0], c.space.total
+    ok = pd.to_numeric(measured.loc[measured["status"] == "ok", obj.name], errors="coerce").dropna()
+    values: list[float] = [float(v) for v in (ok.min(), ok.max())] if len(ok) else []
     unit = c.space.unit + (", the plotted three" if held_components else "")
     for label, held in slices:
         rest = c.space.total - sum(float(held[h]) for h in held_components)
@@ -186,6 +188,7 @@ def ternary_map(c: Campaign, best: pd.Series) -> go.Figure:
             table[v] = held[v]
         table = table[c.space.variables]
         pred = c.surrogate(obj).predict(table)
+        values += [float(pred[f"{obj.name}_median"].min()), float(pred[f"{obj.name}_median"].max())]
         p = feas.probability(table) if feas is not None else None
         start = len(fig.data)
         hover = [
@@ -208,13 +211,7 @@ def ternary_map(c: Campaign, best: pd.Series) -> go.Figure:
                 b=fractions[:, 2],
                 c=fractions[:, 0],
                 mode="markers",
-                marker={
-                    "color": pred[f"{obj.name}_median"],
-                    "colorscale": "Viridis",
-                    "size": 9,
-                    "symbol": "hexagon",
-                    "colorbar": {"title": {"text": f"{obj.name}<br>median"}},
-                },
+                marker={"color": pred[f"{obj.name}_median"], "coloraxis": "coloraxis", "size": 9, "symbol": "hexagon"},
                 hovertext=hover,
                 hoverinfo="text",
                 name="prediction",
@@ -223,7 +220,7 @@ def ternary_map(c: Campaign, best: pd.Series) -> go.Figure:
         )
         distance = slice_distance(c.space, names, {v: held[v] for v in others}, measured)
         for status, on, symbol, fill in (
-            ("ok", True, "circle", True),
+            ("ok", True, "circle", True),  # filled with its measured value on the map's colour scale
             ("ok", False, "circle-open", False),
             ("failed", None, "x", True),
         ):
@@ -258,10 +255,16 @@ def ternary_map(c: Campaign, best: pd.Series) -> go.Figure:
             "sum": total,
         },
         updatemenus=[{"buttons": buttons, "x": 0.0, "y": 1.15, "xanchor": "left", "showactive": True}],
+        coloraxis={
+            "colorscale": "Viridis",
+            "cmin": min(values),
+            "cmax": max(values),
+            "colorbar": {"title": {"text": f"{obj.name}<br>median; measured"}},
+        },
         height=640,
         margin={"t": 90, "l": 40, "r": 40, "b": 40},
         legend={"orientation": "h", "y": -0.05},
-        title={"text": f"{c.name}: {obj.name}, predicted median", "x": 0.5},
+        title={"text": f"{c.name}: {obj.name}, predicted median", "x": 0.98, "xanchor": "right"},
     )
     return fig
 
@@ -314,17 +317,18 @@ def _points(
         measured = f"measured {obj}: {value:.4g}" if pd.notna(value) else f"status {r['status']}"
         variables = ", ".join(f"{v} {_shown(r[v])}" for v in c.space.variables)
         text.append(f"<b>{html.escape(str(r['id']))}</b><br>{measured}<br>{html.escape(variables)}")
+    coloured = fill and symbol == "circle" and obj in rows.columns
+    marker: dict[str, Any] = {"symbol": symbol, "size": 11 if fill else 9, "line": {"color": "black", "width": 1.5}}
+    if coloured:
+        marker.update(color=pd.to_numeric(rows[obj], errors="coerce").to_numpy(float), coloraxis="coloraxis")
+    else:
+        marker["color"] = "black"
     return go.Scatterternary(
         a=x[:, 1],
         b=x[:, 2],
         c=x[:, 0],
         mode="markers",
-        marker={
-            "symbol": symbol,
-            "size": 10 if fill else 9,
-            "color": "white" if fill and symbol == "circle" else "black",
-            "line": {"color": "black", "width": 1.5},
-        },
+        marker=marker,
         hovertext=text,
         hoverinfo="text",
         name=name,
@@ -454,7 +458,7 @@ def _plotly(fig: go.Figure, div_id: str) -> str:
 
 def _png(fig: Figure, alt: str) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
 
@@ -464,7 +468,11 @@ def _table(df: pd.DataFrame) -> str:
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
-    return str(shown.to_html(index=False, classes="data", border=0, na_rep="", escape=True))
+    return (
+        "<div class='wide'>"
+        + str(shown.to_html(index=False, classes="data", border=0, na_rep="", escape=True))
+        + "</div>"
+    )
 
 
 _CSS = """
@@ -475,5 +483,5 @@ h1 { margin: 1rem 0 0.2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #e
 table.data { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 table.data th, table.data td { padding: 2px 8px; border-bottom: 1px solid #eee; text-align: right; }
 table.data th { background: #f4f4f4; } pre { background: #f7f7f7; padding: 0.5rem; overflow-x: auto; }
-img { max-width: 100%; margin: 0.5rem 0; }
+img { max-width: 100%; margin: 0.5rem 0; } .wide { overflow-x: auto; }
 """
