@@ -223,23 +223,23 @@ def _decade_markers(ax: Axes, frequency_Hz: np.ndarray, Z: np.ndarray) -> None:
 
 
 def _intercept_inset(ax: Axes, s: NyquistSpectrum) -> None:
-    """Inset on the high-frequency end: Z' from 0 to 2R, where the resistance is read."""
+    """Inset on the high-frequency end: Z' from 0 to 3R, where the resistance is read."""
     R = s.resistance_ohm
     Z = np.asarray(s.Z_ohm, dtype=complex)
     if not (np.isfinite(R) and R > 0) or not len(Z):
         return
-    near = (Z.real <= 2.0 * R) & (-Z.imag <= 1.2 * R)
-    if near.sum() < 2 or Z.real.max() < 4.0 * R:  # the whole spectrum is already on this scale
+    near = (Z.real <= 3.0 * R) & (-Z.imag <= 1.5 * R)
+    if near.sum() < 2 or Z.real.max() < 6.0 * R:  # the whole spectrum is already on this scale
         return
     inset = ax.inset_axes((0.56, 0.08, 0.4, 0.36))
     inset.plot(Z.real[near], -Z.imag[near], "o", ms=3, mfc="none", color=OKABE_ITO[0])
     if len(s.Z_fit_ohm):
         fit = np.asarray(s.Z_fit_ohm, dtype=complex)
-        keep = (fit.real <= 2.0 * R) & (-fit.imag <= 1.2 * R)
+        keep = (fit.real <= 3.0 * R) & (-fit.imag <= 1.5 * R)
         inset.plot(fit.real[keep], -fit.imag[keep], "-", color=OKABE_ITO[1], lw=1.2)
     inset.plot([R], [0.0], "v", color="black", ms=6)
-    inset.set_xlim(0, 2.0 * R)
-    inset.set_ylim(-0.05 * R, 1.2 * R)
+    inset.set_xlim(0, 3.0 * R)
+    inset.set_ylim(-0.05 * R, 1.5 * R)
     inset.tick_params(labelsize=6)
     inset.set_title("high-frequency intercept", fontsize=6)
     inset.grid(alpha=0.3)
