@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from matplotlib.figure import Figure
 
-    from .campaign import Campaign
+Campaign = Any
+"""An :class:`optiform.Campaign` (the report sits below the façade, so it is not imported here)."""
 
 __all__ = ["MAX_SLICES", "report_html", "write_report"]
 
