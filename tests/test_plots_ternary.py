@@ -356,11 +356,12 @@ def test_two_components_line_plot(tmp_path: Path) -> None:
         {
             "SN": [60.0, 75.0, 90.0],
             "salt": [40.0, 25.0, 10.0],
-            "temperature_C": 30.0,
+            "temperature_C": [30.0, 30.0, 30.0],
             obj.name: [0.4, np.nan, 0.9],
             "status": ["ok", "failed", "ok"],
         }
     )
+    measured.loc[3] = {"SN": 80.0, "salt": 20.0, "temperature_C": 55.0, obj.name: 0.7, "status": "ok"}  # elsewhere
     proposals = pd.DataFrame({"SN": [70.0], "salt": [30.0], "temperature_C": [30.0]})
     fig = mixture_figure(space, obj, model, measured, proposals, {"temperature_C": 30.0}, title="binary")
     ax = fig.axes[0]
@@ -370,8 +371,13 @@ def test_two_components_line_plot(tmp_path: Path) -> None:
     assert table["SN"].min() == pytest.approx(55) and table["SN"].max() == pytest.approx(95)
     np.testing.assert_allclose(table["SN"] + table["salt"], 100.0)
     labels = ax.get_legend_handles_labels()[1]
-    assert {"predicted median", "90% interval", "measured", "next proposals", "best measured"} <= set(labels)
+    assert {"predicted median", "90% interval", "next proposals", "best measured"} <= set(labels)
+    assert "measured on or near this slice (2)" in labels and "made at other held values (1)" in labels
     assert any(lab.startswith("failed") for lab in labels)
+    assert ax.get_xlim() == pytest.approx((53.0, 97.0))  # the bounded range, 5% margin; --full: 0..100
+    assert fig.axes[1].get_ylabel() == "90% interval: median ×/÷ this factor"
+    full = mixture_figure(space, obj, model, measured, proposals, {"temperature_C": 30.0}, full=True)
+    assert full.axes[0].get_xlim() == pytest.approx((0.0, 100.0))
     out = plot_mixture(
         space, obj, model, measured, proposals, {"temperature_C": 30.0}, tmp_path / "line.png", title="binary"
     )
@@ -516,3 +522,23 @@ def test_one_row_of_panels_per_objective(make_campaign) -> None:
     assert "width" in next(t for t in titles if t.startswith("transference number: uncertainty"))
     one = c.ternary_figure(objective="transference_number")
     assert sum("predicted median" in ax.get_title() for ax in one.axes) == 1
+
+
+def test_two_components_one_row_per_objective() -> None:
+    space = _two_component_space()
+    obj = space.spec.objectives[0]
+    other = obj.model_copy(update={"name": "transference_number", "transform": "none"})
+    a, b = FakeModel(obj.name), FakeModel(other.name)
+
+    def predict(df: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([a(df), b(df)], axis=1)
+
+    fig = mixture_figure(space, [obj, other], predict, pd.DataFrame(), None, {"temperature_C": 30.0})
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == [
+        "conductivity (mS/cm): prediction",
+        "conductivity (mS/cm): uncertainty",
+        "transference number: prediction",
+        "transference number: uncertainty",
+    ]
+    assert fig.axes[3].get_ylabel() == "90% interval width"  # a linear objective: the width

@@ -1,25 +1,29 @@
 """Maps of a model's prediction over the mixture: a ternary map, or a line for two components.
 
-:func:`plot_mixture` draws, in the objective's own units,
+:func:`plot_mixture` draws, in the objective's own units, one row of two panels per objective:
 
 * with three plotted components (a 3-component mixture, or ``axes`` naming three of more): two
-  ternary heatmaps side by side (python-ternary), the predicted **median** and the **90 % interval
-  width** (q95 - q05), over the part of the triangle inside the components' bounds. Outside the
-  bounds (the design space ends there) the triangle is grey and hatched and nothing is predicted;
-  the bounds polygon is outlined. Measured formulations (projected onto the three plotted
-  components, renormalised) are coloured by their measured value on the median's colour scale,
-  failed ones drawn as grey crosses, the best measured one ringed in red and the next proposals
-  drawn as open diamonds.
+  ternary heatmaps (python-ternary), the predicted **median** and the **uncertainty** — for a
+  log-modelled objective the factor f = √(q95/q05) (the 90 % interval is median ×/÷ f), otherwise
+  the interval's width q95 - q05 — over the part of the triangle inside the components' bounds.
+  The view is the smallest triangle around the bounded region (:func:`zoomed_view`; ``full`` for
+  the whole triangle); outside the bounds it is grey and hatched and nothing is predicted.
 * with two components: the predicted median with its 90 % band against the first component (the
-  second is the rest of the total), and the interval width in a second panel.
+  second is the rest of the total), and the uncertainty beside it, over the bounded range.
 
-Every variable that is not on the plotted axes is held at the value given in ``fixed``; the figure
-states these values.
+Every variable that is not on the plotted axes is held at the value given in ``fixed`` (the slice);
+the figure states these values. Measured formulations are drawn by their distance from the slice
+(:func:`slice_distance`): on it (every held variable within 2 % of its range) coloured by their
+value on the median's colour scale, which covers them, near it (within 15 %) faded, elsewhere
+hollow; the legend counts each. Failures are grey crosses, the best measured one is ringed, the
+pending proposals are open diamonds whose labels are placed where they overlap nothing (or left
+out, and named). Colours are colour-blind safe (viridis; Okabe-Ito accents).
 
 Orientation (python-ternary's convention): a grid key ``(i, j, k)`` with ``i + j + k = scale`` is
-the composition ``(i, j, k) / scale * rest`` of ``axes = [A, B, C]``. ``A`` is read on the bottom
-axis (its corner is bottom right), ``B`` on the right axis (top corner), ``C`` on the left axis
-(bottom-left corner); ``rest`` is the mixture total less the held components.
+the composition ``origin + (i, j, k) / scale * side`` of ``axes = [A, B, C]`` (:class:`TernaryView`;
+the full triangle has ``origin = 0``, ``side = rest``). ``A`` is read on the bottom axis (its
+corner is bottom right), ``B`` on the right axis (top corner), ``C`` on the left axis (bottom-left
+corner); ``rest`` is the mixture total less the held components.
 
 The figures are plain :class:`matplotlib.figure.Figure` objects (never registered with pyplot), so
 no backend is switched, nothing needs closing and nothing leaks when called from a notebook.
@@ -142,7 +146,7 @@ def mixture_figure(
     measured = measured if measured is not None else pd.DataFrame()
     proposals = proposals if proposals is not None else pd.DataFrame()
     if len(names) == 2:
-        return _line_figure(space, objectives[0], predict, measured, proposals, held, names, title, scale)
+        return _line_figure(space, objectives, predict, measured, proposals, held, names, title, scale, full, size)
     return _ternary_figure(
         space, objectives, predict, measured, proposals, held, names, title, int(scale), feasible, full, size
     )
@@ -751,7 +755,7 @@ def _ternary_data_dots(
 # --- line figure (two components) -------------------------------------------------------------------
 def _line_figure(
     space: Space,
-    objective: ObjectiveSpec,
+    objectives: Sequence[ObjectiveSpec],
     predict: Predict,
     measured: pd.DataFrame,
     proposals: pd.DataFrame,
@@ -759,34 +763,67 @@ def _line_figure(
     names: list[str],
     title: str,
     scale: int,
+    full: bool = False,
+    size: tuple[float, float] | None = None,
 ) -> Figure:
     lo, hi = _line_range(space, names)
     x = np.linspace(lo, hi, max(2 * scale + 1, 3))
     comps = np.column_stack([x, space.total - x, np.zeros_like(x)])
-    stats = _predict_stats(predict, _predict_table(space, names, comps, held), objective)
-    points = _split_points(objective, names, measured, proposals, space, held.values)
+    table = _predict_table(space, names, comps, held)
+    result = predict(table)
+    rows = len(objectives)
+    fig = Figure(figsize=size or (12, 5.0 * rows))
+    axes = np.atleast_2d(
+        fig.subplots(rows, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.28, "hspace": 0.45}, squeeze=False)
+    )
+    for (ax, ax_w), objective in zip(axes, objectives):
+        stats = _predict_stats(lambda _: result, table, objective)
+        points = _split_points(objective, names, measured, proposals, space, held.values)
+        _line_row(ax, ax_w, space, objective, x, stats, points, names, lo, hi, full, rows > 1)
+    fig.subplots_adjust(top=1 - 0.24 / rows)
+    label = ", ".join(objective_label(o) for o in objectives)
+    _frame_text(fig, title, label, held.text)
+    return fig
+
+
+def _line_row(
+    ax: Axes,
+    ax_w: Axes,
+    space: Space,
+    objective: ObjectiveSpec,
+    x: np.ndarray,
+    stats: pd.DataFrame,
+    points: _Points,
+    names: list[str],
+    lo: float,
+    hi: float,
+    full: bool,
+    named: bool,
+) -> None:
+    """The prediction with its band and the measured points; the uncertainty beside it."""
     label = objective_label(objective)
-    fig = Figure(figsize=(12, 5.0))
-    ax, ax_w = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.28})
     ax.fill_between(x, stats["q05"], stats["q95"], color="tab:blue", alpha=0.25, lw=0, label="90% interval")
     ax.plot(x, stats["median"], color="tab:blue", lw=2, label="predicted median")
     _line_points(ax, points, names[0])
-    if objective.log and np.all(stats["q05"] > 0):
+    log = objective.log and bool(np.all(stats["q05"] > 0))
+    if log:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel(label)
-    ax_w.plot(x, stats["width"], color="tab:red", lw=2)
-    ax_w.set_ylabel(f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
-    ax_w.set_title("uncertainty", fontsize=11)
-    ax.set_title("prediction", fontsize=11)
+    if log:
+        ax_w.plot(x, np.sqrt(stats["q95"] / stats["q05"]), color="tab:red", lw=2)
+        ax_w.set_ylabel("90% interval: median ×/÷ this factor")
+    else:
+        ax_w.plot(x, stats["width"], color="tab:red", lw=2)
+        ax_w.set_ylabel(f"90% interval width ({objective.unit})" if objective.unit else "90% interval width")
+    prefix = f"{label}: " if named else ""
+    ax_w.set_title(f"{prefix}uncertainty", fontsize=11)
+    ax.set_title(f"{prefix}prediction", fontsize=11)
     for a in (ax, ax_w):
-        _line_axes(a, space, names, lo, hi)
+        _line_axes(a, space, names, lo, hi, full)
     ax.legend(fontsize=8, loc="best", framealpha=0.85)
-    fig.subplots_adjust(top=0.76)
-    _frame_text(fig, title, label, held.text)
-    return fig
 
 
 def _line_range(space: Space, names: list[str]) -> tuple[float, float]:
@@ -796,11 +833,31 @@ def _line_range(space: Space, names: list[str]) -> tuple[float, float]:
 
 
 def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
-    """Measured values, failures (crosses at the bottom), best (red ring), proposals (dotted lines)."""
+    """Measured values (on or near the slice: filled; made at other held values: hollow, faded),
+    failures (crosses at the bottom), best (ring), proposals (dotted lines)."""
     if len(points.ok):
-        ax.scatter(
-            points.ok[x_name], points.ok["value"], s=36, color="white", edgecolors="black", zorder=5, label="measured"
-        )
+        near = points.ok[points.ok["slice"] != "off"]
+        off = points.ok[points.ok["slice"] == "off"]
+        if len(near):
+            ax.scatter(
+                near[x_name],
+                near["value"],
+                s=36,
+                color="tab:blue",
+                edgecolors="black",
+                zorder=5,
+                label=f"measured on or near this slice ({len(near)})",
+            )
+        if len(off):
+            ax.scatter(
+                off[x_name],
+                off["value"],
+                s=30,
+                facecolors="none",
+                edgecolors="0.45",
+                zorder=4,
+                label=f"made at other held values ({len(off)})",
+            )
     if len(points.failed):
         bottom = blended_transform_factory(ax.transData, ax.transAxes)
         ax.scatter(
@@ -819,7 +876,7 @@ def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
             points.best["value"],
             s=150,
             facecolors="none",
-            edgecolors="red",
+            edgecolors=BEST_COLOUR,
             linewidths=2,
             zorder=6,
             label="best measured",
@@ -828,13 +885,15 @@ def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
         ax.axvline(float(xv), color="black", ls=":", lw=1.3, label="next proposals" if n == 0 else None)
 
 
-def _line_axes(ax: Axes, space: Space, names: list[str], lo: float, hi: float) -> None:
-    """x from 0 to the total, out-of-bounds shaded; second component on the top axis."""
+def _line_axes(ax: Axes, space: Space, names: list[str], lo: float, hi: float, full: bool = False) -> None:
+    """x over the bounded range with a small margin (from 0 to the total with ``full``),
+    out-of-bounds shaded; second component on the top axis."""
     total = space.total
     for a, b in ((0.0, lo), (hi, total)):
         if b > a:
             ax.axvspan(a, b, facecolor=OUTSIDE_COLOUR, edgecolor="#a8a8a8", hatch="////", lw=0, zorder=0)
-    ax.set_xlim(0, total)
+    margin = 0.05 * (hi - lo)
+    ax.set_xlim(*((0, total) if full else (max(0.0, lo - margin), min(total, hi + margin))))
     ax.set_xlabel(f"{names[0]} ({space.unit})")
 
     def flip(v: ArrayLike) -> ArrayLike:
