@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/optiform demo
 
+# two workers (pytest-xdist): the suite is CPU-bound and the machines have two cores
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 # everything but the tests marked slow (closed loops, notebooks, long fits)
 test-fast: $(STAMP)

@@ -333,6 +333,9 @@ def test_accept_after_amend_keeps_the_versions_in_order(small: Campaign) -> None
 def test_cli_amend_retract_history(small: Campaign, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPTIFORM_STORE", raising=False)
     monkeypatch.setenv("COLUMNS", "250")  # the console's width: the history table on one line per version
+    from optiform import cli
+
+    monkeypatch.setattr(cli.console, "width", 250)  # rich reads COLUMNS once, when the console is made
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 
