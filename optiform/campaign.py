@@ -895,7 +895,7 @@ class Campaign:
             raise DataError(f"unknown sample id {sample_id!r} in campaign {self.name!r}")
         series, others = arrhenius_data(self.store, self.analyses(sample_id), sample_id, group)
         title = f"{self.name}: {sample_id}" + (f", group {group}" if group else "")
-        return arrhenius_figure(series, others, title=title, **({"size": size} if size else {}))
+        return arrhenius_figure(series, others, title=title, size=size)
 
     def plot_arrhenius(
         self,
@@ -967,8 +967,6 @@ class Campaign:
             self.surrogate(obj)  # fitted before drawing: DataError with too few results
         d = self.data()
         measured = d[d["status"].isin(STATUSES)]
-        if len(objectives) > 1:
-            measured = measured.copy()
         proposals = d[d["status"] == "pending"].drop_duplicates("id")
         feas = self.feasibility_model()
 

@@ -17,7 +17,7 @@ from optiform import Campaign, DataError
 from optiform.sim import VirtualLab
 
 MakeCampaign = Callable[..., Campaign]
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+BROWSER = ("chromium", "chromedriver")  # Debian's packages chromium and chromium-driver, found on PATH
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,8 @@ def test_report_is_one_self_contained_file(report: tuple[Campaign, Path]) -> Non
 
 
 def test_report_renders_in_headless_chromium(report: tuple[Campaign, Path], tmp_path: Path) -> None:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+    chromium, chromedriver = (shutil.which(name) for name in BROWSER)
+    if not (chromium and chromedriver):
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
@@ -80,7 +81,7 @@ def test_report_renders_in_headless_chromium(report: tuple[Campaign, Path], tmp_
 
     c, path = report
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = chromium
     for arg in (
         "--headless=new",
         "--no-sandbox",
@@ -90,7 +91,7 @@ def test_report_renders_in_headless_chromium(report: tuple[Campaign, Path], tmp_
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=chromedriver))
     try:
         driver.get(path.resolve().as_uri())
         n_plots = driver.execute_script("return document.querySelectorAll('.js-plotly-plot').length")

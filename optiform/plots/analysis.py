@@ -84,10 +84,10 @@ def arrhenius_figure(
     series: Sequence[ArrheniusSeries],
     others: Sequence[ArrheniusPoint] = (),
     title: str = "",
-    size: tuple[float, float] = (6.4, 4.8),
+    size: tuple[float, float] | None = None,
 ) -> Figure:
     """The Arrhenius plot of stored fits (module docstring); at least one series or point."""
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size or (6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
     form = series[0].form if series else "sigma"
     for n, s in enumerate(series):

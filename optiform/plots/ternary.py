@@ -343,9 +343,8 @@ def _predict_table(space: Space, names: Sequence[str], comps: np.ndarray, held: 
     return pd.DataFrame(data, columns=space.variables)
 
 
-def _predict_stats(predict: Predict, table: pd.DataFrame, objective: ObjectiveSpec) -> pd.DataFrame:
-    """Call ``predict`` once; return median/q05/q95 (and width) columns aligned to ``table``."""
-    result = predict(table)
+def _predict_stats(result: pd.DataFrame, table: pd.DataFrame, objective: ObjectiveSpec) -> pd.DataFrame:
+    """``objective``'s median/q05/q95 (and width) columns of a prediction ``result``, aligned to ``table``."""
     cols = {s: f"{objective.name}_{s}" for s in ("median", "q05", "q95")}
     missing = [c for c in cols.values() if c not in result.columns]
     if missing:
@@ -468,7 +467,7 @@ def _ternary_figure(
     p = np.asarray(feasible[1](table), dtype=float) if feasible is not None else None
     drawn: list[tuple[Axes, list[ternary.TernaryAxesSubplot], _Labels]] = []
     for (ax_med, ax_wid), objective in zip(axes, objectives):
-        stats = _predict_stats(lambda _: result, table, objective)
+        stats = _predict_stats(result, table, objective)
         points = _split_points(objective, names, measured, proposals, space, held.values)
         taxes, labels = _objective_row(
             fig, ax_med, ax_wid, space, objective, stats, points, names, held, scale, keys, view, rows > 1
@@ -777,7 +776,7 @@ def _line_figure(
         fig.subplots(rows, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.28, "hspace": 0.45}, squeeze=False)
     )
     for (ax, ax_w), objective in zip(axes, objectives):
-        stats = _predict_stats(lambda _: result, table, objective)
+        stats = _predict_stats(result, table, objective)
         points = _split_points(objective, names, measured, proposals, space, held.values)
         _line_row(ax, ax_w, space, objective, x, stats, points, names, lo, hi, full, rows > 1)
     fig.subplots_adjust(top=1 - 0.24 / rows)
@@ -836,28 +835,21 @@ def _line_points(ax: Axes, points: _Points, x_name: str) -> None:
     """Measured values (on or near the slice: filled; made at other held values: hollow, faded),
     failures (crosses at the bottom), best (ring), proposals (dotted lines)."""
     if len(points.ok):
-        near = points.ok[points.ok["slice"] != "off"]
-        off = points.ok[points.ok["slice"] == "off"]
-        if len(near):
-            ax.scatter(
-                near[x_name],
-                near["value"],
-                s=36,
-                color="tab:blue",
-                edgecolors="black",
-                zorder=5,
-                label=f"measured on or near this slice ({len(near)})",
-            )
-        if len(off):
-            ax.scatter(
-                off[x_name],
-                off["value"],
-                s=30,
-                facecolors="none",
-                edgecolors="0.45",
-                zorder=4,
-                label=f"made at other held values ({len(off)})",
-            )
+        off = points.ok["slice"] == "off"
+        for rows, label, face, edge in (
+            (points.ok[~off], "measured on or near this slice", "tab:blue", "black"),
+            (points.ok[off], "made at other held values", "none", "0.45"),
+        ):
+            if len(rows):
+                ax.scatter(
+                    rows[x_name],
+                    rows["value"],
+                    s=34,
+                    facecolors=face,
+                    edgecolors=edge,
+                    zorder=5,
+                    label=f"{label} ({len(rows)})",
+                )
     if len(points.failed):
         bottom = blended_transform_factory(ax.transData, ax.transAxes)
         ax.scatter(
